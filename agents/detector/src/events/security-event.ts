@@ -1,0 +1,81 @@
+/**
+ * The one normalised event shape every source and format becomes, aligned with OCSF
+ * 1.x: `classUid` is the OCSF class (API Activity 6003, Process Activity 1007, Network
+ * Activity 4001, Detection Finding 2004), `severityId` the OCSF severity (0 unknown …
+ * 6 fatal). The original record is kept verbatim in `raw` as evidence.
+ */
+export interface SecurityEvent {
+  /** Stable id: the source's own (auditID, Falco uuid, OCSF metadata.uid) or a digest of the raw record. */
+  readonly id: string;
+  /** Event time, epoch milliseconds. */
+  readonly time: number;
+  /** The format it arrived in. */
+  readonly format: EventFormat;
+  /** OCSF class_uid. */
+  readonly classUid: OcsfClassUid;
+  /** What happened: an audit verb (`create`, `get`), a process or network activity, or a Falco rule name. */
+  readonly activity: string;
+  /** OCSF severity_id, 0..6. */
+  readonly severityId: number;
+  readonly actor: EventActor;
+  readonly network?: EventNetwork;
+  /** The Kubernetes API object acted on (audit `objectRef`). */
+  readonly resource?: EventResource;
+  /** Where it ran: the workload of a Falco alert or the pod of an OCSF process event. */
+  readonly workload?: EventWorkload;
+  readonly process?: EventProcess;
+  /** HTTP status for API activity; `allow`/`forbid` authorisation decision when known. */
+  readonly outcome?: { readonly code?: number; readonly decision?: 'allow' | 'forbid' };
+  /** Detection rule name (Falco `rule`, OCSF finding title) when the source already judged it. */
+  readonly rule?: string;
+  /** Source tags (Falco tags include MITRE ids such as `T1611`). */
+  readonly tags: readonly string[];
+  /** The original record, unchanged, for evidence. */
+  readonly raw: unknown;
+}
+
+export type EventFormat = 'k8s-audit' | 'falco' | 'ocsf';
+
+export type OcsfClassUid = 1007 | 2004 | 4001 | 6003;
+
+export interface EventActor {
+  /** User name (`system:serviceaccount:ns:name`, `alice@example.com`, `system:anonymous`). */
+  readonly user?: string;
+  readonly groups?: readonly string[];
+  readonly userAgent?: string;
+  /** Source address of the request, for API activity. */
+  readonly sourceIp?: string;
+}
+
+export interface EventNetwork {
+  readonly srcIp?: string;
+  readonly srcPort?: number;
+  readonly dstIp?: string;
+  readonly dstPort?: number;
+  readonly protocol?: string;
+}
+
+export interface EventResource {
+  /** Plural resource, e.g. `pods`, `secrets`, `clusterrolebindings`. */
+  readonly type: string;
+  readonly apiGroup?: string;
+  readonly namespace?: string;
+  readonly name?: string;
+  /** e.g. `exec`, `log`, `token`. */
+  readonly subresource?: string;
+}
+
+export interface EventWorkload {
+  readonly namespace?: string;
+  readonly pod?: string;
+  readonly container?: string;
+  readonly image?: string;
+  readonly node?: string;
+}
+
+export interface EventProcess {
+  readonly name?: string;
+  readonly cmdline?: string;
+  readonly parentName?: string;
+  readonly user?: string;
+}

@@ -1,0 +1,10 @@
+import type { Command } from 'commander';
+
+/** A `vigil` sub-command: adds itself (and its own sub-commands) to the program. */
+export type CommandRegistration = (program: Command) => void;
+
+/**
+ * Every sub-command, in help order. Each lives in its own module under `commands/`;
+ * adding one is one import and one entry here.
+ */
+export const COMMANDS: readonly CommandRegistration[] = [];
