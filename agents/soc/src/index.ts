@@ -1,0 +1,20 @@
+/**
+ * `@vigil/soc`: the vocabulary SOC agents exchange — findings, analyses, action types,
+ * skill ids. SOC-specific by design: nothing in `packages/*` imports it.
+ *
+ * @example
+ * ```ts
+ * import { analysisSchema, SKILLS } from '@vigil/soc';
+ * const analysis = analysisSchema.parse(await client.callSkill('analyst', SKILLS.analyseFinding, finding));
+ * ```
+ */
+export { ACTION_TYPES, actionTypeSchema, isActionType, type ActionType } from './actions.js';
+export {
+  analysisSchema,
+  attackTechniqueSchema,
+  severitySchema,
+  type Analysis,
+  type Severity,
+} from './analysis.js';
+export { findingSchema, type Finding } from './finding.js';
+export { SKILLS } from './skills.js';
