@@ -1,0 +1,56 @@
+package vigil.soc.review
+
+# Deny rules: the action must never run, whoever approves. Each rule adds
+# {rule id: reason}; ids are stable and documented in docs/policy.md.
+
+deny["deny.unknown-action"] := sprintf("action type %q is not in the SOC action vocabulary", [action.type]) if {
+	not known_action
+}
+
+deny["deny.requester-not-remediator"] := sprintf("requester %q is not a registered remediator agent", [input.requester.spiffeId]) if {
+	not requester_is_remediator
+}
+
+# Vigil must not act on itself: a compromised or confused agent could otherwise
+# isolate the reviewer or revoke the remediator's own credentials.
+deny["deny.vigil-namespace"] := sprintf("target is in the Vigil namespace %q", [cfg.system.namespace]) if {
+	asset.namespace == cfg.system.namespace
+}
+
+deny["deny.vigil-namespace"] := sprintf("target is in the Vigil namespace %q", [cfg.system.namespace]) if {
+	action.target.namespace == cfg.system.namespace
+}
+
+# The action's own target must agree with the inventory's asset: the proposal cannot
+# aim at one namespace while the reviewer assesses another.
+deny["deny.target-mismatch"] := sprintf("action targets namespace %q but the asset is in %q", [action.target.namespace, asset.namespace]) if {
+	is_string(action.target.namespace)
+	is_string(asset.namespace)
+	action.target.namespace != asset.namespace
+}
+
+deny["deny.target-mismatch"] := sprintf("action targets %q but the asset is %q", [action.target.name, asset.name]) if {
+	is_string(action.target.name)
+	action.target.name != asset.name
+}
+
+deny["deny.invalid-parameters"] := sprintf("block-ip range %q is not a valid IPv4 or IPv6 CIDR", [cidr]) if {
+	some cidr in block_cidrs
+	not valid_cidr(cidr)
+}
+
+deny["deny.invalid-parameters"] := "block-ip names no range (parameters.cidr or parameters.cidrs)" if {
+	action.type == "block-ip"
+	count(block_cidrs) == 0
+}
+
+deny["deny.invalid-parameters"] := sprintf("%s needs a target namespace", [action.type]) if {
+	action.type in {"isolate-pod", "scale-to-zero", "delete-pod", "revoke-sa-token"}
+	not is_string(object.get(action.target, "namespace", null))
+}
+
+deny["deny.range-too-wide"] := sprintf("block-ip range %q is wider than /%d: blocking it is never a remediation", [cidr, min_prefix(cidr)]) if {
+	some cidr in block_cidrs
+	valid_cidr(cidr)
+	prefix_length(cidr) < min_prefix(cidr)
+}

@@ -1,0 +1,55 @@
+package vigil.soc.review
+
+# Escalation rules: a human decides. Every threshold and list comes from vigil.yaml
+# (policy.escalation), so operators tune them in one place.
+
+escalate["escalate.low-confidence"] := sprintf("reviewer confidence %v is below the threshold %v", [reviewer_confidence_or_zero, cfg.escalation.confidenceThreshold]) if {
+	reviewer_confidence_or_zero < cfg.escalation.confidenceThreshold
+}
+
+# Control-plane and other protected namespaces (e.g. kube-system).
+escalate["escalate.protected-namespace"] := sprintf("namespace %q is on the always-escalate list", [asset.namespace]) if {
+	asset.namespace in cfg.escalation.alwaysEscalate.namespaces
+}
+
+# Protected kinds (e.g. the API server, etcd, ingress controllers): the asset's own kind
+# or the kind of the workload that owns it.
+escalate["escalate.protected-kind"] := sprintf("asset kind %q is on the always-escalate list", [asset.kind]) if {
+	asset.kind in cfg.escalation.alwaysEscalate.kinds
+}
+
+escalate["escalate.protected-kind"] := sprintf("asset owner kind %q is on the always-escalate list", [asset.owner.kind]) if {
+	asset.owner.kind in cfg.escalation.alwaysEscalate.kinds
+}
+
+# Protected labels (e.g. tier=customer-facing): any one selector matching is enough.
+escalate["escalate.protected-label"] := sprintf("asset labels match the always-escalate selector %v", [selector]) if {
+	some selector in cfg.escalation.alwaysEscalate.labels
+	labels_match(selector, object.get(asset, "labels", {}))
+}
+
+escalate["escalate.blast-radius"] := sprintf("blast radius %d exceeds the maximum %d", [blast_radius, cfg.escalation.maxBlastRadius]) if {
+	blast_radius > cfg.escalation.maxBlastRadius
+}
+
+# The registry's autonomy list: action types the requester may run without a human.
+escalate["escalate.not-autonomous"] := sprintf("action type %q is not in the requester's autonomy.autoExecute list", [action.type]) if {
+	known_action
+	requester_is_remediator
+	not action.type in requester_agent.autoExecute
+}
+
+# A wide block is narrowed to the observed addresses; with none inside the range there
+# is nothing safe to narrow to.
+escalate["escalate.no-observed-addresses"] := sprintf("block-ip range %q is wider than allowed and no observed address lies inside it", [cidr]) if {
+	some cidr in wide_cidrs
+	count(observed_host_cidrs) == 0
+}
+
+# Scale-to-zero of a multi-replica workload is narrowed to isolating the affected pods;
+# when the analysis names none, a human must choose.
+escalate["escalate.no-affected-pods"] := sprintf("scale-to-zero of %d replicas and the analysis names no affected pods", [workload_replicas]) if {
+	action.type == "scale-to-zero"
+	workload_replicas > 1
+	count(affected_pods) == 0
+}
