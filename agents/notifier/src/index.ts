@@ -1,0 +1,24 @@
+/**
+ * `@vigil/notifier`: delivers incident notifications to webhooks (HMAC-signed), Slack
+ * incoming webhooks, email over SMTP and PagerDuty Events v2 — with retries and
+ * back-off, per-incident de-duplication and per-channel rate limits, so a failing
+ * channel never blocks an incident.
+ *
+ * @example
+ * ```ts
+ * import { Notifier, createSlackChannel } from '@vigil/notifier';
+ * const notifier = new Notifier([createSlackChannel({ name: 'soc', url })]);
+ * const results = await notifier.notify(notification); // one DeliveryResult per channel
+ * ```
+ */
+export { createEmailChannel, type EmailChannelOptions } from './channels/email.js';
+export { createPagerDutyChannel, pagerDutyEvent } from './channels/pagerduty.js';
+export { createSlackChannel, slackPayload } from './channels/slack.js';
+export { createWebhookChannel, SIGNATURE_HEADER, signWebhook } from './channels/webhook.js';
+export {
+  renderText,
+  type DeliveryResult,
+  type Notification,
+  type NotificationChannel,
+} from './notification.js';
+export { DEFAULT_DELIVERY_POLICY, Notifier, type Clock, type DeliveryPolicy } from './notifier.js';
