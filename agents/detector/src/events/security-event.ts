@@ -11,6 +11,8 @@ export interface SecurityEvent {
   readonly time: number;
   /** The format it arrived in. */
   readonly format: EventFormat;
+  /** The wrapper or forwarder it came through, when not the producer's own format. */
+  readonly origin?: EventOrigin;
   /** OCSF class_uid. */
   readonly classUid: OcsfClassUid;
   /** What happened: an audit verb (`create`, `get`), a process or network activity, or a Falco rule name. */
@@ -36,6 +38,17 @@ export interface SecurityEvent {
 
 export type EventFormat = 'k8s-audit' | 'falco' | 'ocsf';
 
+/**
+ * Cloud wrappers of Kubernetes audit logs (EKS CloudWatch Logs, AKS diagnostic
+ * settings, GKE Cloud Logging) and Falcosidekick, which forwards Falco alerts adding a
+ * `uuid`.
+ */
+export type EventOrigin =
+  | 'eks-cloudwatch'
+  | 'aks-diagnostics'
+  | 'gke-cloud-logging'
+  | 'falcosidekick';
+
 export type OcsfClassUid = 1007 | 2004 | 4001 | 6003;
 
 export interface EventActor {
@@ -45,6 +58,8 @@ export interface EventActor {
   readonly userAgent?: string;
   /** Source address of the request, for API activity. */
   readonly sourceIp?: string;
+  /** The user a request impersonated (audit `impersonatedUser.username`). */
+  readonly impersonatedUser?: string;
 }
 
 export interface EventNetwork {

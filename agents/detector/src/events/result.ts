@@ -1,0 +1,29 @@
+import type { SecurityEvent } from './security-event.js';
+
+/**
+ * Why a record was rejected, as a stable low-cardinality code for counters; the
+ * `reason` beside it is the precise, human message (`missing required field "verb"`).
+ */
+export type RejectCode =
+  | 'MALFORMED_JSON'
+  | 'UNRECOGNISED_FORMAT'
+  | 'INVALID_EVENT'
+  | 'UNSUPPORTED_CLASS'
+  | 'LINE_TOO_LONG';
+
+/** The outcome of normalising one record: a value, never an exception. */
+export type NormaliseResult =
+  | { readonly ok: true; readonly event: SecurityEvent }
+  | { readonly ok: false; readonly code: RejectCode; readonly reason: string };
+
+export function reject(code: RejectCode, reason: string): NormaliseResult {
+  return { ok: false, code, reason };
+}
+
+export function missing(field: string, format: string): NormaliseResult {
+  return reject('INVALID_EVENT', `${format}: missing required field "${field}"`);
+}
+
+export function invalid(field: string, expected: string, format: string): NormaliseResult {
+  return reject('INVALID_EVENT', `${format}: field "${field}" must be ${expected}`);
+}
