@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Command } from '@langchain/langgraph';
+import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
+import { analyseOffline } from '@vigil/analyst';
+import { digestOf } from '@vigil/core';
+import type { Finding } from '@vigil/soc';
+import { buildIncidentGraph, type ApprovalResume } from './incident-graph.js';
+import type { Decision, IncidentPorts, IncidentSummary, ProposedAction } from './ports.js';
+
+const minerFinding: Finding = {
+  id: 'f-1',
+  detectedAt: 1,
+  score: 0.8,
+  threshold: 0.6,
+  modelVersion: 't',
+  topFeatures: [],
+  event: {
+    id: 'e1',
+    time: 1,
+    format: 'falco',
+    classUid: 1007,
+    activity: 'launch',
+    severityId: 4,
+    actor: {},
+    tags: [],
+    raw: {},
+    process: { name: 'xmrig' },
+    workload: { namespace: 'shop', pod: 'web-1' },
+  },
+  entities: { workload: 'shop/web-1', addresses: [] },
+};
+
+/**
+ * Ports whose reviewer answers from a table (action type → decision) and whose
+ * executor counts calls per idempotency key, returning the first result again — the
+ * contract the real remediator keeps. The analyser is the real offline analyser.
+ */
+function recordingPorts(
+  decisions: Partial<Record<string, Decision>>,
+  options: { failNotifyOnce?: boolean } = {},
+) {
+  const executed = new Map<string, { action: ProposedAction; kind: string; calls: number }>();
+  const notified: IncidentSummary[] = [];
+  const approvalRequests: string[] = [];
+  const records: string[] = [];
+  let failNotify = options.failNotifyOnce ?? false;
+  const ports: IncidentPorts = {
+    analyse: async (f) => analyseOffline(f),
+    propose: async (f, a) =>
+      a.recommendedResponses.map((type, i) => ({
+        id: `p${i}`,
+        action: { type, target: { namespace: 'shop', pod: 'web-1' }, parameters: {} },
+        blastRadius: { pods: 1 },
+        asset: {},
+      })),
+    review: async (p) => {
+      const decision = decisions[p.action.type] ?? 'deny';
+      const action =
+        decision === 'mutate' ? { ...p.action, type: 'isolate-pod' as const } : p.action;
+      return {
+        decision,
+        action,
+        verdict: `jws:${digestOf(action)}`,
+        reasons: [`table says ${decision}`],
+        rules: ['test'],
+        revision: 'r1',
+        confidence: 0.9,
+      };
+    },
+    signApproval: async (action, d) => `approval:${d.by}:${digestOf(action)}`,
+    execute: async (action, authorisation, key) => {
+      const seen = executed.get(key);
+      if (seen) {
+        seen.calls++;
+        return { executionId: key, status: 'succeeded', detail: 'replayed' };
+      }
+      executed.set(key, { action, kind: authorisation.kind, calls: 1 });
+      return { executionId: key, status: 'succeeded', detail: `${action.type} done` };
+    },
+    requestApprovals: async (requests) =>
+      void approvalRequests.push(...requests.map((r) => r.proposalId)),
+    notify: async (summary) => {
+      if (failNotify && summary.status === 'closed') {
+        failNotify = false;
+        throw new Error('coordinator crashed before notifying');
+      }
+      notified.push(summary);
+    },
+    record: async (kind) => void records.push(kind),
+  };
+  return { ports, executed, notified, approvalRequests, records };
+}
+
+function saver(t: { after: (fn: () => void) => void }) {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-graph-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'checkpoints.db');
+}
+
+test('executes allowed and mutated actions, records denied ones, and notifies once closed', async (t) => {
+  const { ports, executed, notified } = recordingPorts({
+    'isolate-pod': 'allow',
+    'delete-pod': 'mutate',
+  });
+  const graph = buildIncidentGraph(ports, SqliteSaver.fromConnString(saver(t)));
+  const final = await graph.invoke(
+    { incidentId: 'inc-1', finding: minerFinding },
+    { configurable: { thread_id: 'inc-1' } },
+  );
+  assert.equal(final.status, 'closed');
+  assert.deepEqual(
+    [...executed.values()].map((e) => [e.action.type, e.kind]),
+    [
+      ['isolate-pod', 'verdict'],
+      ['isolate-pod', 'verdict'],
+    ],
+  );
+  assert.deepEqual(
+    notified.at(-1)?.items.map((i) => i.outcome),
+    ['executed', 'executed'],
+  );
+});
+
+test('a denied action is never executed', async (t) => {
+  const { ports, executed, notified } = recordingPorts({});
+  const graph = buildIncidentGraph(ports, SqliteSaver.fromConnString(saver(t)));
+  await graph.invoke(
+    { incidentId: 'inc-2', finding: minerFinding },
+    { configurable: { thread_id: 'inc-2' } },
+  );
+  assert.equal(executed.size, 0);
+  assert.ok(notified.at(-1)?.items.every((i) => i.outcome === 'denied-by-policy'));
+});
+
+test('an escalation pauses the graph until a human decides, then executes under the approval', async (t) => {
+  const { ports, executed, approvalRequests, notified } = recordingPorts({
+    'isolate-pod': 'escalate',
+    'delete-pod': 'escalate',
+  });
+  const graph = buildIncidentGraph(ports, SqliteSaver.fromConnString(saver(t)));
+  const config = { configurable: { thread_id: 'inc-3' } };
+  await graph.invoke({ incidentId: 'inc-3', finding: minerFinding }, config);
+  assert.deepEqual(approvalRequests, ['p0', 'p1']);
+  assert.equal(executed.size, 0, 'nothing runs while a human decides');
+  assert.equal(notified.at(-1)?.status, 'awaiting-approval');
+  const resume: ApprovalResume = {
+    p0: { decision: 'approve', by: 'user:alice', reason: 'confirmed miner', at: 2 },
+    p1: { decision: 'reject', by: 'user:alice', reason: 'too disruptive', at: 2 },
+  };
+  const final = await graph.invoke(new Command({ resume }), config);
+  assert.equal(final.status, 'closed');
+  assert.deepEqual(
+    [...executed.values()].map((e) => [e.action.type, e.kind]),
+    [['isolate-pod', 'approval']],
+  );
+  assert.deepEqual(
+    notified.at(-1)?.items.map((i) => i.outcome),
+    ['executed', 'rejected-by-human'],
+  );
+});
+
+test('an action edited by the approver is reviewed again before it runs', async (t) => {
+  const { ports, executed } = recordingPorts({
+    'delete-pod': 'escalate',
+    'isolate-pod': 'escalate',
+    'scale-to-zero': 'deny',
+  });
+  const graph = buildIncidentGraph(ports, SqliteSaver.fromConnString(saver(t)));
+  const config = { configurable: { thread_id: 'inc-4' } };
+  await graph.invoke({ incidentId: 'inc-4', finding: minerFinding }, config);
+  const edited: ProposedAction = {
+    type: 'scale-to-zero',
+    target: { namespace: 'shop', deployment: 'web' },
+    parameters: {},
+  };
+  const final = await graph.invoke(
+    new Command({
+      resume: {
+        p0: {
+          decision: 'approve',
+          by: 'user:bob',
+          reason: 'scale instead',
+          editedAction: edited,
+          at: 3,
+        },
+      },
+    }),
+    config,
+  );
+  assert.equal(executed.size, 0, 'the policy denied the edited action');
+  assert.equal(final.rereviews['p0']?.decision, 'deny');
+});
+
+test('a coordinator restarted mid-incident resumes from its checkpoint without executing twice', async (t) => {
+  const file = saver(t);
+  const first = recordingPorts(
+    { 'isolate-pod': 'allow', 'delete-pod': 'deny' },
+    { failNotifyOnce: true },
+  );
+  const config = { configurable: { thread_id: 'inc-5' } };
+  await assert.rejects(
+    buildIncidentGraph(first.ports, SqliteSaver.fromConnString(file)).invoke(
+      { incidentId: 'inc-5', finding: minerFinding },
+      config,
+    ),
+    /crashed/,
+  );
+  assert.equal(first.executed.size, 1);
+  // A new process: a new graph over the same checkpoint file, resumed with no input.
+  const restarted = buildIncidentGraph(first.ports, SqliteSaver.fromConnString(file));
+  const final = await restarted.invoke(null, config);
+  assert.equal(final.status, 'closed');
+  assert.equal([...first.executed.values()][0]?.calls, 1, 'execute did not run again');
+  assert.equal(first.notified.at(-1)?.status, 'closed');
+});

@@ -1,0 +1,238 @@
+import {
+  Annotation,
+  END,
+  interrupt,
+  START,
+  StateGraph,
+  type BaseCheckpointSaver,
+} from '@langchain/langgraph';
+import { digestOf } from '@vigil/core';
+import type { Analysis, Finding } from '@vigil/soc';
+import type {
+  ApprovalRequest,
+  Authorisation,
+  ExecutionResult,
+  HumanDecision,
+  IncidentPorts,
+  IncidentSummary,
+  Proposal,
+  ProposalOutcome,
+  Review,
+} from './ports.js';
+
+/** Replaces the channel's value (the default for every field but `degraded`). */
+function last<T>(initial: () => T) {
+  return Annotation<T>({ reducer: (_old, next) => next, default: initial });
+}
+
+/**
+ * The state of one incident's graph run, checkpointed after every node. Records are
+ * keyed by proposal id so a node re-run after a crash overwrites rather than appends.
+ */
+export const IncidentState = Annotation.Root({
+  incidentId: last<string>(() => ''),
+  finding: last<Finding | null>(() => null),
+  analysis: last<Analysis | null>(() => null),
+  proposals: last<Proposal[]>(() => []),
+  reviews: last<Record<string, Review>>(() => ({})),
+  decisions: last<Record<string, HumanDecision>>(() => ({})),
+  /** Reviews of actions a human edited before approving. */
+  rereviews: last<Record<string, Review>>(() => ({})),
+  approvals: last<Record<string, string>>(() => ({})),
+  executions: last<Record<string, ExecutionResult>>(() => ({})),
+  degraded: Annotation<string[]>({
+    reducer: (a, b) => [...new Set([...a, ...b])],
+    default: () => [],
+  }),
+  status: last<'open' | 'awaiting-approval' | 'closed'>(() => 'open'),
+});
+
+export type IncidentStateValue = typeof IncidentState.State;
+
+/** The idempotency key of one execution: the same incident, proposal and action never run twice. */
+export function executionKey(incidentId: string, proposalId: string, action: unknown): string {
+  return digestOf({ incidentId, proposalId, action });
+}
+
+/** The resume value the approvals API passes when every pending approval of an incident is decided. */
+export type ApprovalResume = Record<string, HumanDecision>;
+
+/**
+ * Builds the incident graph: analyse → propose → review → (request approval → await
+ * approval) → execute → notify → close. Escalation pauses the run with a LangGraph
+ * `interrupt`; the run resumes with `Command({ resume: decisions })`. Side effects that
+ * must happen once sit in their own nodes before the interrupt, because a node is
+ * re-executed from its start when it resumes.
+ */
+export function buildIncidentGraph(ports: IncidentPorts, checkpointer: BaseCheckpointSaver) {
+  const ctxOf = (s: IncidentStateValue) => ({ incidentId: s.incidentId });
+
+  const graph = new StateGraph(IncidentState)
+    .addNode('analyse', async (s) => {
+      const analysis = await ports.analyse(s.finding!, ctxOf(s));
+      return { analysis, degraded: analysis.degraded ? [analysis.degraded] : [] };
+    })
+    .addNode('propose', async (s) => {
+      const proposals = await ports.propose(s.finding!, s.analysis!, ctxOf(s));
+      await ports.record(
+        'proposal',
+        {
+          proposals: proposals.map((p) => ({
+            id: p.id,
+            action: p.action,
+            blastRadius: p.blastRadius,
+          })),
+        },
+        {
+          rationale: `responses recommended by the ${s.analysis!.source} analysis`,
+          recommended: s.analysis!.recommendedResponses,
+        },
+        ctxOf(s),
+      );
+      return { proposals };
+    })
+    .addNode('review', async (s) => {
+      const reviews: Record<string, Review> = {};
+      for (const proposal of s.proposals)
+        reviews[proposal.id] = await ports.review(proposal, s.finding!, s.analysis!, ctxOf(s));
+      return { reviews };
+    })
+    .addNode('request_approval', async (s) => {
+      const requests: ApprovalRequest[] = s.proposals
+        .filter((p) => s.reviews[p.id]?.decision === 'escalate')
+        .map((p) => {
+          const review = s.reviews[p.id]!;
+          return {
+            id: `${s.incidentId}/${p.id}`,
+            incidentId: s.incidentId,
+            proposalId: p.id,
+            action: review.action,
+            actionDigest: digestOf(review.action),
+            review,
+          };
+        });
+      await ports.requestApprovals(requests, ctxOf(s));
+      await ports.notify(summarise({ ...s, status: 'awaiting-approval' }), ctxOf(s));
+      return { status: 'awaiting-approval' as const };
+    })
+    .addNode('await_approval', async (s) => {
+      const decisions = interrupt<{ incidentId: string; pending: string[] }, ApprovalResume>({
+        incidentId: s.incidentId,
+        pending: s.proposals
+          .filter((p) => s.reviews[p.id]?.decision === 'escalate')
+          .map((p) => p.id),
+      });
+      const rereviews: Record<string, Review> = {};
+      const approvals: Record<string, string> = {};
+      for (const [proposalId, decision] of Object.entries(decisions)) {
+        if (decision.decision !== 'approve') continue;
+        const proposal = s.proposals.find((p) => p.id === proposalId);
+        if (!proposal) continue;
+        let action = s.reviews[proposalId]!.action;
+        if (decision.editedAction) {
+          // An edited action is a new proposal: the policy reviews it again before anything runs.
+          const rereview = await ports.review(
+            { ...proposal, action: decision.editedAction },
+            s.finding!,
+            s.analysis!,
+            ctxOf(s),
+          );
+          rereviews[proposalId] = rereview;
+          if (rereview.decision === 'deny') continue;
+          action = rereview.action;
+        }
+        approvals[proposalId] = await ports.signApproval(action, decision, ctxOf(s));
+      }
+      return { decisions, rereviews, approvals, status: 'open' as const };
+    })
+    .addNode('execute', async (s) => {
+      const executions: Record<string, ExecutionResult> = { ...s.executions };
+      for (const proposal of s.proposals) {
+        const plan = executionPlan(s, proposal.id);
+        if (!plan || executions[proposal.id]) continue;
+        executions[proposal.id] = await ports.execute(
+          plan.action,
+          plan.authorisation,
+          executionKey(s.incidentId, proposal.id, plan.action),
+          ctxOf(s),
+        );
+      }
+      return { executions };
+    })
+    .addNode('notify', async (s) => {
+      await ports.notify(summarise({ ...s, status: 'closed' }), ctxOf(s));
+      return { status: 'closed' as const };
+    })
+    .addEdge(START, 'analyse')
+    .addEdge('analyse', 'propose')
+    .addEdge('propose', 'review')
+    .addConditionalEdges(
+      'review',
+      (s) =>
+        Object.values(s.reviews).some((r) => r.decision === 'escalate')
+          ? 'request_approval'
+          : 'execute',
+      ['request_approval', 'execute'],
+    )
+    .addEdge('request_approval', 'await_approval')
+    .addEdge('await_approval', 'execute')
+    .addEdge('execute', 'notify')
+    .addEdge('notify', END);
+
+  return graph.compile({ checkpointer });
+}
+
+/** What to execute for a proposal, and on whose authority — or nothing. */
+function executionPlan(
+  s: IncidentStateValue,
+  proposalId: string,
+): { action: Review['action']; authorisation: Authorisation } | undefined {
+  const review = s.reviews[proposalId];
+  if (!review) return undefined;
+  if (review.decision === 'allow' || review.decision === 'mutate')
+    return { action: review.action, authorisation: { kind: 'verdict', jws: review.verdict } };
+  if (review.decision !== 'escalate') return undefined;
+  const approval = s.approvals[proposalId];
+  if (!approval) return undefined;
+  const rereview = s.rereviews[proposalId];
+  if (rereview && (rereview.decision === 'allow' || rereview.decision === 'mutate')) {
+    return { action: rereview.action, authorisation: { kind: 'verdict', jws: rereview.verdict } };
+  }
+  return {
+    action: rereview?.action ?? review.action,
+    authorisation: { kind: 'approval', jws: approval },
+  };
+}
+
+/** The outcome of each proposal as it stands, for notifications and the incidents API. */
+export function summarise(s: IncidentStateValue): IncidentSummary {
+  const items = s.proposals.map((proposal) => {
+    const review = s.rereviews[proposal.id] ?? s.reviews[proposal.id];
+    const execution = s.executions[proposal.id];
+    const decision = s.decisions[proposal.id];
+    let outcome: ProposalOutcome;
+    if (execution) outcome = execution.status === 'succeeded' ? 'executed' : 'execution-failed';
+    else if (review?.decision === 'deny') outcome = 'denied-by-policy';
+    else if (decision?.decision === 'expired') outcome = 'approval-expired';
+    else if (decision) outcome = 'rejected-by-human';
+    else outcome = 'awaiting-approval';
+    return {
+      proposal,
+      ...(review ? { review } : {}),
+      outcome,
+      ...(execution
+        ? { detail: execution.detail }
+        : decision
+          ? { detail: `${decision.by}: ${decision.reason}` }
+          : {}),
+    };
+  });
+  return {
+    incidentId: s.incidentId,
+    status: s.status === 'closed' ? 'closed' : 'awaiting-approval',
+    finding: s.finding!,
+    analysis: s.analysis!,
+    items,
+    degraded: s.degraded,
+  };
+}

@@ -1,0 +1,125 @@
+import type { Analysis, ActionType, Finding } from '@vigil/soc';
+
+/** A concrete, typed response proposed by the remediator. */
+export interface ProposedAction {
+  readonly type: ActionType;
+  readonly target: Readonly<Record<string, unknown>>;
+  readonly parameters: Readonly<Record<string, unknown>>;
+}
+
+/** One proposal with what the reviewer needs to judge it. */
+export interface Proposal {
+  readonly id: string;
+  readonly action: ProposedAction;
+  readonly blastRadius: Readonly<Record<string, unknown>>;
+  readonly asset: Readonly<Record<string, unknown>>;
+}
+
+export type Decision = 'allow' | 'deny' | 'escalate' | 'mutate';
+
+/** The reviewer's answer for one proposal, after its bounded mutate-and-review rounds. */
+export interface Review {
+  readonly decision: Decision;
+  /** The action the decision applies to: the proposal's, or the rewritten one after `mutate`. */
+  readonly action: ProposedAction;
+  /** Compact JWS signed by the reviewer, bound to the digest of `action`. */
+  readonly verdict: string;
+  readonly reasons: readonly string[];
+  readonly rules: readonly string[];
+  readonly revision: string;
+  readonly confidence: number;
+}
+
+/** A human's decision on an escalated proposal, as the coordinator's approvals API records it. */
+export interface HumanDecision {
+  readonly decision: 'approve' | 'reject' | 'expired';
+  /** `user:<id>` of the approver; `system` for expiry. */
+  readonly by: string;
+  readonly reason: string;
+  /** Parameters the approver edited before approving; the edited action is reviewed again. */
+  readonly editedAction?: ProposedAction;
+  readonly at: number;
+}
+
+/** How an execution was authorised: the reviewer's verdict, or a signed human approval. */
+export type Authorisation =
+  | { readonly kind: 'verdict'; readonly jws: string }
+  | { readonly kind: 'approval'; readonly jws: string };
+
+export interface ExecutionResult {
+  readonly executionId: string;
+  readonly status: 'succeeded' | 'failed';
+  readonly detail: string;
+}
+
+export type ProposalOutcome =
+  | 'executed'
+  | 'execution-failed'
+  | 'denied-by-policy'
+  | 'rejected-by-human'
+  | 'approval-expired'
+  | 'awaiting-approval';
+
+/** Where an incident step happened, for the audit trail and traces. */
+export interface StepContext {
+  readonly incidentId: string;
+}
+
+/**
+ * Everything the incident graph needs from the outside world. The graph knows no
+ * transport: the agent wires these to A2A skill calls; tests wire them to the real
+ * specialist libraries in-process.
+ */
+export interface IncidentPorts {
+  analyse(finding: Finding, ctx: StepContext): Promise<Analysis>;
+  propose(finding: Finding, analysis: Analysis, ctx: StepContext): Promise<Proposal[]>;
+  review(
+    proposal: Proposal,
+    finding: Finding,
+    analysis: Analysis,
+    ctx: StepContext,
+  ): Promise<Review>;
+  /** Signs a human approval bound to the exact action (the coordinator is the approval authority). */
+  signApproval(action: ProposedAction, decision: HumanDecision, ctx: StepContext): Promise<string>;
+  /** Executes with an idempotency key: a repeated key returns the first result. */
+  execute(
+    action: ProposedAction,
+    authorisation: Authorisation,
+    idempotencyKey: string,
+    ctx: StepContext,
+  ): Promise<ExecutionResult>;
+  /** Opens approval requests for escalated proposals (persisted before the graph pauses). */
+  requestApprovals(requests: readonly ApprovalRequest[], ctx: StepContext): Promise<void>;
+  notify(summary: IncidentSummary, ctx: StepContext): Promise<void>;
+  /** Appends a coordinator step to the audit trail; durable when it resolves. */
+  record(
+    kind: string,
+    what: Record<string, unknown>,
+    why: Record<string, unknown>,
+    ctx: StepContext,
+  ): Promise<void>;
+}
+
+export interface ApprovalRequest {
+  readonly id: string;
+  readonly incidentId: string;
+  readonly proposalId: string;
+  readonly action: ProposedAction;
+  readonly actionDigest: string;
+  readonly review: Review;
+}
+
+/** What the notifier is told when an incident settles (or waits for a human). */
+export interface IncidentSummary {
+  readonly incidentId: string;
+  readonly status: 'closed' | 'awaiting-approval';
+  readonly finding: Finding;
+  readonly analysis: Analysis;
+  readonly items: readonly {
+    proposal: Proposal;
+    review?: Review;
+    outcome: ProposalOutcome;
+    detail?: string;
+  }[];
+  readonly degraded: readonly string[];
+}
