@@ -1,0 +1,150 @@
+import { existsSync } from 'node:fs';
+import { trace } from '@opentelemetry/api';
+import type {
+  AgentContext,
+  AgentDefinition,
+  AgentSkillContext,
+  AgentSkillHandler,
+} from '@vigil/runtime';
+import { EchoError, parseEchoSettings, type EchoSettings } from './settings.js';
+
+/** Output of the `echo` skill. */
+export interface EchoOutput {
+  readonly echo: unknown;
+  readonly agent: string;
+  readonly replica: number;
+  readonly pid: number;
+  readonly caller: { readonly name: string; readonly spiffeId: string };
+  readonly traceId: string | undefined;
+}
+
+/** Output of the `relay` skill. */
+export interface RelayOutput {
+  readonly relayedBy: string;
+  readonly to: string;
+  readonly reply: EchoOutput;
+  /** Time of the outgoing mTLS call as seen by the relaying agent, ms. */
+  readonly hopMs: number;
+  readonly traceId: string | undefined;
+}
+
+let settings: EchoSettings = {};
+
+function traceIdOf(ctx: AgentSkillContext): string | undefined {
+  const id = ctx.traceId || trace.getActiveSpan()?.spanContext().traceId;
+  return id === undefined || /^0+$/.test(id) ? undefined : id;
+}
+
+function waitForFile(path: string, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (existsSync(path)) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 20);
+    signal.addEventListener('abort', () => {
+      clearInterval(timer);
+      reject(new EchoError('VIGIL_ECHO_ABORTED', 'call aborted while held'));
+    });
+  });
+}
+
+const echo: AgentSkillHandler = async (input, ctx) => {
+  const hold = settings.testHooks?.holdEchoUntilFile;
+  if (hold !== undefined) await waitForFile(hold, ctx.signal);
+  const output: EchoOutput = {
+    echo: input,
+    agent: ctx.agent.spec.name,
+    replica: ctx.agent.replica,
+    pid: process.pid,
+    caller: { name: ctx.caller.name, spiffeId: ctx.caller.spiffeId },
+    traceId: traceIdOf(ctx),
+  };
+  return output;
+};
+
+function relayTarget(input: unknown, agent: AgentContext): { to: string; message: unknown } {
+  const record =
+    typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
+  const to = record['to'] ?? agent.spec.calls[0];
+  if (typeof to !== 'string') {
+    throw new EchoError(
+      'VIGIL_ECHO_NO_CALLEE',
+      `agent "${agent.spec.name}" has no callee to relay to (calls is empty)`,
+    );
+  }
+  if (!agent.spec.calls.includes(to)) {
+    throw new EchoError(
+      'VIGIL_ECHO_NO_CALLEE',
+      `relay.to: "${to}" is not in the calls of "${agent.spec.name}" (${agent.spec.calls.join(', ') || 'none'})`,
+    );
+  }
+  return { to, message: record['message'] ?? null };
+}
+
+const relay: AgentSkillHandler = async (input, ctx: AgentSkillContext) => {
+  const { to, message } = relayTarget(input, ctx.agent);
+  const begin = performance.now();
+  const reply = await ctx.agent.client.callSkill<EchoOutput>(
+    to,
+    'echo',
+    { message, via: ctx.agent.spec.name },
+    settings.relayDeadlineMs === undefined ? {} : { deadlineMs: settings.relayDeadlineMs },
+  );
+  const output: RelayOutput = {
+    relayedBy: ctx.agent.spec.name,
+    to,
+    reply,
+    hopMs: performance.now() - begin,
+    traceId: traceIdOf(ctx),
+  };
+  return output;
+};
+
+/** Wraps `handler` with the test hooks that target `skill`. */
+function withTestHooks(skill: string, handler: AgentSkillHandler): AgentSkillHandler {
+  return async (input, ctx) => {
+    const hooks = settings.testHooks;
+    if (hooks?.busyLoopOnSkill === skill) {
+      ctx.logger.warn({ skill }, 'test hook: entering a busy loop');
+      const forever = Number.POSITIVE_INFINITY;
+      while (Date.now() < forever) {
+        // spin: the event loop never turns again
+      }
+    }
+    if (hooks?.hangOnSkill === skill) {
+      ctx.logger.warn({ skill }, 'test hook: hanging until the call is aborted');
+      await new Promise<never>((_resolve, reject) =>
+        ctx.signal.addEventListener('abort', () =>
+          reject(new EchoError('VIGIL_ECHO_ABORTED', 'hung call aborted')),
+        ),
+      );
+    }
+    return handler(input, ctx);
+  };
+}
+
+/**
+ * The built-in echo agent. Skills: `echo` (returns its input, who called, and the trace
+ * id) and `relay` (calls `echo` on the first agent of its `calls`, or `input.to`, over
+ * mutual-TLS A2A — a two-agent system shows one authenticated hop).
+ */
+export const agent: AgentDefinition = {
+  skills: {
+    echo: withTestHooks('echo', echo),
+    relay: withTestHooks('relay', relay),
+  },
+  async start(ctx) {
+    settings = parseEchoSettings(ctx.spec.name, ctx.spec.settings);
+    if (settings.testHooks !== undefined) {
+      ctx.logger.warn(
+        { testHooks: settings.testHooks },
+        'test hooks are enabled: this agent misbehaves on purpose',
+      );
+    }
+    if (settings.testHooks?.failStart === true) {
+      throw new EchoError('VIGIL_ECHO_TEST_FAIL_START', 'test hook failStart: refusing to start');
+    }
+  },
+};

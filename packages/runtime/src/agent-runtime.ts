@@ -1,0 +1,426 @@
+import { randomBytes } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { createLogger, isVigilError, type Logger } from '@vigil/core';
+import { inspectCertificate, loadAgentCredentials, type AgentCredentials } from '@vigil/pki';
+import { spiffeIdOf, type AgentSpec, type AgentSystem } from '@vigil/registry';
+import {
+  createAgentClient,
+  createFilePeerDirectory,
+  startAgentServer,
+  type AgentServer,
+  type SkillHandler,
+} from '@vigil/transport';
+import {
+  isAgentDefinition,
+  type AgentContext,
+  type AgentDefinition,
+  type AgentSkillContext,
+} from './definition.js';
+import { RUNTIME_ERROR_CODES, RuntimeError } from './errors.js';
+import { startHealthServer, type HealthServer } from './health-server.js';
+import type { CertificateSummary } from './ipc.js';
+
+/** Options of {@link startAgentRuntime}. */
+export interface AgentRuntimeOptions {
+  readonly system: AgentSystem;
+  readonly agentName: string;
+  readonly stateDir: string;
+  readonly replica?: number;
+  /** A2A (mTLS) port; 0 (default) picks a free one. */
+  readonly port?: number;
+  /** Health port; 0 (default) picks a free one. */
+  readonly healthPort?: number;
+  /** Use this definition instead of importing `spec.implementation` (tests, embedding). */
+  readonly definition?: AgentDefinition;
+  readonly logger?: Logger;
+  /** How long {@link AgentRuntime.shutdown} waits for in-flight calls. Default 10 s. */
+  readonly drainTimeoutMs?: number;
+  /** Reload credentials when the agent's certificate files change. Default true. */
+  readonly watchCredentials?: boolean;
+  /** Called once the runtime drains (before in-flight calls finished). */
+  readonly onDraining?: (inFlight: number) => void;
+}
+
+/** A running agent: its servers, its credentials, its lifecycle. */
+export interface AgentRuntime {
+  readonly agent: string;
+  readonly replica: number;
+  readonly spiffeId: string;
+  /** `https://127.0.0.1:<port>` of the mTLS A2A server. */
+  readonly url: string;
+  readonly port: number;
+  readonly healthUrl: string;
+  readonly healthPort: number;
+  /** Skill calls running now. */
+  inFlight(): number;
+  /** The certificate currently served. */
+  certificate(): CertificateSummary;
+  /**
+   * Re-reads the certificate and key from the state directory and swaps them into the
+   * TLS server and client without dropping connections.
+   *
+   * @throws when the files cannot be read or do not form a valid pair; the old
+   *   credentials stay in use.
+   */
+  reloadCredentials(): Promise<CertificateSummary>;
+  /** Runs one skill in this process as the local operator (used by the supervisor over IPC). */
+  invoke(
+    skill: string,
+    input: unknown,
+    opts?: { deadlineMs?: number },
+  ): Promise<{ output: unknown; traceId: string; durationMs: number }>;
+  /**
+   * Drains and stops: readiness turns 503, new calls are refused, in-flight calls may
+   * finish within the drain deadline, then the A2A server closes, `agent.stop()` runs and
+   * the health server closes. Idempotent.
+   *
+   * @throws RuntimeError `VIGIL_RUNTIME_DRAIN_TIMEOUT` when calls were still running at
+   *   the deadline (everything is stopped regardless).
+   */
+  shutdown(): Promise<void>;
+}
+
+function summarize(credentials: AgentCredentials): CertificateSummary {
+  const info = inspectCertificate(credentials.cert);
+  return {
+    notAfter: new Date(info.notAfter).toISOString(),
+    fingerprintSha256: info.fingerprintSha256,
+  };
+}
+
+function randomHex(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+async function importDefinition(spec: AgentSpec): Promise<AgentDefinition> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(spec.implementation)) as Record<string, unknown>;
+  } catch (cause) {
+    throw new RuntimeError(
+      RUNTIME_ERROR_CODES.IMPLEMENTATION_INVALID,
+      `agents.${spec.name}.implementation: cannot import "${spec.implementation}": ${(cause as Error).message}`,
+      { cause, details: { agent: spec.name, implementation: spec.implementation } },
+    );
+  }
+  const definition = mod['agent'];
+  if (!isAgentDefinition(definition)) {
+    throw new RuntimeError(
+      RUNTIME_ERROR_CODES.IMPLEMENTATION_INVALID,
+      `agents.${spec.name}.implementation: "${spec.implementation}" does not export ` +
+        '`agent: AgentDefinition` ({ skills: { <id>: handler }, start?, stop? })',
+      { details: { agent: spec.name, implementation: spec.implementation } },
+    );
+  }
+  return definition;
+}
+
+/**
+ * Starts one agent in this process: health server first (so liveness answers while the
+ * agent starts), then credentials, the implementation, its `start()`, and the mTLS A2A
+ * server. Resolves once the agent is ready.
+ *
+ * @throws RuntimeError (`VIGIL_RUNTIME_*`) on a missing agent, a bad implementation, a
+ *   declared skill without handler, a failing `start()` or a port that cannot be bound;
+ *   errors of `@vigil/pki` and `@vigil/transport` pass through. Whatever was started is
+ *   closed before the error propagates.
+ */
+export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<AgentRuntime> {
+  const { system, agentName, stateDir } = options;
+  const replica = options.replica ?? 0;
+  const spec = system.agents.find((a) => a.name === agentName);
+  if (spec === undefined) {
+    throw new RuntimeError(
+      RUNTIME_ERROR_CODES.UNKNOWN_AGENT,
+      `agent "${agentName}" is not declared in system "${system.metadata.name}" ` +
+        `(agents: ${system.agents.map((a) => a.name).join(', ')})`,
+    );
+  }
+  const logger = options.logger ?? createLogger(agentName, { base: { agent: agentName, replica } });
+  const spiffeId = spiffeIdOf(system, agentName);
+  const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+
+  let phase: 'starting' | 'ready' | 'draining' = 'starting';
+  let inFlight = 0;
+  let idleWaiters: (() => void)[] = [];
+  let credentials: AgentCredentials | undefined;
+  let certificate: CertificateSummary | undefined;
+  let server: AgentServer | undefined;
+  let definition: AgentDefinition | undefined;
+  let watcher: FSWatcher | undefined;
+  let started = false;
+
+  const health: HealthServer = await startHealthServer(
+    {
+      phase: () => phase,
+      inFlight: () => inFlight,
+      describe: () => ({ agent: agentName, replica, pid: process.pid, certificate }),
+    },
+    { port: options.healthPort ?? 0 },
+  );
+
+  const client = createAgentClient({
+    system,
+    selfName: agentName,
+    credentials: () => {
+      if (credentials === undefined) throw new Error('credentials not loaded yet');
+      return credentials;
+    },
+    peers: createFilePeerDirectory(join(stateDir, 'run', 'endpoints.json')),
+    logger,
+  });
+
+  const agentContext: AgentContext = Object.freeze({
+    system,
+    spec,
+    spiffeId,
+    replica,
+    stateDir,
+    logger,
+    client,
+    credentials: () => {
+      if (credentials === undefined) throw new Error('credentials not loaded yet');
+      return credentials;
+    },
+  });
+
+  function settle(): void {
+    if (inFlight === 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  function track(skill: string, handler: AgentDefinition['skills'][string]): SkillHandler {
+    return async (input, callContext) => {
+      if (phase === 'draining') {
+        throw new RuntimeError('VIGIL_RUNTIME_DRAINING', `agent "${agentName}" is shutting down`, {
+          details: { agent: agentName, skill },
+        });
+      }
+      inFlight += 1;
+      try {
+        const skillContext: AgentSkillContext = { ...callContext, agent: agentContext };
+        return await handler(input, skillContext);
+      } finally {
+        inFlight -= 1;
+        settle();
+      }
+    };
+  }
+
+  let reloading: Promise<CertificateSummary> | undefined;
+  async function reloadCredentials(): Promise<CertificateSummary> {
+    // One reload at a time; a burst of file events collapses into one.
+    reloading ??= (async () => {
+      try {
+        const next = await loadAgentCredentials(stateDir, agentName);
+        const summary = summarize(next);
+        if (
+          certificate !== undefined &&
+          summary.fingerprintSha256 === certificate.fingerprintSha256
+        ) {
+          return certificate;
+        }
+        await server?.reloadCredentials(next);
+        credentials = next;
+        certificate = summary;
+        logger.info({ certificate: summary }, 'credentials reloaded');
+        return summary;
+      } finally {
+        reloading = undefined;
+      }
+    })();
+    return reloading;
+  }
+
+  async function closeAll(): Promise<void> {
+    watcher?.close();
+    await server
+      ?.close()
+      .catch((error: unknown) => logger.warn({ err: error }, 'A2A server close failed'));
+    if (started)
+      await definition
+        ?.stop?.()
+        .catch((error: unknown) => logger.warn({ err: error }, 'agent stop() failed'));
+    await client
+      .close()
+      .catch((error: unknown) => logger.warn({ err: error }, 'client close failed'));
+    await health.close();
+  }
+
+  try {
+    credentials = await loadAgentCredentials(stateDir, agentName);
+    certificate = summarize(credentials);
+    definition = options.definition ?? (await importDefinition(spec));
+    const skills: Record<string, SkillHandler> = {};
+    const missing: string[] = [];
+    for (const declared of spec.skills) {
+      const handler = definition.skills[declared.id];
+      if (handler === undefined) missing.push(declared.id);
+      else skills[declared.id] = track(declared.id, handler);
+    }
+    if (missing.length > 0) {
+      throw new RuntimeError(
+        RUNTIME_ERROR_CODES.SKILL_MISSING,
+        `agents.${agentName}.skills: "${spec.implementation}" has no handler for ${missing.map((m) => `"${m}"`).join(', ')}`,
+        { details: { agent: agentName, missing } },
+      );
+    }
+    if (definition.start !== undefined) {
+      try {
+        await definition.start(agentContext);
+        started = true;
+      } catch (cause) {
+        throw new RuntimeError(
+          RUNTIME_ERROR_CODES.START_FAILED,
+          `agent "${agentName}" failed to start: ${(cause as Error).message}`,
+          {
+            cause,
+            details: {
+              agent: agentName,
+              ...(isVigilError(cause) ? { causeCode: cause.code } : {}),
+            },
+          },
+        );
+      }
+    } else {
+      started = true;
+    }
+    server = await startAgentServer({
+      system,
+      agentName,
+      credentials,
+      skills,
+      host: '127.0.0.1',
+      port: options.port ?? 0,
+      logger,
+      drainTimeoutMs,
+    });
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+
+  if (options.watchCredentials !== false) {
+    let timer: NodeJS.Timeout | undefined;
+    const files = new Set([`${agentName}.crt`, `${agentName}.key`]);
+    try {
+      watcher = watch(join(stateDir, 'pki', 'agents'), (_event, filename) => {
+        if (filename === null || !files.has(filename.toString())) return;
+        // Writers replace cert and key one after the other: wait for the burst to end.
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          reloadCredentials().catch((error: unknown) =>
+            logger.warn(
+              { err: error },
+              'credential files changed but could not be loaded; keeping the current ones',
+            ),
+          );
+        }, 200);
+        timer.unref();
+      });
+      watcher.unref();
+    } catch (error) {
+      logger.warn({ err: error }, 'cannot watch credential files; rotation relies on IPC reload');
+    }
+  }
+
+  phase = 'ready';
+  const activeServer = server;
+  const tracer = trace.getTracer('@vigil/runtime');
+  let shuttingDown: Promise<void> | undefined;
+  logger.info({ url: activeServer.url, health: health.url, spiffeId, certificate }, 'agent ready');
+
+  return {
+    agent: agentName,
+    replica,
+    spiffeId,
+    url: activeServer.url,
+    port: activeServer.port,
+    healthUrl: health.url,
+    healthPort: health.port,
+    inFlight: () => inFlight,
+    certificate: () => certificate as CertificateSummary,
+    reloadCredentials,
+    async invoke(skill, input, opts = {}) {
+      const handler = definition?.skills[skill];
+      if (handler === undefined || !spec.skills.some((s) => s.id === skill)) {
+        throw new RuntimeError(
+          'VIGIL_RUNTIME_UNKNOWN_SKILL',
+          `agent "${agentName}" has no skill "${skill}"`,
+          {
+            details: { agent: agentName, skill },
+          },
+        );
+      }
+      const tracked = track(skill, handler);
+      const controller = new AbortController();
+      const timer =
+        opts.deadlineMs === undefined
+          ? undefined
+          : setTimeout(() => controller.abort(), opts.deadlineMs);
+      // A fresh root trace for an operator-initiated call; outgoing calls inherit it.
+      const parent = trace.setSpanContext(context.active(), {
+        traceId: randomHex(16),
+        spanId: randomHex(8),
+        traceFlags: TraceFlags.SAMPLED,
+        isRemote: true,
+      });
+      const begin = performance.now();
+      return tracer.startActiveSpan(`invoke ${skill}`, {}, parent, async (span) => {
+        const traceId = span.spanContext().traceId;
+        try {
+          const output = await tracked(input, {
+            caller: { name: 'operator', spiffeId: 'local:operator' },
+            signal: controller.signal,
+            logger: logger.child({ skill, traceId }),
+            skillId: skill,
+            traceId,
+          });
+          return { output, traceId, durationMs: performance.now() - begin };
+        } catch (error) {
+          if (typeof error === 'object' && error !== null) Object.assign(error, { traceId });
+          throw error;
+        } finally {
+          clearTimeout(timer);
+          span.end();
+        }
+      });
+    },
+    shutdown() {
+      shuttingDown ??= (async () => {
+        phase = 'draining';
+        options.onDraining?.(inFlight);
+        logger.info({ inFlight }, 'draining');
+        // The transport stops accepting and waits for in-flight calls up to the drain
+        // deadline; operator invocations (IPC) are counted here as well.
+        await activeServer.close();
+        if (inFlight > 0) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            new Promise<void>((resolve) => idleWaiters.push(resolve)),
+            new Promise<void>((resolve) => (timer = setTimeout(resolve, 1_000))),
+          ]);
+          clearTimeout(timer);
+        }
+        const left = inFlight;
+        const timedOut = left > 0;
+        server = undefined; // closed above
+        await closeAll();
+        if (timedOut) {
+          throw new RuntimeError(
+            RUNTIME_ERROR_CODES.DRAIN_TIMEOUT,
+            `${left} call(s) still running after the ${drainTimeoutMs} ms drain deadline`,
+            { details: { agent: agentName, inFlight: left } },
+          );
+        }
+        logger.info('stopped');
+      })();
+      return shuttingDown;
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * `@vigil/runtime`: the inside of one agent process. It loads the declaration and the
+ * agent's credentials, imports the agent implementation (`spec.implementation`, a package
+ * exporting `agent: AgentDefinition`), serves its skills over mutual-TLS A2A, answers
+ * health probes, reloads rotated credentials without restarting, and drains on SIGTERM.
+ * The supervisor (`@vigil/supervisor`) runs {@link AGENT_ENTRY_SCRIPT} once per replica.
+ *
+ * @example
+ * ```ts
+ * // agents/hello/src/index.ts — an agent implementation
+ * import type { AgentDefinition } from '@vigil/runtime';
+ * export const agent: AgentDefinition = {
+ *   skills: {
+ *     greet: async (input, ctx) => ({ hello: ctx.caller.name, input }),
+ *   },
+ * };
+ *
+ * // in-process (tests, embedding): the same runtime the agent processes use
+ * import { startAgentRuntime } from '@vigil/runtime';
+ * const runtime = await startAgentRuntime({ system, agentName: 'hello', stateDir });
+ * await runtime.shutdown();
+ * ```
+ */
+import { fileURLToPath } from 'node:url';
+
+export {
+  isAgentDefinition,
+  type AgentContext,
+  type AgentDefinition,
+  type AgentSkillContext,
+  type AgentSkillHandler,
+  type DemoContext,
+  type DemoDriver,
+  type InvokeResult,
+} from './definition.js';
+export { RuntimeError, RUNTIME_ERROR_CODES } from './errors.js';
+export { parseAgentProcessEnv, type AgentProcessEnv } from './env.js';
+export { startHealthServer, type HealthServer, type HealthState } from './health-server.js';
+export { startAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './agent-runtime.js';
+export { runAgentProcess, EXIT_CONFIG } from './process-main.js';
+export {
+  isIpcMessage,
+  type AgentToSupervisorMessage,
+  type CertificateSummary,
+  type CredentialsReloadedMessage,
+  type DrainingMessage,
+  type FatalMessage,
+  type InvokeMessage,
+  type InvokeResultMessage,
+  type ReadyMessage,
+  type ReloadCredentialsMessage,
+  type SupervisorToAgentMessage,
+} from './ipc.js';
+
+/** Absolute path of the agent process entry script (TypeScript; run it with `--import tsx`). */
+export const AGENT_ENTRY_SCRIPT: string = fileURLToPath(new URL('./entry.ts', import.meta.url));

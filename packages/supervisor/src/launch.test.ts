@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { agentCommand, planMemory, residentBytes, tsxLoaderUrl } from './launch.js';
+
+const MIB = 1024 * 1024;
+
+test('the V8 heap gets 75% of resources.memory and the resident ceiling is the whole of it', () => {
+  const plan = planMemory(256 * MIB, { prlimitAvailable: true });
+  assert.equal(plan.heapMiB, 192);
+  assert.equal(plan.rssLimitBytes, 256 * MIB);
+  assert.equal(plan.rlimitDataBytes, 1024 * MIB);
+  assert.equal(planMemory(4096 * MIB, { prlimitAvailable: true }).rlimitDataBytes, 4096 * MIB);
+});
+
+test('no rlimit is planned without prlimit or when disabled', () => {
+  assert.equal(planMemory(256 * MIB, { prlimitAvailable: false }).rlimitDataBytes, undefined);
+  assert.equal(
+    planMemory(256 * MIB, { prlimitAvailable: true, rlimit: false }).rlimitDataBytes,
+    undefined,
+  );
+});
+
+test('the agent command runs node through prlimit with the tsx loader and the heap limit', () => {
+  const memory = planMemory(128 * MIB, { prlimitAvailable: true });
+  const cmd = agentCommand({ entryScript: '/x/entry.ts', memory, prlimitPath: '/usr/bin/prlimit' });
+  assert.equal(cmd.file, '/usr/bin/prlimit');
+  assert.deepEqual(cmd.args.slice(0, 3), [
+    `--data=${1024 * MIB}:${1024 * MIB}`,
+    '--',
+    process.execPath,
+  ]);
+  assert.ok(cmd.args.includes('--max-old-space-size=96'));
+  assert.equal(cmd.args.at(-1), '/x/entry.ts');
+  const direct = agentCommand({ entryScript: '/x/entry.ts', memory, prlimitPath: undefined });
+  assert.equal(direct.file, process.execPath);
+});
+
+test('the tsx loader resolves to an existing file wherever the process runs from', () => {
+  assert.ok(existsSync(fileURLToPath(tsxLoaderUrl())));
+});
+
+test(
+  'resident memory of this process is read from /proc on Linux',
+  { skip: process.platform !== 'linux' },
+  () => {
+    const rss = residentBytes(process.pid);
+    assert.ok(rss !== undefined && rss > 1 * MIB);
+  },
+);

@@ -1,0 +1,953 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger, type Logger } from '@vigil/core';
+import { ensureIdentities, inspectCertificate, issueAgentCertificate } from '@vigil/pki';
+import { spiffeIdOf, type AgentSpec, type AgentSystem } from '@vigil/registry';
+import {
+  AGENT_ENTRY_SCRIPT,
+  isIpcMessage,
+  type CertificateSummary,
+  type InvokeResult,
+  type SupervisorToAgentMessage,
+} from '@vigil/runtime';
+import { backoffDelay, CrashLoopDetector } from './backoff.js';
+import { SUPERVISOR_ERROR_CODES, SupervisorError } from './errors.js';
+import {
+  agentCommand,
+  findPrlimit,
+  planMemory,
+  residentBytes,
+  type MemoryOptions,
+  type MemoryPlan,
+} from './launch.js';
+import { allocateLoopbackPorts } from './ports.js';
+import { probe } from './probe.js';
+import { startGates, startWaves } from './start-order.js';
+import {
+  endpointsPath,
+  statusPath,
+  writeJsonAtomic,
+  type ReplicaState,
+  type ReplicaStatus,
+  type SupervisorState,
+  type SupervisorStatus,
+} from './status.js';
+
+/** Health probing. Defaults suit production; tests shorten them. */
+export interface ProbeOptions {
+  /** Period of liveness/readiness probes of a running replica, ms. Default 1000. */
+  readonly intervalMs?: number;
+  /** Deadline of one probe, ms. Default 1000. */
+  readonly timeoutMs?: number;
+  /** Consecutive failed liveness probes before the replica is killed. Default 3. */
+  readonly failureThreshold?: number;
+  /** A replica not ready this long after spawn is killed (and restarted per policy), ms. Default 60 000. */
+  readonly startTimeoutMs?: number;
+  /** Readiness poll period while a replica starts, ms. Default 100. */
+  readonly readyPollMs?: number;
+}
+
+/** Options of {@link createSupervisor}. */
+export interface SupervisorOptions {
+  readonly system: AgentSystem;
+  /** Absolute path of the declaration; every agent process loads it. */
+  readonly configPath: string;
+  /** Absolute state directory. */
+  readonly stateDir: string;
+  readonly logger?: Logger;
+  /** Agent entry script; default `@vigil/runtime`'s. */
+  readonly entryScript?: string;
+  /** Extra Node flags for every agent process. */
+  readonly nodeArgs?: readonly string[];
+  /** Extra environment for every agent process (merged over the supervisor's). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly probes?: ProbeOptions;
+  readonly memory?: MemoryOptions & {
+    /** Kill a replica whose resident set exceeds `resources.memory`. Default true. */
+    readonly rssWatchdog?: boolean;
+  };
+  /** Per shutdown wave: time between SIGTERM and SIGKILL, ms. Default 15 000. */
+  readonly shutdownTimeoutMs?: number;
+  /** Drain deadline given to agents (`VIGIL_DRAIN_TIMEOUT_MS`), ms. Default 10 000. */
+  readonly drainTimeoutMs?: number;
+  /** Certificate renewal check period, ms (`ensureIdentities` then IPC reload). Default 5 min. */
+  readonly rotationCheckIntervalMs?: number;
+  /** A replica ready this long has its back-off reset, ms. Default 60 000. */
+  readonly stableAfterMs?: number;
+}
+
+/** What the supervisor reports, on its `event` event. */
+export type SupervisorEvent =
+  | { readonly type: 'supervisor'; readonly state: SupervisorState }
+  | {
+      readonly type: 'spawned';
+      readonly agent: string;
+      readonly replica: number;
+      readonly pid: number;
+      readonly url: string;
+      readonly spiffeId: string;
+      readonly memory: MemoryPlan;
+    }
+  | {
+      readonly type: 'state';
+      readonly agent: string;
+      readonly replica: number;
+      readonly pid: number | null;
+      readonly from: ReplicaState;
+      readonly to: ReplicaState;
+      readonly reason?: string;
+    }
+  | {
+      readonly type: 'exited';
+      readonly agent: string;
+      readonly replica: number;
+      readonly pid: number;
+      readonly code: number | null;
+      readonly signal: string | null;
+      readonly error: { readonly code: string; readonly message: string } | null;
+    }
+  | {
+      readonly type: 'restart-scheduled';
+      readonly agent: string;
+      readonly replica: number;
+      readonly delayMs: number;
+      readonly restarts: number;
+    }
+  | {
+      readonly type: 'credentials-reloaded';
+      readonly agent: string;
+      readonly replica: number;
+      readonly pid: number;
+      readonly certificate: CertificateSummary;
+    }
+  | { readonly type: 'error'; readonly message: string; readonly code: string };
+
+interface Replica {
+  readonly spec: AgentSpec;
+  readonly index: number;
+  readonly port: number;
+  readonly healthPort: number;
+  readonly url: string;
+  readonly healthUrl: string;
+  readonly memory: MemoryPlan;
+  readonly crashLoop: CrashLoopDetector;
+  state: ReplicaState;
+  child: ChildProcess | undefined;
+  pid: number | null;
+  restarts: number;
+  attempt: number;
+  startedAt: number | null;
+  readyAt: number | null;
+  lastExit: ReplicaStatus['lastExit'];
+  lastError: ReplicaStatus['lastError'];
+  nextRestartAt: number | null;
+  rssBytes: number | null;
+  certificate: CertificateSummary | null;
+  livenessFailures: number;
+  /** Why the supervisor killed the current process (liveness, memory, start timeout). */
+  killReason: { code: string; message: string } | undefined;
+  /** What the process itself reported before dying (IPC `fatal`). */
+  fatal: { code: string; message: string } | undefined;
+  probeTimer: NodeJS.Timeout | undefined;
+  restartTimer: NodeJS.Timeout | undefined;
+  probing: boolean;
+  exited: Promise<void>;
+}
+
+const DEFAULT_PROBES: Required<ProbeOptions> = {
+  intervalMs: 1_000,
+  timeoutMs: 1_000,
+  failureThreshold: 3,
+  startTimeoutMs: 60_000,
+  readyPollMs: 100,
+};
+
+/**
+ * The local supervisor behind `vigil up`: one OS process per agent replica, started
+ * callees-first and gated on readiness, probed for liveness, restarted per the agent's
+ * restart policy with exponential back-off and jitter, marked `failed` on a crash loop,
+ * stopped gracefully (callers first). Every change is written atomically to
+ * `<stateDir>/run/status.json` and emitted as an `event`.
+ */
+export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
+  readonly #opts: SupervisorOptions;
+  readonly #system: AgentSystem;
+  readonly #stateDir: string;
+  readonly #logger: Logger;
+  readonly #probes: Required<ProbeOptions>;
+  readonly #replicas = new Map<string, Replica[]>();
+  readonly #pending = new Map<
+    string,
+    { resolve: (m: Record<string, unknown>) => void; agent: string }
+  >();
+  #state: SupervisorState = 'starting';
+  #startedAt = Date.now();
+  #rotationTimer: NodeJS.Timeout | undefined;
+  #agentCertificates = new Map<string, CertificateSummary | null>();
+  #roundRobin = 0;
+  #begun = false;
+
+  constructor(opts: SupervisorOptions) {
+    super();
+    this.#opts = opts;
+    this.#system = opts.system;
+    this.#stateDir = opts.stateDir;
+    this.#logger = opts.logger ?? createLogger('supervisor');
+    this.#probes = { ...DEFAULT_PROBES, ...(opts.probes ?? {}) };
+  }
+
+  /** The supervisor's state. */
+  get state(): SupervisorState {
+    return this.#state;
+  }
+
+  /**
+   * Issues missing or expiring certificates, allocates ports, writes `endpoints.json`,
+   * then starts every agent once its callees are ready (or failed). Resolves when every
+   * agent is ready or failed: a failing agent never blocks the others.
+   *
+   * @throws SupervisorError `VIGIL_SUPERVISOR_STATE` when called twice; errors of
+   *   `ensureIdentities` and port allocation.
+   */
+  async start(): Promise<SupervisorStatus> {
+    if (this.#begun)
+      throw new SupervisorError(SUPERVISOR_ERROR_CODES.STATE, 'supervisor already started');
+    this.#begun = true;
+    this.#startedAt = Date.now();
+    mkdirSync(join(this.#stateDir, 'run'), { recursive: true });
+    mkdirSync(join(this.#stateDir, 'logs'), { recursive: true });
+    this.#emit({ type: 'supervisor', state: 'starting' });
+
+    await ensureIdentities(this.#stateDir, this.#system);
+    this.#refreshAgentCertificates();
+
+    const prlimitPath = findPrlimit();
+    this.#prlimitPath = prlimitPath;
+    const total = this.#system.agents.reduce((n, a) => n + a.replicas, 0);
+    const ports = await allocateLoopbackPorts(total * 2);
+    let next = 0;
+    for (const spec of this.#system.agents) {
+      const memory = planMemory(spec.resources.memoryBytes, {
+        ...this.#opts.memory,
+        prlimitAvailable: prlimitPath !== undefined,
+      });
+      const list: Replica[] = [];
+      for (let index = 0; index < spec.replicas; index += 1) {
+        const port = ports[next++] as number;
+        const healthPort = ports[next++] as number;
+        const { restarts, windowSeconds } = spec.restartPolicy.crashLoop;
+        list.push({
+          spec,
+          index,
+          port,
+          healthPort,
+          url: `https://127.0.0.1:${port}`,
+          healthUrl: `http://127.0.0.1:${healthPort}`,
+          memory,
+          crashLoop: new CrashLoopDetector({ restarts, windowMs: windowSeconds * 1000 }),
+          state: 'stopped',
+          child: undefined,
+          pid: null,
+          restarts: 0,
+          attempt: 0,
+          startedAt: null,
+          readyAt: null,
+          lastExit: null,
+          lastError: null,
+          nextRestartAt: null,
+          rssBytes: null,
+          certificate: null,
+          livenessFailures: 0,
+          killReason: undefined,
+          fatal: undefined,
+          probeTimer: undefined,
+          restartTimer: undefined,
+          probing: false,
+          exited: Promise.resolve(),
+        });
+      }
+      this.#replicas.set(spec.name, list);
+    }
+    // Peers resolve each other through this file; it exists before any agent starts.
+    writeJsonAtomic(
+      endpointsPath(this.#stateDir),
+      Object.fromEntries([...this.#replicas].map(([name, list]) => [name, list.map((r) => r.url)])),
+    );
+    this.#writeStatus();
+
+    const gates = startGates(this.#system);
+    const settled = new Map<string, Promise<void>>();
+    const settle = (name: string): Promise<void> => {
+      let p = settled.get(name);
+      if (p === undefined) {
+        p = (async () => {
+          await Promise.all((gates.get(name) ?? []).map(settle));
+          if (this.#state !== 'starting') return;
+          for (const r of this.#replicas.get(name) ?? []) this.#spawn(r, prlimitPath);
+          await this.#waitAgentSettled(name);
+        })();
+        settled.set(name, p);
+      }
+      return p;
+    };
+    await Promise.all(this.#system.agents.map((a) => settle(a.name)));
+    if (this.#state === 'starting') {
+      this.#state = 'running';
+      this.#emit({ type: 'supervisor', state: 'running' });
+      this.#scheduleRotation();
+    }
+    this.#writeStatus();
+    return this.status();
+  }
+
+  #prlimitPath: string | undefined;
+
+  /**
+   * Stops every agent: callers before callees, SIGTERM, then SIGKILL after
+   * `shutdownTimeoutMs`. Pending restarts are cancelled. Idempotent.
+   */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'stopping') {
+      await this.#stopped;
+      return;
+    }
+    this.#state = 'stopping';
+    this.#emit({ type: 'supervisor', state: 'stopping' });
+    this.#stopped = (async () => {
+      clearTimeout(this.#rotationTimer);
+      for (const list of this.#replicas.values()) {
+        for (const r of list) {
+          if (r.restartTimer !== undefined) {
+            clearTimeout(r.restartTimer);
+            r.restartTimer = undefined;
+            r.nextRestartAt = null;
+            this.#setState(r, 'stopped', 'supervisor stopping');
+          }
+        }
+      }
+      const timeoutMs = this.#opts.shutdownTimeoutMs ?? 15_000;
+      for (const wave of startWaves(this.#system).reverse()) {
+        await Promise.all(
+          wave.flatMap((name) =>
+            (this.#replicas.get(name) ?? []).map(async (r) => {
+              const child = r.child;
+              if (child === undefined) return;
+              child.kill('SIGTERM');
+              let timer: NodeJS.Timeout | undefined;
+              const killed = new Promise<void>((resolve) => {
+                timer = setTimeout(() => {
+                  this.#logger.warn(
+                    { agent: name, replica: r.index, pid: r.pid },
+                    'drain deadline passed: SIGKILL',
+                  );
+                  r.killReason = {
+                    code: SUPERVISOR_ERROR_CODES.EXITED,
+                    message: `did not stop within ${timeoutMs} ms of SIGTERM; killed`,
+                  };
+                  child.kill('SIGKILL');
+                  resolve();
+                }, timeoutMs);
+              });
+              await Promise.race([r.exited, killed]);
+              await r.exited;
+              clearTimeout(timer);
+            }),
+          ),
+        );
+      }
+      this.#state = 'stopped';
+      this.#emit({ type: 'supervisor', state: 'stopped' });
+      this.#writeStatus();
+    })();
+    await this.#stopped;
+  }
+
+  #stopped: Promise<void> = Promise.resolve();
+
+  /** A snapshot of the status (the same object that is written to `status.json`). */
+  status(): SupervisorStatus {
+    const iso = (t: number | null): string | null =>
+      t === null ? null : new Date(t).toISOString();
+    return {
+      version: 1,
+      system: this.#system.metadata.name,
+      configPath: this.#opts.configPath,
+      supervisor: {
+        pid: process.pid,
+        state: this.#state,
+        startedAt: new Date(this.#startedAt).toISOString(),
+      },
+      updatedAt: new Date().toISOString(),
+      agents: this.#system.agents.map((spec) => ({
+        name: spec.name,
+        spiffeId: spiffeIdOf(this.#system, spec.name),
+        memoryBytes: spec.resources.memoryBytes,
+        certificate: this.#agentCertificates.get(spec.name) ?? null,
+        replicas: (this.#replicas.get(spec.name) ?? []).map((r) => ({
+          replica: r.index,
+          pid: r.pid,
+          state: r.state,
+          url: r.url,
+          port: r.port,
+          healthPort: r.healthPort,
+          restarts: r.restarts,
+          startedAt: iso(r.startedAt),
+          readyAt: iso(r.readyAt),
+          lastExit: r.lastExit,
+          lastError: r.lastError,
+          nextRestartAt: iso(r.nextRestartAt),
+          rssBytes: r.rssBytes,
+          certificate: r.certificate,
+        })),
+      })),
+    };
+  }
+
+  /**
+   * Renews certificates and hot-reloads them into the running replicas over IPC
+   * (`reload-credentials`): no process restarts. With `force`, those agents get a new
+   * certificate now; otherwise `ensureIdentities` renews only what is due. Resolves
+   * with the replicas that now serve a new certificate.
+   */
+  async rotateCredentials(
+    opts: { force?: readonly string[]; timeoutMs?: number } = {},
+  ): Promise<{ agent: string; replica: number; pid: number; certificate: CertificateSummary }[]> {
+    if (opts.force !== undefined && opts.force.length > 0) {
+      for (const name of opts.force)
+        await issueAgentCertificate(this.#stateDir, this.#system, name, {});
+    } else {
+      await ensureIdentities(this.#stateDir, this.#system);
+    }
+    this.#refreshAgentCertificates();
+    const reloaded: {
+      agent: string;
+      replica: number;
+      pid: number;
+      certificate: CertificateSummary;
+    }[] = [];
+    await Promise.all(
+      [...this.#replicas].flatMap(([name, list]) =>
+        list.map(async (r) => {
+          const onDisk = this.#agentCertificates.get(name);
+          if (r.child === undefined || r.pid === null || onDisk == null) return;
+          if (r.certificate?.fingerprintSha256 === onDisk.fingerprintSha256) return;
+          const pid = r.pid;
+          const answer = await this.#request(
+            r,
+            { type: 'reload-credentials' },
+            'credentials-reloaded',
+            opts.timeoutMs ?? 10_000,
+          );
+          if (answer['ok'] === true) {
+            const certificate = answer['certificate'] as CertificateSummary;
+            r.certificate = certificate;
+            reloaded.push({ agent: name, replica: r.index, pid, certificate });
+            this.#emit({
+              type: 'credentials-reloaded',
+              agent: name,
+              replica: r.index,
+              pid,
+              certificate,
+            });
+          } else {
+            this.#emit({
+              type: 'error',
+              code: String(answer['code']),
+              message: `${name}[${r.index}]: credential reload failed: ${String(answer['message'])}`,
+            });
+          }
+        }),
+      ),
+    );
+    this.#writeStatus();
+    return reloaded;
+  }
+
+  /**
+   * Runs `skill` in one ready replica of `agent` (round-robin) over IPC, as the local
+   * operator; the agent's own outgoing calls are real mTLS A2A calls. Used by demo drivers.
+   *
+   * @throws SupervisorError `VIGIL_SUPERVISOR_NOT_RUNNING` (no ready replica),
+   *   `VIGIL_SUPERVISOR_IPC_TIMEOUT`; rejects with the skill's error code and message.
+   */
+  async invoke(
+    agent: string,
+    skill: string,
+    input: unknown,
+    opts: { deadlineMs?: number } = {},
+  ): Promise<InvokeResult> {
+    const ready = (this.#replicas.get(agent) ?? []).filter(
+      (r) => r.state === 'ready' && r.child !== undefined,
+    );
+    const r = ready[this.#roundRobin++ % Math.max(1, ready.length)];
+    if (r === undefined || r.pid === null) {
+      throw new SupervisorError(
+        SUPERVISOR_ERROR_CODES.NOT_RUNNING,
+        `agent "${agent}" has no ready replica`,
+      );
+    }
+    const pid = r.pid;
+    const deadlineMs = opts.deadlineMs ?? 30_000;
+    const id = randomUUID();
+    const answer = await this.#request(
+      r,
+      { type: 'invoke', id, skill, input, deadlineMs },
+      'invoke-result',
+      deadlineMs + 5_000,
+      id,
+    );
+    if (answer['ok'] !== true) {
+      throw new SupervisorError(String(answer['code']), String(answer['message']), {
+        details: { agent, skill, pid, traceId: answer['traceId'] },
+      });
+    }
+    return {
+      output: answer['output'],
+      pid,
+      traceId: String(answer['traceId']),
+      durationMs: Number(answer['durationMs']),
+    };
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #emit(event: SupervisorEvent): void {
+    this.emit('event', event);
+  }
+
+  #writeStatus(): void {
+    try {
+      writeJsonAtomic(statusPath(this.#stateDir), this.status());
+    } catch (error) {
+      this.#logger.error({ err: error }, 'cannot write status.json');
+    }
+  }
+
+  #setState(r: Replica, to: ReplicaState, reason?: string): void {
+    const from = r.state;
+    if (from === to) return;
+    r.state = to;
+    this.#emit({
+      type: 'state',
+      agent: r.spec.name,
+      replica: r.index,
+      pid: r.pid,
+      from,
+      to,
+      ...(reason === undefined ? {} : { reason }),
+    });
+    this.#writeStatus();
+  }
+
+  #refreshAgentCertificates(): void {
+    for (const spec of this.#system.agents) {
+      try {
+        const pem = readFileSync(join(this.#stateDir, 'pki', 'agents', `${spec.name}.crt`), 'utf8');
+        const info = inspectCertificate(pem);
+        this.#agentCertificates.set(spec.name, {
+          notAfter: new Date(info.notAfter).toISOString(),
+          fingerprintSha256: info.fingerprintSha256,
+        });
+      } catch {
+        this.#agentCertificates.set(spec.name, null);
+      }
+    }
+  }
+
+  #scheduleRotation(): void {
+    const every = this.#opts.rotationCheckIntervalMs ?? 5 * 60_000;
+    this.#rotationTimer = setTimeout(() => {
+      this.rotateCredentials()
+        .catch((error: unknown) =>
+          this.#emit({
+            type: 'error',
+            code: 'VIGIL_SUPERVISOR_ROTATION',
+            message: `certificate renewal failed: ${(error as Error).message}`,
+          }),
+        )
+        .finally(() => {
+          if (this.#state === 'running') this.#scheduleRotation();
+        });
+    }, every);
+    this.#rotationTimer.unref();
+  }
+
+  #waitAgentSettled(name: string): Promise<void> {
+    const isSettled = (): boolean =>
+      (this.#replicas.get(name) ?? []).every(
+        (r) => r.state === 'ready' || r.state === 'failed' || r.state === 'stopped',
+      ) || this.#state !== 'starting';
+    if (isSettled()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const listener = (e: SupervisorEvent): void => {
+        if ((e.type === 'state' || e.type === 'supervisor') && isSettled()) {
+          this.off('event', listener);
+          resolve();
+        }
+      };
+      this.on('event', listener);
+    });
+  }
+
+  #request(
+    r: Replica,
+    message: SupervisorToAgentMessage,
+    answerType: string,
+    timeoutMs: number,
+    id?: string,
+  ): Promise<Record<string, unknown>> {
+    const child = r.child;
+    if (child === undefined || !child.connected) {
+      return Promise.reject(
+        new SupervisorError(
+          SUPERVISOR_ERROR_CODES.NOT_RUNNING,
+          `${r.spec.name}[${r.index}] is not running`,
+        ),
+      );
+    }
+    const key = id ?? `${answerType}:${r.spec.name}:${r.index}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(key);
+        reject(
+          new SupervisorError(
+            SUPERVISOR_ERROR_CODES.IPC_TIMEOUT,
+            `${r.spec.name}[${r.index}] did not answer "${message.type}" within ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      this.#pending.set(key, {
+        agent: r.spec.name,
+        resolve: (m) => {
+          clearTimeout(timer);
+          this.#pending.delete(key);
+          resolve(m);
+        },
+      });
+      child.send(message, (error) => {
+        if (error !== null) {
+          clearTimeout(timer);
+          this.#pending.delete(key);
+          reject(
+            new SupervisorError(
+              SUPERVISOR_ERROR_CODES.NOT_RUNNING,
+              `IPC to ${r.spec.name}[${r.index}] failed`,
+              { cause: error },
+            ),
+          );
+        }
+      });
+    });
+  }
+
+  #spawn(r: Replica, prlimitPath: string | undefined): void {
+    const name = r.spec.name;
+    const logPath = join(this.#stateDir, 'logs', `${name}-${r.index}.log`);
+    const command = agentCommand({
+      entryScript: this.#opts.entryScript ?? AGENT_ENTRY_SCRIPT,
+      memory: r.memory,
+      prlimitPath,
+      ...(this.#opts.nodeArgs === undefined ? {} : { nodeArgs: this.#opts.nodeArgs }),
+    });
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      ...(this.#opts.env ?? {}),
+      VIGIL_AGENT: name,
+      VIGIL_CONFIG: this.#opts.configPath,
+      VIGIL_STATE_DIR: this.#stateDir,
+      VIGIL_PORT: String(r.port),
+      VIGIL_HEALTH_PORT: String(r.healthPort),
+      VIGIL_REPLICA: String(r.index),
+      VIGIL_DRAIN_TIMEOUT_MS: String(this.#opts.drainTimeoutMs ?? 10_000),
+    };
+    // The supervisor's own line in the agent's log: where each process life begins.
+    appendFileSync(
+      logPath,
+      `${JSON.stringify({ level: 30, time: new Date().toISOString(), name: 'supervisor', agent: name, replica: r.index, msg: 'spawning', command: [command.file, ...command.args], memory: r.memory })}\n`,
+    );
+    const fd = openSync(logPath, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(command.file, command.args, {
+        env,
+        stdio: ['ignore', fd, fd, 'ipc'],
+        serialization: 'json',
+      });
+    } finally {
+      closeSync(fd);
+    }
+    r.child = child;
+    r.pid = child.pid ?? null;
+    r.startedAt = Date.now();
+    r.readyAt = null;
+    r.livenessFailures = 0;
+    r.killReason = undefined;
+    r.fatal = undefined;
+    r.rssBytes = null;
+    r.certificate = null;
+    let resolveExited!: () => void;
+    r.exited = new Promise((resolve) => (resolveExited = resolve));
+    let exitedOnce = false;
+    const onExit = (
+      code: number | null,
+      signal: NodeJS.Signals | null,
+      spawnError?: Error,
+    ): void => {
+      if (exitedOnce) return;
+      exitedOnce = true;
+      this.#onExit(r, child, code, signal, spawnError);
+      resolveExited();
+    };
+    child.on('error', (error) => {
+      // Spawn failure (no exit event follows when the process never started).
+      if (child.pid === undefined) onExit(null, null, error);
+      else this.#logger.warn({ err: error, agent: name }, 'child process error');
+    });
+    child.on('exit', (code, signal) => onExit(code, signal));
+    child.on('message', (message: unknown) => this.#onMessage(r, message));
+    if (r.pid !== null) {
+      this.#emit({
+        type: 'spawned',
+        agent: name,
+        replica: r.index,
+        pid: r.pid,
+        url: r.url,
+        spiffeId: spiffeIdOf(this.#system, name),
+        memory: r.memory,
+      });
+    }
+    this.#setState(r, 'starting');
+    this.#writeStatus();
+    this.#scheduleProbe(r, this.#probes.readyPollMs);
+  }
+
+  #onMessage(r: Replica, message: unknown): void {
+    if (!isIpcMessage(message)) return;
+    switch (message.type) {
+      case 'ready':
+        r.certificate = (message['certificate'] as CertificateSummary | undefined) ?? null;
+        // Confirm through /readyz now rather than at the next poll.
+        this.#scheduleProbe(r, 0);
+        break;
+      case 'fatal':
+        r.fatal = { code: String(message['code']), message: String(message['message']) };
+        break;
+      case 'draining':
+        if (r.state === 'ready') this.#setState(r, 'unready', 'draining');
+        break;
+      case 'credentials-reloaded':
+        this.#pending.get(`credentials-reloaded:${r.spec.name}:${r.index}`)?.resolve(message);
+        break;
+      case 'invoke-result':
+        this.#pending.get(String(message['id']))?.resolve(message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  #scheduleProbe(r: Replica, delayMs: number): void {
+    clearTimeout(r.probeTimer);
+    r.probeTimer = setTimeout(() => void this.#probe(r), delayMs);
+  }
+
+  async #probe(r: Replica): Promise<void> {
+    const child = r.child;
+    if (child === undefined || r.probing) return;
+    r.probing = true;
+    try {
+      const p = this.#probes;
+      if (r.state === 'starting') {
+        const ready = await probe(`${r.healthUrl}/readyz`, p.timeoutMs);
+        if (r.child !== child) return;
+        if (ready.ok) {
+          r.readyAt = Date.now();
+          r.livenessFailures = 0;
+          this.#setState(r, 'ready');
+        } else if (Date.now() - (r.startedAt ?? 0) > p.startTimeoutMs) {
+          this.#kill(
+            r,
+            SUPERVISOR_ERROR_CODES.START_TIMEOUT,
+            `not ready within ${p.startTimeoutMs} ms of spawn`,
+          );
+          return;
+        }
+        this.#scheduleProbe(r, r.state === 'starting' ? p.readyPollMs : p.intervalMs);
+        return;
+      }
+      if (r.state !== 'ready' && r.state !== 'unready') return;
+      const [live, ready] = await Promise.all([
+        probe(`${r.healthUrl}/livez`, p.timeoutMs),
+        probe(`${r.healthUrl}/readyz`, p.timeoutMs),
+      ]);
+      if (r.child !== child) return;
+      if (!live.ok) {
+        r.livenessFailures += 1;
+        this.#logger.warn(
+          {
+            agent: r.spec.name,
+            replica: r.index,
+            pid: r.pid,
+            failures: r.livenessFailures,
+            error: live.error,
+          },
+          'liveness probe failed',
+        );
+        if (r.livenessFailures >= p.failureThreshold) {
+          this.#kill(
+            r,
+            SUPERVISOR_ERROR_CODES.LIVENESS_FAILED,
+            `liveness probe failed ${r.livenessFailures} times in a row (${live.error})`,
+          );
+          return;
+        }
+      } else {
+        r.livenessFailures = 0;
+        if (ready.ok && r.state === 'unready') this.#setState(r, 'ready');
+        else if (!ready.ok && r.state === 'ready') this.#setState(r, 'unready', ready.error);
+      }
+      if (r.pid !== null && (this.#opts.memory?.rssWatchdog ?? true)) {
+        const rss = residentBytes(r.pid);
+        if (rss !== undefined) {
+          const changed = r.rssBytes === null || Math.abs(rss - r.rssBytes) > 1024 * 1024;
+          r.rssBytes = rss;
+          if (rss > r.memory.rssLimitBytes) {
+            this.#kill(
+              r,
+              SUPERVISOR_ERROR_CODES.MEMORY_EXCEEDED,
+              `resident memory ${Math.round(rss / 1048576)} MiB exceeds resources.memory ${Math.round(r.memory.rssLimitBytes / 1048576)} MiB`,
+            );
+            return;
+          }
+          if (changed) this.#writeStatus();
+        }
+      }
+      this.#scheduleProbe(r, p.intervalMs);
+    } finally {
+      r.probing = false;
+    }
+  }
+
+  #kill(r: Replica, code: string, message: string): void {
+    if (r.child === undefined) return;
+    this.#logger.warn({ agent: r.spec.name, replica: r.index, pid: r.pid, code }, message);
+    r.killReason = { code, message };
+    r.child.kill('SIGKILL');
+  }
+
+  #onExit(
+    r: Replica,
+    child: ChildProcess,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    spawnError?: Error,
+  ): void {
+    if (r.child !== child) return;
+    clearTimeout(r.probeTimer);
+    for (const [key, pending] of this.#pending) {
+      if (pending.agent === r.spec.name && key.endsWith(`:${r.spec.name}:${r.index}`))
+        this.#pending.delete(key);
+    }
+    const pid = r.pid ?? -1;
+    const now = Date.now();
+    const wasReadySince = r.readyAt;
+    r.child = undefined;
+    r.pid = null;
+    r.lastExit = { code, signal, at: new Date(now).toISOString() };
+    const clean = code === 0 && signal === null && r.killReason === undefined;
+    const error =
+      r.killReason ??
+      r.fatal ??
+      (spawnError !== undefined
+        ? { code: SUPERVISOR_ERROR_CODES.SPAWN_FAILED, message: spawnError.message }
+        : clean
+          ? undefined
+          : {
+              code: SUPERVISOR_ERROR_CODES.EXITED,
+              message: signal !== null ? `killed by ${signal}` : `exited with code ${String(code)}`,
+            });
+    if (error !== undefined) r.lastError = { ...error, at: new Date(now).toISOString() };
+    this.#emit({
+      type: 'exited',
+      agent: r.spec.name,
+      replica: r.index,
+      pid,
+      code,
+      signal,
+      error: error ?? null,
+    });
+    const appendLog = (msg: string, extra: Record<string, unknown> = {}): void => {
+      try {
+        appendFileSync(
+          join(this.#stateDir, 'logs', `${r.spec.name}-${r.index}.log`),
+          `${JSON.stringify({ level: error === undefined ? 30 : 50, time: new Date(now).toISOString(), name: 'supervisor', agent: r.spec.name, replica: r.index, pid, msg, code, signal, error, ...extra })}\n`,
+        );
+      } catch {
+        // the log directory vanished; status.json still has it
+      }
+    };
+
+    if (this.#state === 'stopping' || this.#state === 'stopped') {
+      appendLog('stopped');
+      this.#setState(r, 'stopped', 'supervisor stopping');
+      return;
+    }
+    const policy = r.spec.restartPolicy.policy;
+    const restart = policy === 'always' || (policy === 'on-failure' && !clean);
+    if (!restart) {
+      appendLog('exited; not restarted', { policy });
+      this.#setState(r, clean ? 'stopped' : 'failed', `restart policy ${policy}`);
+      return;
+    }
+    if (wasReadySince !== null && now - wasReadySince >= (this.#opts.stableAfterMs ?? 60_000))
+      r.attempt = 0;
+    r.attempt += 1;
+    if (r.crashLoop.record(now)) {
+      const { restarts, windowSeconds } = r.spec.restartPolicy.crashLoop;
+      const message = `crash loop: more than ${restarts} restarts within ${windowSeconds} s; not restarted (last: ${error?.message ?? 'clean exit'})`;
+      r.lastError = {
+        code: SUPERVISOR_ERROR_CODES.CRASH_LOOP,
+        message,
+        at: new Date(now).toISOString(),
+      };
+      appendLog('crash loop; marked failed');
+      this.#setState(r, 'failed', message);
+      this.#emit({
+        type: 'error',
+        code: SUPERVISOR_ERROR_CODES.CRASH_LOOP,
+        message: `${r.spec.name}[${r.index}]: ${message}`,
+      });
+      return;
+    }
+    const delayMs = backoffDelay(
+      r.attempt,
+      r.spec.restartPolicy.initialBackoffMs,
+      r.spec.restartPolicy.maxBackoffMs,
+    );
+    r.restarts += 1;
+    r.nextRestartAt = now + delayMs;
+    appendLog('restart scheduled', { delayMs, restarts: r.restarts });
+    this.#emit({
+      type: 'restart-scheduled',
+      agent: r.spec.name,
+      replica: r.index,
+      delayMs,
+      restarts: r.restarts,
+    });
+    this.#setState(r, 'restarting', error?.message ?? 'exited');
+    r.restartTimer = setTimeout(() => {
+      r.restartTimer = undefined;
+      r.nextRestartAt = null;
+      if (this.#state === 'starting' || this.#state === 'running')
+        this.#spawn(r, this.#prlimitPath);
+    }, delayMs);
+  }
+}
+
+/** Creates a {@link Supervisor}; nothing runs until `start()`. */
+export function createSupervisor(opts: SupervisorOptions): Supervisor {
+  return new Supervisor(opts);
+}
