@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
+import { isVigilError } from '@vigil/core';
+import { Coordinator } from './coordinator.js';
+import { IncidentStore } from './incident-store.js';
+import type { Decision } from './ports.js';
+import { minerFinding, recordingPorts } from './testing/recording-ports.js';
+
+function setup(
+  t: TestContext,
+  decisions: Partial<Record<string, Decision>>,
+  clock = { now: 1_000_000 },
+) {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-coord-'));
+  const recording = recordingPorts(decisions);
+  const make = () => {
+    const store = new IncidentStore(join(dir, 'coordinator.db'));
+    const coordinator = new Coordinator({
+      ports: recording.ports,
+      store,
+      checkpointer: SqliteSaver.fromConnString(join(dir, 'checkpoints.db')),
+      approvalTtlMs: 60_000,
+      now: () => clock.now,
+    });
+    return { store, coordinator };
+  };
+  const first = make();
+  t.after(() => {
+    first.store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { ...first, ...recording, make, clock };
+}
+
+test('findings about the same workload join one incident', async (t) => {
+  const { coordinator, store } = setup(t, { 'isolate-pod': 'allow' });
+  const a = await coordinator.handleFinding(minerFinding);
+  const b = await coordinator.handleFinding({ ...minerFinding, id: 'f-2' });
+  await coordinator.idle();
+  assert.equal(a.kind, 'new');
+  assert.equal(b.kind, 'joined');
+  assert.equal(
+    b.kind !== 'rate-limited' && b.incidentId,
+    a.kind !== 'rate-limited' && a.incidentId,
+  );
+  assert.equal(store.incidents().length, 1);
+  assert.equal(store.incidents()[0]?.findings, 2);
+});
+
+test('a flood of findings about one entity is rate-limited', async (t) => {
+  const { coordinator } = setup(t, {});
+  const kinds = [];
+  for (let i = 0; i < 15; i++)
+    kinds.push((await coordinator.handleFinding({ ...minerFinding, id: `f-${i}` })).kind);
+  await coordinator.idle();
+  assert.equal(
+    kinds.filter((k) => k === 'rate-limited').length,
+    5,
+    'burst of 10 admitted, the rest limited',
+  );
+});
+
+test('an approved escalation resumes the graph and executes; the decision needs a reason', async (t) => {
+  const { coordinator, store, executed } = setup(t, {
+    'isolate-pod': 'escalate',
+    'delete-pod': 'deny',
+  });
+  await coordinator.handleFinding(minerFinding);
+  await coordinator.idle();
+  const [pending] = store.approvals({ status: 'pending' });
+  assert.ok(pending);
+  assert.equal(store.incident(pending.incidentId)?.status, 'awaiting-approval');
+  await assert.rejects(
+    coordinator.decide(pending.id, { decision: 'approve', by: 'user:alice', reason: '  ' }),
+    (e) => isVigilError(e, 'VIGIL_APPROVAL_REASON_REQUIRED'),
+  );
+  await coordinator.decide(pending.id, {
+    decision: 'approve',
+    by: 'user:alice',
+    reason: 'confirmed',
+  });
+  await coordinator.idle();
+  assert.equal(store.incident(pending.incidentId)?.status, 'closed');
+  assert.deepEqual(
+    [...executed.values()].map((e) => e.kind),
+    ['approval'],
+  );
+  await assert.rejects(
+    coordinator.decide(pending.id, { decision: 'reject', by: 'user:bob', reason: 'late' }),
+    (e) => isVigilError(e, 'VIGIL_APPROVAL_NOT_PENDING'),
+  );
+});
+
+test('an expired escalation is rejected, notified, and never executed', async (t) => {
+  const { coordinator, store, executed, notified, clock } = setup(t, { 'isolate-pod': 'escalate' });
+  await coordinator.handleFinding(minerFinding);
+  await coordinator.idle();
+  const [pending] = store.approvals({ status: 'pending' });
+  clock.now += 60_001;
+  await assert.rejects(
+    coordinator.decide(pending!.id, { decision: 'approve', by: 'user:alice', reason: 'too late' }),
+    (e) => isVigilError(e, 'VIGIL_APPROVAL_EXPIRED'),
+  );
+  await coordinator.idle();
+  assert.equal(store.approval(pending!.id)?.status, 'expired');
+  assert.equal(executed.size, 0);
+  assert.ok(notified.at(-1)?.items.some((i) => i.outcome === 'approval-expired'));
+});
+
+test('a new coordinator process resumes incidents left open by the previous one', async (t) => {
+  const { coordinator, store, make, executed } = setup(t, { 'isolate-pod': 'allow' });
+  // The previous process opened the incident and died before its graph ran.
+  store.openIncident('inc-orphan', 'orphan', 'unknown', 1);
+  await coordinator.graph.updateState(
+    { configurable: { thread_id: 'inc-orphan' } },
+    { incidentId: 'inc-orphan', finding: minerFinding },
+    '__start__',
+  );
+  const next = make();
+  t.after(() => next.store.close());
+  assert.deepEqual(await next.coordinator.resumeInFlight(), ['inc-orphan']);
+  await next.coordinator.idle();
+  assert.equal(next.store.incident('inc-orphan')?.status, 'closed');
+  assert.equal(executed.size, 1);
+});

@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import { Command, type BaseCheckpointSaver } from '@langchain/langgraph';
+import { VigilError, type Logger } from '@vigil/core';
+import type { Finding } from '@vigil/soc';
+import { Correlator, type Assignment, type CorrelationSettings } from './correlator.js';
+import {
+  buildIncidentGraph,
+  summarise,
+  type ApprovalResume,
+  type IncidentStateValue,
+} from './incident-graph.js';
+import type { ApprovalRow, IncidentStore } from './incident-store.js';
+import type { IncidentPorts, IncidentSummary, ProposedAction } from './ports.js';
+
+export interface CoordinatorOptions {
+  readonly ports: IncidentPorts;
+  readonly store: IncidentStore;
+  readonly checkpointer: BaseCheckpointSaver;
+  readonly approvalTtlMs: number;
+  readonly correlation?: CorrelationSettings;
+  /** Graph runs in flight at once; further runs queue (bounded by the correlator's rate limits). */
+  readonly concurrency?: number;
+  readonly logger?: Logger;
+  readonly now?: () => number;
+}
+
+/** A human's decision as the approvals API receives it. */
+export interface ApprovalInput {
+  readonly decision: 'approve' | 'reject';
+  /** `user:<id>` of an authenticated analyst or admin. */
+  readonly by: string;
+  readonly reason: string;
+  /** Edited parameters; the edited action is reviewed again before anything runs. */
+  readonly parameters?: Record<string, unknown>;
+}
+
+/**
+ * Runs incidents: correlates each finding into an incident, drives the incident's
+ * graph run (one LangGraph thread per incident), resumes in-flight incidents after a
+ * restart, and turns human decisions (or expiry, which rejects: fail safe) into graph
+ * resumptions. Graph runs are serialised per incident and bounded overall.
+ */
+export class Coordinator {
+  readonly graph: ReturnType<typeof buildIncidentGraph>;
+  private readonly correlator: Correlator;
+  private readonly now: () => number;
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly queue: (() => Promise<void>)[] = [];
+  private active = 0;
+
+  constructor(private readonly options: CoordinatorOptions) {
+    this.now = options.now ?? Date.now;
+    // Approval requests are persisted here, before the graph pauses, so the approvals
+    // API sees them even if the process dies right after the interrupt.
+    const ports: IncidentPorts = {
+      ...options.ports,
+      requestApprovals: async (requests, ctx) => {
+        options.store.addApprovals(requests, this.now(), options.approvalTtlMs);
+        await options.ports.requestApprovals(requests, ctx);
+      },
+    };
+    this.graph = buildIncidentGraph(ports, options.checkpointer);
+    this.correlator = new Correlator(
+      options.correlation,
+      () => `inc-${randomUUID().slice(0, 8)}`,
+      this.now,
+    );
+  }
+
+  /** Accepts a finding: opens or joins an incident, or rate-limits it. Returns at once; the graph runs in the background. */
+  async handleFinding(finding: Finding): Promise<Assignment> {
+    const assignment = this.correlator.assign(finding);
+    const at = this.now();
+    if (assignment.kind === 'rate-limited') {
+      this.options.logger?.warn(
+        { findingId: finding.id, entity: assignment.entity },
+        'finding rate-limited',
+      );
+      await this.options.ports.record(
+        'finding',
+        {
+          findingId: finding.id,
+          disposition: 'rate-limited',
+          entity: assignment.entity,
+          score: finding.score,
+        },
+        {
+          rationale: `more findings about ${assignment.entity} than the per-entity rate limit allows`,
+        },
+        { incidentId: 'rate-limited' },
+      );
+      return assignment;
+    }
+    await this.options.ports.record(
+      'finding',
+      {
+        findingId: finding.id,
+        disposition: assignment.kind,
+        score: finding.score,
+        eventId: finding.event.id,
+        entities: assignment.entities,
+      },
+      {
+        rationale:
+          assignment.kind === 'joined'
+            ? 'shares an entity with an open incident within the correlation window'
+            : 'anomalous event with no open incident for its entities',
+      },
+      { incidentId: assignment.incidentId },
+    );
+    if (assignment.kind === 'joined' && this.options.store.incident(assignment.incidentId)) {
+      this.options.store.addFinding(assignment.incidentId, at);
+      return assignment;
+    }
+    this.options.store.openIncident(
+      assignment.incidentId,
+      `${finding.event.activity} (score ${finding.score.toFixed(2)})`,
+      'unknown',
+      at,
+    );
+    this.schedule(assignment.incidentId, { incidentId: assignment.incidentId, finding });
+    return assignment;
+  }
+
+  /**
+   * Resumes, from their last checkpoint, every incident a previous process left open or
+   * whose last run failed (not those waiting for a human).
+   */
+  async resumeInFlight(): Promise<string[]> {
+    const open = [
+      ...this.options.store.incidents({ status: 'open' }),
+      ...this.options.store.incidents({ status: 'failed' }),
+    ].map((i) => i.id);
+    for (const id of open) this.schedule(id, null);
+    return open;
+  }
+
+  /** Records a human decision; when every pending approval of the incident is decided, resumes its graph. */
+  async decide(approvalId: string, input: ApprovalInput): Promise<ApprovalRow> {
+    const pending = this.options.store.approval(approvalId);
+    if (!pending)
+      throw new VigilError('VIGIL_APPROVAL_NOT_FOUND', `no approval request "${approvalId}"`);
+    if (pending.status === 'pending' && pending.expiresAt <= this.now()) {
+      await this.expire(pending);
+      throw new VigilError(
+        'VIGIL_APPROVAL_EXPIRED',
+        `approval "${approvalId}" expired at ${new Date(pending.expiresAt).toISOString()}; it was rejected`,
+      );
+    }
+    if (!input.reason.trim())
+      throw new VigilError('VIGIL_APPROVAL_REASON_REQUIRED', 'a decision needs a reason');
+    const editedAction: ProposedAction | undefined = input.parameters
+      ? { ...pending.action, parameters: input.parameters }
+      : undefined;
+    const row = this.options.store.decide(
+      approvalId,
+      input.decision === 'approve' ? 'approved' : 'rejected',
+      {
+        decision: input.decision,
+        by: input.by,
+        reason: input.reason,
+        at: this.now(),
+        ...(editedAction ? { editedAction } : {}),
+      },
+    );
+    await this.options.ports.record(
+      'approval',
+      {
+        approvalId,
+        proposalId: row.proposalId,
+        decision: input.decision,
+        actionDigest: row.actionDigest,
+        edited: editedAction !== undefined,
+      },
+      { approver: input.by, comment: input.reason },
+      { incidentId: row.incidentId },
+    );
+    this.resumeIfDecided(row.incidentId);
+    return this.options.store.approval(approvalId)!;
+  }
+
+  /** Rejects every pending approval past its expiry (fail safe) and resumes their incidents. */
+  async sweepExpired(): Promise<number> {
+    const due = this.options.store
+      .approvals({ status: 'pending' })
+      .filter((a) => a.expiresAt <= this.now());
+    for (const approval of due) await this.expire(approval);
+    return due.length;
+  }
+
+  /** The incident's state as its graph checkpoint holds it. */
+  async summary(incidentId: string): Promise<IncidentSummary | undefined> {
+    const snapshot = await this.graph.getState({ configurable: { thread_id: incidentId } });
+    const values = snapshot.values as IncidentStateValue;
+    return values.finding && values.analysis ? summarise(values) : undefined;
+  }
+
+  /** Resolves when no graph run is in flight or queued (for shutdown and tests). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+  }
+
+  private async expire(approval: ApprovalRow): Promise<void> {
+    const row = this.options.store.decide(approval.id, 'expired', {
+      decision: 'expired',
+      by: 'system',
+      reason: `no decision before ${new Date(approval.expiresAt).toISOString()}`,
+      at: this.now(),
+    });
+    await this.options.ports.record(
+      'approval',
+      {
+        approvalId: row.id,
+        proposalId: row.proposalId,
+        decision: 'expired',
+        actionDigest: row.actionDigest,
+      },
+      { rationale: 'escalations expire and are rejected (fail safe)' },
+      { incidentId: row.incidentId },
+    );
+    this.resumeIfDecided(row.incidentId);
+  }
+
+  private resumeIfDecided(incidentId: string): void {
+    const all = this.options.store.approvals({ incidentId });
+    if (all.some((a) => a.status === 'pending')) return;
+    const resume: ApprovalResume = Object.fromEntries(all.map((a) => [a.proposalId, a.decision!]));
+    this.options.store.setStatus(incidentId, 'open', this.now());
+    this.schedule(incidentId, new Command({ resume }));
+  }
+
+  private schedule(incidentId: string, input: Parameters<Coordinator['graph']['invoke']>[0]): void {
+    const previous = this.running.get(incidentId) ?? Promise.resolve();
+    const run = previous.then(() => this.throttled(() => this.run(incidentId, input)));
+    this.running.set(incidentId, run);
+    void run.finally(() => {
+      if (this.running.get(incidentId) === run) this.running.delete(incidentId);
+    });
+  }
+
+  private async run(
+    incidentId: string,
+    input: Parameters<Coordinator['graph']['invoke']>[0],
+  ): Promise<void> {
+    const config = { configurable: { thread_id: incidentId } };
+    try {
+      const state = (await this.graph.invoke(input, config)) as IncidentStateValue;
+      if (state.analysis)
+        this.options.store.setTitle(
+          incidentId,
+          state.analysis.summary.slice(0, 200),
+          state.analysis.severity,
+        );
+      const snapshot = await this.graph.getState(config);
+      const waiting = snapshot.next.includes('await_approval');
+      this.options.store.setStatus(
+        incidentId,
+        waiting ? 'awaiting-approval' : 'closed',
+        this.now(),
+      );
+      if (!waiting) this.correlator.forget(incidentId);
+    } catch (error) {
+      // The checkpoint keeps the incident resumable: `resumeInFlight` retries failed runs.
+      const message = error instanceof Error ? error.message : String(error);
+      this.options.logger?.error({ incidentId, error: message }, 'incident graph run failed');
+      this.options.store.setStatus(incidentId, 'failed', this.now(), message);
+    }
+  }
+
+  private async throttled(task: () => Promise<void>): Promise<void> {
+    const limit = this.options.concurrency ?? 4;
+    if (this.active >= limit)
+      await new Promise<void>((resolve) => this.queue.push(async () => resolve()));
+    this.active++;
+    try {
+      await task();
+    } finally {
+      this.active--;
+      void this.queue.shift()?.();
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import type { Finding } from '@vigil/soc';
+
+export interface CorrelationSettings {
+  /** A finding joins an open incident sharing an entity seen within this window. */
+  readonly windowMs: number;
+  /** Token bucket per entity: sustained findings per minute, and burst. */
+  readonly perEntityPerMinute: number;
+  readonly perEntityBurst: number;
+  /** Bound on remembered entities (oldest forgotten first). */
+  readonly maxEntities: number;
+}
+
+export const DEFAULT_CORRELATION: CorrelationSettings = Object.freeze({
+  windowMs: 10 * 60_000,
+  perEntityPerMinute: 6,
+  perEntityBurst: 10,
+  maxEntities: 10_000,
+});
+
+export type Assignment =
+  | { readonly kind: 'new'; readonly incidentId: string; readonly entities: readonly string[] }
+  | { readonly kind: 'joined'; readonly incidentId: string; readonly entities: readonly string[] }
+  | { readonly kind: 'rate-limited'; readonly entity: string };
+
+/** The correlation keys of a finding: its workload, its actor, its remote addresses. */
+export function entityKeys(finding: Finding): string[] {
+  const keys: string[] = [];
+  if (finding.entities.workload) keys.push(`workload:${finding.entities.workload}`);
+  if (finding.entities.actor) keys.push(`actor:${finding.entities.actor}`);
+  for (const address of finding.entities.addresses) keys.push(`address:${address}`);
+  return keys;
+}
+
+/**
+ * Groups findings into incidents: a finding sharing a workload, actor or address with an
+ * open incident seen within the window joins it instead of opening a new one; a flood of
+ * findings about one entity is rate-limited (token bucket per entity), so one noisy pod
+ * cannot starve the analyst tier. Memory is bounded by `maxEntities`.
+ */
+export class Correlator {
+  private readonly open = new Map<string, { incidentId: string; lastSeen: number }>();
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    private readonly settings: CorrelationSettings = DEFAULT_CORRELATION,
+    private readonly newId: () => string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  assign(finding: Finding): Assignment {
+    const now = this.now();
+    const keys = entityKeys(finding);
+    const limited = keys.find((key) => !this.take(key, now));
+    if (limited !== undefined) return { kind: 'rate-limited', entity: limited };
+    const match = keys
+      .map((k) => this.open.get(k))
+      .find((o) => o !== undefined && now - o.lastSeen <= this.settings.windowMs);
+    const incidentId = match?.incidentId ?? this.newId();
+    for (const key of keys) this.remember(this.open, key, { incidentId, lastSeen: now });
+    return { kind: match ? 'joined' : 'new', incidentId, entities: keys };
+  }
+
+  /** Forgets a closed incident, so later findings about its entities open a new one. */
+  forget(incidentId: string): void {
+    for (const [key, value] of this.open)
+      if (value.incidentId === incidentId) this.open.delete(key);
+  }
+
+  private take(key: string, now: number): boolean {
+    const bucket = this.buckets.get(key) ?? { tokens: this.settings.perEntityBurst, at: now };
+    bucket.tokens = Math.min(
+      this.settings.perEntityBurst,
+      bucket.tokens + ((now - bucket.at) / 60_000) * this.settings.perEntityPerMinute,
+    );
+    bucket.at = now;
+    this.remember(this.buckets, key, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  private remember<V>(map: Map<string, V>, key: string, value: V): void {
+    map.delete(key); // re-insert to keep Map order = recency
+    map.set(key, value);
+    if (map.size > this.settings.maxEntities) map.delete(map.keys().next().value as string);
+  }
+}

@@ -1,0 +1,211 @@
+import Database from 'better-sqlite3';
+import { VigilError } from '@vigil/core';
+import type { ApprovalRequest, HumanDecision, ProposedAction, Review } from './ports.js';
+
+export type IncidentStatus = 'open' | 'awaiting-approval' | 'closed' | 'failed';
+
+export interface IncidentRow {
+  readonly id: string;
+  readonly status: IncidentStatus;
+  readonly title: string;
+  readonly severity: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly findings: number;
+  readonly lastError?: string;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+
+export interface ApprovalRow {
+  readonly id: string;
+  readonly incidentId: string;
+  readonly proposalId: string;
+  readonly action: ProposedAction;
+  readonly actionDigest: string;
+  readonly review: Review;
+  readonly status: ApprovalStatus;
+  readonly requestedAt: number;
+  readonly expiresAt: number;
+  readonly decision?: HumanDecision;
+}
+
+/**
+ * The coordinator's own bookkeeping (incidents and approval requests) in SQLite (WAL).
+ * The graph state itself lives in the LangGraph checkpointer; this store answers the
+ * questions the API and the CLI ask without replaying graphs.
+ */
+export class IncidentStore {
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS incidents (
+        id TEXT PRIMARY KEY, status TEXT NOT NULL, title TEXT NOT NULL, severity TEXT NOT NULL,
+        created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, findings INTEGER NOT NULL, last_error TEXT);
+      CREATE INDEX IF NOT EXISTS incidents_status ON incidents(status);
+      CREATE TABLE IF NOT EXISTS approvals (
+        id TEXT PRIMARY KEY, incident_id TEXT NOT NULL, proposal_id TEXT NOT NULL, action TEXT NOT NULL,
+        action_digest TEXT NOT NULL, review TEXT NOT NULL, status TEXT NOT NULL, requested_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL, decision TEXT);
+      CREATE INDEX IF NOT EXISTS approvals_status ON approvals(status, expires_at);`);
+  }
+
+  openIncident(id: string, title: string, severity: string, at: number): void {
+    this.db
+      .prepare('INSERT OR IGNORE INTO incidents VALUES (?, ?, ?, ?, ?, ?, 1, NULL)')
+      .run(id, 'open', title, severity, at, at);
+  }
+
+  addFinding(id: string, at: number): void {
+    this.db
+      .prepare('UPDATE incidents SET findings = findings + 1, updated_at = ? WHERE id = ?')
+      .run(at, id);
+  }
+
+  setStatus(id: string, status: IncidentStatus, at: number, error?: string): void {
+    this.db
+      .prepare('UPDATE incidents SET status = ?, updated_at = ?, last_error = ? WHERE id = ?')
+      .run(status, at, error ?? null, id);
+  }
+
+  setTitle(id: string, title: string, severity: string): void {
+    this.db
+      .prepare('UPDATE incidents SET title = ?, severity = ? WHERE id = ?')
+      .run(title, severity, id);
+  }
+
+  incident(id: string): IncidentRow | undefined {
+    const row = this.db.prepare('SELECT * FROM incidents WHERE id = ?').get(id) as
+      | RawIncident
+      | undefined;
+    return row && toIncident(row);
+  }
+
+  incidents(filter: { status?: IncidentStatus; limit?: number } = {}): IncidentRow[] {
+    const rows = filter.status
+      ? this.db
+          .prepare('SELECT * FROM incidents WHERE status = ? ORDER BY created_at DESC LIMIT ?')
+          .all(filter.status, filter.limit ?? 500)
+      : this.db
+          .prepare('SELECT * FROM incidents ORDER BY created_at DESC LIMIT ?')
+          .all(filter.limit ?? 500);
+    return (rows as RawIncident[]).map(toIncident);
+  }
+
+  /** Persists approval requests (idempotent: a re-run node re-inserts nothing). */
+  addApprovals(requests: readonly ApprovalRequest[], at: number, ttlMs: number): void {
+    const insert = this.db.prepare(
+      'INSERT OR IGNORE INTO approvals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)',
+    );
+    this.db.transaction(() => {
+      for (const r of requests) {
+        insert.run(
+          r.id,
+          r.incidentId,
+          r.proposalId,
+          JSON.stringify(r.action),
+          r.actionDigest,
+          JSON.stringify(r.review),
+          'pending',
+          at,
+          at + ttlMs,
+        );
+      }
+    })();
+  }
+
+  approval(id: string): ApprovalRow | undefined {
+    const row = this.db.prepare('SELECT * FROM approvals WHERE id = ?').get(id) as
+      | RawApproval
+      | undefined;
+    return row && toApproval(row);
+  }
+
+  approvals(filter: { status?: ApprovalStatus; incidentId?: string } = {}): ApprovalRow[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.status) (where.push('status = ?'), args.push(filter.status));
+    if (filter.incidentId) (where.push('incident_id = ?'), args.push(filter.incidentId));
+    const sql = `SELECT * FROM approvals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY requested_at`;
+    return (this.db.prepare(sql).all(...args) as RawApproval[]).map(toApproval);
+  }
+
+  /** Records a decision on a pending request; throws `VIGIL_APPROVAL_NOT_PENDING` otherwise. */
+  decide(
+    id: string,
+    status: Exclude<ApprovalStatus, 'pending'>,
+    decision: HumanDecision,
+  ): ApprovalRow {
+    const changed = this.db
+      .prepare("UPDATE approvals SET status = ?, decision = ? WHERE id = ? AND status = 'pending'")
+      .run(status, JSON.stringify(decision), id);
+    const row = this.approval(id);
+    if (!row) throw new VigilError('VIGIL_APPROVAL_NOT_FOUND', `no approval request "${id}"`);
+    if (changed.changes === 0)
+      throw new VigilError(
+        'VIGIL_APPROVAL_NOT_PENDING',
+        `approval "${id}" is already ${row.status}`,
+      );
+    return row;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+interface RawIncident {
+  id: string;
+  status: IncidentStatus;
+  title: string;
+  severity: string;
+  created_at: number;
+  updated_at: number;
+  findings: number;
+  last_error: string | null;
+}
+
+interface RawApproval {
+  id: string;
+  incident_id: string;
+  proposal_id: string;
+  action: string;
+  action_digest: string;
+  review: string;
+  status: ApprovalStatus;
+  requested_at: number;
+  expires_at: number;
+  decision: string | null;
+}
+
+function toIncident(r: RawIncident): IncidentRow {
+  return {
+    id: r.id,
+    status: r.status,
+    title: r.title,
+    severity: r.severity,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    findings: r.findings,
+    ...(r.last_error ? { lastError: r.last_error } : {}),
+  };
+}
+
+function toApproval(r: RawApproval): ApprovalRow {
+  return {
+    id: r.id,
+    incidentId: r.incident_id,
+    proposalId: r.proposal_id,
+    action: JSON.parse(r.action) as ProposedAction,
+    actionDigest: r.action_digest,
+    review: JSON.parse(r.review) as Review,
+    status: r.status,
+    requestedAt: r.requested_at,
+    expiresAt: r.expires_at,
+    ...(r.decision ? { decision: JSON.parse(r.decision) as HumanDecision } : {}),
+  };
+}

@@ -1,0 +1,88 @@
+import { analyseOffline } from '@vigil/analyst';
+import { digestOf } from '@vigil/core';
+import type { Finding } from '@vigil/soc';
+import type { Decision, IncidentPorts, IncidentSummary, ProposedAction } from '../ports.js';
+
+export const minerFinding: Finding = {
+  id: 'f-1',
+  detectedAt: 1,
+  score: 0.8,
+  threshold: 0.6,
+  modelVersion: 't',
+  topFeatures: [],
+  event: {
+    id: 'e1',
+    time: 1,
+    format: 'falco',
+    classUid: 1007,
+    activity: 'launch',
+    severityId: 4,
+    actor: {},
+    tags: [],
+    raw: {},
+    process: { name: 'xmrig' },
+    workload: { namespace: 'shop', pod: 'web-1' },
+  },
+  entities: { workload: 'shop/web-1', addresses: [] },
+};
+
+/**
+ * Ports whose reviewer answers from a table (action type → decision) and whose
+ * executor counts calls per idempotency key, returning the first result again — the
+ * contract the real remediator keeps. The analyser is the real offline analyser.
+ */
+export function recordingPorts(
+  decisions: Partial<Record<string, Decision>>,
+  options: { failNotifyOnce?: boolean } = {},
+) {
+  const executed = new Map<string, { action: ProposedAction; kind: string; calls: number }>();
+  const notified: IncidentSummary[] = [];
+  const approvalRequests: string[] = [];
+  const records: string[] = [];
+  let failNotify = options.failNotifyOnce ?? false;
+  const ports: IncidentPorts = {
+    analyse: async (f) => analyseOffline(f),
+    propose: async (f, a) =>
+      a.recommendedResponses.map((type, i) => ({
+        id: `p${i}`,
+        action: { type, target: { namespace: 'shop', pod: 'web-1' }, parameters: {} },
+        blastRadius: { pods: 1 },
+        asset: {},
+      })),
+    review: async (p) => {
+      const decision = decisions[p.action.type] ?? 'deny';
+      const action =
+        decision === 'mutate' ? { ...p.action, type: 'isolate-pod' as const } : p.action;
+      return {
+        decision,
+        action,
+        verdict: `jws:${digestOf(action)}`,
+        reasons: [`table says ${decision}`],
+        rules: ['test'],
+        revision: 'r1',
+        confidence: 0.9,
+      };
+    },
+    signApproval: async (action, d) => `approval:${d.by}:${digestOf(action)}`,
+    execute: async (action, authorisation, key) => {
+      const seen = executed.get(key);
+      if (seen) {
+        seen.calls++;
+        return { executionId: key, status: 'succeeded', detail: 'replayed' };
+      }
+      executed.set(key, { action, kind: authorisation.kind, calls: 1 });
+      return { executionId: key, status: 'succeeded', detail: `${action.type} done` };
+    },
+    requestApprovals: async (requests) =>
+      void approvalRequests.push(...requests.map((r) => r.proposalId)),
+    notify: async (summary) => {
+      if (failNotify && summary.status === 'closed') {
+        failNotify = false;
+        throw new Error('coordinator crashed before notifying');
+      }
+      notified.push(summary);
+    },
+    record: async (kind) => void records.push(kind),
+  };
+  return { ports, executed, notified, approvalRequests, records };
+}
