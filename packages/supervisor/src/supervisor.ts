@@ -671,10 +671,14 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     const fd = openSync(logPath, 'a');
     let child: ChildProcess;
     try {
+      // detached: its own process group, so a terminal's Ctrl-C reaches the supervisor
+      // only and shutdown follows the callers-first order. An orphan (supervisor killed)
+      // still exits: the runtime drains when the IPC channel disconnects.
       child = spawn(command.file, command.args, {
         env,
         stdio: ['ignore', fd, fd, 'ipc'],
         serialization: 'json',
+        detached: true,
       });
     } finally {
       closeSync(fd);

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { registerStatusCommand } from './status.js';
+import { registerUpCommand } from './up.js';
 
 /** A `vigil` sub-command: adds itself (and its own sub-commands) to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -7,4 +9,4 @@ export type CommandRegistration = (program: Command) => void;
  * Every sub-command, in help order. Each lives in its own module under `commands/`;
  * adding one is one import and one entry here.
  */
-export const COMMANDS: readonly CommandRegistration[] = [];
+export const COMMANDS: readonly CommandRegistration[] = [registerUpCommand, registerStatusCommand];

@@ -1,0 +1,220 @@
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Command } from 'commander';
+import { createLogger, VigilError, type Logger } from '@vigil/core';
+import { loadAgentSystem, type AgentSystem } from '@vigil/registry';
+import type { DemoContext, DemoDriver } from '@vigil/runtime';
+import {
+  createSupervisor,
+  readSupervisorStatus,
+  type Supervisor,
+  type SupervisorEvent,
+  type SupervisorStatus,
+} from '@vigil/supervisor';
+import { globalOptions, type GlobalOptions } from '../context.js';
+
+const MIB = 1024 * 1024;
+
+function describeEvent(e: SupervisorEvent): string | undefined {
+  switch (e.type) {
+    case 'supervisor':
+      return `supervisor ${e.state}`;
+    case 'spawned': {
+      const rlimit =
+        e.memory.rlimitDataBytes === undefined
+          ? 'no rlimit'
+          : `RLIMIT_DATA ${Math.round(e.memory.rlimitDataBytes / MIB)} MiB`;
+      return (
+        `  ↑ ${e.agent}[${e.replica}] pid ${e.pid}  ${e.url}  ${e.spiffeId}  ` +
+        `(heap ${e.memory.heapMiB} MiB, rss ≤ ${Math.round(e.memory.rssLimitBytes / MIB)} MiB, ${rlimit})`
+      );
+    }
+    case 'state':
+      if (e.to === 'starting') return undefined; // the spawned line says it
+      return `  • ${e.agent}[${e.replica}] ${e.from} → ${e.to}${e.reason === undefined ? '' : `  (${e.reason})`}`;
+    case 'exited': {
+      const how = e.signal !== null ? `killed by ${e.signal}` : `exit code ${String(e.code)}`;
+      return `  ✗ ${e.agent}[${e.replica}] pid ${e.pid} ${how}${e.error === null ? '' : `: ${e.error.code} ${e.error.message}`}`;
+    }
+    case 'restart-scheduled':
+      return `  ↻ ${e.agent}[${e.replica}] restart #${e.restarts} in ${(e.delayMs / 1000).toFixed(1)} s`;
+    case 'credentials-reloaded':
+      return `  🔑 ${e.agent}[${e.replica}] pid ${e.pid} reloaded its certificate (valid until ${e.certificate.notAfter}), no restart`;
+    case 'error':
+      return `  ! ${e.code}: ${e.message}`;
+  }
+}
+
+function summary(status: SupervisorStatus): string {
+  const lines = [`system ${status.system}: ${status.agents.length} agent(s)`];
+  for (const agent of status.agents) {
+    for (const r of agent.replicas) {
+      lines.push(
+        `  ${r.state === 'ready' ? '✓' : '✗'} ${agent.name}[${r.replica}] ${r.state.padEnd(10)} pid ${String(r.pid ?? '-').padEnd(7)} ${r.url}`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+async function importModule(specifier: string): Promise<Record<string, unknown>> {
+  const target =
+    specifier.startsWith('.') || isAbsolute(specifier)
+      ? pathToFileURL(resolve(specifier)).href
+      : specifier;
+  return (await import(target)) as Record<string, unknown>;
+}
+
+/**
+ * Finds the demo driver: the module named by `--demo <module>`, else the first agent
+ * implementation of the declaration (in order) that exports `demo`. The harness itself
+ * knows no demo: the agent system brings its own.
+ */
+async function findDemoDriver(
+  system: AgentSystem,
+  named: string | undefined,
+): Promise<{ driver: DemoDriver; from: string } | undefined> {
+  if (named !== undefined) {
+    const mod = await importModule(named);
+    if (typeof mod['demo'] !== 'function') {
+      throw new VigilError(
+        'VIGIL_USAGE_DEMO',
+        `--demo ${named}: the module does not export \`demo: DemoDriver\``,
+      );
+    }
+    return { driver: mod['demo'] as DemoDriver, from: named };
+  }
+  const seen = new Set<string>();
+  for (const spec of system.agents) {
+    if (seen.has(spec.implementation)) continue;
+    seen.add(spec.implementation);
+    const mod = await importModule(spec.implementation);
+    if (typeof mod['demo'] === 'function')
+      return { driver: mod['demo'] as DemoDriver, from: spec.implementation };
+  }
+  return undefined;
+}
+
+async function runDemo(
+  supervisor: Supervisor,
+  system: AgentSystem,
+  options: GlobalOptions,
+  named: string | undefined,
+  signal: AbortSignal,
+  logger: Logger,
+  out: (line: string) => void,
+): Promise<void> {
+  const found = await findDemoDriver(system, named);
+  if (found === undefined) {
+    out(
+      'demo: no implementation of this system exports a demo driver (`export const demo: DemoDriver`)',
+    );
+    return;
+  }
+  out(`demo: running the driver of ${found.from}`);
+  const ctx: DemoContext = {
+    system,
+    stateDir: options.stateDir,
+    logger: logger.child({ demo: found.from }),
+    signal,
+    print: out,
+    invoke: (agent, skill, input, opts) => supervisor.invoke(agent, skill, input, opts),
+  };
+  await found.driver(ctx);
+  out('demo: done (the agents keep running; Ctrl-C to stop)');
+}
+
+/** `vigil up [--demo [module]]`: runs the declared system in the foreground until Ctrl-C. */
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description(
+      'run the agent system locally: one OS process per agent replica, in the foreground (Ctrl-C stops)',
+    )
+    .option(
+      '--demo [module]',
+      "after start-up, run the system's demo driver (or the one exported by <module>)",
+    )
+    .action(async (flags: { demo?: boolean | string }, cmd: Command) => {
+      const options = globalOptions(cmd);
+      const system = await loadAgentSystem(options.config);
+      try {
+        const previous = readSupervisorStatus(options.stateDir);
+        if (previous.supervisorAlive) {
+          throw new VigilError(
+            'VIGIL_SUPERVISOR_ALREADY_RUNNING',
+            `a supervisor (pid ${previous.status.supervisor.pid}) already runs with state directory ${options.stateDir}`,
+          );
+        }
+      } catch (error) {
+        if (!(error instanceof VigilError) || error.code !== 'VIGIL_SUPERVISOR_NO_STATUS')
+          throw error;
+      }
+
+      const out = (line: string): void => void process.stdout.write(`${line}\n`);
+      const logPath = join(options.stateDir, 'logs', 'supervisor.log');
+      mkdirSync(join(options.stateDir, 'logs'), { recursive: true });
+      const logStream = createWriteStream(logPath, { flags: 'a' });
+      const logger = createLogger('supervisor', { destination: logStream });
+      const supervisor = createSupervisor({
+        system,
+        configPath: options.config,
+        stateDir: options.stateDir,
+        logger,
+      });
+      supervisor.on('event', (e) => {
+        if (options.json) out(JSON.stringify({ time: new Date().toISOString(), ...e }));
+        else {
+          const line = describeEvent(e);
+          if (line !== undefined) out(line);
+        }
+      });
+
+      const demoAbort = new AbortController();
+      let stopping: Promise<void> | undefined;
+      const stop = (signal: string): void => {
+        if (stopping !== undefined) {
+          if (!options.json)
+            out(`(${signal} again: already stopping, waiting for agents to drain)`);
+          return;
+        }
+        if (!options.json) out(`\n${signal}: stopping (callers first, draining in-flight calls)…`);
+        demoAbort.abort();
+        stopping = supervisor.stop();
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+
+      if (!options.json) {
+        out(`vigil up: ${system.metadata.name} (${options.config}), state ${options.stateDir}`);
+        out(
+          `logs: ${join(options.stateDir, 'logs')}/<agent>-<replica>.log; status: vigil status --state-dir ${options.stateDir}`,
+        );
+      }
+      const status = await supervisor.start();
+      if (stopping === undefined && !options.json) out(summary(status));
+      if (flags.demo !== undefined && flags.demo !== false && stopping === undefined) {
+        await runDemo(
+          supervisor,
+          system,
+          options,
+          typeof flags.demo === 'string' ? flags.demo : undefined,
+          demoAbort.signal,
+          logger,
+          options.json ? (line) => out(JSON.stringify({ type: 'demo', line })) : out,
+        ).catch((error: unknown) => out(`demo failed: ${(error as Error).message}`));
+      }
+      // Run until a signal stops the supervisor.
+      await new Promise<void>((resolveStopped) => {
+        const check = (e: SupervisorEvent): void => {
+          if (e.type === 'supervisor' && e.state === 'stopped') resolveStopped();
+        };
+        if (supervisor.state === 'stopped') resolveStopped();
+        supervisor.on('event', check);
+      });
+      await stopping;
+      await new Promise<void>((done) => logStream.end(done));
+      if (!options.json) out('all agents stopped');
+    });
+}
