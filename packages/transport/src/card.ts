@@ -1,0 +1,194 @@
+import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
+import {
+  A2A_PROTOCOL_VERSION,
+  canonicalizeAgentCard,
+  generateAgentCardSignature,
+  type AgentCard,
+} from '@a2a-js/sdk';
+import { base64url, decodeProtectedHeader, flattenedVerify } from 'jose';
+import { splitPemBundle, verifyCertificateChain } from '@vigil/pki';
+import { TRANSPORT_ERROR_CODES } from './errors.js';
+import { agentSpec, type TransportSystem } from './system.js';
+
+/** Path of the JSON-RPC endpoint on every agent server. */
+export const A2A_JSONRPC_PATH = '/a2a/v1';
+/** Where the agent card is served (A2A §8.2). */
+export const AGENT_CARD_PATH = '/.well-known/agent-card.json';
+/** Message metadata key naming the skill a request calls. */
+export const SKILL_METADATA_KEY = 'vigil.dev/skill';
+/** The media type of skill inputs and outputs (a DataPart). */
+export const SKILL_MEDIA_TYPE = 'application/json';
+
+/**
+ * The A2A agent card of `agentName`, generated from the registry: name, description,
+ * skills, the JSON-RPC interface at `baseUrl`, protocol version, capabilities and the
+ * mutual-TLS security scheme. Unsigned; see {@link signAgentCard}.
+ */
+export function buildAgentCard(
+  system: TransportSystem,
+  agentName: string,
+  baseUrl: string,
+  options: { version?: string } = {},
+): AgentCard {
+  const spec = agentSpec(system, agentName);
+  if (!spec) throw new RangeError(`agent "${agentName}" is not declared in the agent system`);
+  return {
+    name: spec.name,
+    description: spec.description,
+    supportedInterfaces: [
+      {
+        url: new URL(A2A_JSONRPC_PATH, baseUrl).toString(),
+        protocolBinding: 'JSONRPC',
+        tenant: '',
+        protocolVersion: A2A_PROTOCOL_VERSION,
+      },
+    ],
+    provider: { organization: 'Vigil', url: 'https://vigil.dev' },
+    version: options.version ?? '0.1.0',
+    capabilities: {
+      streaming: false,
+      pushNotifications: false,
+      extensions: [],
+      extendedAgentCard: false,
+    },
+    securitySchemes: {
+      mtls: {
+        scheme: {
+          $case: 'mtlsSecurityScheme',
+          value: {
+            description: `Mutual TLS 1.3; client certificates are SPIFFE X509-SVIDs of trust domain ${system.trustDomain}`,
+          },
+        },
+      },
+    },
+    securityRequirements: [{ schemes: { mtls: { list: [] } } }],
+    defaultInputModes: [SKILL_MEDIA_TYPE],
+    defaultOutputModes: [SKILL_MEDIA_TYPE],
+    skills: spec.skills.map((skill) => ({
+      id: skill.id,
+      name: skill.name,
+      description: skill.description,
+      tags: [...skill.tags],
+      examples: [],
+      inputModes: [SKILL_MEDIA_TYPE],
+      outputModes: [SKILL_MEDIA_TYPE],
+      securityRequirements: [],
+    })),
+    signatures: [],
+  };
+}
+
+/**
+ * Signs `card` (A2A §8.4: JWS over the RFC 8785 canonical card without `signatures`)
+ * with the agent's ECDSA P-256 key, ES256. The protected header carries `x5c` (the
+ * agent certificate, RFC 7515 §4.1.6) and `kid` (its SPIFFE ID), so a verifier needs
+ * only the trust bundle.
+ */
+export async function signAgentCard(
+  card: AgentCard,
+  credentials: { cert: string; key: string; spiffeId: string },
+): Promise<AgentCard> {
+  const [leaf] = splitPemBundle(credentials.cert);
+  if (!leaf) throw new RangeError('credentials.cert holds no certificate');
+  const der = new X509Certificate(leaf).raw.toString('base64');
+  const sign = generateAgentCardSignature(createPrivateKey(credentials.key), {
+    alg: 'ES256',
+    typ: 'JOSE',
+    kid: credentials.spiffeId,
+    x5c: [der],
+  });
+  return sign({ ...card, signatures: [] });
+}
+
+/** Outcome of {@link verifyAgentCard}; a failure is a value with a stable code. */
+export type CardVerification =
+  | { readonly ok: true; readonly spiffeId: string }
+  | { readonly ok: false; readonly code: string; readonly reason: string };
+
+/**
+ * Verifies that `card` carries a JWS signature (ES256) by a certificate (its `x5c`)
+ * that chains to `caPem` and whose SPIFFE ID is `expectedSpiffeId`.
+ *
+ * Codes: `VIGIL_TRANSPORT_CARD_SIGNATURE_INVALID` (no signature, bad header, untrusted
+ * certificate, or a signature that does not match the card: it was altered),
+ * `VIGIL_TRANSPORT_CARD_IDENTITY_MISMATCH` (validly signed by another identity).
+ */
+export async function verifyAgentCard(
+  card: AgentCard,
+  options: { caPem: string; expectedSpiffeId: string; now?: Date },
+): Promise<CardVerification> {
+  const signatures = card.signatures ?? [];
+  if (signatures.length === 0) {
+    return {
+      ok: false,
+      code: TRANSPORT_ERROR_CODES.CARD_SIGNATURE_INVALID,
+      reason: 'the agent card is not signed',
+    };
+  }
+  const payload = base64url.encode(new TextEncoder().encode(canonicalizeAgentCard(card)));
+  let failure: CardVerification = {
+    ok: false,
+    code: TRANSPORT_ERROR_CODES.CARD_SIGNATURE_INVALID,
+    reason: 'no signature verifies',
+  };
+  for (const signature of signatures) {
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader({
+        protected: signature.protected,
+        signature: signature.signature,
+        payload,
+      });
+    } catch {
+      failure = {
+        ok: false,
+        code: TRANSPORT_ERROR_CODES.CARD_SIGNATURE_INVALID,
+        reason: 'malformed JWS header',
+      };
+      continue;
+    }
+    const x5c = header.x5c;
+    if (header.alg !== 'ES256' || !Array.isArray(x5c) || typeof x5c[0] !== 'string') {
+      failure = {
+        ok: false,
+        code: TRANSPORT_ERROR_CODES.CARD_SIGNATURE_INVALID,
+        reason: 'the JWS header must have alg ES256 and an x5c certificate',
+      };
+      continue;
+    }
+    const leafPem = `-----BEGIN CERTIFICATE-----\n${x5c[0].replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
+    const chain = verifyCertificateChain(leafPem, options.caPem, options.now);
+    if (!chain.ok) {
+      failure = {
+        ok: false,
+        code: TRANSPORT_ERROR_CODES.CARD_SIGNATURE_INVALID,
+        reason: `the signing certificate is not trusted: ${chain.code}: ${chain.reason}`,
+      };
+      continue;
+    }
+    try {
+      await flattenedVerify(
+        { protected: signature.protected, signature: signature.signature, payload },
+        createPublicKey(leafPem),
+        { algorithms: ['ES256'] },
+      );
+    } catch {
+      failure = {
+        ok: false,
+        code: TRANSPORT_ERROR_CODES.CARD_SIGNATURE_INVALID,
+        reason: 'the signature does not match the card content (altered card)',
+      };
+      continue;
+    }
+    if (chain.spiffeId !== options.expectedSpiffeId) {
+      failure = {
+        ok: false,
+        code: TRANSPORT_ERROR_CODES.CARD_IDENTITY_MISMATCH,
+        reason: `the card is signed by ${chain.spiffeId}, expected ${options.expectedSpiffeId}`,
+      };
+      continue;
+    }
+    return { ok: true, spiffeId: chain.spiffeId };
+  }
+  return failure;
+}
