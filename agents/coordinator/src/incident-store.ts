@@ -128,8 +128,14 @@ export class IncidentStore {
   approvals(filter: { status?: ApprovalStatus; incidentId?: string } = {}): ApprovalRow[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (filter.status) (where.push('status = ?'), args.push(filter.status));
-    if (filter.incidentId) (where.push('incident_id = ?'), args.push(filter.incidentId));
+    for (const [column, value] of [
+      ['status', filter.status],
+      ['incident_id', filter.incidentId],
+    ] as const) {
+      if (value === undefined) continue;
+      where.push(`${column} = ?`);
+      args.push(value);
+    }
     const sql = `SELECT * FROM approvals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY requested_at`;
     return (this.db.prepare(sql).all(...args) as RawApproval[]).map(toApproval);
   }
