@@ -22,6 +22,9 @@ import { RUNTIME_ERROR_CODES, RuntimeError } from './errors.js';
 import { startHealthServer, type HealthServer } from './health-server.js';
 import type { CertificateSummary } from './ipc.js';
 
+/** Time given to the last answers to be written after the last handler returned, ms. */
+const RESPONSE_FLUSH_GRACE_MS = 250;
+
 /** Options of {@link startAgentRuntime}. */
 export interface AgentRuntimeOptions {
   readonly system: AgentSystem;
@@ -396,17 +399,23 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
         phase = 'draining';
         options.onDraining?.(inFlight);
         logger.info({ inFlight }, 'draining');
-        // The transport stops accepting and waits for in-flight calls up to the drain
-        // deadline; operator invocations (IPC) are counted here as well.
-        await activeServer.close();
+        // Drain first, then close. New calls are refused (VIGIL_RUNTIME_DRAINING, so
+        // idempotent callers retry another replica) while in-flight ones finish. Only then
+        // is the A2A server closed: its close() ends with closeAllConnections(), and its
+        // in-flight count drops when a handler returns — before the SDK has written the
+        // response — so closing while calls run can cut a finished call's answer off.
         if (inFlight > 0) {
           let timer: NodeJS.Timeout | undefined;
           await Promise.race([
             new Promise<void>((resolve) => idleWaiters.push(resolve)),
-            new Promise<void>((resolve) => (timer = setTimeout(resolve, 1_000))),
+            new Promise<void>((resolve) => (timer = setTimeout(resolve, drainTimeoutMs))),
           ]);
           clearTimeout(timer);
+          // Let the last answers leave the process (one turn of I/O is not enough for the
+          // SDK's event bus and a TLS write; this grace bounds it).
+          await new Promise((resolve) => setTimeout(resolve, RESPONSE_FLUSH_GRACE_MS));
         }
+        await activeServer.close();
         const left = inFlight;
         const timedOut = left > 0;
         server = undefined; // closed above

@@ -1,0 +1,350 @@
+/**
+ * The supervisor with real agent processes (the echo agent), real certificates and
+ * mutual TLS on loopback. The test itself calls agents as one of the declared agents
+ * (with that agent's certificate), exactly as a peer would.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { connect } from 'node:tls';
+import { createLogger, isVigilError } from '@vigil/core';
+import { loadAgentCredentialsSync } from '@vigil/pki';
+import { loadAgentSystem, type AgentSystem } from '@vigil/registry';
+import { createAgentClient, createFilePeerDirectory, type AgentClient } from '@vigil/transport';
+import type { EchoOutput } from '@vigil/echo';
+import { probe } from './probe.js';
+import { endpointsPath } from './status.js';
+import type { ReplicaStatus, SupervisorStatus } from './status.js';
+import { createSupervisor, type Supervisor, type SupervisorEvent } from './supervisor.js';
+import { waitForEvent, waitForStatus } from './wait.js';
+
+const WAIT = { timeoutMs: 90_000 };
+const quiet = createLogger('test', { level: 'silent' });
+
+interface AgentDecl {
+  calls?: string[];
+  skills?: string[];
+  settings?: Record<string, unknown>;
+  restartPolicy?: Record<string, unknown>;
+}
+
+function yamlOf(name: string, agents: Record<string, AgentDecl>): string {
+  const lines = [
+    'apiVersion: vigil.dev/v1alpha1',
+    'kind: AgentSystem',
+    `metadata: { name: ${name} }`,
+    'trustDomain: test.vigil.local',
+    'agents:',
+  ];
+  for (const [agent, d] of Object.entries(agents)) {
+    lines.push(
+      `  - name: ${agent}`,
+      '    role: test agent',
+      "    implementation: '@vigil/echo'",
+      '    resources: { memory: 256Mi }',
+      `    skills: ${JSON.stringify((d.skills ?? ['echo']).map((id) => ({ id, description: id })))}`,
+      `    calls: ${JSON.stringify(d.calls ?? [])}`,
+      `    restartPolicy: ${JSON.stringify({ initialBackoffMs: 200, maxBackoffMs: 1_000, ...(d.restartPolicy ?? {}) })}`,
+      `    settings: ${JSON.stringify(d.settings ?? {})}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+interface Running {
+  supervisor: Supervisor;
+  system: AgentSystem;
+  dir: string;
+  stateDir: string;
+  events: SupervisorEvent[];
+  /** An mTLS client holding the identity of `as`. */
+  clientAs(as: string): AgentClient;
+}
+
+async function runSystem(
+  t: TestContext,
+  agents: Record<string, AgentDecl>,
+  start = true,
+): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-sup-'));
+  const configPath = join(dir, 'vigil.yaml');
+  writeFileSync(configPath, yamlOf('sup-test', agents));
+  const system = await loadAgentSystem(configPath);
+  const stateDir = join(dir, 'state');
+  const supervisor = createSupervisor({
+    system,
+    configPath,
+    stateDir,
+    logger: quiet,
+    probes: {
+      intervalMs: 250,
+      timeoutMs: 750,
+      failureThreshold: 3,
+      startTimeoutMs: 90_000,
+      readyPollMs: 100,
+    },
+    shutdownTimeoutMs: 20_000,
+    drainTimeoutMs: 15_000,
+  });
+  const events: SupervisorEvent[] = [];
+  supervisor.on('event', (e) => events.push(e));
+  const clients: AgentClient[] = [];
+  t.after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await supervisor.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  if (start) await supervisor.start();
+  return {
+    supervisor,
+    system,
+    dir,
+    stateDir,
+    events,
+    clientAs(as) {
+      const client = createAgentClient({
+        system,
+        selfName: as,
+        credentials: () => loadAgentCredentialsSync(stateDir, as),
+        peers: createFilePeerDirectory(endpointsPath(stateDir)),
+        logger: quiet,
+        deadlineMs: 20_000,
+        breaker: { failureThreshold: 1_000, resetTimeoutMs: 100 },
+      });
+      clients.push(client);
+      return client;
+    },
+  };
+}
+
+function replica(status: SupervisorStatus, agent: string, index = 0): ReplicaStatus {
+  const r = status.agents.find((a) => a.name === agent)?.replicas[index];
+  assert.ok(r, `no replica ${agent}[${index}] in status`);
+  return r;
+}
+
+test('every agent runs as its own process, callees are ready before their callers start', async (t) => {
+  const { supervisor, events } = await runSystem(t, {
+    front: { calls: ['back'], skills: ['relay', 'echo'] },
+    back: {},
+  });
+  const status = supervisor.status();
+  const front = replica(status, 'front');
+  const back = replica(status, 'back');
+  assert.equal(front.state, 'ready');
+  assert.equal(back.state, 'ready');
+  assert.ok(
+    front.pid !== null && back.pid !== null && front.pid !== back.pid && front.pid !== process.pid,
+  );
+  const backReady = events.findIndex(
+    (e) => e.type === 'state' && e.agent === 'back' && e.to === 'ready',
+  );
+  const frontSpawned = events.findIndex((e) => e.type === 'spawned' && e.agent === 'front');
+  assert.ok(
+    backReady >= 0 && backReady < frontSpawned,
+    'back must be ready before front is spawned',
+  );
+  // One relay through the mTLS hop, operator-initiated over IPC.
+  const result = await supervisor.invoke('front', 'relay', { message: 'hi' });
+  const output = result.output as { to: string; reply: EchoOutput };
+  assert.equal(output.to, 'back');
+  assert.equal(output.reply.caller.spiffeId, 'spiffe://test.vigil.local/agent/front');
+  assert.equal(output.reply.pid, back.pid);
+  assert.equal(
+    output.reply.traceId,
+    result.traceId,
+    'the callee runs in the trace of the invocation',
+  );
+});
+
+test('kill -9 of one agent: the supervisor restarts it with back-off and its peers keep serving', async (t) => {
+  const run = await runSystem(t, { front: { calls: ['back', 'other'] }, back: {}, other: {} });
+  const { supervisor } = run;
+  const client = run.clientAs('front');
+  const oldPid = replica(supervisor.status(), 'back').pid as number;
+  const otherPid = replica(supervisor.status(), 'other').pid;
+
+  const exited = waitForEvent(supervisor, (e) => e.type === 'exited' && e.agent === 'back', WAIT);
+  const scheduled = waitForEvent(
+    supervisor,
+    (e) => e.type === 'restart-scheduled' && e.agent === 'back',
+    WAIT,
+  );
+  process.kill(oldPid, 'SIGKILL');
+  const exit = await exited;
+  assert.equal(exit.type === 'exited' && exit.signal, 'SIGKILL');
+  const restart = await scheduled;
+  assert.ok(
+    restart.type === 'restart-scheduled' && restart.delayMs >= 100,
+    'restart waits the back-off',
+  );
+
+  // The peer keeps serving while back is down or restarting.
+  const reply = await client.callSkill<EchoOutput>('other', 'echo', { n: 1 });
+  assert.equal(reply.agent, 'other');
+  assert.equal(reply.pid, otherPid);
+
+  const status = await waitForStatus(
+    supervisor,
+    (s) => replica(s, 'back').state === 'ready' && replica(s, 'back').pid !== oldPid,
+    { ...WAIT, what: 'back ready again' },
+  );
+  assert.equal(replica(status, 'back').restarts, 1);
+  assert.equal(replica(status, 'back').lastExit?.signal, 'SIGKILL');
+  assert.equal(replica(status, 'other').restarts, 0);
+  const again = await client.callSkill<EchoOutput>('back', 'echo', { n: 2 }, { idempotent: true });
+  assert.equal(again.pid, replica(status, 'back').pid);
+});
+
+test('a busy-looping agent: callers time out at their deadline, unrelated calls are unaffected, liveness restarts it', async (t) => {
+  const run = await runSystem(t, {
+    front: { calls: ['stuck', 'other'] },
+    stuck: { settings: { testHooks: { busyLoopOnSkill: 'echo' } } },
+    other: {},
+  });
+  const { supervisor } = run;
+  const client = run.clientAs('front');
+  const stuckPid = replica(supervisor.status(), 'stuck').pid as number;
+  const killed = waitForEvent(supervisor, (e) => e.type === 'exited' && e.agent === 'stuck', WAIT);
+
+  const stuckCall = client.callSkill('stuck', 'echo', { spin: true }, { deadlineMs: 2_000 });
+  const unrelated = client.callSkill<EchoOutput>('other', 'echo', { fine: true });
+  await assert.rejects(stuckCall, (e: unknown) =>
+    isVigilError(e, 'VIGIL_TRANSPORT_DEADLINE_EXCEEDED'),
+  );
+  assert.equal((await unrelated).agent, 'other');
+
+  const exit = await killed;
+  assert.ok(exit.type === 'exited');
+  assert.equal(exit.pid, stuckPid);
+  assert.equal(exit.error?.code, 'VIGIL_SUPERVISOR_LIVENESS_FAILED');
+  const status = await waitForStatus(
+    supervisor,
+    (s) => replica(s, 'stuck').state === 'ready' && replica(s, 'stuck').pid !== stuckPid,
+    { ...WAIT, what: 'stuck restarted' },
+  );
+  assert.equal(replica(status, 'stuck').lastError?.code, 'VIGIL_SUPERVISOR_LIVENESS_FAILED');
+  assert.equal(replica(status, 'other').restarts, 0);
+  assert.equal(replica(status, 'front').restarts, 0);
+});
+
+test('an agent in a crash loop is marked failed and not restarted; its callers still start and serve', async (t) => {
+  const run = await runSystem(t, {
+    caller: { calls: ['broken'], skills: ['relay', 'echo'] },
+    broken: {
+      settings: { testHooks: { failStart: true } },
+      restartPolicy: {
+        initialBackoffMs: 50,
+        maxBackoffMs: 200,
+        crashLoop: { restarts: 2, windowSeconds: 600 },
+      },
+    },
+  });
+  const { supervisor } = run;
+  const status = supervisor.status();
+  const broken = replica(status, 'broken');
+  assert.equal(broken.state, 'failed');
+  assert.equal(broken.pid, null);
+  assert.equal(broken.restarts, 2);
+  assert.equal(broken.lastError?.code, 'VIGIL_SUPERVISOR_CRASH_LOOP');
+  assert.match(broken.lastError?.message ?? '', /VIGIL_RUNTIME_START_FAILED|refusing to start/);
+  assert.equal(replica(status, 'caller').state, 'ready');
+  // The failed agent stays failed: no spawn after it was marked.
+  const spawnsBefore = run.events.filter(
+    (e) => e.type === 'spawned' && e.agent === 'broken',
+  ).length;
+  assert.equal(spawnsBefore, 3);
+  // The caller serves; its call to the failed agent fails fast with a transport error.
+  const out = await supervisor.invoke('caller', 'echo', { alive: true });
+  assert.equal((out.output as EchoOutput).agent, 'caller');
+  await assert.rejects(
+    supervisor.invoke('caller', 'relay', {}, { deadlineMs: 3_000 }),
+    (e: unknown) => isVigilError(e),
+  );
+});
+
+test('graceful shutdown drains an in-flight call before the agent exits', async (t) => {
+  const dirForRelease = mkdtempSync(join(tmpdir(), 'vigil-release-'));
+  t.after(() => rmSync(dirForRelease, { recursive: true, force: true }));
+  const release = join(dirForRelease, 'release');
+  const run = await runSystem(t, {
+    front: { calls: ['back'] },
+    back: { settings: { testHooks: { holdEchoUntilFile: release } } },
+  });
+  const { supervisor } = run;
+  const client = run.clientAs('front');
+  const back = replica(supervisor.status(), 'back');
+  const call = client.callSkill<EchoOutput>('back', 'echo', { held: true }, { deadlineMs: 60_000 });
+
+  // Bounded wait until the call is in flight inside back.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const r = await probe(`http://127.0.0.1:${back.healthPort}/readyz`, 1_000);
+    if (r.ok && (r.body as { inFlight?: number }).inFlight === 1) break;
+    assert.ok(Date.now() < deadline, 'the held call never reached back');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const draining = waitForEvent(
+    supervisor,
+    (e) => e.type === 'state' && e.agent === 'back' && e.to === 'unready',
+    WAIT,
+  );
+  const stopping = supervisor.stop();
+  await draining; // back got SIGTERM and is draining, with the call still held
+  assert.equal(
+    replica(supervisor.status(), 'back').pid,
+    back.pid,
+    'back is still running while draining',
+  );
+  writeFileSync(release, '');
+  const reply = await call;
+  assert.equal(reply.agent, 'back');
+  await stopping;
+  const final = replica(supervisor.status(), 'back');
+  assert.equal(final.state, 'stopped');
+  assert.equal(final.lastExit?.code, 0, 'drained and exited cleanly, not killed');
+  assert.equal(final.lastExit?.signal, null);
+});
+
+test('certificate rotation over IPC reloads the credentials without restarting the agent', async (t) => {
+  const run = await runSystem(t, { front: { calls: ['back'] }, back: {} });
+  const { supervisor, stateDir } = run;
+  const client = run.clientAs('front');
+  const before = replica(supervisor.status(), 'back');
+  assert.ok(before.certificate);
+
+  const reloaded = await supervisor.rotateCredentials({ force: ['back'] });
+  const entry = reloaded.find((r) => r.agent === 'back');
+  assert.ok(entry, 'back reloaded');
+  assert.notEqual(entry.certificate.fingerprintSha256, before.certificate.fingerprintSha256);
+  const after = replica(supervisor.status(), 'back');
+  assert.equal(after.pid, before.pid, 'same process');
+  assert.equal(after.restarts, 0);
+  assert.equal(after.certificate?.fingerprintSha256, entry.certificate.fingerprintSha256);
+
+  // A new TLS connection is served with the new certificate.
+  const creds = loadAgentCredentialsSync(stateDir, 'front');
+  const served = await new Promise<string>((resolve, reject) => {
+    const socket = connect(
+      {
+        host: '127.0.0.1',
+        port: after.port,
+        cert: creds.cert,
+        key: creds.key,
+        ca: creds.ca,
+        servername: 'localhost',
+        checkServerIdentity: () => undefined,
+      },
+      () => {
+        resolve(socket.getPeerCertificate().fingerprint256);
+        socket.end();
+      },
+    );
+    socket.on('error', reject);
+  });
+  assert.equal(served, entry.certificate.fingerprintSha256);
+  const reply = await client.callSkill<EchoOutput>('back', 'echo', { after: 'rotation' });
+  assert.equal(reply.pid, before.pid);
+});
