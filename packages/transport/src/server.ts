@@ -319,11 +319,9 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     }),
   );
   app.use((req: Request, res: Response) => {
-    res
-      .status(404)
-      .json({
-        error: { code: 'VIGIL_TRANSPORT_NOT_FOUND', message: `no route ${req.method} ${req.path}` },
-      });
+    res.status(404).json({
+      error: { code: 'VIGIL_TRANSPORT_NOT_FOUND', message: `no route ${req.method} ${req.path}` },
+    });
   });
 
   const server: Server = createServer(

@@ -30,9 +30,7 @@ export function testSystem(
 }
 
 /** A temp state dir with a CA and the identities of every agent of `system`. */
-export async function testIdentities(
-  system: TransportSystem,
-): Promise<{
+export async function testIdentities(system: TransportSystem): Promise<{
   stateDir: string;
   credentials(name: string): Promise<AgentCredentials>;
   cleanup(): void;
@@ -89,4 +87,14 @@ export function captureLogger(name = 'test'): CapturedLogger {
       return new Promise((resolve) => waiters.push({ predicate, resolve }));
     },
   };
+}
+
+/** A free loopback port with nothing listening (a "dead peer"). */
+export async function deadPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
