@@ -13,8 +13,25 @@
 # Data (generated from vigil.yaml by policyDataFromSystem): data.vigil.config
 package vigil.soc.review
 
-# The policy configuration generated from vigil.yaml.
+# The policy configuration generated from vigil.yaml by policyDataFromSystem:
+#   system {name, namespace, trustDomain}, agents {<name>: {spiffeId, role, autoExecute}},
+#   escalation {confidenceThreshold, maxBlastRadius, alwaysEscalate}, maxReviewRounds,
+#   failClosed, settings (this policy's own knobs, vigil.yaml `policy.settings`).
 cfg := data.vigil.config
+
+# This policy's knobs, with defaults; vigil.yaml `policy.settings` overrides any of them
+# (object.union merges nested objects, so one field can be overridden alone).
+default_settings := {
+	# Namespaces and label selectors that mark an asset as production.
+	"production": {"namespaces": ["production", "prod"], "labels": [{"environment": "production"}]},
+	# The reviewer-confidence formula (confidence.rego).
+	"confidence": {"analysisWeight": 0.6, "sourceDiscount": {"model": 1, "rule-based": 0.8}},
+	# block-ip: ranges wider than maxPrefixWidth are narrowed to observed hosts; ranges
+	# wider than minPrefix are denied outright.
+	"blockIp": {"maxPrefixWidth": {"ipv4": 24, "ipv6": 64}, "minPrefix": {"ipv4": 8, "ipv6": 16}},
+}
+
+settings := object.union(default_settings, object.get(cfg, "settings", {}))
 
 # The actions the SOC remediator may propose. Anything else is denied: a new kind of
 # action needs a policy change (and its review) before it can ever run.
@@ -34,6 +51,10 @@ asset := input.asset
 
 known_action if action.type in action_types
 
+# A string in double quotes with JSON escaping, for reasons. (`sprintf("%q")` would be
+# the Go way, but the wasm SDK's sprintf has no %q; both backends must print the same.)
+quote(s) := json.marshal(s)
+
 # --- The requesting agent -------------------------------------------------------------
 
 # The registry entry of the requesting agent, looked up by its SPIFFE ID.
@@ -51,10 +72,10 @@ requester_is_remediator if requester_agent.role in requester_roles
 
 # A target is in production when its namespace is listed, or when the asset carries
 # one of the production labels (all pairs of one entry must match).
-in_production if asset.namespace in cfg.production.namespaces
+in_production if asset.namespace in settings.production.namespaces
 
 in_production if {
-	some selector in cfg.production.labels
+	some selector in settings.production.labels
 	labels_match(selector, object.get(asset, "labels", {}))
 }
 
@@ -103,14 +124,14 @@ prefix_length(cidr) := to_number(split(cidr, "/")[1])
 
 # The widest prefix that may be blocked as asked, per address family; wider ranges are
 # narrowed to the observed addresses.
-max_width(cidr) := cfg.blockIp.maxPrefixWidth.ipv4 if is_ipv4_cidr(cidr)
+max_width(cidr) := settings.blockIp.maxPrefixWidth.ipv4 if is_ipv4_cidr(cidr)
 
-max_width(cidr) := cfg.blockIp.maxPrefixWidth.ipv6 if is_ipv6_cidr(cidr)
+max_width(cidr) := settings.blockIp.maxPrefixWidth.ipv6 if is_ipv6_cidr(cidr)
 
 # Ranges so wide that blocking them is never a remediation (e.g. 0.0.0.0/0).
-min_prefix(cidr) := cfg.blockIp.minPrefix.ipv4 if is_ipv4_cidr(cidr)
+min_prefix(cidr) := settings.blockIp.minPrefix.ipv4 if is_ipv4_cidr(cidr)
 
-min_prefix(cidr) := cfg.blockIp.minPrefix.ipv6 if is_ipv6_cidr(cidr)
+min_prefix(cidr) := settings.blockIp.minPrefix.ipv6 if is_ipv6_cidr(cidr)
 
 too_wide(cidr) if prefix_length(cidr) < max_width(cidr)
 

@@ -7,16 +7,16 @@ package vigil.soc.review
 #
 #   confidence = round3( w * d(source) * analysis.confidence + (1 - w) * detectorScore )
 #
-#   w          = cfg.confidence.analysisWeight        (default 0.6)
-#   d(source)  = cfg.confidence.sourceDiscount[source] (default model 1.0, rule-based 0.8)
+#   w          = settings.confidence.analysisWeight        (default 0.6)
+#   d(source)  = settings.confidence.sourceDiscount[source] (default model 1.0, rule-based 0.8)
 #
 # Both inputs are in [0, 1], so the result is in [0, 1]. It is rounded to three decimals
 # so that the wasm and server backends (and any replay) print the same number.
 # Example: model analysis 0.9, detector 0.8 -> 0.6*0.9 + 0.4*0.8 = 0.86;
 #          the same from the rule-based analyser -> 0.6*0.8*0.9 + 0.32 = 0.752.
 reviewer_confidence := round(raw * 1000) / 1000 if {
-	w := cfg.confidence.analysisWeight
-	d := cfg.confidence.sourceDiscount[input.analysis.source]
+	w := settings.confidence.analysisWeight
+	d := settings.confidence.sourceDiscount[input.analysis.source]
 	raw := ((w * d) * input.analysis.confidence) + ((1 - w) * input.detectorScore)
 }
 

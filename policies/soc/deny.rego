@@ -3,38 +3,38 @@ package vigil.soc.review
 # Deny rules: the action must never run, whoever approves. Each rule adds
 # {rule id: reason}; ids are stable and documented in docs/policy.md.
 
-deny["deny.unknown-action"] := sprintf("action type %q is not in the SOC action vocabulary", [action.type]) if {
+deny["deny.unknown-action"] := sprintf("action type %s is not in the SOC action vocabulary", [quote(action.type)]) if {
 	not known_action
 }
 
-deny["deny.requester-not-remediator"] := sprintf("requester %q is not a registered remediator agent", [input.requester.spiffeId]) if {
+deny["deny.requester-not-remediator"] := sprintf("requester %s is not a registered remediator agent", [quote(input.requester.spiffeId)]) if {
 	not requester_is_remediator
 }
 
 # Vigil must not act on itself: a compromised or confused agent could otherwise
 # isolate the reviewer or revoke the remediator's own credentials.
-deny["deny.vigil-namespace"] := sprintf("target is in the Vigil namespace %q", [cfg.system.namespace]) if {
+deny["deny.vigil-namespace"] := sprintf("target is in the Vigil namespace %s", [quote(cfg.system.namespace)]) if {
 	asset.namespace == cfg.system.namespace
 }
 
-deny["deny.vigil-namespace"] := sprintf("target is in the Vigil namespace %q", [cfg.system.namespace]) if {
+deny["deny.vigil-namespace"] := sprintf("target is in the Vigil namespace %s", [quote(cfg.system.namespace)]) if {
 	action.target.namespace == cfg.system.namespace
 }
 
 # The action's own target must agree with the inventory's asset: the proposal cannot
 # aim at one namespace while the reviewer assesses another.
-deny["deny.target-mismatch"] := sprintf("action targets namespace %q but the asset is in %q", [action.target.namespace, asset.namespace]) if {
+deny["deny.target-mismatch"] := sprintf("action targets namespace %s but the asset is in %s", [quote(action.target.namespace), quote(asset.namespace)]) if {
 	is_string(action.target.namespace)
 	is_string(asset.namespace)
 	action.target.namespace != asset.namespace
 }
 
-deny["deny.target-mismatch"] := sprintf("action targets %q but the asset is %q", [action.target.name, asset.name]) if {
+deny["deny.target-mismatch"] := sprintf("action targets %s but the asset is %s", [quote(action.target.name), quote(asset.name)]) if {
 	is_string(action.target.name)
 	action.target.name != asset.name
 }
 
-deny["deny.invalid-parameters"] := sprintf("block-ip range %q is not a valid IPv4 or IPv6 CIDR", [cidr]) if {
+deny["deny.invalid-parameters"] := sprintf("block-ip range %s is not a valid IPv4 or IPv6 CIDR", [quote(cidr)]) if {
 	some cidr in block_cidrs
 	not valid_cidr(cidr)
 }
@@ -49,7 +49,7 @@ deny["deny.invalid-parameters"] := sprintf("%s needs a target namespace", [actio
 	not is_string(object.get(action.target, "namespace", null))
 }
 
-deny["deny.range-too-wide"] := sprintf("block-ip range %q is wider than /%d: blocking it is never a remediation", [cidr, min_prefix(cidr)]) if {
+deny["deny.range-too-wide"] := sprintf("block-ip range %s is wider than /%d: blocking it is never a remediation", [quote(cidr), min_prefix(cidr)]) if {
 	some cidr in block_cidrs
 	valid_cidr(cidr)
 	prefix_length(cidr) < min_prefix(cidr)

@@ -8,22 +8,22 @@ escalate["escalate.low-confidence"] := sprintf("reviewer confidence %v is below 
 }
 
 # Control-plane and other protected namespaces (e.g. kube-system).
-escalate["escalate.protected-namespace"] := sprintf("namespace %q is on the always-escalate list", [asset.namespace]) if {
+escalate["escalate.protected-namespace"] := sprintf("namespace %s is on the always-escalate list", [quote(asset.namespace)]) if {
 	asset.namespace in cfg.escalation.alwaysEscalate.namespaces
 }
 
 # Protected kinds (e.g. the API server, etcd, ingress controllers): the asset's own kind
 # or the kind of the workload that owns it.
-escalate["escalate.protected-kind"] := sprintf("asset kind %q is on the always-escalate list", [asset.kind]) if {
+escalate["escalate.protected-kind"] := sprintf("asset kind %s is on the always-escalate list", [quote(asset.kind)]) if {
 	asset.kind in cfg.escalation.alwaysEscalate.kinds
 }
 
-escalate["escalate.protected-kind"] := sprintf("asset owner kind %q is on the always-escalate list", [asset.owner.kind]) if {
+escalate["escalate.protected-kind"] := sprintf("asset owner kind %s is on the always-escalate list", [quote(asset.owner.kind)]) if {
 	asset.owner.kind in cfg.escalation.alwaysEscalate.kinds
 }
 
 # Protected labels (e.g. tier=customer-facing): any one selector matching is enough.
-escalate["escalate.protected-label"] := sprintf("asset labels match the always-escalate selector %v", [selector]) if {
+escalate["escalate.protected-label"] := sprintf("asset labels match the always-escalate selector %s", [json.marshal(selector)]) if {
 	some selector in cfg.escalation.alwaysEscalate.labels
 	labels_match(selector, object.get(asset, "labels", {}))
 }
@@ -33,7 +33,7 @@ escalate["escalate.blast-radius"] := sprintf("blast radius %d exceeds the maximu
 }
 
 # The registry's autonomy list: action types the requester may run without a human.
-escalate["escalate.not-autonomous"] := sprintf("action type %q is not in the requester's autonomy.autoExecute list", [action.type]) if {
+escalate["escalate.not-autonomous"] := sprintf("action type %s is not in the requester's autonomy.autoExecute list", [quote(action.type)]) if {
 	known_action
 	requester_is_remediator
 	not action.type in requester_agent.autoExecute
@@ -41,7 +41,7 @@ escalate["escalate.not-autonomous"] := sprintf("action type %q is not in the req
 
 # A wide block is narrowed to the observed addresses; with none inside the range there
 # is nothing safe to narrow to.
-escalate["escalate.no-observed-addresses"] := sprintf("block-ip range %q is wider than allowed and no observed address lies inside it", [cidr]) if {
+escalate["escalate.no-observed-addresses"] := sprintf("block-ip range %s is wider than allowed and no observed address lies inside it", [quote(cidr)]) if {
 	some cidr in wide_cidrs
 	count(observed_host_cidrs) == 0
 }

@@ -7,7 +7,7 @@ package vigil.soc.review
 # Deleting a production pod destroys the evidence and restarts the workload elsewhere;
 # isolating it contains the threat and keeps the pod for forensics.
 mutation["mutate.delete-pod-to-isolate"] := {
-	"reason": sprintf("delete-pod in production namespace %q becomes isolate-pod", [asset.namespace]),
+	"reason": sprintf("delete-pod in production namespace %s becomes isolate-pod", [quote(asset.namespace)]),
 	"action": {
 		"type": "isolate-pod",
 		"target": action.target,
@@ -18,10 +18,10 @@ mutation["mutate.delete-pod-to-isolate"] := {
 	in_production
 }
 
-# A block wider than cfg.blockIp.maxPrefixWidth catches bystanders; block only the
+# A block wider than settings.blockIp.maxPrefixWidth catches bystanders; block only the
 # observed addresses inside it, one host range each.
 mutation["mutate.narrow-block"] := {
-	"reason": sprintf("block of %v becomes blocks of the %d observed addresses", [sort(wide_cidrs), count(observed_host_cidrs)]),
+	"reason": sprintf("block of %s becomes blocks of the %d observed addresses", [concat(", ", sort(wide_cidrs)), count(observed_host_cidrs)]),
 	"action": {
 		"type": "block-ip",
 		"target": action.target,

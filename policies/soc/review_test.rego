@@ -26,9 +26,9 @@ config := {
 			"labels": [{"tier": "customer-facing"}],
 		},
 	},
-	"production": {"namespaces": ["prod"], "labels": [{"environment": "production"}]},
-	"confidence": {"analysisWeight": 0.6, "sourceDiscount": {"model": 1, "rule-based": 0.8}},
-	"blockIp": {"maxPrefixWidth": {"ipv4": 24, "ipv6": 64}, "minPrefix": {"ipv4": 8, "ipv6": 16}},
+	"maxReviewRounds": 2,
+	"failClosed": "deny",
+	"settings": {"production": {"namespaces": ["prod"]}},
 }
 
 # A clean isolate-pod request in a non-production namespace: allowed.
@@ -71,6 +71,25 @@ test_allow_clean_isolate if {
 	v.rules == ["allow.no-objection"]
 	v.confidence == 0.86
 	not v.mutated_action
+}
+
+# --- Settings ------------------------------------------------------------------------
+
+test_settings_override_one_field_and_keep_defaults if {
+	s := review.settings with data.vigil.config as config
+	s.production.namespaces == ["prod"]
+	s.production.labels == [{"environment": "production"}]
+	s.blockIp.maxPrefixWidth.ipv4 == 24
+}
+
+test_settings_default_without_overrides if {
+	s := review.settings with data.vigil.config as object.remove(config, ["settings"])
+	s.production.namespaces == ["production", "prod"]
+}
+
+test_confidence_weights_come_from_settings if {
+	cfg := object.union(config, {"settings": {"confidence": {"analysisWeight": 1}}})
+	review.reviewer_confidence == 0.9 with input as base with data.vigil.config as cfg
 }
 
 # --- Confidence --------------------------------------------------------------------------
@@ -193,6 +212,7 @@ test_escalate_protected_owner_kind if {
 test_escalate_protected_label if {
 	v := verdict_for({"asset": object.union(base.asset, {"labels": {"tier": "customer-facing", "app": "web"}})})
 	v.rules == ["escalate.protected-label"]
+	v.reasons == [`asset labels match the always-escalate selector {"tier":"customer-facing"}`]
 }
 
 test_label_selector_needs_every_pair if {
@@ -282,6 +302,7 @@ test_mutate_wide_block_to_observed_hosts if {
 	))
 	v.decision == "mutate"
 	v.rules == ["mutate.narrow-block"]
+	v.reasons == ["block of 203.0.113.0/16 becomes blocks of the 2 observed addresses"]
 	v.mutated_action.parameters == {"cidrs": ["203.0.113.9/32", "203.0.7.1/32"], "reason": "c2"}
 }
 

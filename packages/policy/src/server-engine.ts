@@ -1,0 +1,184 @@
+import { Agent, request } from 'node:http';
+import { POLICY_ERROR_CODES, PolicyError } from './errors.js';
+import { assertEntrypoint, bundleRevision, loadPolicySource, type PolicySource } from './bundle.js';
+import { EvaluationTimeout, GuardedPolicyEngine, type EngineOptions } from './guarded-engine.js';
+import { DEFAULT_DATA_PATH, type OpaEngineOptions } from './wasm-engine.js';
+import type { ValidatedPolicyInput } from './types.js';
+
+interface HttpResult {
+  readonly status: number;
+  readonly body: string;
+}
+
+/**
+ * The OPA server backend: decisions from a running `opa run --server` through OPA's REST
+ * Data API (`POST /v1/data/<entrypoint>`), over plain HTTP with keep-alive connections.
+ * On Kubernetes this is the OPA sidecar; in tests, `startOpaServer()` from
+ * `@vigil/testkit`.
+ *
+ * `create` loads the same Rego modules and data the wasm backend uses into the server
+ * (`PUT /v1/policies/<id>`, `PUT /v1/data/<dataPath>`), so both backends report the same
+ * bundle revision for the same sources and data. The server must serve no other
+ * policies under the same package.
+ */
+export class OpaServerPolicyEngine extends GuardedPolicyEngine {
+  readonly backend = 'opa-server';
+  private readonly url: URL;
+  private readonly agent: Agent;
+  private readonly decisionPath: string;
+  private closed = false;
+
+  private constructor(
+    url: URL,
+    entrypoint: string,
+    revision: string,
+    agent: Agent,
+    options: EngineOptions,
+  ) {
+    super(revision, options);
+    this.url = url;
+    this.agent = agent;
+    this.decisionPath = `/v1/data/${entrypoint}`;
+  }
+
+  /**
+   * Pushes the policy modules of `bundleDir` and `data` to the server at `url`. Throws
+   * `VIGIL_POLICY_CONFIG` for a bad URL or bundle, `VIGIL_POLICY_LOAD_FAILED` when the
+   * server refuses the policy or cannot be reached.
+   */
+  static async create(options: OpaEngineOptions & { url: string }): Promise<OpaServerPolicyEngine> {
+    assertEntrypoint(options.entrypoint);
+    let url: URL;
+    try {
+      url = new URL(options.url);
+    } catch (cause) {
+      throw new PolicyError(
+        POLICY_ERROR_CODES.CONFIG,
+        `OPA server URL ${JSON.stringify(options.url)} is not a URL`,
+        { cause },
+      );
+    }
+    if (url.protocol !== 'http:') {
+      throw new PolicyError(
+        POLICY_ERROR_CODES.CONFIG,
+        `OPA server URL must be http:// (loopback or sidecar), not ${url.protocol}`,
+      );
+    }
+    const source = await loadPolicySource(options.bundleDir);
+    const dataPath = options.dataPath ?? DEFAULT_DATA_PATH;
+    assertEntrypoint(dataPath);
+    const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+    const engine = new OpaServerPolicyEngine(
+      url,
+      options.entrypoint,
+      bundleRevision(source, options.entrypoint, options.data),
+      agent,
+      options,
+    );
+    try {
+      await engine.push(source, dataPath, options.data);
+    } catch (error) {
+      agent.destroy();
+      throw error;
+    }
+    return engine;
+  }
+
+  private async push(
+    source: PolicySource,
+    dataPath: string,
+    data: Record<string, unknown>,
+  ): Promise<void> {
+    const load = async (path: string, body: string, contentType: string): Promise<void> => {
+      let result: HttpResult;
+      try {
+        result = await this.send('PUT', path, body, contentType, 10_000);
+      } catch (cause) {
+        throw new PolicyError(
+          POLICY_ERROR_CODES.LOAD_FAILED,
+          `cannot reach the OPA server at ${this.url.origin}`,
+          { cause },
+        );
+      }
+      if (result.status < 200 || result.status >= 300) {
+        throw new PolicyError(
+          POLICY_ERROR_CODES.LOAD_FAILED,
+          `the OPA server refused PUT ${path} (HTTP ${result.status}): ${result.body.slice(0, 2000)}`,
+        );
+      }
+    };
+    for (const [rel, text] of Object.entries(source.modules)) {
+      await load(`/v1/policies/vigil/${rel}`, text, 'text/plain');
+    }
+    await load(`/v1/data/${dataPath}`, JSON.stringify(data), 'application/json');
+  }
+
+  protected async evaluateRaw(input: ValidatedPolicyInput): Promise<unknown> {
+    if (this.closed) throw new PolicyError(POLICY_ERROR_CODES.ENGINE_ERROR, 'engine is closed');
+    const result = await this.send(
+      'POST',
+      this.decisionPath,
+      JSON.stringify({ input }),
+      'application/json',
+      this.timeoutMs,
+    );
+    if (result.status !== 200) {
+      let code = '';
+      try {
+        code = String((JSON.parse(result.body) as { code?: unknown }).code ?? '');
+      } catch {
+        // Not JSON: report the status only.
+      }
+      throw new Error(
+        `OPA server answered HTTP ${result.status}${code === '' ? '' : ` (${code})`}`,
+      );
+    }
+    return (JSON.parse(result.body) as { result?: unknown }).result;
+  }
+
+  private send(
+    method: string,
+    path: string,
+    body: string,
+    contentType: string,
+    timeoutMs: number,
+  ): Promise<HttpResult> {
+    return new Promise<HttpResult>((resolve, reject) => {
+      const req = request(
+        {
+          protocol: this.url.protocol,
+          hostname: this.url.hostname,
+          port: this.url.port,
+          method,
+          path,
+          agent: this.agent,
+          headers: { 'content-type': contentType, 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            clearTimeout(timer);
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+          });
+          res.on('error', (error) => {
+            clearTimeout(timer);
+            reject(error);
+          });
+        },
+      );
+      const timer = setTimeout(() => req.destroy(new EvaluationTimeout(timeoutMs)), timeoutMs);
+      req.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      req.end(body);
+    });
+  }
+
+  /** Closes the keep-alive connections; later evaluations fail closed. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.agent.destroy();
+  }
+}
