@@ -18,3 +18,4 @@ export {
 } from './analysis.js';
 export { findingSchema, type Finding } from './finding.js';
 export { SKILLS } from './skills.js';
+export { PROPOSAL_JWS_TYPE, signProposal, verifyProposal, type ProposalClaims } from './signed-proposal.js';

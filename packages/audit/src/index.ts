@@ -1,0 +1,85 @@
+/**
+ * `@vigil/audit`: the tamper-evident audit trail of what every agent did and why.
+ *
+ * - One hash chain per writer (agent process or replica), SHA-256 over RFC 8785 canonical
+ *   JSON; signed checkpoints of each chain head by the writer's identity key (like
+ *   Certificate Transparency's signed tree heads); anchors that commit to all chain heads.
+ * - Two stores behind one interface: {@link SqliteAuditStore} (embedded, WAL) and
+ *   {@link PostgresAuditStore}; `append` resolves only once the entry is durable.
+ * - {@link verifyAudit} names the first bad entry; {@link pruneAudit} keeps the log
+ *   verifiable; {@link exportAudit} streams JSONL or OCSF; {@link reconstructTrace}
+ *   rebuilds a decision chain; {@link computeComplianceMetrics} computes the compliance metrics.
+ *
+ * @example
+ * ```ts
+ * import { openAuditStore, createAuditWriter, verifyAudit } from '@vigil/audit';
+ * const store = await openAuditStore(system.storage.audit, stateDir);
+ * const audit = createAuditWriter({ store, signer: { id: spiffeId, privateKeyPem: creds.key, certPem: creds.cert } });
+ * await audit.recordStep(
+ *   { kind: 'execution', actor: spiffeId, incidentId, what: { action, parentEntryId: verdictEntryId }, why: { rationale } },
+ *   () => executor.run(action),
+ *   (result) => ({ what: { result } }),
+ * );
+ * const report = await verifyAudit(store, { caPem: creds.ca });
+ * ```
+ */
+export { AuditError, type AuditErrorCode } from './errors.js';
+export {
+  AUDIT_KINDS,
+  GENESIS_HASH,
+  entryHash,
+  isAuditKind,
+  validateEntryInput,
+  type AuditEntry,
+  type AuditEntryInput,
+  type AuditKind,
+  type JsonObject,
+  type SealedEntry,
+} from './entry.js';
+export {
+  certificateFingerprint,
+  checkpointPayload,
+  anchorPayload,
+  loadSigner,
+  type AnchorCheckpoint,
+  type AnchorHead,
+  type AnchorReason,
+  type AuditSigner,
+  type ChainCheckpoint,
+  type WriterCertificate,
+} from './signing.js';
+export type {
+  AppendBatch,
+  AuditQuery,
+  AuditStore,
+  AuditStoreStats,
+  ChainRecord,
+  PreparedEntry,
+  PruneCriteria,
+  PruneCut,
+  StoredEntryRow,
+} from './store.js';
+export { SqliteAuditStore, type SqliteAuditStoreOptions } from './sqlite-store.js';
+export { PostgresAuditStore, redactUrl, type PostgresAuditStoreOptions } from './postgres-store.js';
+export { openAuditStore, sqliteAuditPath, type AuditStorageConfig } from './open.js';
+export { openAgentAuditWriter, type AgentAuditWriter } from './agent-writer.js';
+export {
+  createAuditWriter,
+  findOpenIntents,
+  writeAnchor,
+  type AuditWriter,
+  type AuditWriterOptions,
+  type CheckpointPolicy,
+  type RecordedStep,
+  type StepOutcome,
+} from './writer.js';
+export {
+  verifyAudit,
+  type AuditProblem,
+  type AuditProblemCode,
+  type AuditVerification,
+  type ChainSummary,
+  type VerifyOptions,
+} from './verify.js';
+export { pruneAudit, type PruneOptions, type PruneResult } from './prune.js';
+export { exportAudit, toOcsf, type AuditExportFormat } from './export.js';
