@@ -20,7 +20,11 @@ export async function openAgentAuditWriter(options: {
   const store = await openAuditStore(options.storage, options.stateDir);
   const writer = createAuditWriter({
     store,
-    signer: { id: options.identity.spiffeId, privateKeyPem: options.identity.key, certPem: options.identity.cert },
+    signer: {
+      id: options.identity.spiffeId,
+      privateKeyPem: options.identity.key,
+      certPem: options.identity.cert,
+    },
   });
   return {
     writer,

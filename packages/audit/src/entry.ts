@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '@vigil/core';
+import { AuditError } from './errors.js';
+
+/** Every kind of step Vigil records (issue 5, "The audit store"). The list is closed. */
+export const AUDIT_KINDS = [
+  'event-batch',
+  'finding',
+  'analysis',
+  'proposal',
+  'verdict',
+  'approval-request',
+  'approval',
+  'execution',
+  'notification',
+  'policy-load',
+  'config-change',
+  'agent-lifecycle',
+] as const;
+
+/** One of {@link AUDIT_KINDS}. */
+export type AuditKind = (typeof AUDIT_KINDS)[number];
+
+/** True when `value` is one of {@link AUDIT_KINDS}. */
+export function isAuditKind(value: unknown): value is AuditKind {
+  return typeof value === 'string' && (AUDIT_KINDS as readonly string[]).includes(value);
+}
+
+/** A JSON object as recorded in `what` and `why`. */
+export type JsonObject = Record<string, unknown>;
+
+/**
+ * What a caller records. `what` is the execution record (what was done, to what, with
+ * which result); `why` is the intent (rationale, policy reasons and rule ids, model name
+ * and prompt digest, approver's comment). By convention (docs/audit.md, "Linking
+ * entries") `what.parentEntryId` holds the id (hash) of the entry that caused this one.
+ */
+export interface AuditEntryInput {
+  readonly kind: AuditKind;
+  /** Who acted: an agent SPIFFE ID, or `user:<id>` for a human. */
+  readonly actor: string;
+  readonly traceId?: string | undefined;
+  readonly spanId?: string | undefined;
+  readonly incidentId?: string | undefined;
+  readonly what: JsonObject;
+  readonly why: JsonObject;
+  /** `sha256:<hex>` digest of the step's input (see `digestOf` in `@vigil/core`). */
+  readonly inputDigest?: string | undefined;
+  readonly outputDigest?: string | undefined;
+  /** Defaults to the writer's clock. */
+  readonly time?: Date | string | undefined;
+}
+
+/**
+ * The part of an entry covered by its hash: everything the writer decided. The
+ * store-wide `sequence` is assigned by the store at commit and is not hashed (writers
+ * commit concurrently); the order that counts is `chainSeq` inside the writer's chain.
+ */
+export interface SealedEntry {
+  /** Format version of the hashed form. */
+  readonly v: 1;
+  /** The writer chain this entry belongs to. */
+  readonly chain: string;
+  /** 1-based position in the chain. */
+  readonly chainSeq: number;
+  /** ISO 8601 UTC time with milliseconds. */
+  readonly time: string;
+  readonly traceId: string | null;
+  readonly spanId: string | null;
+  readonly incidentId: string | null;
+  readonly actor: string;
+  readonly kind: AuditKind;
+  readonly what: JsonObject;
+  readonly why: JsonObject;
+  readonly inputDigest: string | null;
+  readonly outputDigest: string | null;
+  /** Hash of the previous entry of this chain ({@link GENESIS_HASH} for the first). */
+  readonly prevHash: string;
+}
+
+/** A stored entry: the sealed fields, its own hash (also its id) and the store sequence. */
+export interface AuditEntry extends SealedEntry {
+  /** Store-wide order of commit, assigned by the store; not hashed. */
+  readonly sequence: number;
+  /** Lower-case hex SHA-256 of the RFC 8785 canonical JSON of the {@link SealedEntry}. */
+  readonly hash: string;
+}
+
+/** The `prevHash` of a chain's first entry. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const SPAN_ID = /^[0-9a-f]{16}$/;
+
+/**
+ * Validates caller input; throws `VIGIL_AUDIT_INVALID_ENTRY` naming every bad field, so a
+ * malformed step is refused before anything is written.
+ */
+export function validateEntryInput(input: AuditEntryInput): void {
+  const problems: string[] = [];
+  if (!isAuditKind(input.kind))
+    problems.push(`kind: ${String(input.kind)} is not one of ${AUDIT_KINDS.join(', ')}`);
+  if (typeof input.actor !== 'string' || input.actor.length === 0)
+    problems.push('actor: required (SPIFFE ID or user:<id>)');
+  else if (!/^(spiffe:\/\/|user:)/.test(input.actor))
+    problems.push(`actor: ${input.actor} is neither a SPIFFE ID nor user:<id>`);
+  if (!isPlainObject(input.what)) problems.push('what: must be an object');
+  if (!isPlainObject(input.why)) problems.push('why: must be an object');
+  if (input.traceId != null && !TRACE_ID.test(input.traceId))
+    problems.push('traceId: must be 32 lower-case hex digits (W3C trace id)');
+  if (input.spanId != null && !SPAN_ID.test(input.spanId))
+    problems.push('spanId: must be 16 lower-case hex digits (W3C span id)');
+  if (
+    input.incidentId != null &&
+    (typeof input.incidentId !== 'string' ||
+      input.incidentId.length === 0 ||
+      input.incidentId.length > 200)
+  )
+    problems.push('incidentId: must be a non-empty string of at most 200 characters');
+  for (const field of ['inputDigest', 'outputDigest'] as const) {
+    const value = input[field];
+    if (value != null && (typeof value !== 'string' || !DIGEST.test(value)))
+      problems.push(`${field}: must be sha256:<64 hex digits>`);
+  }
+  if (input.time !== undefined && Number.isNaN(new Date(input.time).getTime()))
+    problems.push('time: not a valid date');
+  if (problems.length === 0) {
+    // Canonical JSON refuses what JSON cannot carry faithfully (NaN, bigint, functions).
+    try {
+      canonicalJson(input.what);
+      canonicalJson(input.why);
+    } catch (error) {
+      problems.push(`what/why: ${(error as Error).message}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new AuditError(
+      'VIGIL_AUDIT_INVALID_ENTRY',
+      `invalid audit entry: ${problems.join('; ')}`,
+      {
+        details: { problems },
+      },
+    );
+  }
+}
+
+function isPlainObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * RFC 8785 canonical JSON of a sealed entry, built from already-canonical `what`/`why`
+ * texts. This is what the hash covers; it equals `canonicalJson(sealed)` (tested), but
+ * needs no re-encoding of `what`/`why` — which keeps verification of a million entries
+ * within seconds, because the store keeps `what`/`why` in canonical form.
+ */
+export function sealedCanonical(
+  s: Omit<SealedEntry, 'what' | 'why' | 'v' | 'kind'> & { readonly kind: string },
+  whatJson: string,
+  whyJson: string,
+): string {
+  // Keys in RFC 8785 order (UTF-16 code units): actor, chain, chainSeq, incidentId,
+  // inputDigest, kind, outputDigest, prevHash, spanId, time, traceId, v, what, why.
+  return (
+    `{"actor":${JSON.stringify(s.actor)},"chain":${JSON.stringify(s.chain)},"chainSeq":${s.chainSeq}` +
+    `,"incidentId":${str(s.incidentId)},"inputDigest":${str(s.inputDigest)},"kind":${JSON.stringify(s.kind)}` +
+    `,"outputDigest":${str(s.outputDigest)},"prevHash":${JSON.stringify(s.prevHash)},"spanId":${str(s.spanId)}` +
+    `,"time":${JSON.stringify(s.time)},"traceId":${str(s.traceId)},"v":1,"what":${whatJson},"why":${whyJson}}`
+  );
+}
+
+function str(value: string | null): string {
+  return value === null ? 'null' : JSON.stringify(value);
+}
+
+/** Hex SHA-256 of a sealed entry given its canonical `what`/`why` texts. */
+export function hashSealed(
+  s: Omit<SealedEntry, 'what' | 'why'>,
+  whatJson: string,
+  whyJson: string,
+): string {
+  return createHash('sha256')
+    .update(sealedCanonical(s, whatJson, whyJson))
+    .digest('hex');
+}
+
+/** Hex SHA-256 of an entry (recomputed from its fields). */
+export function entryHash(entry: SealedEntry): string {
+  return hashSealed(entry, canonicalJson(entry.what), canonicalJson(entry.why));
+}
+
+/** The hashed part of an entry, without `sequence` and `hash`. */
+export function sealedPart(entry: AuditEntry): SealedEntry {
+  const { sequence: _sequence, hash: _hash, ...sealed } = entry;
+  return sealed;
+}

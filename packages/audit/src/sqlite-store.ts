@@ -1,0 +1,453 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { AuditEntry } from './entry.js';
+import { AuditError } from './errors.js';
+import type {
+  AnchorCheckpoint,
+  AnchorHead,
+  AnchorReason,
+  ChainCheckpoint,
+  WriterCertificate,
+} from './signing.js';
+import {
+  ENTRY_COLUMNS,
+  rowToEntry,
+  whereClause,
+  type AppendBatch,
+  type AuditQuery,
+  type AuditStore,
+  type AuditStoreStats,
+  type ChainRecord,
+  type PruneCriteria,
+  type PruneCut,
+  keepClause,
+  type StoredEntryRow,
+} from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS writers (
+  fingerprint TEXT PRIMARY KEY, identity TEXT NOT NULL, cert_pem TEXT NOT NULL, first_seen TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chains (
+  chain TEXT PRIMARY KEY, identity TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (
+  sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+  chain TEXT NOT NULL, chain_seq INTEGER NOT NULL, time TEXT NOT NULL,
+  trace_id TEXT, span_id TEXT, incident_id TEXT, actor TEXT NOT NULL, kind TEXT NOT NULL,
+  what TEXT NOT NULL, why TEXT NOT NULL, input_digest TEXT, output_digest TEXT,
+  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS entries_chain_pos ON entries (chain, chain_seq);
+CREATE INDEX IF NOT EXISTS entries_incident ON entries (incident_id) WHERE incident_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS entries_trace ON entries (trace_id) WHERE trace_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS entries_hash ON entries (hash);
+CREATE INDEX IF NOT EXISTS entries_time ON entries (time);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, chain TEXT NOT NULL, chain_seq INTEGER NOT NULL,
+  head_hash TEXT NOT NULL, time TEXT NOT NULL, final INTEGER NOT NULL, signer TEXT NOT NULL,
+  cert_fingerprint TEXT NOT NULL, signature TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS checkpoints_chain ON checkpoints (chain, chain_seq);
+CREATE TABLE IF NOT EXISTS anchors (
+  anchor_seq INTEGER PRIMARY KEY, time TEXT NOT NULL, prev_hash TEXT NOT NULL, reason TEXT NOT NULL,
+  heads TEXT NOT NULL, pruned_to TEXT NOT NULL, signer TEXT NOT NULL, cert_fingerprint TEXT NOT NULL,
+  hash TEXT NOT NULL, signature TEXT NOT NULL);
+`;
+
+/** Options of {@link SqliteAuditStore}. */
+export interface SqliteAuditStoreOptions {
+  /**
+   * `FULL` (default): every commit fsyncs the WAL, so an entry survives power loss once
+   * `append` resolves. `NORMAL` survives a process crash (kill -9) but may lose the last
+   * commits on power loss; use only where that is acceptable.
+   */
+  readonly synchronous?: 'FULL' | 'NORMAL';
+  /** How long a writer waits for another process's write lock. Default 10 s. */
+  readonly busyTimeoutMs?: number;
+}
+
+interface CheckpointRow {
+  id: number;
+  chain: string;
+  chainSeq: number;
+  headHash: string;
+  time: string;
+  final: number;
+  signer: string;
+  certFingerprint: string;
+  signature: string;
+}
+
+interface AnchorRow {
+  anchorSeq: number;
+  time: string;
+  prevHash: string;
+  reason: string;
+  heads: string;
+  prunedTo: string;
+  signer: string;
+  certFingerprint: string;
+  hash: string;
+  signature: string;
+}
+
+/**
+ * The embedded audit store: one SQLite file in WAL mode (readers never block the writer),
+ * `synchronous=FULL` by default. Several processes may write to one file: SQLite
+ * serialises their transactions (each waits up to `busyTimeoutMs`); each writer's batch
+ * is one transaction, so group commit keeps the lock short.
+ */
+export class SqliteAuditStore implements AuditStore {
+  readonly backend = 'sqlite' as const;
+  readonly location: string;
+  readonly #db: Database.Database;
+  readonly #insertEntry: Database.Statement;
+  readonly #insertCheckpoint: Database.Statement;
+  readonly #insertWriter: Database.Statement;
+  readonly #insertChain: Database.Statement;
+  #closed = false;
+
+  /** Opens (creating if needed) the store at `path`; `:memory:` for a private in-memory store. */
+  constructor(path: string, options: SqliteAuditStoreOptions = {}) {
+    this.location = path;
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    try {
+      this.#db = new Database(path);
+      this.#db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+      this.#db.exec(SCHEMA);
+    } catch (cause) {
+      throw new AuditError('VIGIL_AUDIT_STORE', `cannot open the SQLite audit store at ${path}`, {
+        cause,
+      });
+    }
+    this.#insertEntry = this.#db.prepare(
+      `INSERT INTO entries (chain, chain_seq, time, trace_id, span_id, incident_id, actor, kind, what, why, input_digest, output_digest, prev_hash, hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#insertCheckpoint = this.#db.prepare(
+      `INSERT INTO checkpoints (chain, chain_seq, head_hash, time, final, signer, cert_fingerprint, signature)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#insertWriter = this.#db.prepare(
+      'INSERT OR IGNORE INTO writers (fingerprint, identity, cert_pem, first_seen) VALUES (?, ?, ?, ?)',
+    );
+    this.#insertChain = this.#db.prepare(
+      'INSERT OR IGNORE INTO chains (chain, identity, created_at) VALUES (?, ?, ?)',
+    );
+  }
+
+  /** Direct access for tests that tamper with the file and for the benchmark. */
+  get database(): Database.Database {
+    return this.#db;
+  }
+
+  #open(): void {
+    if (this.#closed)
+      throw new AuditError('VIGIL_AUDIT_CLOSED', `audit store ${this.location} is closed`);
+  }
+
+  #registerWriter(chain: ChainRecord, certificate: WriterCertificate): void {
+    const now = new Date().toISOString();
+    this.#insertWriter.run(certificate.fingerprint, certificate.identity, certificate.certPem, now);
+    this.#insertChain.run(chain.chain, chain.identity, chain.createdAt);
+  }
+
+  appendBatch(batch: AppendBatch): Promise<AuditEntry[]> {
+    this.#open();
+    const run = this.#db.transaction((): AuditEntry[] => {
+      this.#registerWriter(batch.chain, batch.certificate);
+      const out: AuditEntry[] = [];
+      for (const e of batch.entries) {
+        const s = e.sealed;
+        const info = this.#insertEntry.run(
+          s.chain,
+          s.chainSeq,
+          s.time,
+          s.traceId,
+          s.spanId,
+          s.incidentId,
+          s.actor,
+          s.kind,
+          e.whatJson,
+          e.whyJson,
+          s.inputDigest,
+          s.outputDigest,
+          s.prevHash,
+          e.hash,
+        );
+        out.push({ ...s, sequence: Number(info.lastInsertRowid), hash: e.hash });
+      }
+      const c = batch.checkpoint;
+      if (c !== undefined) {
+        this.#insertCheckpoint.run(
+          c.chain,
+          c.chainSeq,
+          c.headHash,
+          c.time,
+          c.final ? 1 : 0,
+          c.signer,
+          c.certFingerprint,
+          c.signature,
+        );
+      }
+      return out;
+    });
+    try {
+      return Promise.resolve(run.immediate());
+    } catch (cause) {
+      return Promise.reject(mapError(cause, `append to chain ${batch.chain.chain}`));
+    }
+  }
+
+  putCheckpoint(
+    c: Omit<ChainCheckpoint, 'id'>,
+    certificate: WriterCertificate,
+  ): Promise<ChainCheckpoint> {
+    this.#open();
+    const run = this.#db.transaction(() => {
+      this.#insertWriter.run(
+        certificate.fingerprint,
+        certificate.identity,
+        certificate.certPem,
+        new Date().toISOString(),
+      );
+      return this.#insertCheckpoint.run(
+        c.chain,
+        c.chainSeq,
+        c.headHash,
+        c.time,
+        c.final ? 1 : 0,
+        c.signer,
+        c.certFingerprint,
+        c.signature,
+      );
+    });
+    try {
+      const info = run.immediate();
+      return Promise.resolve({ ...c, id: Number(info.lastInsertRowid) });
+    } catch (cause) {
+      return Promise.reject(mapError(cause, `checkpoint of chain ${c.chain}`));
+    }
+  }
+
+  putAnchor(a: AnchorCheckpoint, certificate: WriterCertificate): Promise<void> {
+    this.#open();
+    const run = this.#db.transaction(() => {
+      this.#insertWriter.run(
+        certificate.fingerprint,
+        certificate.identity,
+        certificate.certPem,
+        new Date().toISOString(),
+      );
+      this.#db
+        .prepare(
+          `INSERT INTO anchors (anchor_seq, time, prev_hash, reason, heads, pruned_to, signer, cert_fingerprint, hash, signature)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          a.anchorSeq,
+          a.time,
+          a.prevHash,
+          a.reason,
+          JSON.stringify(a.heads),
+          JSON.stringify(a.prunedTo),
+          a.signer,
+          a.certFingerprint,
+          a.hash,
+          a.signature,
+        );
+    });
+    try {
+      run.immediate();
+      return Promise.resolve();
+    } catch (cause) {
+      return Promise.reject(mapError(cause, `anchor ${a.anchorSeq}`));
+    }
+  }
+
+  async *query(filter: AuditQuery = {}): AsyncIterable<AuditEntry> {
+    this.#open();
+    const { sql, params } = whereClause(filter, () => '?');
+    const page = 1000;
+    const stmt = this.#db.prepare(
+      `SELECT ${ENTRY_COLUMNS} FROM entries ${sql === '' ? 'WHERE' : `${sql} AND`} sequence > ? ORDER BY sequence LIMIT ?`,
+    );
+    // Page through results so a long export never holds the whole log in memory.
+    let remaining = filter.limit ?? Number.POSITIVE_INFINITY;
+    let from = -1;
+    while (remaining > 0) {
+      const n = Math.min(page, remaining);
+      const rows = stmt.all(...params, from, n) as StoredEntryRow[];
+      for (const row of rows) yield rowToEntry(row);
+      remaining -= rows.length;
+      if (rows.length < n) return;
+      from = rows[rows.length - 1]!.sequence;
+    }
+  }
+
+  async *scanRaw(pageSize = 10_000): AsyncIterable<StoredEntryRow[]> {
+    this.#open();
+    const stmt = this.#db.prepare(
+      `SELECT ${ENTRY_COLUMNS} FROM entries WHERE sequence > ? ORDER BY sequence LIMIT ?`,
+    );
+    let from = -1;
+    for (;;) {
+      const rows = stmt.all(from, pageSize) as StoredEntryRow[];
+      if (rows.length > 0) yield rows;
+      if (rows.length < pageSize) return;
+      from = rows[rows.length - 1]!.sequence;
+    }
+  }
+
+  chains(): Promise<ChainRecord[]> {
+    this.#open();
+    return Promise.resolve(
+      this.#db
+        .prepare(
+          'SELECT chain, identity, created_at AS "createdAt" FROM chains ORDER BY created_at, chain',
+        )
+        .all() as ChainRecord[],
+    );
+  }
+
+  chainHead(chain: string): Promise<{ chainSeq: number; hash: string } | undefined> {
+    this.#open();
+    return Promise.resolve(
+      this.#db
+        .prepare(
+          'SELECT chain_seq AS "chainSeq", hash FROM entries WHERE chain = ? ORDER BY chain_seq DESC LIMIT 1',
+        )
+        .get(chain) as { chainSeq: number; hash: string } | undefined,
+    );
+  }
+
+  chainStarts(): Promise<Map<string, { chainSeq: number; prevHash: string; sequence: number }>> {
+    this.#open();
+    const rows = this.#db
+      .prepare(
+        `SELECT e.chain, e.chain_seq AS "chainSeq", e.prev_hash AS "prevHash", e.sequence FROM entries e
+         JOIN (SELECT chain, MIN(chain_seq) AS m FROM entries GROUP BY chain) f ON f.chain = e.chain AND f.m = e.chain_seq`,
+      )
+      .all() as { chain: string; chainSeq: number; prevHash: string; sequence: number }[];
+    return Promise.resolve(
+      new Map(
+        rows.map((r) => [
+          r.chain,
+          { chainSeq: r.chainSeq, prevHash: r.prevHash, sequence: r.sequence },
+        ]),
+      ),
+    );
+  }
+
+  checkpoints(chain?: string): Promise<ChainCheckpoint[]> {
+    this.#open();
+    const sql = `SELECT id, chain, chain_seq AS "chainSeq", head_hash AS "headHash", time, final, signer, cert_fingerprint AS "certFingerprint", signature
+                 FROM checkpoints ${chain === undefined ? '' : 'WHERE chain = ?'} ORDER BY id`;
+    const rows = (
+      chain === undefined ? this.#db.prepare(sql).all() : this.#db.prepare(sql).all(chain)
+    ) as CheckpointRow[];
+    return Promise.resolve(rows.map((r) => ({ ...r, final: r.final === 1 })));
+  }
+
+  anchors(): Promise<AnchorCheckpoint[]> {
+    this.#open();
+    const rows = this.#db
+      .prepare(
+        `SELECT anchor_seq AS "anchorSeq", time, prev_hash AS "prevHash", reason, heads, pruned_to AS "prunedTo", signer, cert_fingerprint AS "certFingerprint", hash, signature
+         FROM anchors ORDER BY anchor_seq`,
+      )
+      .all() as AnchorRow[];
+    return Promise.resolve(rows.map(anchorFromRow));
+  }
+
+  writers(): Promise<WriterCertificate[]> {
+    this.#open();
+    return Promise.resolve(
+      this.#db
+        .prepare('SELECT fingerprint, identity, cert_pem AS "certPem" FROM writers')
+        .all() as WriterCertificate[],
+    );
+  }
+
+  firstKept(criteria: PruneCriteria): Promise<Map<string, number>> {
+    this.#open();
+    const { sql, params } = keepClause(criteria, () => '?');
+    const rows = this.#db
+      .prepare(`SELECT chain, MIN(chain_seq) AS p FROM entries WHERE ${sql} GROUP BY chain`)
+      .all(...params) as { chain: string; p: number }[];
+    return Promise.resolve(new Map(rows.map((r) => [r.chain, r.p])));
+  }
+
+  deleteThrough(cuts: readonly PruneCut[]): Promise<number> {
+    this.#open();
+    const delEntries = this.#db.prepare('DELETE FROM entries WHERE chain = ? AND chain_seq <= ?');
+    const delCheckpoints = this.#db.prepare(
+      'DELETE FROM checkpoints WHERE chain = ? AND chain_seq < ?',
+    );
+    const run = this.#db.transaction(() => {
+      let n = 0;
+      for (const cut of cuts) {
+        n += delEntries.run(cut.chain, cut.chainSeq).changes;
+        delCheckpoints.run(cut.chain, cut.chainSeq);
+      }
+      return n;
+    });
+    return Promise.resolve(run.immediate());
+  }
+
+  stats(): Promise<AuditStoreStats> {
+    this.#open();
+    const e = this.#db
+      .prepare('SELECT COUNT(*) AS n, MIN(sequence) AS lo, MAX(sequence) AS hi FROM entries')
+      .get() as { n: number; lo: number | null; hi: number | null };
+    const count = (table: string) =>
+      (this.#db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return Promise.resolve({
+      entries: e.n,
+      chains: count('chains'),
+      checkpoints: count('checkpoints'),
+      anchors: count('anchors'),
+      firstSequence: e.lo,
+      lastSequence: e.hi,
+    });
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#db.close();
+    }
+    return Promise.resolve();
+  }
+}
+
+function anchorFromRow(r: AnchorRow): AnchorCheckpoint {
+  return {
+    anchorSeq: r.anchorSeq,
+    time: r.time,
+    prevHash: r.prevHash,
+    reason: r.reason as AnchorReason,
+    heads: JSON.parse(r.heads) as AnchorHead[],
+    prunedTo: JSON.parse(r.prunedTo) as AnchorHead[],
+    signer: r.signer,
+    certFingerprint: r.certFingerprint,
+    hash: r.hash,
+    signature: r.signature,
+  };
+}
+
+function mapError(cause: unknown, what: string): AuditError {
+  const code = (cause as { code?: string }).code ?? '';
+  if (code.startsWith('SQLITE_CONSTRAINT')) {
+    return new AuditError(
+      'VIGIL_AUDIT_CHAIN_CONFLICT',
+      `${what}: position already taken (another writer on the same chain?)`,
+      { cause },
+    );
+  }
+  return new AuditError('VIGIL_AUDIT_STORE', `${what} failed: ${(cause as Error).message}`, {
+    cause,
+  });
+}
+
+export { anchorFromRow, type AnchorRow, type CheckpointRow };

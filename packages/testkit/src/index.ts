@@ -1,0 +1,19 @@
+/**
+ * `@vigil/testkit`: starts real components on loopback for tests, one module per
+ * component; each helper stops its component in `t.after` and fails (never skips) when
+ * the component is not installed.
+ *
+ * @example
+ * ```ts
+ * import { startPostgres } from '@vigil/testkit';
+ * test('…', async (t) => { const pg = await startPostgres(t); … pg.url … });
+ * ```
+ */
+export {
+  startPostgres,
+  findPostgresBin,
+  type StartedPostgres,
+  type AfterHook,
+} from './postgres.js';
+export { startOpaServer, opaBinary, type OpaServer } from './opa.js';
+export { startNats, type NatsServer, type StartNatsOptions } from './nats.js';
