@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { registerRegistryCommand } from './registry.js';
 import { registerStatusCommand } from './status.js';
 import { registerUpCommand } from './up.js';
+import { registerPolicyCommand } from './policy.js';
 
 /** A `vigil` sub-command: adds itself (and its own sub-commands) to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -9,4 +11,9 @@ export type CommandRegistration = (program: Command) => void;
  * Every sub-command, in help order. Each lives in its own module under `commands/`;
  * adding one is one import and one entry here.
  */
-export const COMMANDS: readonly CommandRegistration[] = [registerUpCommand, registerStatusCommand];
+export const COMMANDS: readonly CommandRegistration[] = [
+  registerUpCommand,
+  registerStatusCommand,
+  registerRegistryCommand,
+  registerPolicyCommand,
+];

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+const ROOT = new URL('../../../../', import.meta.url).pathname;
+const VIGIL = join(ROOT, 'apps/cli/bin/vigil.mjs');
+
+/** Runs the real `vigil` binary as a child process and collects its output. */
+function vigil(
+  args: readonly string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [VIGIL, ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-registry-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const BAD = `apiVersion: vigil.dev/v1alpha1
+kind: AgentSystem
+metadata:
+  name: bad
+trustDomain: Bad.Example
+agents:
+  - name: coordinator
+    role: Coordination
+    implementation: '@vigil/echo'
+    calls: [notifer]
+  - name: notifier
+    role: Notification
+    implementation: '@vigil/echo'
+    resorces: { memory: 64Mi }
+`;
+
+test('vigil registry exits 2 and lists every problem of an invalid declaration on stderr', async (t) => {
+  const file = join(tempDir(t), 'vigil.yaml');
+  writeFileSync(file, BAD);
+  const { code, stdout, stderr } = await vigil(['-f', file, 'registry']);
+  assert.equal(code, 2, stderr);
+  assert.equal(stdout, '');
+  assert.equal(
+    stderr,
+    [
+      `vigil: VIGIL_CONFIG_INVALID: invalid AgentSystem declaration ${file} (3 problems):`,
+      '  trustDomain: "Bad.Example" is not a SPIFFE trust domain (only lowercase letters, digits, ".", "-" and "_") (line 5) — did you mean "bad.example"?',
+      '  agents[0].calls[0]: unknown agent "notifer" (line 10) — did you mean "notifier"?',
+      '  agents[1].resorces: unknown field "resorces" (line 14) — did you mean "resources"?',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('vigil registry exits 2 when the declaration file is missing', async (t) => {
+  const file = join(tempDir(t), 'missing.yaml');
+  const { code, stderr } = await vigil(['-f', file, 'registry']);
+  assert.equal(code, 2);
+  assert.match(stderr, /VIGIL_CONFIG_NOT_FOUND: no AgentSystem declaration at .*missing\.yaml/);
+});
+
+test('vigil registry prints the SOC with identities, callers and autonomy', async () => {
+  const { code, stdout, stderr } = await vigil(['registry']);
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /^AgentSystem vigil-soc \(vigil\.dev\/v1alpha1\)/);
+  assert.match(stdout, /identity\s+spiffe:\/\/soc\.vigil\.local\/agent\/remediator/);
+  assert.match(stdout, /coordinator — Incident coordination[\s\S]*?called by\s+detector/);
+  assert.match(stdout, /auto-executes on a policy allow: isolate-pod, block-ip, revoke-sa-token/);
+});
+
+test('vigil registry --json prints the system description', async () => {
+  const { code, stdout } = await vigil([
+    '-f',
+    'examples/two-agent/vigil.yaml',
+    'registry',
+    '--json',
+  ]);
+  assert.equal(code, 0);
+  const description = JSON.parse(stdout) as {
+    name: string;
+    agents: { name: string; spiffeId: string; calls: string[]; callers: string[] }[];
+  };
+  assert.equal(description.name, 'two-agent');
+  assert.deepEqual(
+    description.agents.map((a) => [a.name, a.spiffeId, a.calls, a.callers]),
+    [
+      ['greeter', 'spiffe://two-agent.vigil.local/agent/greeter', ['echo'], []],
+      ['echo', 'spiffe://two-agent.vigil.local/agent/echo', [], ['greeter']],
+    ],
+  );
+});
+
+test('vigil registry <agent> shows one agent and rejects an unknown one with exit 2', async () => {
+  const one = await vigil(['registry', 'reviewer', '--json']);
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal((JSON.parse(one.stdout) as { name: string }).name, 'reviewer');
+  const unknown = await vigil(['registry', 'reviewr']);
+  assert.equal(unknown.code, 2);
+  assert.match(
+    unknown.stderr,
+    /VIGIL_CONFIG_UNKNOWN_AGENT: .*no agent "reviewr" — did you mean "reviewer"\?/,
+  );
+});
