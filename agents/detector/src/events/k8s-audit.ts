@@ -94,12 +94,16 @@ export function normaliseK8sAudit(
         ? undefined
         : compact({
             code,
-            decision: decision === 'allow' || decision === 'forbid' ? decision : undefined,
+            decision: decisionOf(decision),
           }),
     tags: [],
     raw,
   });
   return { ok: true, event };
+}
+
+function decisionOf(d: string | undefined): 'allow' | 'forbid' | undefined {
+  return d === 'allow' || d === 'forbid' ? d : undefined;
 }
 
 function severityOf(code: number | undefined, decision: string | undefined): number {
@@ -146,7 +150,9 @@ export function normaliseGkeAudit(o: JsonObject, raw: unknown): NormaliseResult 
   const authz = Array.isArray(p['authorizationInfo']) ? p['authorizationInfo'][0] : undefined;
   const granted = isObject(authz) ? authz['granted'] : undefined;
   const code = rpcCode === undefined ? undefined : httpOfRpc(rpcCode);
-  const decision = granted === true ? 'allow' : granted === false ? 'forbid' : undefined;
+  const decision = decisionOf(
+    granted === true ? 'allow' : granted === false ? 'forbid' : undefined,
+  );
 
   const event: SecurityEvent = compact({
     id,

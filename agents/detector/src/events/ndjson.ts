@@ -12,7 +12,12 @@ export type ParsedLine =
       readonly ok: false;
       readonly code: RejectCode;
       readonly reason: string;
+      /** The offending text (at most the first {@link REJECTED_TEXT_MAX} characters), for dead letters. */
+      readonly text: string;
     };
+
+/** How much of a rejected line is kept for the dead-letter file. */
+export const REJECTED_TEXT_MAX = 64 * 1024;
 
 export interface NdjsonOptions {
   /** Longest accepted line in bytes (UTF-8), excluding the newline. Default 1 MiB. */
@@ -59,7 +64,12 @@ export function* parseNdjson(
     line += 1;
     const bytes = end - start;
     if (bytes > maxLineBytes) {
-      yield tooLong(line, bytes, maxLineBytes);
+      yield tooLong(
+        line,
+        bytes,
+        maxLineBytes,
+        buf.toString('utf8', start, start + REJECTED_TEXT_MAX),
+      );
     } else {
       const parsed = parseLine(buf.toString('utf8', start, end), line, bytes, maxLineBytes);
       if (parsed !== undefined) yield parsed;
@@ -75,7 +85,7 @@ export function parseLine(
   bytes: number = Buffer.byteLength(text),
   maxLineBytes: number = DEFAULT_MAX_LINE_BYTES,
 ): ParsedLine | undefined {
-  if (bytes > maxLineBytes) return tooLong(line, bytes, maxLineBytes);
+  if (bytes > maxLineBytes) return tooLong(line, bytes, maxLineBytes, text);
   const trimmed = text.endsWith('\r') ? text.slice(0, -1) : text;
   if (trimmed.trim().length === 0) return undefined;
   try {
@@ -86,15 +96,17 @@ export function parseLine(
       ok: false,
       code: 'MALFORMED_JSON',
       reason: `malformed JSON: ${(error as Error).message}`,
+      text: trimmed.slice(0, REJECTED_TEXT_MAX),
     };
   }
 }
 
-function tooLong(line: number, bytes: number, max: number): ParsedLine {
+function tooLong(line: number, bytes: number, max: number, text: string): ParsedLine {
   return {
     line,
     ok: false,
     code: 'LINE_TOO_LONG',
     reason: `line is ${bytes} bytes, over the ${max}-byte line limit`,
+    text: text.slice(0, REJECTED_TEXT_MAX),
   };
 }
