@@ -16,3 +16,42 @@ export {
   type IsolationForestParams,
   type IsolationForestArrays,
 } from './model/iforest.js';
+export {
+  type SecurityEvent,
+  type EventFormat,
+  type EventOrigin,
+  type OcsfClassUid,
+  type EventActor,
+  type EventNetwork,
+  type EventResource,
+  type EventWorkload,
+  type EventProcess,
+} from './events/security-event.js';
+export { normaliseEvent, expandRecords } from './events/normalise.js';
+export { type NormaliseResult, type RejectCode } from './events/result.js';
+export { parseNdjson, parseLine, DEFAULT_MAX_LINE_BYTES, type ParsedLine, type NdjsonOptions } from './events/ndjson.js';
+export {
+  IngestCounters,
+  type EventSource,
+  type EventSink,
+  type Delivery,
+  type Rejection,
+  type IngestStats,
+} from './sources/event-source.js';
+export { IngestError, type IngestErrorCode } from './sources/errors.js';
+export { createDeadLetterFile, type DeadLetterWriter } from './sources/dead-letter.js';
+export {
+  createHttpEventSource,
+  bearerTokenFromEnv,
+  type HttpEventSource,
+  type HttpEventSourceOptions,
+  type HttpAuthOptions,
+} from './sources/http-source.js';
+export {
+  createFileReplaySource,
+  type FileReplaySource,
+  type FileReplayOptions,
+  type ReplayClock,
+  type ReplaySummary,
+} from './sources/file-source.js';
+export { createJetStreamSource, type JetStreamSourceOptions } from './sources/nats-source.js';
