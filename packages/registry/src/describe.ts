@@ -82,7 +82,7 @@ function safeUrl(url: string, keepPath: boolean): string {
 function channelTarget(channel: NotificationChannel): string {
   switch (channel.type) {
     case 'webhook':
-      return `POST ${safeUrl(channel.url, true)}${channel.secretEnv === undefined ? ' (unsigned)' : ` (HMAC key in $${channel.secretEnv})`}`;
+      return `POST ${safeUrl(channel.url, true)} (HMAC key in $${channel.secretEnv})`;
     case 'slack':
       // The path of a Slack incoming-webhook URL is the secret.
       return channel.url === undefined

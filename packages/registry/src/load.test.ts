@@ -490,6 +490,7 @@ test('validates notification channels by type', () => {
     - name: hook
       type: webhook
       url: ftp://example.invalid/x
+      secretEnv: HOOK_KEY
       secret: hunter2
     - name: mail
       type: slack

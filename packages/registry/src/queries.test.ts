@@ -127,6 +127,7 @@ notifications:
     - name: hook
       type: webhook
       url: https://user:pw@hooks.example/path?token=SECRETQUERY
+      secretEnv: HOOK_KEY
     - name: pd
       type: pagerduty
       url: https://events.pagerduty.example/v2/enqueue
@@ -137,7 +138,11 @@ notifications:
   const channels = describeSystem(s).notifications.channels;
   assert.deepEqual(channels, [
     { name: 'slack', type: 'slack', target: 'https://hooks.slack.example/…' },
-    { name: 'hook', type: 'webhook', target: 'POST https://hooks.example/path (unsigned)' },
+    {
+      name: 'hook',
+      type: 'webhook',
+      target: 'POST https://hooks.example/path (HMAC key in $HOOK_KEY)',
+    },
     {
       name: 'pd',
       type: 'pagerduty',

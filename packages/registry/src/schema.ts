@@ -415,8 +415,8 @@ const webhookChannel = z.strictObject({
   ...channelName,
   type: z.literal('webhook'),
   url: httpUrl(),
-  /** Env var holding the HMAC-SHA256 key that signs each delivery. */
-  secretEnv: envName.optional(),
+  /** Env var holding the HMAC-SHA256 key that signs each delivery (always signed). */
+  secretEnv: envName,
 });
 
 const slackChannel = z
