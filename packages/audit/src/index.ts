@@ -83,3 +83,26 @@ export {
 } from './verify.js';
 export { pruneAudit, type PruneOptions, type PruneResult } from './prune.js';
 export { exportAudit, toOcsf, type AuditExportFormat } from './export.js';
+export {
+  reconstructTrace,
+  renderTraceTree,
+  summarize,
+  traceToJson,
+  type ReconstructedTrace,
+  type TraceNode,
+} from './trace.js';
+export {
+  EXECUTION_KINDS,
+  SIGNALS,
+  complianceFromEntries,
+  computeComplianceMetrics,
+  renderComplianceTable,
+  type AgentPermissionView,
+  type AgentSignals,
+  type ComplianceMetrics,
+  type ComplianceOptions,
+  type LeastAgency,
+  type RbacRule,
+  type Signal,
+} from './metrics.js';
+export { createVigilMetrics, mountMetrics, type VigilMetrics } from './prometheus.js';
