@@ -10,6 +10,7 @@
  * const analysis = await analyseFinding(finding, {}); // offline, rule-based
  * ```
  */
+export { agent, createAnalystAgent } from './agent.js';
 export { analyseFinding } from './analyst.js';
 export {
   analyseOffline,

@@ -11,6 +11,9 @@
  * const results = await notifier.notify(notification); // one DeliveryResult per channel
  * ```
  */
+export { agent, createNotifierAgent } from './agent.js';
+export { channelsFromConfig, deliveryPolicyFromConfig } from './config.js';
+export { notificationSchema } from './schema.js';
 export { createEmailChannel, type EmailChannelOptions } from './channels/email.js';
 export { createPagerDutyChannel, pagerDutyEvent } from './channels/pagerduty.js';
 export { createSlackChannel, slackPayload } from './channels/slack.js';

@@ -43,6 +43,8 @@ export interface NotificationChannel {
   readonly type: string;
   /** Overrides the policy's attempt deadline for this channel (SMTP is slower than a webhook). */
   readonly attemptTimeoutMs?: number;
+  /** Overrides the policy's rate limit for this channel. */
+  readonly rateLimit?: { readonly perMinute: number; readonly burst: number };
   deliver(notification: Notification, signal: AbortSignal): Promise<void>;
   close?(): Promise<void>;
 }

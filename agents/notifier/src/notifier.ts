@@ -64,7 +64,7 @@ export class Notifier {
   private async deliverTo(channel: NotificationChannel, n: Notification): Promise<DeliveryResult> {
     const seen = this.seenKeys(channel.name);
     if (seen.has(n.dedupKey)) return { status: 'duplicate', channel: channel.name, attempts: 0 };
-    if (!this.takeToken(channel.name)) {
+    if (!this.takeToken(channel)) {
       this.options.logger?.warn(
         { channel: channel.name, incidentId: n.incidentId },
         'notification rate-limited',
@@ -123,15 +123,17 @@ export class Notifier {
     if (keys.size > DEDUP_CAPACITY) keys.delete(keys.values().next().value as string);
   }
 
-  private takeToken(channel: string): boolean {
+  private takeToken(channel: NotificationChannel): boolean {
     const now = (this.options.clock ?? REAL_CLOCK).now();
-    const bucket = this.buckets.get(channel) ?? { tokens: this.policy.burst, updatedAt: now };
+    const burst = channel.rateLimit?.burst ?? this.policy.burst;
+    const perMinute = channel.rateLimit?.perMinute ?? this.policy.ratePerMinute;
+    const bucket = this.buckets.get(channel.name) ?? { tokens: burst, updatedAt: now };
     bucket.tokens = Math.min(
-      this.policy.burst,
-      bucket.tokens + ((now - bucket.updatedAt) / 60_000) * this.policy.ratePerMinute,
+      burst,
+      bucket.tokens + ((now - bucket.updatedAt) / 60_000) * perMinute,
     );
     bucket.updatedAt = now;
-    this.buckets.set(channel, bucket);
+    this.buckets.set(channel.name, bucket);
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;

@@ -1,0 +1,100 @@
+import { dirname } from 'node:path';
+import { openAgentAuditWriter, type AgentAuditWriter } from '@vigil/audit';
+import { createPolicyEngine, type PolicyEngine } from '@vigil/policy';
+import { resolveSystemPath, sourceOf } from '@vigil/registry';
+import type { AgentContext, AgentDefinition } from '@vigil/runtime';
+import { ACTION_TYPES, SKILLS } from '@vigil/soc';
+import { reviewRequestSchema } from './review-request.js';
+import { reviewInputDigest, reviewProposal } from './reviewer.js';
+
+/** The Rego entrypoint of the SOC's action policy (`policies/soc`). */
+export const SOC_POLICY_ENTRYPOINT = 'vigil/soc/review/verdict';
+
+/**
+ * The reviewer agent: one skill, `review-action`, answered by OPA (wasm in-process by
+ * default, or an OPA server) and signed with the reviewer's identity. Every verdict is
+ * written to the audit trail with its reasons, rules and bundle revision before it is
+ * returned.
+ */
+export function createReviewerAgent(): AgentDefinition {
+  let engine: PolicyEngine | undefined;
+  let audit: AgentAuditWriter | undefined;
+  let context: AgentContext | undefined;
+  return {
+    async start(ctx) {
+      context = ctx;
+      const system = ctx.system;
+      const source = sourceOf(system);
+      engine = await createPolicyEngine(system, {
+        entrypoint: SOC_POLICY_ENTRYPOINT,
+        baseDir: source ? dirname(source) : process.cwd(),
+        knownActionTypes: ACTION_TYPES,
+      });
+      // The bundle path is resolved like every path in the declaration; log which one loaded.
+      ctx.logger.info(
+        {
+          backend: engine.backend,
+          revision: engine.revision,
+          bundle: resolveSystemPath(system, system.policy.bundle),
+        },
+        'policy loaded',
+      );
+      audit = await openAgentAuditWriter({
+        storage: system.storage.audit,
+        stateDir: ctx.stateDir,
+        identity: ctx.credentials(),
+      });
+      await audit.writer.append({
+        kind: 'policy-load',
+        actor: ctx.spiffeId,
+        what: { backend: engine.backend, revision: engine.revision, bundle: system.policy.bundle },
+        why: { rationale: 'reviewer start-up: every later verdict records this revision' },
+      });
+    },
+    skills: {
+      [SKILLS.reviewAction]: async (input, ctx) => {
+        const request = reviewRequestSchema.parse(input);
+        const self = context!;
+        const response = await reviewProposal(request, {
+          engine: engine!,
+          signer: () => {
+            const c = self.credentials();
+            return { spiffeId: c.spiffeId, privateKeyPem: c.key, certPem: c.cert };
+          },
+          caPem: () => self.credentials().ca,
+          ttlSeconds: self.system.policy.verdictTtlSeconds,
+          maxReviewRounds: self.system.policy.maxReviewRounds,
+          failClosed: self.system.policy.failClosed,
+          logger: ctx.logger,
+        });
+        await audit!.writer.append({
+          kind: 'verdict',
+          actor: self.spiffeId,
+          incidentId: request.incidentId,
+          what: {
+            proposalId: request.proposal.id,
+            decision: response.decision,
+            action: response.action,
+            proposedAction: request.proposal.action,
+            rounds: response.rounds,
+            requestedBy: ctx.caller.spiffeId,
+          },
+          why: {
+            reasons: [...response.reasons],
+            rules: [...response.rules],
+            revision: response.revision,
+            confidence: response.confidence,
+          },
+          inputDigest: reviewInputDigest(request),
+        });
+        return response;
+      },
+    },
+    async stop() {
+      await audit?.close();
+      await engine?.close();
+    },
+  };
+}
+
+export const agent: AgentDefinition = createReviewerAgent();
