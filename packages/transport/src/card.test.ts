@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { AgentCard } from '@a2a-js/sdk';
+import type { AgentCredentials } from '@vigil/pki';
+import { buildAgentCard, signAgentCard, verifyAgentCard } from './card.js';
+import { TRANSPORT_ERROR_CODES as CODES } from './errors.js';
+import { testIdentities, testSystem } from './testing/fixtures.js';
+
+const system = testSystem({
+  detector: { skills: ['ingest', 'score'] },
+  analyst: { calls: ['detector'] },
+});
+let ids: Awaited<ReturnType<typeof testIdentities>>;
+let detector: AgentCredentials;
+
+before(async () => {
+  ids = await testIdentities(system);
+  detector = await ids.credentials('detector');
+});
+after(() => ids.cleanup());
+
+test('the agent card is generated from the registry', () => {
+  const card = buildAgentCard(system, 'detector', 'https://127.0.0.1:8443');
+  assert.equal(card.name, 'detector');
+  assert.equal(card.description, 'detector test agent');
+  assert.deepEqual(
+    card.skills.map((skill) => skill.id),
+    ['ingest', 'score'],
+  );
+  assert.equal(card.supportedInterfaces[0]?.url, 'https://127.0.0.1:8443/a2a/v1');
+  assert.equal(card.supportedInterfaces[0]?.protocolBinding, 'JSONRPC');
+  assert.equal(card.supportedInterfaces[0]?.protocolVersion, '1.0');
+  assert.equal(card.capabilities?.streaming, false);
+  assert.equal(card.securitySchemes['mtls']?.scheme?.$case, 'mtlsSecurityScheme');
+});
+
+test('a signed card verifies after a JSON round trip and carries x5c and kid in its protected header', async () => {
+  const signed = await signAgentCard(
+    buildAgentCard(system, 'detector', 'https://127.0.0.1:8443'),
+    detector,
+  );
+  const wire = AgentCard.fromJSON(JSON.parse(JSON.stringify(AgentCard.toJSON(signed))));
+  const verdict = await verifyAgentCard(wire, {
+    caPem: detector.ca,
+    expectedSpiffeId: detector.spiffeId,
+  });
+  assert.deepEqual(verdict, { ok: true, spiffeId: detector.spiffeId });
+  const header = JSON.parse(
+    Buffer.from(signed.signatures[0]!.protected, 'base64url').toString(),
+  ) as Record<string, unknown>;
+  assert.equal(header['alg'], 'ES256');
+  assert.equal(header['kid'], detector.spiffeId);
+  assert.equal((header['x5c'] as string[]).length, 1);
+});
+
+test('an altered, unsigned, mis-signed or untrusted card fails with a stable code', async () => {
+  const signed = await signAgentCard(
+    buildAgentCard(system, 'detector', 'https://127.0.0.1:8443'),
+    detector,
+  );
+  const expect = { caPem: detector.ca, expectedSpiffeId: detector.spiffeId };
+
+  const altered = { ...signed, skills: signed.skills.slice(0, 1) };
+  const alteredVerdict = await verifyAgentCard(altered, expect);
+  assert.equal(!alteredVerdict.ok && alteredVerdict.code, CODES.CARD_SIGNATURE_INVALID);
+
+  const unsigned = await verifyAgentCard({ ...signed, signatures: [] }, expect);
+  assert.equal(!unsigned.ok && unsigned.code, CODES.CARD_SIGNATURE_INVALID);
+
+  const analyst = await ids.credentials('analyst');
+  const wrongSigner = await verifyAgentCard(await signAgentCard(signed, analyst), expect);
+  assert.equal(!wrongSigner.ok && wrongSigner.code, CODES.CARD_IDENTITY_MISMATCH);
+
+  const other = await testIdentities(system);
+  try {
+    const otherCa = (await other.credentials('detector')).ca;
+    const untrusted = await verifyAgentCard(signed, { ...expect, caPem: otherCa });
+    assert.equal(!untrusted.ok && untrusted.code, CODES.CARD_SIGNATURE_INVALID);
+    assert.match(!untrusted.ok ? untrusted.reason : '', /not trusted/);
+  } finally {
+    other.cleanup();
+  }
+
+  const later = await verifyAgentCard(signed, {
+    ...expect,
+    now: new Date(Date.now() + 48 * 3_600_000),
+  });
+  assert.equal(!later.ok && later.code, CODES.CARD_SIGNATURE_INVALID);
+});
