@@ -16,6 +16,15 @@ export {
   type IsolationForestParams,
   type IsolationForestArrays,
 } from './model/iforest.js';
+export { MAX_HEIGHT_LIMIT } from './model/iforest.js';
+export { Xoshiro128 } from './model/prng.js';
+export { DetectorModelError, type DetectorModelErrorCode } from './model/errors.js';
+export { SlidingWindowCounter, type SlidingWindowOptions } from './model/rate-window.js';
+export { FeatureEncoder, EntityRates, FEATURE_NAMES, FEATURE_COUNT, CATEGORICAL_FEATURES, MISSING, userClass, userAgentFamily, imageRepository, type FeatureEncodings } from './model/features.js';
+export { calibrateThreshold, type Calibration } from './model/calibration.js';
+export { DetectorModel, ModelHolder, MODEL_FORMAT, saveModel, loadModel, parseModel, serializeModel, type DetectorModelParams } from './model/model.js';
+export { trainModel, type TrainOptions, type TrainResult } from './model/train.js';
+export { EventScorer, type EventScorerOptions, type FeatureContribution } from './model/scorer.js';
 export {
   type SecurityEvent,
   type EventFormat,

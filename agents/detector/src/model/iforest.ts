@@ -405,11 +405,11 @@ export class IsolationForest implements IsolationForestArrays {
 
   /**
    * Per-feature attribution of the row at `x[offset…]`, written to `out[0…cols)` and
-   * normalised to sum to 1. For each tree, every split on x's path credits its attribute
-   * with log2(size before / size after) — the share of the sample that split peeled away
-   * from x — and the tree's credits are weighted by 2^(−h_t(x)/c(ψ)), so trees that
-   * isolated x early dominate. The attributes that separated x from the bulk of the data
-   * the fastest get the most weight. Allocation-free.
+   * normalised to sum to 1 (all 0 when no split isolated x faster than even halving).
+   * For each tree, every split on x's path that sent x to the smaller side credits its
+   * attribute with log2(size before / size after) − 1 — the isolation it achieved beyond
+   * an even split, in bits of the training sample — and each tree's credits are weighted
+   * by 2^(−h_t(x)/c(ψ)), so trees that isolated x early dominate. Allocation-free.
    */
   attributeInto(x: Float64Array, out: Float64Array, offset = 0): void {
     const { feature, threshold, size, trees, stride, heightLimit, cols } = this;
@@ -428,8 +428,11 @@ export class IsolationForest implements IsolationForestArrays {
         const f = feature[i]!;
         i = 2 * i - base + 1 + (x[offset + f]! > threshold[i]! ? 1 : 0);
         const after = size[i]!;
-        // Padding slots repeat their external node's size: log2(1) = 0, no credit.
-        if (after < before && after > 0) out[f] = out[f]! + weight * Math.log2(before / after);
+        // Credit only what the split did beyond an even halving: sending x with the
+        // majority (a common value) earns nothing. Padding slots repeat their external
+        // node's size (after = before): no credit.
+        if (after > 0 && 2 * after < before)
+          out[f] = out[f]! + weight * (Math.log2(before / after) - 1);
       }
     }
     let total = 0;

@@ -1,0 +1,123 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  EntityRates,
+  FEATURE_COUNT,
+  FEATURE_NAMES,
+  FeatureEncoder,
+  MISSING,
+  imageRepository,
+  userAgentFamily,
+  userClass,
+} from './features.js';
+import { anonymousSecretRead, normalEvents } from './test-events.js';
+import { isVigilError } from '@vigil/core';
+
+const col = (name: string): number => {
+  const i = FEATURE_NAMES.indexOf(name);
+  assert.ok(i >= 0, name);
+  return i;
+};
+
+test('categorical values encode to ln(1 + baseline count), unseen values to 0', () => {
+  const baseline = normalEvents(2000, 3);
+  const encoder = FeatureEncoder.learn(baseline);
+  const gets = baseline.filter((e) => e.activity === 'get').length;
+  assert.ok(gets > 0);
+  assert.equal(encoder.encode('activity', 'get'), Math.log1p(gets));
+  assert.equal(encoder.encode('activity', 'escalate'), 0);
+  assert.equal(encoder.encode('actor.user', 'mallory'), 0);
+
+  const row = new Float64Array(FEATURE_COUNT);
+  encoder.extractInto(anonymousSecretRead(Date.UTC(2026, 0, 2)), new EntityRates(), row);
+  for (const name of [
+    'actor.user',
+    'actor.userClass',
+    'actor.userAgentFamily',
+    'resource.type',
+    'namespace',
+    'sourceIp',
+    'pair.user.activity.resource',
+  ]) {
+    assert.equal(row[col(name)], 0, `${name} of an unseen value`);
+  }
+  // Fields the attack shares with the baseline keep their frequency.
+  assert.equal(row[col('activity')], Math.log1p(gets));
+  assert.equal(row[col('outcome.code')], 200);
+  assert.equal(row[col('severityId')], 1);
+});
+
+test('a missing field is a value of its own, counted in the baseline', () => {
+  const baseline = normalEvents(1000, 4);
+  const encoder = FeatureEncoder.learn(baseline);
+  const falco = baseline.filter((e) => e.resource === undefined).length;
+  assert.equal(encoder.encode('resource.type', MISSING), Math.log1p(falco));
+});
+
+test('rate columns count the same user, address and pod over the last minute', () => {
+  const encoder = FeatureEncoder.learn(normalEvents(200, 5));
+  const rates = new EntityRates({ windowSeconds: 60 });
+  const row = new Float64Array(FEATURE_COUNT);
+  const t0 = Date.UTC(2026, 0, 3);
+  for (let i = 0; i < 30; i++)
+    encoder.extractInto(anonymousSecretRead(t0 + i * 1000), rates, row, 0);
+  assert.equal(row[col('rate.user')], 30);
+  assert.equal(row[col('rate.sourceIp')], 30);
+  assert.equal(row[col('rate.pod')], 0, 'no pod on an API call');
+  // The injected time decides the window, not the wall clock.
+  encoder.extractInto(anonymousSecretRead(t0), rates, row, 0, t0 + 75_000);
+  assert.equal(row[col('rate.user')], 15);
+});
+
+test('extraction writes at the given offset of a preallocated matrix', () => {
+  const events = normalEvents(10, 6);
+  const encoder = FeatureEncoder.learn(events);
+  const m = new Float64Array(3 * FEATURE_COUNT).fill(-1);
+  encoder.extractInto(events[0]!, new EntityRates(), m, FEATURE_COUNT);
+  assert.ok(m.subarray(0, FEATURE_COUNT).every((v) => v === -1));
+  assert.ok(m.subarray(FEATURE_COUNT, 2 * FEATURE_COUNT).every((v) => v !== -1));
+  assert.ok(m.subarray(2 * FEATURE_COUNT).every((v) => v === -1));
+});
+
+test('keeps only the most frequent values per column when capped', () => {
+  const events = normalEvents(500, 7);
+  const encoder = FeatureEncoder.learn(events, { maxValues: 1 });
+  assert.equal(encoder.encodings['activity']!.length, 1);
+});
+
+test('user classes, user-agent families and image repositories', () => {
+  const e = anonymousSecretRead(0);
+  assert.equal(userClass(e), 'anonymous');
+  assert.equal(
+    userClass({ ...e, actor: { user: 'system:serviceaccount:ns:sa' } }),
+    'service-account',
+  );
+  assert.equal(userClass({ ...e, actor: { user: 'system:node:worker-1' } }), 'system');
+  assert.equal(userClass({ ...e, actor: { user: 'alice' } }), 'human');
+  assert.equal(userClass({ ...e, actor: {} }), 'none');
+  assert.equal(userAgentFamily('kubectl/v1.30.1 (linux/amd64) kubernetes/abc'), 'kubectl');
+  assert.equal(userAgentFamily('Go-http-client/2.0'), 'go-http-client');
+  assert.equal(userAgentFamily(undefined), MISSING);
+  assert.equal(imageRepository('ghcr.io/acme/api:1.2@sha256:abc'), 'ghcr.io/acme/api');
+  assert.equal(imageRepository('localhost:5000/miner'), 'localhost:5000/miner');
+  assert.equal(imageRepository('nginx:1.27'), 'nginx');
+});
+
+test('stored encodings are validated field by field', () => {
+  assert.throws(
+    () => FeatureEncoder.fromEncodings(null),
+    (e) => isVigilError(e, 'VIGIL_DETECTOR_MODEL_INVALID'),
+  );
+  const good = FeatureEncoder.learn(normalEvents(50, 8)).encodings;
+  assert.doesNotThrow(() => FeatureEncoder.fromEncodings(good));
+  assert.throws(
+    () => FeatureEncoder.fromEncodings({ ...good, activity: [['get', -1]] }),
+    /encodings\.activity\[0\]/,
+  );
+  const { rule: _rule, ...missingRule } = good;
+  assert.throws(() => FeatureEncoder.fromEncodings(missingRule), /encodings\.rule/);
+  assert.throws(
+    () => FeatureEncoder.fromEncodings({ ...good, colour: [] }),
+    /encodings\.colour: unknown feature/,
+  );
+});

@@ -1,0 +1,281 @@
+/**
+ * Feature extraction: one `SecurityEvent` → a fixed-length row of numbers for the
+ * Isolation Forest, written into a caller-owned Float64Array. The columns, in order, are
+ * {@link FEATURE_NAMES}; `docs/detector-model.md` documents each one.
+ *
+ * - Categorical fields and field pairs are *rarity encoded*: the value becomes
+ *   ln(1 + n), n the number of baseline events that had it. A value never seen in the
+ *   baseline encodes to 0, below every baseline value, so the forest isolates it quickly.
+ *   A missing field is a value of its own (the key `∅`), counted like any other, so
+ *   "Falco alerts have no resource" is normal and "this API call has no user" is not.
+ * - Numeric fields are used as they are (absent → 0).
+ * - Rates: events in the last minute by the same user, source address and pod, from
+ *   bounded sliding-window counters ({@link EntityRates}).
+ */
+import type { SecurityEvent } from '../events/security-event.js';
+import { DetectorModelError } from './errors.js';
+import { SlidingWindowCounter, type SlidingWindowOptions } from './rate-window.js';
+
+/** Key of a missing field in the frequency tables. */
+export const MISSING = '∅';
+const SEP = '\u001f';
+
+/** The categorical (rarity-encoded) columns and how each reads its value from an event. */
+const CATEGORICAL: readonly (readonly [string, (e: SecurityEvent) => string])[] = [
+  ['activity', (e) => e.activity || MISSING],
+  ['resource.type', (e) => e.resource?.type ?? MISSING],
+  ['resource.subresource', (e) => e.resource?.subresource ?? MISSING],
+  ['actor.user', (e) => e.actor.user ?? MISSING],
+  ['actor.userClass', (e) => userClass(e)],
+  ['actor.userAgentFamily', (e) => userAgentFamily(e.actor.userAgent)],
+  ['namespace', (e) => namespaceOf(e) ?? MISSING],
+  ['workload.image', (e) => imageRepository(e.workload?.image)],
+  ['process.name', (e) => e.process?.name ?? MISSING],
+  ['process.parentName', (e) => e.process?.parentName ?? MISSING],
+  ['rule', (e) => e.rule ?? MISSING],
+  ['sourceIp', (e) => sourceIpOf(e) ?? MISSING],
+  ['network.dstIp', (e) => e.network?.dstIp ?? MISSING],
+  [
+    'network.dstPort',
+    (e) => (e.network?.dstPort === undefined ? MISSING : String(e.network.dstPort)),
+  ],
+  ['eventClass', (e) => `${e.format}/${e.classUid}`],
+  // Pairs: each part may be common while the combination was never seen.
+  ['pair.user.activity.resource', (e) => join3(e.actor.user, e.activity, resourceKey(e))],
+  ['pair.userClass.activity.resource', (e) => join3(userClass(e), e.activity, resourceKey(e))],
+  ['pair.user.namespace', (e) => join3(e.actor.user, namespaceOf(e), '')],
+  [
+    'pair.image.process',
+    (e) => join3(imageRepository(e.workload?.image), e.process?.name, e.process?.parentName),
+  ],
+  ['pair.image.dstIp', (e) => join3(imageRepository(e.workload?.image), e.network?.dstIp, '')],
+];
+
+/** The numeric columns, used as they are. */
+const NUMERIC: readonly (readonly [string, (e: SecurityEvent) => number])[] = [
+  ['severityId', (e) => finiteOr0(e.severityId)],
+  ['outcome.code', (e) => finiteOr0(e.outcome?.code)],
+  ['outcome.forbidden', (e) => (e.outcome?.decision === 'forbid' ? 1 : 0)],
+  ['network.dstPortNumber', (e) => finiteOr0(e.network?.dstPort)],
+];
+
+/** The rate columns: events in the window by the same entity (0 when the event has none). */
+const RATES: readonly (readonly [string, (e: SecurityEvent) => string | undefined])[] = [
+  ['rate.user', (e) => e.actor.user],
+  ['rate.sourceIp', (e) => sourceIpOf(e)],
+  [
+    'rate.pod',
+    (e) => (e.workload?.pod ? `${e.workload.namespace ?? ''}/${e.workload.pod}` : undefined),
+  ],
+];
+
+/** Column names, in order. A model file records them and is refused if they differ. */
+export const FEATURE_NAMES: readonly string[] = Object.freeze([
+  ...CATEGORICAL.map(([name]) => name),
+  ...NUMERIC.map(([name]) => name),
+  ...RATES.map(([name]) => name),
+]);
+
+/** Number of columns of a feature row. */
+export const FEATURE_COUNT = FEATURE_NAMES.length;
+
+/** Names of the rarity-encoded columns (the keys of {@link FeatureEncodings}). */
+export const CATEGORICAL_FEATURES: readonly string[] = Object.freeze(
+  CATEGORICAL.map(([name]) => name),
+);
+
+/** Baseline value counts per categorical column: what a model file stores. */
+export type FeatureEncodings = Readonly<Record<string, readonly (readonly [string, number])[]>>;
+
+/** Per-entity sliding-window counters shared by feature extraction. Survives model swaps. */
+export class EntityRates {
+  readonly byUser: SlidingWindowCounter;
+  readonly bySourceIp: SlidingWindowCounter;
+  readonly byPod: SlidingWindowCounter;
+  private readonly counters: readonly SlidingWindowCounter[];
+
+  constructor(options: SlidingWindowOptions = {}) {
+    this.byUser = new SlidingWindowCounter(options);
+    this.bySourceIp = new SlidingWindowCounter(options);
+    this.byPod = new SlidingWindowCounter(options);
+    this.counters = [this.byUser, this.bySourceIp, this.byPod];
+  }
+
+  /** Records the event for each of its entities; writes the window counts to `out[offset…+3)`. */
+  recordInto(event: SecurityEvent, nowMs: number, out: Float64Array, offset: number): void {
+    for (let i = 0; i < RATES.length; i++) {
+      const key = RATES[i]![1](event);
+      out[offset + i] = key === undefined || key === '' ? 0 : this.counters[i]!.record(key, nowMs);
+    }
+  }
+}
+
+/**
+ * The learned part of feature extraction: the baseline frequency of every categorical
+ * value. Immutable; `extractInto` is safe to call from any scorer.
+ */
+export class FeatureEncoder {
+  /** Per categorical column: value → ln(1 + baseline count). */
+  private readonly tables: readonly ReadonlyMap<string, number>[];
+  readonly encodings: FeatureEncodings;
+
+  private constructor(encodings: FeatureEncodings) {
+    this.encodings = encodings;
+    this.tables = CATEGORICAL.map(([name]) => {
+      const table = new Map<string, number>();
+      for (const [value, count] of encodings[name] ?? []) table.set(value, Math.log1p(count));
+      return table;
+    });
+  }
+
+  /**
+   * Counts every categorical value over `events`. Per column at most `maxValues` values
+   * are kept, the most frequent (ties by value, for reproducibility); the rest are treated
+   * as never seen.
+   */
+  static learn(
+    events: Iterable<SecurityEvent>,
+    options: { maxValues?: number } = {},
+  ): FeatureEncoder {
+    const maxValues = options.maxValues ?? 100_000;
+    const counts = CATEGORICAL.map(() => new Map<string, number>());
+    for (const event of events) {
+      for (let i = 0; i < CATEGORICAL.length; i++) {
+        const key = CATEGORICAL[i]![1](event);
+        const table = counts[i]!;
+        table.set(key, (table.get(key) ?? 0) + 1);
+      }
+    }
+    const encodings: Record<string, (readonly [string, number])[]> = {};
+    for (let i = 0; i < CATEGORICAL.length; i++) {
+      const entries = [...counts[i]!.entries()];
+      entries.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      encodings[CATEGORICAL[i]![0]] = entries.slice(0, maxValues);
+    }
+    return new FeatureEncoder(encodings);
+  }
+
+  /**
+   * Rebuilds an encoder from stored encodings, checking their shape.
+   * @throws DetectorModelError `VIGIL_DETECTOR_MODEL_INVALID` naming the bad field.
+   */
+  static fromEncodings(encodings: unknown, path = 'encodings'): FeatureEncoder {
+    if (typeof encodings !== 'object' || encodings === null || Array.isArray(encodings)) {
+      throw invalid(`${path}: must be an object of value-count lists`, path);
+    }
+    const record = encodings as Record<string, unknown>;
+    const out: Record<string, (readonly [string, number])[]> = {};
+    for (const name of CATEGORICAL_FEATURES) {
+      const list = record[name];
+      if (!Array.isArray(list))
+        throw invalid(`${path}.${name}: missing or not an array`, `${path}.${name}`);
+      const entries: (readonly [string, number])[] = [];
+      for (let i = 0; i < list.length; i++) {
+        const entry: unknown = list[i];
+        if (
+          !Array.isArray(entry) ||
+          entry.length !== 2 ||
+          typeof entry[0] !== 'string' ||
+          typeof entry[1] !== 'number' ||
+          !Number.isInteger(entry[1]) ||
+          entry[1] < 1
+        ) {
+          throw invalid(
+            `${path}.${name}[${i}]: must be [value, count ≥ 1]`,
+            `${path}.${name}[${i}]`,
+          );
+        }
+        entries.push([entry[0], entry[1]]);
+      }
+      out[name] = entries;
+    }
+    for (const name of Object.keys(record)) {
+      if (!CATEGORICAL_FEATURES.includes(name)) {
+        throw invalid(
+          `${path}.${name}: unknown feature (this build has ${CATEGORICAL_FEATURES.length} categorical features)`,
+          `${path}.${name}`,
+        );
+      }
+    }
+    return new FeatureEncoder(out);
+  }
+
+  /** The encoded (ln(1 + count)) value of `value` in categorical column `name`: 0 if never seen. */
+  encode(name: string, value: string): number {
+    const i = CATEGORICAL_FEATURES.indexOf(name);
+    if (i < 0) throw new RangeError(`no categorical feature ${name}`);
+    return this.tables[i]!.get(value) ?? 0;
+  }
+
+  /**
+   * Writes the {@link FEATURE_COUNT} features of `event` to `out[offset…]`, recording the
+   * event in `rates` at `nowMs` (default: the event's own time).
+   */
+  extractInto(
+    event: SecurityEvent,
+    rates: EntityRates,
+    out: Float64Array,
+    offset = 0,
+    nowMs = event.time,
+  ): void {
+    let k = offset;
+    for (let i = 0; i < CATEGORICAL.length; i++) {
+      out[k++] = this.tables[i]!.get(CATEGORICAL[i]![1](event)) ?? 0;
+    }
+    for (let i = 0; i < NUMERIC.length; i++) out[k++] = NUMERIC[i]![1](event);
+    rates.recordInto(event, Number.isFinite(nowMs) ? nowMs : 0, out, k);
+  }
+}
+
+/** human, service-account, system (control plane, nodes), anonymous, or none. */
+export function userClass(e: SecurityEvent): string {
+  const user = e.actor.user;
+  if (user === undefined || user === '') return 'none';
+  if (user === 'system:anonymous' || e.actor.groups?.includes('system:unauthenticated'))
+    return 'anonymous';
+  if (user.startsWith('system:serviceaccount:')) return 'service-account';
+  if (user.startsWith('system:')) return 'system';
+  return 'human';
+}
+
+/** The product token of a user agent: `kubectl/v1.30.1 (linux/amd64) …` → `kubectl`. */
+export function userAgentFamily(userAgent: string | undefined): string {
+  if (userAgent === undefined || userAgent === '') return MISSING;
+  const end = userAgent.search(/[/ (]/);
+  return (end < 0 ? userAgent : userAgent.slice(0, end)).toLowerCase() || MISSING;
+}
+
+/** An image reference without tag or digest: `ghcr.io/acme/api:1.2@sha256:…` → `ghcr.io/acme/api`. */
+export function imageRepository(image: string | undefined): string {
+  if (image === undefined || image === '') return MISSING;
+  const noDigest = image.split('@')[0]!;
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}
+
+function namespaceOf(e: SecurityEvent): string | undefined {
+  return e.resource?.namespace ?? e.workload?.namespace;
+}
+
+function sourceIpOf(e: SecurityEvent): string | undefined {
+  return e.actor.sourceIp ?? e.network?.srcIp;
+}
+
+function resourceKey(e: SecurityEvent): string | undefined {
+  const r = e.resource;
+  if (r === undefined) return undefined;
+  return r.subresource ? `${r.type}/${r.subresource}` : r.type;
+}
+
+function join3(a: string | undefined, b: string | undefined, c: string | undefined): string {
+  return `${a ?? MISSING}${SEP}${b ?? MISSING}${SEP}${c ?? MISSING}`;
+}
+
+function finiteOr0(v: number | undefined): number {
+  return v !== undefined && Number.isFinite(v) ? v : 0;
+}
+
+function invalid(message: string, field: string): DetectorModelError {
+  return new DetectorModelError('VIGIL_DETECTOR_MODEL_INVALID', message, { details: { field } });
+}
