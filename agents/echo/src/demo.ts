@@ -16,8 +16,12 @@ export const demo: DemoDriver = async (ctx) => {
       a.skills.some((s) => s.id === 'relay'),
   );
   if (relays.length === 0) {
+    const hint = ctx.system.agents.find(
+      (a) => a.implementation === '@vigil/echo' && a.calls.length > 0,
+    );
     ctx.print(
-      'demo: no echo agent with a callee and a relay skill in this system; nothing to show',
+      'demo: no echo agent with a callee and a declared `relay` skill in this system; nothing to show' +
+        (hint === undefined ? '' : ` (declare "- id: relay" in the skills of "${hint.name}")`),
     );
     return;
   }

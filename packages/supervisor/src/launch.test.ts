@@ -10,8 +10,8 @@ test('the V8 heap gets 75% of resources.memory and the resident ceiling is the w
   const plan = planMemory(256 * MIB, { prlimitAvailable: true });
   assert.equal(plan.heapMiB, 192);
   assert.equal(plan.rssLimitBytes, 256 * MIB);
-  assert.equal(plan.rlimitDataBytes, 1024 * MIB);
-  assert.equal(planMemory(4096 * MIB, { prlimitAvailable: true }).rlimitDataBytes, 4096 * MIB);
+  assert.equal(plan.rlimitDataBytes, 512 * MIB);
+  assert.equal(planMemory(4096 * MIB, { prlimitAvailable: true }).rlimitDataBytes, 8192 * MIB);
 });
 
 test('no rlimit is planned without prlimit or when disabled', () => {
@@ -27,7 +27,7 @@ test('the agent command runs node through prlimit with the tsx loader and the he
   const cmd = agentCommand({ entryScript: '/x/entry.ts', memory, prlimitPath: '/usr/bin/prlimit' });
   assert.equal(cmd.file, '/usr/bin/prlimit');
   assert.deepEqual(cmd.args.slice(0, 3), [
-    `--data=${1024 * MIB}:${1024 * MIB}`,
+    `--data=${512 * MIB}:${512 * MIB}`,
     '--',
     process.execPath,
   ]);

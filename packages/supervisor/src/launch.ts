@@ -24,11 +24,13 @@ export interface MemoryOptions {
   /** Apply RLIMIT_DATA with `prlimit` when available. Default true. */
   readonly rlimit?: boolean;
   /**
-   * Floor of RLIMIT_DATA, bytes (default 1 GiB). RLIMIT_DATA counts private *writable
-   * virtual* mappings, and Node reserves far more address space than it touches (V8
-   * semi-spaces, glibc per-thread arenas, worker stacks): a data limit equal to a small
-   * `resources.memory` stops Node from starting. The limit is a backstop against
-   * runaway native allocations; the resident ceiling is the supervisor's watchdog.
+   * Floor of RLIMIT_DATA, bytes (default 512 MiB; the limit is max(2 × memory, floor)).
+   * RLIMIT_DATA counts private *writable virtual* mappings, and Node reserves more
+   * address space than it touches (V8 spaces, glibc per-thread arenas, worker stacks):
+   * an agent process under tsx does not start below ~250 MiB (measured, docs/runtime.md),
+   * so a data limit equal to a small `resources.memory` would stop it from starting. The
+   * limit is a kernel backstop against runaway native allocations (Buffers, addons); the
+   * V8 heap limit bounds the JavaScript heap.
    */
   readonly rlimitFloorBytes?: number;
 }
@@ -44,7 +46,7 @@ export function planMemory(
     memoryBytes,
     heapMiB,
     rlimitDataBytes: rlimit
-      ? Math.max(memoryBytes, opts.rlimitFloorBytes ?? 1024 * MIB)
+      ? Math.max(2 * memoryBytes, opts.rlimitFloorBytes ?? 512 * MIB)
       : undefined,
     rssLimitBytes: memoryBytes,
   };

@@ -66,8 +66,14 @@ export interface SupervisorOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly probes?: ProbeOptions;
   readonly memory?: MemoryOptions & {
-    /** Kill a replica whose resident set exceeds `resources.memory`. Default true. */
-    readonly rssWatchdog?: boolean;
+    /**
+     * What to do when a replica's resident set exceeds `resources.memory`: `kill` it (like
+     * a container OOM kill; restarted per policy), `warn` (event + status, default), or
+     * `off`. The default warns because an idle agent running TypeScript through tsx
+     * already holds ~130 MiB resident (see docs/runtime.md), above small declared limits;
+     * the V8 heap limit and RLIMIT_DATA are enforced either way.
+     */
+    readonly rssWatchdog?: 'kill' | 'warn' | 'off';
   };
   /** Per shutdown wave: time between SIGTERM and SIGKILL, ms. Default 15 000. */
   readonly shutdownTimeoutMs?: number;
@@ -123,6 +129,15 @@ export type SupervisorEvent =
       readonly pid: number;
       readonly certificate: CertificateSummary;
     }
+  | {
+      readonly type: 'memory-over-limit';
+      readonly agent: string;
+      readonly replica: number;
+      readonly pid: number;
+      readonly rssBytes: number;
+      readonly limitBytes: number;
+      readonly action: 'kill' | 'warn';
+    }
   | { readonly type: 'error'; readonly message: string; readonly code: string };
 
 interface Replica {
@@ -147,6 +162,8 @@ interface Replica {
   rssBytes: number | null;
   certificate: CertificateSummary | null;
   livenessFailures: number;
+  /** The resident set is above the limit (warn once per crossing). */
+  overMemory: boolean;
   /** Why the supervisor killed the current process (liveness, memory, start timeout). */
   killReason: { code: string; message: string } | undefined;
   /** What the process itself reported before dying (IPC `fatal`). */
@@ -261,6 +278,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
           rssBytes: null,
           certificate: null,
           livenessFailures: 0,
+          overMemory: false,
           killReason: undefined,
           fatal: undefined,
           probeTimer: undefined,
@@ -688,6 +706,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     r.startedAt = Date.now();
     r.readyAt = null;
     r.livenessFailures = 0;
+    r.overMemory = false;
     r.killReason = undefined;
     r.fatal = undefined;
     r.rssBytes = null;
@@ -813,12 +832,26 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
         if (ready.ok && r.state === 'unready') this.#setState(r, 'ready');
         else if (!ready.ok && r.state === 'ready') this.#setState(r, 'unready', ready.error);
       }
-      if (r.pid !== null && (this.#opts.memory?.rssWatchdog ?? true)) {
+      const watchdog = this.#opts.memory?.rssWatchdog ?? 'warn';
+      if (r.pid !== null && watchdog !== 'off') {
         const rss = residentBytes(r.pid);
         if (rss !== undefined) {
           const changed = r.rssBytes === null || Math.abs(rss - r.rssBytes) > 1024 * 1024;
           r.rssBytes = rss;
-          if (rss > r.memory.rssLimitBytes) {
+          const over = rss > r.memory.rssLimitBytes;
+          if (over && !r.overMemory) {
+            this.#emit({
+              type: 'memory-over-limit',
+              agent: r.spec.name,
+              replica: r.index,
+              pid: r.pid,
+              rssBytes: rss,
+              limitBytes: r.memory.rssLimitBytes,
+              action: watchdog,
+            });
+          }
+          r.overMemory = over;
+          if (over && watchdog === 'kill') {
             this.#kill(
               r,
               SUPERVISOR_ERROR_CODES.MEMORY_EXCEEDED,

@@ -12,7 +12,7 @@ import {
   type SupervisorEvent,
   type SupervisorStatus,
 } from '@vigil/supervisor';
-import { globalOptions, type GlobalOptions } from '../context.js';
+import { globalOptions, UsageError, type GlobalOptions } from '../context.js';
 
 const MIB = 1024 * 1024;
 
@@ -34,6 +34,9 @@ function describeEvent(e: SupervisorEvent): string | undefined {
       if (e.to === 'starting') return undefined; // the spawned line says it
       return `  • ${e.agent}[${e.replica}] ${e.from} → ${e.to}${e.reason === undefined ? '' : `  (${e.reason})`}`;
     case 'exited': {
+      if (e.code === 0 && e.signal === null && e.error === null) {
+        return `  ■ ${e.agent}[${e.replica}] pid ${e.pid} exited cleanly`;
+      }
       const how = e.signal !== null ? `killed by ${e.signal}` : `exit code ${String(e.code)}`;
       return `  ✗ ${e.agent}[${e.replica}] pid ${e.pid} ${how}${e.error === null ? '' : `: ${e.error.code} ${e.error.message}`}`;
     }
@@ -41,6 +44,11 @@ function describeEvent(e: SupervisorEvent): string | undefined {
       return `  ↻ ${e.agent}[${e.replica}] restart #${e.restarts} in ${(e.delayMs / 1000).toFixed(1)} s`;
     case 'credentials-reloaded':
       return `  🔑 ${e.agent}[${e.replica}] pid ${e.pid} reloaded its certificate (valid until ${e.certificate.notAfter}), no restart`;
+    case 'memory-over-limit':
+      return (
+        `  ! ${e.agent}[${e.replica}] pid ${e.pid} resident memory ${Math.round(e.rssBytes / MIB)} MiB ` +
+        `exceeds resources.memory ${Math.round(e.limitBytes / MIB)} MiB${e.action === 'kill' ? ': killed' : ' (warning)'}`
+      );
     case 'error':
       return `  ! ${e.code}: ${e.message}`;
   }
@@ -136,8 +144,17 @@ export function registerUpCommand(program: Command): void {
       '--demo [module]',
       "after start-up, run the system's demo driver (or the one exported by <module>)",
     )
-    .action(async (flags: { demo?: boolean | string }, cmd: Command) => {
+    .option(
+      '--rss-watchdog <mode>',
+      'when an agent resident set exceeds resources.memory: kill | warn | off',
+      'warn',
+    )
+    .action(async (flags: { demo?: boolean | string; rssWatchdog: string }, cmd: Command) => {
       const options = globalOptions(cmd);
+      const rssWatchdog = flags.rssWatchdog;
+      if (rssWatchdog !== 'kill' && rssWatchdog !== 'warn' && rssWatchdog !== 'off') {
+        throw new UsageError(`--rss-watchdog: expected kill, warn or off, got "${rssWatchdog}"`);
+      }
       const system = await loadAgentSystem(options.config);
       try {
         const previous = readSupervisorStatus(options.stateDir);
@@ -162,6 +179,7 @@ export function registerUpCommand(program: Command): void {
         configPath: options.config,
         stateDir: options.stateDir,
         logger,
+        memory: { rssWatchdog },
       });
       supervisor.on('event', (e) => {
         if (options.json) out(JSON.stringify({ time: new Date().toISOString(), ...e }));
