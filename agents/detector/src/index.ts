@@ -20,9 +20,29 @@ export { MAX_HEIGHT_LIMIT } from './model/iforest.js';
 export { Xoshiro128 } from './model/prng.js';
 export { DetectorModelError, type DetectorModelErrorCode } from './model/errors.js';
 export { SlidingWindowCounter, type SlidingWindowOptions } from './model/rate-window.js';
-export { FeatureEncoder, EntityRates, FEATURE_NAMES, FEATURE_COUNT, CATEGORICAL_FEATURES, MISSING, userClass, userAgentFamily, imageRepository, type FeatureEncodings } from './model/features.js';
+export {
+  FeatureEncoder,
+  EntityRates,
+  FEATURE_NAMES,
+  FEATURE_COUNT,
+  CATEGORICAL_FEATURES,
+  MISSING,
+  userClass,
+  userAgentFamily,
+  imageRepository,
+  type FeatureEncodings,
+} from './model/features.js';
 export { calibrateThreshold, type Calibration } from './model/calibration.js';
-export { DetectorModel, ModelHolder, MODEL_FORMAT, saveModel, loadModel, parseModel, serializeModel, type DetectorModelParams } from './model/model.js';
+export {
+  DetectorModel,
+  ModelHolder,
+  MODEL_FORMAT,
+  saveModel,
+  loadModel,
+  parseModel,
+  serializeModel,
+  type DetectorModelParams,
+} from './model/model.js';
 export { trainModel, type TrainOptions, type TrainResult } from './model/train.js';
 export { EventScorer, type EventScorerOptions, type FeatureContribution } from './model/scorer.js';
 export {
@@ -38,7 +58,13 @@ export {
 } from './events/security-event.js';
 export { normaliseEvent, expandRecords } from './events/normalise.js';
 export { type NormaliseResult, type RejectCode } from './events/result.js';
-export { parseNdjson, parseLine, DEFAULT_MAX_LINE_BYTES, type ParsedLine, type NdjsonOptions } from './events/ndjson.js';
+export {
+  parseNdjson,
+  parseLine,
+  DEFAULT_MAX_LINE_BYTES,
+  type ParsedLine,
+  type NdjsonOptions,
+} from './events/ndjson.js';
 export {
   IngestCounters,
   type EventSource,
@@ -64,3 +90,13 @@ export {
   type ReplaySummary,
 } from './sources/file-source.js';
 export { createJetStreamSource, type JetStreamSourceOptions } from './sources/nats-source.js';
+export {
+  generateScenario,
+  inventoryOf,
+  inventoryYaml,
+  type Scenario,
+  type ScenarioOptions,
+  type ScenarioLabel,
+  type ScenarioSummary,
+} from './scenario/generate.js';
+export { replayToHttp, type ReplayToHttpOptions, type ReplayReport } from './scenario/replay.js';
