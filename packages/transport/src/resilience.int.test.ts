@@ -5,7 +5,6 @@ import {
   createAgentClient,
   createStaticPeerDirectory,
   startAgentServer,
-  type AgentServer,
 } from './index.js';
 import { captureLogger, deadPort, testIdentities, testSystem } from './testing/fixtures.js';
 
