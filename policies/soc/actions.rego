@@ -24,6 +24,8 @@ cfg := data.vigil.config
 default_settings := {
 	# Namespaces and label selectors that mark an asset as production.
 	"production": {"namespaces": ["production", "prod"], "labels": [{"environment": "production"}]},
+	# Agents (registry names) allowed to propose actions.
+	"requesters": ["remediator"],
 	# The reviewer-confidence formula (confidence.rego).
 	"confidence": {"analysisWeight": 0.6, "sourceDiscount": {"model": 1, "rule-based": 0.8}},
 	# block-ip: ranges wider than maxPrefixWidth are narrowed to observed hosts; ranges
@@ -57,16 +59,16 @@ quote(s) := json.marshal(s)
 
 # --- The requesting agent -------------------------------------------------------------
 
-# The registry entry of the requesting agent, looked up by its SPIFFE ID.
-requester_agent := agent if {
-	some agent in cfg.agents
+# The registry entry (and name) of the requesting agent, looked up by its SPIFFE ID.
+requester_name := name if {
+	some name, agent in cfg.agents
 	agent.spiffeId == input.requester.spiffeId
 }
 
-# Only agents with one of these registry roles may propose actions.
-requester_roles := {"remediator"}
+requester_agent := cfg.agents[requester_name]
 
-requester_is_remediator if requester_agent.role in requester_roles
+# Only these agents (by registry name) may propose actions; `settings.requesters`.
+requester_is_remediator if requester_name in settings.requesters
 
 # --- Production --------------------------------------------------------------------------
 

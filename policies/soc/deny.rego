@@ -7,7 +7,7 @@ deny["deny.unknown-action"] := sprintf("action type %s is not in the SOC action 
 	not known_action
 }
 
-deny["deny.requester-not-remediator"] := sprintf("requester %s is not a registered remediator agent", [quote(input.requester.spiffeId)]) if {
+deny["deny.requester-not-remediator"] := sprintf("requester %s is not an agent allowed to propose actions (settings.requesters)", [quote(input.requester.spiffeId)]) if {
 	not requester_is_remediator
 }
 

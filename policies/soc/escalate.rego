@@ -33,10 +33,13 @@ escalate["escalate.blast-radius"] := sprintf("blast radius %d exceeds the maximu
 }
 
 # The registry's autonomy list: action types the requester may run without a human.
+# When a mutation rewrites the action, the rewrite is reviewed against the list in the
+# next round instead (e.g. delete-pod -> isolate-pod), so this rule waits for it.
 escalate["escalate.not-autonomous"] := sprintf("action type %s is not in the requester's autonomy.autoExecute list", [quote(action.type)]) if {
 	known_action
 	requester_is_remediator
 	not action.type in requester_agent.autoExecute
+	count(mutation) == 0
 }
 
 # A wide block is narrowed to the observed addresses; with none inside the range there

@@ -16,6 +16,7 @@ config := {
 			"autoExecute": ["isolate-pod", "block-ip", "delete-pod", "scale-to-zero", "revoke-sa-token"],
 		},
 		"analyst": {"spiffeId": "spiffe://vigil.test/agent/analyst", "role": "analyst", "autoExecute": []},
+		"responder": {"spiffeId": "spiffe://vigil.test/agent/responder", "role": "remediator", "autoExecute": ["isolate-pod"]},
 	},
 	"escalation": {
 		"confidenceThreshold": 0.7,
@@ -122,6 +123,14 @@ test_deny_requester_not_remediator if {
 	v := verdict_for({"requester": {"spiffeId": "spiffe://vigil.test/agent/analyst"}})
 	v.decision == "deny"
 	v.rules == ["deny.requester-not-remediator"]
+}
+
+test_requesters_come_from_settings if {
+	inp := with_input({"requester": {"spiffeId": "spiffe://vigil.test/agent/responder"}})
+	cfg := object.union(config, {"settings": {"requesters": ["responder"]}})
+	v := review.verdict with input as inp with data.vigil.config as cfg
+	v.decision == "allow"
+	verdict_for({"requester": {"spiffeId": "spiffe://vigil.test/agent/responder"}}).decision == "deny"
 }
 
 test_deny_unregistered_requester if {
@@ -288,6 +297,15 @@ test_mutate_delete_pod_with_production_label if {
 		"asset": object.union(base.asset, {"labels": {"environment": "production"}}),
 	})
 	v.rules == ["mutate.delete-pod-to-isolate"]
+}
+
+test_not_autonomous_action_is_rewritten_before_escalating if {
+	cfg := json.patch(config, [{"op": "replace", "path": "/agents/remediator/autoExecute", "value": ["isolate-pod"]}])
+	v := review.verdict with input as with_input(delete_in_prod) with data.vigil.config as cfg
+	v.decision == "mutate"
+	v.rules == ["mutate.delete-pod-to-isolate"]
+	outside := review.verdict with input as base with data.vigil.config as cfg
+	outside.decision == "allow"
 }
 
 test_delete_pod_outside_production_is_allowed if {

@@ -49,6 +49,7 @@ export {
   type OpaEngineOptions,
 } from './wasm-engine.js';
 export { OpaServerPolicyEngine } from './server-engine.js';
+export { runPolicyTests, type PolicyTestReport, type FileCoverage } from './policy-tests.js';
 export { reviewAction, MAX_ROUNDS_RULE, type Verdict, type ReviewOptions } from './review.js';
 export { spiffeIdOf, type Signer } from './signing.js';
 export {

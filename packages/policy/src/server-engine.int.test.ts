@@ -19,7 +19,9 @@ after(() => opa.close());
  */
 async function hangingServer(): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
-    if (req.method === 'PUT') {
+    if (req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"result":[]}');
+    } else if (req.method === 'PUT') {
       req.resume();
       req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
     }
@@ -43,24 +45,33 @@ describePolicyEngineContract('OpaServerPolicyEngine', {
   broken: async (options = {}) => {
     // A real OPA server that dies after the policy is loaded: connection refused.
     const doomed = await startOpaServer();
-    const engine = await OpaServerPolicyEngine.create({
-      url: doomed.url,
-      bundleDir: SOC_BUNDLE_DIR,
-      entrypoint: SOC_ENTRYPOINT,
-      data: SOC_DATA,
-      ...options,
-    });
-    await doomed.close();
-    return engine;
+    try {
+      return await OpaServerPolicyEngine.create({
+        url: doomed.url,
+        bundleDir: SOC_BUNDLE_DIR,
+        entrypoint: SOC_ENTRYPOINT,
+        data: SOC_DATA,
+        ...options,
+      });
+    } finally {
+      await doomed.close();
+    }
   },
   slow: async (options) => {
     const { url, server } = await hangingServer();
+    const stop = async (): Promise<void> => {
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+    };
     const engine = await OpaServerPolicyEngine.create({
       url,
       bundleDir: SOC_BUNDLE_DIR,
       entrypoint: SOC_ENTRYPOINT,
       data: SOC_DATA,
       ...options,
+    }).catch(async (error: unknown) => {
+      await stop();
+      throw error;
     });
     return {
       backend: engine.backend,
@@ -68,8 +79,7 @@ describePolicyEngineContract('OpaServerPolicyEngine', {
       evaluate: (input: unknown) => engine.evaluate(input),
       close: async () => {
         await engine.close();
-        server.closeAllConnections();
-        await new Promise((done) => server.close(done));
+        await stop();
       },
     };
   },

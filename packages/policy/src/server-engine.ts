@@ -84,15 +84,26 @@ export class OpaServerPolicyEngine extends GuardedPolicyEngine {
     return engine;
   }
 
+  /**
+   * Loads the modules and data. OPA compiles every uploaded module against those already
+   * loaded, so a module that uses a rule of a module not yet uploaded is refused; modules
+   * are therefore uploaded in rounds until all are accepted (or a round makes no
+   * progress, e.g. a genuine compile error, which is reported). Modules under `vigil/`
+   * that are no longer in the source are then deleted.
+   */
   private async push(
     source: PolicySource,
     dataPath: string,
     data: Record<string, unknown>,
   ): Promise<void> {
-    const load = async (path: string, body: string, contentType: string): Promise<void> => {
-      let result: HttpResult;
+    const call = async (
+      method: string,
+      path: string,
+      body: string,
+      contentType: string,
+    ): Promise<HttpResult> => {
       try {
-        result = await this.send('PUT', path, body, contentType, 10_000);
+        return await this.send(method, path, body, contentType, 10_000);
       } catch (cause) {
         throw new PolicyError(
           POLICY_ERROR_CODES.LOAD_FAILED,
@@ -100,17 +111,47 @@ export class OpaServerPolicyEngine extends GuardedPolicyEngine {
           { cause },
         );
       }
-      if (result.status < 200 || result.status >= 300) {
-        throw new PolicyError(
-          POLICY_ERROR_CODES.LOAD_FAILED,
-          `the OPA server refused PUT ${path} (HTTP ${result.status}): ${result.body.slice(0, 2000)}`,
-        );
-      }
     };
-    for (const [rel, text] of Object.entries(source.modules)) {
-      await load(`/v1/policies/vigil/${rel}`, text, 'text/plain');
+    const refused = (method: string, path: string, result: HttpResult): PolicyError =>
+      new PolicyError(
+        POLICY_ERROR_CODES.LOAD_FAILED,
+        `the OPA server refused ${method} ${path} (HTTP ${result.status}): ${result.body.slice(0, 2000)}`,
+      );
+    // Data first: modules may refer to it, and it never fails to compile.
+    const dataResult = await call(
+      'PUT',
+      `/v1/data/${dataPath}`,
+      JSON.stringify(data),
+      'application/json',
+    );
+    if (dataResult.status < 200 || dataResult.status >= 300)
+      throw refused('PUT', `/v1/data/${dataPath}`, dataResult);
+    let pending = Object.entries(source.modules);
+    while (pending.length > 0) {
+      const failed: [string, string][] = [];
+      let lastFailure: PolicyError | undefined;
+      for (const [rel, text] of pending) {
+        const path = `/v1/policies/vigil/${rel}`;
+        const result = await call('PUT', path, text, 'text/plain');
+        if (result.status < 200 || result.status >= 300) {
+          failed.push([rel, text]);
+          lastFailure = refused('PUT', path, result);
+        }
+      }
+      if (failed.length === pending.length) throw lastFailure as PolicyError;
+      pending = failed;
     }
-    await load(`/v1/data/${dataPath}`, JSON.stringify(data), 'application/json');
+    const listing = await call('GET', '/v1/policies', '', 'application/json');
+    if (listing.status === 200) {
+      const ids = ((JSON.parse(listing.body) as { result?: { id?: string }[] }).result ?? []).map(
+        (p) => p.id ?? '',
+      );
+      const wanted = new Set(Object.keys(source.modules).map((rel) => `vigil/${rel}`));
+      for (const id of ids.filter((id) => id.startsWith('vigil/') && !wanted.has(id))) {
+        const result = await call('DELETE', `/v1/policies/${id}`, '', 'application/json');
+        if (result.status !== 200) throw refused('DELETE', `/v1/policies/${id}`, result);
+      }
+    }
   }
 
   protected async evaluateRaw(input: ValidatedPolicyInput): Promise<unknown> {
