@@ -3,7 +3,7 @@ import { registerRegistryCommand } from './registry.js';
 import { registerStatusCommand } from './status.js';
 import { registerUpCommand } from './up.js';
 import { registerPolicyCommand } from './policy.js';
-import { registerPkiCommand } from './pki.js';
+import { registerScenarioCommand } from './scenario.js';
 
 /** A `vigil` sub-command: adds itself (and its own sub-commands) to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -17,5 +17,5 @@ export const COMMANDS: readonly CommandRegistration[] = [
   registerStatusCommand,
   registerRegistryCommand,
   registerPolicyCommand,
-  registerPkiCommand,
+  registerScenarioCommand,
 ];
