@@ -113,6 +113,11 @@ function withTestHooks(skill: string, handler: AgentSkillHandler): AgentSkillHan
         // spin: the event loop never turns again
       }
     }
+    if (hooks?.leakOnSkill === skill) {
+      ctx.logger.warn({ skill }, 'test hook: allocating until the heap limit is reached');
+      const hoard: number[][] = [];
+      for (;;) hoard.push(new Array<number>(1 << 20).fill(hoard.length));
+    }
     if (hooks?.hangOnSkill === skill) {
       ctx.logger.warn({ skill }, 'test hook: hanging until the call is aborted');
       await new Promise<never>((_resolve, reject) =>

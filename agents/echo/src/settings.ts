@@ -17,6 +17,8 @@ export const EchoSettingsSchema = z
         busyLoopOnSkill: z.string().min(1).optional(),
         /** Calling this skill never answers (a hung call; the event loop stays alive). */
         hangOnSkill: z.string().min(1).optional(),
+        /** Calling this skill allocates JavaScript memory until the V8 heap limit kills the process. */
+        leakOnSkill: z.string().min(1).optional(),
         /** `echo` waits until this file exists before answering (to hold a call in flight). */
         holdEchoUntilFile: z.string().min(1).optional(),
         /** `start()` throws: the process exits at every start (a crash loop). */

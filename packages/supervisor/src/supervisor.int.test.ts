@@ -4,7 +4,7 @@
  * (with that agent's certificate), exactly as a peer would.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -347,4 +347,59 @@ test('certificate rotation over IPC reloads the credentials without restarting t
   assert.equal(served, entry.certificate.fingerprintSha256);
   const reply = await client.callSkill<EchoOutput>('back', 'echo', { after: 'rotation' });
   assert.equal(reply.pid, before.pid);
+});
+
+test('a hung call costs its caller the deadline only: the agent stays up and serves its other skills', async (t) => {
+  const run = await runSystem(t, {
+    front: { calls: ['hung'] },
+    hung: {
+      calls: ['other'],
+      skills: ['echo', 'relay'],
+      settings: { testHooks: { hangOnSkill: 'echo' } },
+    },
+    other: {},
+  });
+  const { supervisor } = run;
+  const client = run.clientAs('front');
+  const before = replica(supervisor.status(), 'hung');
+  await assert.rejects(client.callSkill('hung', 'echo', {}, { deadlineMs: 1_500 }), (e: unknown) =>
+    isVigilError(e, 'VIGIL_TRANSPORT_DEADLINE_EXCEEDED'),
+  );
+  const relayed = await client.callSkill<{ reply: EchoOutput }>('hung', 'relay', {
+    message: 'still here',
+  });
+  assert.equal(relayed.reply.agent, 'other');
+  const after = replica(supervisor.status(), 'hung');
+  assert.equal(after.pid, before.pid);
+  assert.equal(after.restarts, 0);
+  assert.equal(after.state, 'ready');
+});
+
+test('the V8 heap limit derived from resources.memory stops a leaking agent, which is restarted', async (t) => {
+  const run = await runSystem(t, {
+    front: { calls: ['leaky'] },
+    leaky: { settings: { testHooks: { leakOnSkill: 'echo' } } },
+  });
+  const { supervisor, stateDir } = run;
+  const client = run.clientAs('front');
+  const before = replica(supervisor.status(), 'leaky');
+  const exited = waitForEvent(supervisor, (e) => e.type === 'exited' && e.agent === 'leaky', WAIT);
+  await assert.rejects(
+    client.callSkill('leaky', 'echo', {}, { deadlineMs: 60_000 }),
+    (e: unknown) => isVigilError(e),
+  );
+  const exit = await exited;
+  assert.ok(
+    exit.type === 'exited' && (exit.signal !== null || exit.code !== 0),
+    'the process died',
+  );
+  const log = readFileSync(join(stateDir, 'logs', 'leaky-0.log'), 'utf8');
+  assert.match(log, /heap limit|JavaScript heap out of memory/, 'V8 reports the heap limit');
+  assert.match(log, /--max-old-space-size=192/);
+  const status = await waitForStatus(
+    supervisor,
+    (s) => replica(s, 'leaky').state === 'ready' && replica(s, 'leaky').pid !== before.pid,
+    { ...WAIT, what: 'leaky restarted' },
+  );
+  assert.equal(replica(status, 'leaky').restarts, 1);
 });

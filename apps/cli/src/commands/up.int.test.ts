@@ -1,0 +1,170 @@
+/**
+ * `vigil up` and `vigil status` as a user runs them: the real CLI in a child process,
+ * real agent processes, real mTLS.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test, type TestContext } from 'node:test';
+import { isProcessAlive, type SupervisorStatus } from '@vigil/supervisor';
+
+const VIGIL = fileURLToPath(new URL('../../bin/vigil.mjs', import.meta.url));
+const YAML = `apiVersion: vigil.dev/v1alpha1
+kind: AgentSystem
+metadata: { name: cli-up }
+trustDomain: cli.vigil.local
+agents:
+  - name: front
+    role: relays
+    implementation: '@vigil/echo'
+    resources: { memory: 256Mi }
+    skills: [{ id: relay }, { id: echo }]
+    calls: [back]
+  - name: back
+    role: echoes
+    implementation: '@vigil/echo'
+    resources: { memory: 256Mi }
+    skills: [{ id: echo }]
+`;
+
+interface Up {
+  child: ChildProcess;
+  dir: string;
+  stateDir: string;
+  output(): string;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+function startUp(t: TestContext, args: string[], yaml = YAML): Up {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-up-'));
+  writeFileSync(join(dir, 'vigil.yaml'), yaml);
+  const stateDir = join(dir, 'state');
+  const child = spawn(
+    process.execPath,
+    [VIGIL, '-f', join(dir, 'vigil.yaml'), '--state-dir', stateDir, 'up', ...args],
+    {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let text = '';
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer): void => {
+    text += chunk.toString('utf8');
+    for (const l of listeners) l();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    child,
+    dir,
+    stateDir,
+    output: () => text,
+    exited,
+    waitFor(pattern, timeoutMs = 120_000) {
+      if (pattern.test(text)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (pattern.test(text)) {
+            listeners.delete(check);
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`timed out waiting for ${pattern} in:\n${text}`));
+        }, timeoutMs);
+        listeners.add(check);
+        void exited.then(() => {
+          if (!pattern.test(text)) {
+            listeners.delete(check);
+            clearTimeout(timer);
+            reject(new Error(`vigil up exited before ${pattern}:\n${text}`));
+          }
+        });
+      });
+    },
+  };
+}
+
+function status(stateDir: string): {
+  code: number | null;
+  json: { supervisorAlive: boolean } & SupervisorStatus;
+} {
+  const r = spawnSync(process.execPath, [VIGIL, '--state-dir', stateDir, '--json', 'status'], {
+    encoding: 'utf8',
+  });
+  return {
+    code: r.status,
+    json: JSON.parse(r.stdout) as { supervisorAlive: boolean } & SupervisorStatus,
+  };
+}
+
+async function waitDead(pids: number[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(isProcessAlive)) {
+    assert.ok(
+      Date.now() < deadline,
+      `processes still alive: ${pids.filter(isProcessAlive).join(', ')}`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+test('vigil up --demo relays over mTLS, vigil status reports it, Ctrl-C stops every agent and exits 0', async (t) => {
+  const up = startUp(t, ['--demo']);
+  await up.waitFor(/demo: done/);
+  assert.match(
+    up.output(),
+    /demo: front → back \(mTLS, caller seen as spiffe:\/\/cli\.vigil\.local\/agent\/front\)/,
+  );
+  assert.match(up.output(), /\(same trace\)/);
+  const s = status(up.stateDir);
+  assert.equal(s.code, 0);
+  assert.equal(s.json.supervisorAlive, true);
+  const pids = s.json.agents.flatMap((a) => a.replicas.map((r) => r.pid as number));
+  assert.equal(pids.length, 2);
+  assert.ok(s.json.agents.every((a) => a.replicas.every((r) => r.state === 'ready')));
+
+  up.child.kill('SIGINT');
+  assert.equal(await up.exited, 0);
+  assert.match(up.output(), /all agents stopped/);
+  await waitDead(pids);
+  const after = status(up.stateDir);
+  assert.equal(after.code, 1, 'status exits 1 once no supervisor runs');
+  assert.ok(after.json.agents.every((a) => a.replicas.every((r) => r.state === 'stopped')));
+});
+
+test('agents do not outlive a supervisor killed with SIGKILL', async (t) => {
+  const up = startUp(t, []);
+  await up.waitFor(/supervisor running/);
+  const pids = status(up.stateDir).json.agents.flatMap((a) =>
+    a.replicas.map((r) => r.pid as number),
+  );
+  up.child.kill('SIGKILL');
+  await up.exited;
+  await waitDead(pids);
+  assert.equal(status(up.stateDir).code, 1);
+});
+
+test('an invalid declaration starts nothing and exits 2', async (t) => {
+  const up = startUp(t, [], YAML.replace('calls: [back]', 'calls: [bakc]'));
+  assert.equal(await up.exited, 2);
+  assert.match(up.output(), /bakc/);
+  assert.equal(existsSync(join(up.stateDir, 'run', 'status.json')), false);
+});
