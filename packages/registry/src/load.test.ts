@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { isMap, isSeq, parseDocument } from 'yaml';
 import { isVigilError } from '@vigil/core';
 import {
   formatProblem,
@@ -598,4 +599,43 @@ test('expands YAML anchors and merge keys', () => {
       ['c', 'C', '64Mi'],
     ],
   );
+});
+
+test('answers every wrongly typed field of the SOC declaration with a RegistryError, never a crash', () => {
+  const text = readFileSync(join(ROOT, 'vigil.yaml'), 'utf8');
+  const cases: { path: (string | number)[]; value: unknown }[] = [];
+  const walk = (node: unknown, path: (string | number)[]): void => {
+    // Every schema position once: the detector and the remediator (which has RBAC rules)
+    // stand for all agents, the first of each list for the rest.
+    if (path[0] === 'agents' && path.length >= 2 && path[1] !== 0 && path[1] !== 3) return;
+    if (path.length > 0) {
+      cases.push({ path, value: null });
+      cases.push({ path, value: isMap(node) || isSeq(node) ? 'x' : { x: 1 } });
+    }
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        walk(pair.value, [...path, String((pair.key as { value: unknown }).value)]);
+      }
+    }
+    if (isSeq(node)) node.items.slice(0, 2).forEach((item, i) => walk(item, [...path, i]));
+  };
+  walk(parseDocument(text).contents, []);
+  assert.ok(cases.length > 200, `only ${cases.length} cases`);
+  for (const { path, value } of cases) {
+    const document = parseDocument(text);
+    document.setIn(path, document.createNode(value));
+    const where = `${path.join('.')} = ${JSON.stringify(value)}`;
+    assert.throws(
+      () => parseAgentSystem(document.toString(), 'fuzz.yaml'),
+      (error: unknown) => {
+        assert.ok(error instanceof RegistryError, `${where}: ${String(error)}`);
+        assert.ok(error.problems.length > 0);
+        for (const problem of error.problems) {
+          assert.equal(typeof problem.line, 'number', `${where}: ${formatProblem(problem)}`);
+        }
+        return true;
+      },
+      where,
+    );
+  }
 });

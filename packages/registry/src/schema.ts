@@ -26,9 +26,17 @@ type Check<T> = (value: T) => FieldProblem | undefined;
 
 /**
  * Refinement options that run a cross-field check even when other fields of the object
- * failed, so that one pass reports everything. Such checks must tolerate wrong types.
+ * failed, so that one pass reports everything — but only when the value is at least an
+ * object. Such checks must tolerate wrongly typed fields.
  */
-const ALWAYS = { when: () => true } as const;
+const ALWAYS = {
+  when: (payload: { value: unknown }) =>
+    typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value),
+} as const;
+/** {@link ALWAYS} for checks over a list. */
+const ALWAYS_LIST = {
+  when: (payload: { value: unknown }) => Array.isArray(payload.value),
+} as const;
 
 /** A string schema whose value must pass `check`; the hint travels in the issue's params. */
 function checkedString(check: Check<string>) {
@@ -55,7 +63,7 @@ function uniqueArray<T extends z.ZodType>(element: T, describe: (value: unknown)
       }
       seen.add(key);
     });
-  }, ALWAYS);
+  }, ALWAYS_LIST);
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -481,7 +489,7 @@ const notifications = z
           }
           seen.add(c.name);
         });
-      }, ALWAYS),
+      }, ALWAYS_LIST),
     retry: z
       .strictObject({
         maxAttempts: z.number().int().min(1).max(20).default(5),
