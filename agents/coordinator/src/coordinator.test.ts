@@ -5,17 +5,40 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import { isVigilError } from '@vigil/core';
+import { ensureCertificateAuthority, issueUserCredentials } from '@vigil/pki';
+import { signApproval } from '@vigil/policy';
+import { createApprovalVerifier } from './approval-verifier.js';
 import { Coordinator } from './coordinator.js';
 import { IncidentStore } from './incident-store.js';
-import type { Decision } from './ports.js';
+import type { Decision, ProposedAction } from './ports.js';
 import { minerFinding, recordingPorts } from './testing/recording-ports.js';
 
-function setup(
+const TRUST_DOMAIN = 'soc.test';
+const ROLES: Record<string, string> = { 'user:alice': 'analyst', 'user:victor': 'viewer' };
+
+/** A human decision signed with a real user certificate from the test's CA. */
+async function signedBy(
+  dir: string,
+  user: string,
+  action: ProposedAction,
+  decision: 'approve' | 'reject',
+  comment: string,
+) {
+  const creds = await issueUserCredentials(dir, TRUST_DOMAIN, user);
+  return signApproval(
+    { action, decision, comment },
+    { spiffeId: creds.spiffeId, privateKeyPem: creds.key, certPem: creds.cert },
+    { ttlSeconds: 600 },
+  );
+}
+
+async function setup(
   t: TestContext,
   decisions: Partial<Record<string, Decision>>,
-  clock = { now: 1_000_000 },
+  clock = { now: Date.now() },
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-coord-'));
+  const { certPem: caPem } = await ensureCertificateAuthority(dir, TRUST_DOMAIN);
   const recording = recordingPorts(decisions);
   const make = () => {
     const store = new IncidentStore(join(dir, 'coordinator.db'));
@@ -25,6 +48,11 @@ function setup(
       checkpointer: SqliteSaver.fromConnString(join(dir, 'checkpoints.db')),
       approvalTtlMs: 60_000,
       now: () => clock.now,
+      verifyApproval: createApprovalVerifier({
+        trustDomain: TRUST_DOMAIN,
+        caPem: () => caPem,
+        roleOf: (by) => ROLES[by],
+      }),
     });
     return { store, coordinator };
   };
@@ -33,11 +61,11 @@ function setup(
     first.store.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { ...first, ...recording, make, clock };
+  return { ...first, ...recording, make, clock, dir };
 }
 
 test('findings about the same workload join one incident', async (t) => {
-  const { coordinator, store } = setup(t, { 'isolate-pod': 'allow' });
+  const { coordinator, store } = await setup(t, { 'isolate-pod': 'allow' });
   const a = await coordinator.handleFinding(minerFinding);
   const b = await coordinator.handleFinding({ ...minerFinding, id: 'f-2' });
   await coordinator.idle();
@@ -49,7 +77,7 @@ test('findings about the same workload join one incident', async (t) => {
 });
 
 test('a flood of findings about one entity is rate-limited', async (t) => {
-  const { coordinator } = setup(t, {});
+  const { coordinator } = await setup(t, {});
   const kinds = [];
   for (let i = 0; i < 15; i++)
     kinds.push((await coordinator.handleFinding({ ...minerFinding, id: `f-${i}` })).kind);
@@ -61,8 +89,8 @@ test('a flood of findings about one entity is rate-limited', async (t) => {
   );
 });
 
-test('an approved escalation resumes the graph and executes; the decision needs a reason', async (t) => {
-  const { coordinator, store, executed } = setup(t, {
+test('an approved escalation resumes the graph and executes under the signed approval', async (t) => {
+  const { coordinator, store, executed, dir } = await setup(t, {
     'isolate-pod': 'escalate',
     'delete-pod': 'deny',
   });
@@ -71,14 +99,21 @@ test('an approved escalation resumes the graph and executes; the decision needs 
   const [pending] = store.approvals({ status: 'pending' });
   assert.ok(pending);
   assert.equal(store.incident(pending.incidentId)?.status, 'awaiting-approval');
+  const approval = await signedBy(dir, 'alice', pending.action, 'approve', 'confirmed');
   await assert.rejects(
-    coordinator.decide(pending.id, { decision: 'approve', by: 'user:alice', reason: '  ' }),
+    coordinator.decide(pending.id, {
+      decision: 'approve',
+      by: 'user:alice',
+      reason: '  ',
+      approval,
+    }),
     (e) => isVigilError(e, 'VIGIL_APPROVAL_REASON_REQUIRED'),
   );
   await coordinator.decide(pending.id, {
     decision: 'approve',
     by: 'user:alice',
     reason: 'confirmed',
+    approval,
   });
   await coordinator.idle();
   assert.equal(store.incident(pending.incidentId)?.status, 'closed');
@@ -87,19 +122,71 @@ test('an approved escalation resumes the graph and executes; the decision needs 
     ['approval'],
   );
   await assert.rejects(
-    coordinator.decide(pending.id, { decision: 'reject', by: 'user:bob', reason: 'late' }),
+    coordinator.decide(pending.id, {
+      decision: 'reject',
+      by: 'user:alice',
+      reason: 'late',
+      approval,
+    }),
     (e) => isVigilError(e, 'VIGIL_APPROVAL_NOT_PENDING'),
   );
 });
 
+test('a decision is refused unless the authenticated analyst signed it for exactly this action', async (t) => {
+  const { coordinator, store, executed, dir } = await setup(t, {
+    'isolate-pod': 'escalate',
+    'delete-pod': 'deny',
+  });
+  await coordinator.handleFinding(minerFinding);
+  await coordinator.idle();
+  const [pending] = store.approvals({ status: 'pending' });
+  const input = (approval: string, by = 'user:alice') => ({
+    decision: 'approve' as const,
+    by,
+    reason: 'ok',
+    approval,
+  });
+  const byViewer = await signedBy(dir, 'victor', pending!.action, 'approve', 'ok');
+  await assert.rejects(coordinator.decide(pending!.id, input(byViewer, 'user:victor')), (e) =>
+    isVigilError(e, 'VIGIL_APPROVAL_FORBIDDEN'),
+  );
+  const byOther = await signedBy(dir, 'mallory', pending!.action, 'approve', 'ok');
+  await assert.rejects(coordinator.decide(pending!.id, input(byOther)), (e) =>
+    isVigilError(e, 'VIGIL_APPROVAL_WRONG_SIGNER'),
+  );
+  const otherAction = await signedBy(
+    dir,
+    'alice',
+    { ...pending!.action, type: 'delete-pod' },
+    'approve',
+    'ok',
+  );
+  await assert.rejects(coordinator.decide(pending!.id, input(otherAction)), (e) =>
+    isVigilError(e, 'VIGIL_APPROVAL_ACTION_MISMATCH'),
+  );
+  const rejection = await signedBy(dir, 'alice', pending!.action, 'reject', 'no');
+  await assert.rejects(coordinator.decide(pending!.id, input(rejection)), (e) =>
+    isVigilError(e, 'VIGIL_APPROVAL_DECISION_MISMATCH'),
+  );
+  assert.equal(store.approval(pending!.id)?.status, 'pending');
+  assert.equal(executed.size, 0);
+});
+
 test('an expired escalation is rejected, notified, and never executed', async (t) => {
-  const { coordinator, store, executed, notified, clock } = setup(t, { 'isolate-pod': 'escalate' });
+  const { coordinator, store, executed, notified, clock } = await setup(t, {
+    'isolate-pod': 'escalate',
+  });
   await coordinator.handleFinding(minerFinding);
   await coordinator.idle();
   const [pending] = store.approvals({ status: 'pending' });
   clock.now += 60_001;
   await assert.rejects(
-    coordinator.decide(pending!.id, { decision: 'approve', by: 'user:alice', reason: 'too late' }),
+    coordinator.decide(pending!.id, {
+      decision: 'approve',
+      by: 'user:alice',
+      reason: 'too late',
+      approval: 'unused',
+    }),
     (e) => isVigilError(e, 'VIGIL_APPROVAL_EXPIRED'),
   );
   await coordinator.idle();
@@ -109,7 +196,7 @@ test('an expired escalation is rejected, notified, and never executed', async (t
 });
 
 test('a new coordinator process resumes incidents left open by the previous one', async (t) => {
-  const { coordinator, store, make, executed } = setup(t, { 'isolate-pod': 'allow' });
+  const { coordinator, store, make, executed } = await setup(t, { 'isolate-pod': 'allow' });
   // The previous process opened the incident and died before its graph ran.
   store.openIncident('inc-orphan', 'orphan', 'unknown', 1);
   await coordinator.graph.updateState(

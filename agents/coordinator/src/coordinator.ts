@@ -17,6 +17,7 @@ export interface CoordinatorOptions {
   readonly store: IncidentStore;
   readonly checkpointer: BaseCheckpointSaver;
   readonly approvalTtlMs: number;
+  readonly verifyApproval: ApprovalVerifier;
   readonly correlation?: CorrelationSettings;
   /** Graph runs in flight at once; further runs queue (bounded by the correlator's rate limits). */
   readonly concurrency?: number;
@@ -32,7 +33,22 @@ export interface ApprovalInput {
   readonly reason: string;
   /** Edited parameters; the edited action is reviewed again before anything runs. */
   readonly parameters?: Record<string, unknown>;
+  /**
+   * The decision signed by the human (`signApproval` of `@vigil/policy`) over the exact
+   * action decided on — the edited one when parameters changed. Required.
+   */
+  readonly approval: string;
 }
+
+/**
+ * Checks a signed human decision: signature chained to the trust bundle, signer = the
+ * authenticated user `by` with a role that may decide, bound to exactly `action`, not
+ * expired, and saying `decision`. Throws a coded error otherwise.
+ */
+export type ApprovalVerifier = (
+  approval: string,
+  expected: { action: ProposedAction; by: string; decision: 'approve' | 'reject' },
+) => Promise<void>;
 
 /**
  * Runs incidents: correlates each finding into an incident, drives the incident's
@@ -147,11 +163,23 @@ export class Coordinator {
         `approval "${approvalId}" expired at ${new Date(pending.expiresAt).toISOString()}; it was rejected`,
       );
     }
+    if (pending.status !== 'pending') {
+      throw new VigilError(
+        'VIGIL_APPROVAL_NOT_PENDING',
+        `approval "${approvalId}" is already ${pending.status}`,
+      );
+    }
     if (!input.reason.trim())
       throw new VigilError('VIGIL_APPROVAL_REASON_REQUIRED', 'a decision needs a reason');
-    const editedAction: ProposedAction | undefined = input.parameters
+    const decidedAction: ProposedAction = input.parameters
       ? { ...pending.action, parameters: input.parameters }
-      : undefined;
+      : pending.action;
+    await this.options.verifyApproval(input.approval, {
+      action: decidedAction,
+      by: input.by,
+      decision: input.decision,
+    });
+    const editedAction = input.parameters ? decidedAction : undefined;
     const row = this.options.store.decide(
       approvalId,
       input.decision === 'approve' ? 'approved' : 'rejected',
@@ -160,6 +188,7 @@ export class Coordinator {
         by: input.by,
         reason: input.reason,
         at: this.now(),
+        approval: input.approval,
         ...(editedAction ? { editedAction } : {}),
       },
     );

@@ -62,7 +62,13 @@ test('an escalation pauses the graph until a human decides, then executes under 
   assert.equal(executed.size, 0, 'nothing runs while a human decides');
   assert.equal(notified.at(-1)?.status, 'awaiting-approval');
   const resume: ApprovalResume = {
-    p0: { decision: 'approve', by: 'user:alice', reason: 'confirmed miner', at: 2 },
+    p0: {
+      decision: 'approve',
+      by: 'user:alice',
+      reason: 'confirmed miner',
+      approval: 'jws-by-alice',
+      at: 2,
+    },
     p1: { decision: 'reject', by: 'user:alice', reason: 'too disruptive', at: 2 },
   };
   const final = await graph.invoke(new Command({ resume }), config);

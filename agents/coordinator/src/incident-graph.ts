@@ -128,20 +128,17 @@ export function buildIncidentGraph(ports: IncidentPorts, checkpointer: BaseCheck
         if (decision.decision !== 'approve') continue;
         const proposal = s.proposals.find((p) => p.id === proposalId);
         if (!proposal) continue;
-        let action = s.reviews[proposalId]!.action;
         if (decision.editedAction) {
-          // An edited action is a new proposal: the policy reviews it again before anything runs.
-          const rereview = await ports.review(
-            { ...proposal, action: decision.editedAction },
-            s.finding!,
-            s.analysis!,
-            ctxOf(s),
-          );
+          // An edited action is a new proposal: the remediator re-assesses its blast radius
+          // and signs it, and the policy reviews it again before anything runs.
+          const edited = await ports.assess(proposal.id, decision.editedAction, ctxOf(s));
+          const rereview = await ports.review(edited, s.finding!, s.analysis!, ctxOf(s));
           rereviews[proposalId] = rereview;
           if (rereview.decision === 'deny') continue;
-          action = rereview.action;
         }
-        approvals[proposalId] = await ports.signApproval(action, decision, ctxOf(s));
+        // The human signed the approval for exactly the (edited) action; the remediator
+        // verifies that binding again before executing.
+        if (decision.approval) approvals[proposalId] = decision.approval;
       }
       return { decisions, rereviews, approvals, status: 'open' as const };
     })

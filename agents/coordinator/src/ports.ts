@@ -13,6 +13,8 @@ export interface Proposal {
   readonly action: ProposedAction;
   readonly blastRadius: Readonly<Record<string, unknown>>;
   readonly asset: Readonly<Record<string, unknown>>;
+  /** The remediator's signature over the action, asset and blast radius (`signProposal`). */
+  readonly signature?: string;
 }
 
 export type Decision = 'allow' | 'deny' | 'escalate' | 'mutate';
@@ -38,6 +40,8 @@ export interface HumanDecision {
   readonly reason: string;
   /** Parameters the approver edited before approving; the edited action is reviewed again. */
   readonly editedAction?: ProposedAction;
+  /** The approver's signed approval (compact JWS) bound to the exact action approved. */
+  readonly approval?: string;
   readonly at: number;
 }
 
@@ -73,14 +77,14 @@ export interface StepContext {
 export interface IncidentPorts {
   analyse(finding: Finding, ctx: StepContext): Promise<Analysis>;
   propose(finding: Finding, analysis: Analysis, ctx: StepContext): Promise<Proposal[]>;
+  /** Re-assesses one (edited) action: the remediator computes its asset and blast radius and signs it. */
+  assess(proposalId: string, action: ProposedAction, ctx: StepContext): Promise<Proposal>;
   review(
     proposal: Proposal,
     finding: Finding,
     analysis: Analysis,
     ctx: StepContext,
   ): Promise<Review>;
-  /** Signs a human approval bound to the exact action (the coordinator is the approval authority). */
-  signApproval(action: ProposedAction, decision: HumanDecision, ctx: StepContext): Promise<string>;
   /** Executes with an idempotency key: a repeated key returns the first result. */
   execute(
     action: ProposedAction,

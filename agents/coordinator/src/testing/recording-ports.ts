@@ -63,7 +63,7 @@ export function recordingPorts(
         confidence: 0.9,
       };
     },
-    signApproval: async (action, d) => `approval:${d.by}:${digestOf(action)}`,
+    assess: async (id, action) => ({ id, action, blastRadius: { pods: 1 }, asset: {} }),
     execute: async (action, authorisation, key) => {
       const seen = executed.get(key);
       if (seen) {
