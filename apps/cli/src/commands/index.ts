@@ -4,12 +4,10 @@ import { registerStatusCommand } from './status.js';
 import { registerUpCommand } from './up.js';
 import { registerPolicyCommand } from './policy.js';
 import { registerScenarioCommand } from './scenario.js';
-import { registerDetectorCommand } from './detector.js';
 import { registerPkiCommand } from './pki.js';
 import { registerAuditCommand } from './audit.js';
 import { registerTraceCommand } from './trace.js';
 import { registerMetricsCommand } from './metrics.js';
-import { registerActionsCommand } from './actions.js';
 
 /** A `vigil` sub-command: adds itself (and its own sub-commands) to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -24,10 +22,8 @@ export const COMMANDS: readonly CommandRegistration[] = [
   registerRegistryCommand,
   registerPolicyCommand,
   registerScenarioCommand,
-  registerDetectorCommand,
   registerPkiCommand,
   registerAuditCommand,
   registerTraceCommand,
   registerMetricsCommand,
-  registerActionsCommand,
 ];
