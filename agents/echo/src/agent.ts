@@ -118,6 +118,32 @@ function withTestHooks(skill: string, handler: AgentSkillHandler): AgentSkillHan
       const hoard: number[][] = [];
       for (;;) hoard.push(new Array<number>(1 << 20).fill(hoard.length));
     }
+    if (hooks?.allocateOnSkill === skill) {
+      const request = (typeof input === 'object' && input !== null ? input : {}) as {
+        allocateMiB?: unknown;
+        hold?: unknown;
+      };
+      const mib = typeof request.allocateMiB === 'number' ? request.allocateMiB : 0;
+      ctx.logger.warn({ skill, mib }, 'test hook: allocating off-heap memory');
+      let held: Buffer | undefined;
+      try {
+        // One touched allocation: fails at once (RangeError) beyond the data rlimit.
+        held = Buffer.alloc(mib * 1024 * 1024, 1);
+      } catch (cause) {
+        throw new EchoError(
+          'VIGIL_ECHO_ALLOCATION_FAILED',
+          `cannot allocate ${mib} MiB: ${(cause as Error).message}`,
+        );
+      }
+      if (request.hold === true) {
+        await new Promise<never>((_resolve, reject) =>
+          ctx.signal.addEventListener('abort', () =>
+            reject(new EchoError('VIGIL_ECHO_ABORTED', `released ${held?.length ?? 0} bytes`)),
+          ),
+        );
+      }
+      held = undefined;
+    }
     if (hooks?.hangOnSkill === skill) {
       ctx.logger.warn({ skill }, 'test hook: hanging until the call is aborted');
       await new Promise<never>((_resolve, reject) =>

@@ -19,6 +19,12 @@ export const EchoSettingsSchema = z
         hangOnSkill: z.string().min(1).optional(),
         /** Calling this skill allocates JavaScript memory until the V8 heap limit kills the process. */
         leakOnSkill: z.string().min(1).optional(),
+        /**
+         * Calling this skill first allocates `input.allocateMiB` MiB of touched off-heap
+         * memory (one Buffer); with `input.hold: true` it keeps it until the call is
+         * aborted, else it releases it and answers.
+         */
+        allocateOnSkill: z.string().min(1).optional(),
         /** `echo` waits until this file exists before answering (to hold a call in flight). */
         holdEchoUntilFile: z.string().min(1).optional(),
         /** `start()` throws: the process exits at every start (a crash loop). */

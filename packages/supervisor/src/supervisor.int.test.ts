@@ -17,7 +17,12 @@ import type { EchoOutput } from '@vigil/echo';
 import { probe } from './probe.js';
 import { endpointsPath } from './status.js';
 import type { ReplicaStatus, SupervisorStatus } from './status.js';
-import { createSupervisor, type Supervisor, type SupervisorEvent } from './supervisor.js';
+import {
+  createSupervisor,
+  type Supervisor,
+  type SupervisorEvent,
+  type SupervisorOptions,
+} from './supervisor.js';
 import { waitForEvent, waitForStatus } from './wait.js';
 
 const WAIT = { timeoutMs: 90_000 };
@@ -28,6 +33,7 @@ interface AgentDecl {
   skills?: string[];
   settings?: Record<string, unknown>;
   restartPolicy?: Record<string, unknown>;
+  memory?: string;
 }
 
 function yamlOf(name: string, agents: Record<string, AgentDecl>): string {
@@ -43,7 +49,7 @@ function yamlOf(name: string, agents: Record<string, AgentDecl>): string {
       `  - name: ${agent}`,
       '    role: test agent',
       "    implementation: '@vigil/echo'",
-      '    resources: { memory: 256Mi }',
+      `    resources: { memory: ${d.memory ?? '256Mi'} }`,
       `    skills: ${JSON.stringify((d.skills ?? ['echo']).map((id) => ({ id, description: id })))}`,
       `    calls: ${JSON.stringify(d.calls ?? [])}`,
       `    restartPolicy: ${JSON.stringify({ initialBackoffMs: 200, maxBackoffMs: 1_000, ...(d.restartPolicy ?? {}) })}`,
@@ -67,6 +73,7 @@ async function runSystem(
   t: TestContext,
   agents: Record<string, AgentDecl>,
   start = true,
+  overrides: Partial<SupervisorOptions> = {},
 ): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-sup-'));
   const configPath = join(dir, 'vigil.yaml');
@@ -87,6 +94,7 @@ async function runSystem(
     },
     shutdownTimeoutMs: 20_000,
     drainTimeoutMs: 15_000,
+    ...overrides,
   });
   const events: SupervisorEvent[] = [];
   supervisor.on('event', (e) => events.push(e));
@@ -402,4 +410,76 @@ test('the V8 heap limit derived from resources.memory stops a leaking agent, whi
     { ...WAIT, what: 'leaky restarted' },
   );
   assert.equal(replica(status, 'leaky').restarts, 1);
+});
+
+test('the kernel data limit (RLIMIT_DATA via prlimit) refuses an off-heap allocation beyond it; the agent lives on', async (t) => {
+  const run = await runSystem(
+    t,
+    {
+      front: { calls: ['hog'] },
+      hog: { memory: '128Mi', settings: { testHooks: { allocateOnSkill: 'echo' } } },
+    },
+    true,
+    { memory: { rssWatchdog: 'off' } },
+  );
+  const { supervisor } = run;
+  const client = run.clientAs('front');
+  const before = replica(supervisor.status(), 'hog');
+  const spawned = run.events.find((e) => e.type === 'spawned' && e.agent === 'hog');
+  assert.ok(spawned?.type === 'spawned');
+  assert.equal(
+    spawned.memory.rlimitDataBytes,
+    512 * 1024 * 1024,
+    'prlimit must be available (util-linux)',
+  );
+  await assert.rejects(
+    client.callSkill('hog', 'echo', { allocateMiB: 768 }, { deadlineMs: 60_000 }),
+    (e: unknown) => isVigilError(e) && /cannot allocate 768 MiB/.test(e.message),
+  );
+  const small = await client.callSkill<EchoOutput>(
+    'hog',
+    'echo',
+    { allocateMiB: 64 },
+    { deadlineMs: 60_000 },
+  );
+  assert.equal(small.pid, before.pid);
+  assert.equal(replica(supervisor.status(), 'hog').restarts, 0);
+});
+
+test('with the watchdog in kill mode, an agent whose resident set exceeds resources.memory is killed and restarted', async (t) => {
+  const run = await runSystem(
+    t,
+    { front: { calls: ['hog'] }, hog: { settings: { testHooks: { allocateOnSkill: 'echo' } } } },
+    true,
+    { memory: { rssWatchdog: 'kill' } },
+  );
+  const { supervisor } = run;
+  const client = run.clientAs('front');
+  const before = replica(supervisor.status(), 'hog');
+  const over = waitForEvent(
+    supervisor,
+    (e) => e.type === 'memory-over-limit' && e.agent === 'hog',
+    WAIT,
+  );
+  const exited = waitForEvent(supervisor, (e) => e.type === 'exited' && e.agent === 'hog', WAIT);
+  const call = client
+    .callSkill('hog', 'echo', { allocateMiB: 320, hold: true }, { deadlineMs: 120_000 })
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  const warning = await over;
+  assert.ok(warning.type === 'memory-over-limit' && warning.action === 'kill');
+  assert.ok(warning.rssBytes > warning.limitBytes);
+  const exit = await exited;
+  assert.ok(exit.type === 'exited');
+  assert.equal(exit.error?.code, 'VIGIL_SUPERVISOR_MEMORY_EXCEEDED');
+  assert.equal(exit.signal, 'SIGKILL');
+  assert.ok(isVigilError(await call), 'the held call failed with its process');
+  const status = await waitForStatus(
+    supervisor,
+    (s) => replica(s, 'hog').state === 'ready' && replica(s, 'hog').pid !== before.pid,
+    { ...WAIT, what: 'hog restarted' },
+  );
+  assert.equal(replica(status, 'hog').lastError?.code, 'VIGIL_SUPERVISOR_MEMORY_EXCEEDED');
 });
