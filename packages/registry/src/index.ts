@@ -44,6 +44,7 @@ export {
 } from './errors.js';
 export {
   AgentSystemSchema,
+  agentSystemJsonSchema,
   API_VERSION,
   KIND,
   RBAC_VERBS,

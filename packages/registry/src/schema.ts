@@ -258,28 +258,36 @@ const policyRule = z.strictObject({
 
 const agent = z
   .strictObject({
-    name: dnsLabel,
-    role: z.string().trim().min(1),
-    description: z.string().default(''),
+    name: dnsLabel.describe(
+      'DNS-1123 label, unique; the SPIFFE ID path, process and Kubernetes names',
+    ),
+    role: z.string().trim().min(1).describe('One line: what the agent is for'),
+    description: z.string().default('').describe('The A2A agent card description'),
     implementation: checkedString((value) =>
       PACKAGE_SPECIFIER.test(value)
         ? undefined
         : {
             message: `"${value}" is not a package name (the workspace package that exports \`agent\`, e.g. "@vigil/echo")`,
           },
-    ),
-    skills: z.array(skill).default([]),
-    replicas: z.number().int().min(1).max(64).default(1),
-    resources: resources.prefault({}),
-    restartPolicy: restartPolicy.prefault({}),
+    ).describe('Package exporting `agent: AgentDefinition`, e.g. @vigil/echo'),
+    skills: z.array(skill).default([]).describe('Skills; the A2A agent card skills'),
+    replicas: z.number().int().min(1).max(64).default(1).describe('Processes or pods'),
+    resources: resources.prefault({}).describe('Kubernetes quantities: cpu (250m), memory (128Mi)'),
+    restartPolicy: restartPolicy
+      .prefault({})
+      .describe('Restart with back-off; crash-loop detection'),
     /** Agents this one may call; checked against the other agents by validate.ts. */
-    calls: z.array(z.string()).default([]),
+    calls: z
+      .array(z.string())
+      .default([])
+      .describe('Agents this one may call (mTLS allow-list); the call graph must be acyclic'),
     permissions: z
       .strictObject({
         rules: z.array(policyRule).default([]),
         tools: uniqueArray(z.string().min(1), (v) => `tool ${JSON.stringify(v)}`).default([]),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('Kubernetes RBAC rules and named tools granted to the agent'),
     autonomy: z
       .strictObject({
         autoExecute: uniqueArray(
@@ -287,8 +295,12 @@ const agent = z
           (v) => `action type ${JSON.stringify(v)}`,
         ).default([]),
       })
-      .prefault({}),
-    settings: z.record(z.string(), z.unknown()).default({}),
+      .prefault({})
+      .describe('autoExecute: action types that may run on a policy allow without a human'),
+    settings: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe('Agent-specific settings, validated by the agent at start-up'),
   })
   .superRefine((a, ctx) => {
     const seen = new Set<string>();
@@ -512,11 +524,13 @@ export const AgentSystemSchema = z.strictObject({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal(KIND),
   metadata: z.strictObject({
-    name: dnsLabel,
-    namespace: dnsLabel.default('vigil'),
+    name: dnsLabel.describe('Name of the system (DNS-1123 label)'),
+    namespace: dnsLabel.default('vigil').describe('Kubernetes namespace for `vigil k8s render`'),
   }),
-  trustDomain: checkedString(trustDomainProblem),
-  agents: z.array(agent).min(1),
+  trustDomain: checkedString(trustDomainProblem).describe(
+    'SPIFFE trust domain; identities are spiffe://<trustDomain>/agent/<name>',
+  ),
+  agents: z.array(agent).min(1).describe('The agents of the system'),
   storage: z
     .strictObject({ audit: store.prefault({}), checkpoints: store.prefault({}) })
     .prefault({}),
@@ -571,3 +585,16 @@ export type SlackChannel = Extract<NotificationChannel, { type: 'slack' }>;
 export type EmailChannel = Extract<NotificationChannel, { type: 'email' }>;
 /** A PagerDuty Events v2 channel. */
 export type PagerDutyChannel = Extract<NotificationChannel, { type: 'pagerduty' }>;
+
+/**
+ * The JSON Schema (draft 2020-12) of what may be written in `vigil.yaml`, for editors
+ * (`# yaml-language-server: $schema=…`). Checks that JSON Schema cannot express (quantities,
+ * cross-references, cycles) are only enforced by the loader.
+ */
+export function agentSystemJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(AgentSystemSchema, { io: 'input', unrepresentable: 'any' }),
+    $id: 'https://vigil.dev/schemas/agent-system/v1alpha1.json',
+    title: 'Vigil AgentSystem (vigil.dev/v1alpha1)',
+  };
+}

@@ -112,3 +112,28 @@ test('vigil registry <agent> shows one agent and rejects an unknown one with exi
     /VIGIL_CONFIG_UNKNOWN_AGENT: .*no agent "reviewr" — did you mean "reviewer"\?/,
   );
 });
+
+test('vigil registry --schema prints the JSON Schema of the declaration', async () => {
+  const { code, stdout } = await vigil(['registry', '--schema']);
+  assert.equal(code, 0);
+  const schema = JSON.parse(stdout) as {
+    $schema: string;
+    required: string[];
+    additionalProperties: boolean;
+    properties: { agents: { items: { required: string[] } } };
+  };
+  assert.match(schema.$schema, /json-schema\.org/);
+  assert.deepEqual(schema.required.sort(), [
+    'agents',
+    'apiVersion',
+    'kind',
+    'metadata',
+    'trustDomain',
+  ]);
+  assert.equal(schema.additionalProperties, false);
+  assert.deepEqual(schema.properties.agents.items.required.sort(), [
+    'implementation',
+    'name',
+    'role',
+  ]);
+});

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import {
+  agentSystemJsonSchema,
   describeSystem,
   getAgent,
   loadAgentSystem,
@@ -171,7 +172,12 @@ export function registerRegistryCommand(program: Command): void {
       'validate the declaration and show the system: agents, SPIFFE IDs, skills, callers and callees, permissions, autonomy',
     )
     .argument('[agent]', 'show only this agent')
-    .action(async (agentName: string | undefined, _flags: unknown, cmd: Command) => {
+    .option('--schema', 'print the JSON Schema of vigil.yaml (for editors) and exit')
+    .action(async (agentName: string | undefined, flags: { schema?: boolean }, cmd: Command) => {
+      if (flags.schema === true) {
+        process.stdout.write(`${JSON.stringify(agentSystemJsonSchema(), null, 2)}\n`);
+        return;
+      }
       const options = globalOptions(cmd);
       // Throws RegistryError VIGIL_CONFIG_*: the CLI prints every problem and exits 2.
       const system = await loadAgentSystem(options.config);
