@@ -32,7 +32,10 @@ export interface PolicyTestReport {
     readonly location: string;
     readonly message: string;
   }[];
-  /** Line coverage over the policy's own files (`*_test.rego` excluded), 0–100. */
+  /**
+   * Line coverage over the policy's own files (`*_test.rego` excluded), 0–100; 0 with
+   * no `files` when a test failed (opa reports coverage only for a passing run).
+   */
   readonly coveragePercent: number;
   readonly files: readonly FileCoverage[];
 }
@@ -83,10 +86,14 @@ export async function runPolicyTests(
   try {
     report = JSON.parse(coverage.stdout) as typeof report;
   } catch {
-    throw new PolicyError(
-      POLICY_ERROR_CODES.BUILD_FAILED,
-      `opa test --coverage failed: ${coverage.stderr.trim().slice(0, 4000)}`,
-    );
+    // opa prints no coverage report when a test fails; the failures say why.
+    if (failures.length === 0) {
+      throw new PolicyError(
+        POLICY_ERROR_CODES.BUILD_FAILED,
+        `opa test --coverage failed: ${coverage.stderr.trim().slice(0, 4000)}`,
+      );
+    }
+    report = {};
   }
   let covered = 0;
   let total = 0;
