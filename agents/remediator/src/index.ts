@@ -118,3 +118,10 @@ export {
   type ExecutionRecord,
   type ExecutionState,
 } from './store/execution-store.js';
+export { agent } from './agent.js';
+export {
+  parseRemediatorSettings,
+  remediatorSettingsSchema,
+  type RemediatorSettings,
+} from './settings.js';
+export { openRemediator, remediatorPaths, type OpenRemediatorOptions } from './service.js';

@@ -22,25 +22,23 @@ describeExecutorContract('dry-run', () => {
     executor: dry,
     observe: () => dry.inventory(),
     seen: () =>
-      dry
-        .recorded()
-        .map(
-          (r): SeenRequest =>
-            r.http
-              ? {
-                  kind: 'kubernetes',
-                  method: r.http.method,
-                  path: r.http.path,
-                  contentType: r.http.contentType,
-                  body: r.http.body,
-                }
-              : {
-                  kind: 'webhook',
-                  event: (r.request as { event: string }).event,
-                  body: r.request.body,
-                  signatureValid: true,
-                },
-        ),
+      dry.recorded().map(
+        (r): SeenRequest =>
+          r.http
+            ? {
+                kind: 'kubernetes',
+                method: r.http.method,
+                path: r.http.path,
+                contentType: r.http.contentType,
+                body: r.http.body,
+              }
+            : {
+                kind: 'webhook',
+                event: (r.request as { event: string }).event,
+                body: r.request.body,
+                signatureValid: true,
+              },
+      ),
     actions: SAMPLE_ACTIONS,
     close: () => Promise.resolve(),
   });
@@ -67,15 +65,13 @@ describeExecutorContract(
       executor: new KubernetesExecutor(kc),
       observe: () => source.inventory(),
       seen: () =>
-        api
-          .writes()
-          .map((r) => ({
-            kind: 'kubernetes',
-            method: r.method,
-            path: r.path,
-            contentType: r.contentType,
-            body: r.body,
-          })),
+        api.writes().map((r) => ({
+          kind: 'kubernetes',
+          method: r.method,
+          path: r.path,
+          contentType: r.contentType,
+          body: r.body,
+        })),
       actions: K8S_ACTIONS,
       close: () => api.close(),
     };

@@ -8,6 +8,7 @@ import { registerPkiCommand } from './pki.js';
 import { registerAuditCommand } from './audit.js';
 import { registerTraceCommand } from './trace.js';
 import { registerMetricsCommand } from './metrics.js';
+import { registerActionsCommand } from './actions.js';
 
 /** A `vigil` sub-command: adds itself (and its own sub-commands) to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -26,4 +27,5 @@ export const COMMANDS: readonly CommandRegistration[] = [
   registerAuditCommand,
   registerTraceCommand,
   registerMetricsCommand,
+  registerActionsCommand,
 ];

@@ -1,0 +1,121 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from '@vigil/core';
+import { createDefaultRegistry } from './actions/catalogue/index.js';
+import { createPolicyAuthoriser } from './authorisation.js';
+import { RemediatorError, REMEDIATOR_ERROR_CODES } from './errors.js';
+import { DryRunExecutor } from './executors/dry-run.js';
+import { RoutingExecutor, type Executor } from './executors/executor.js';
+import { WebhookExecutor } from './executors/webhook.js';
+import {
+  InventorySnapshot,
+  loadInventoryFile,
+  type InventorySource,
+} from './inventory/inventory.js';
+import { KubernetesExecutor } from './kubernetes/kubernetes-executor.js';
+import { KubernetesInventorySource } from './kubernetes/kubernetes-inventory.js';
+import { Remediator } from './remediator.js';
+import { resolveSettingsPath, type RemediatorSettings } from './settings.js';
+import { ExecutionStore } from './store/execution-store.js';
+
+/** Files of the remediator under the state directory. */
+export function remediatorPaths(stateDir: string): {
+  dir: string;
+  store: string;
+  dryRunInventory: string;
+} {
+  const dir = join(stateDir, 'remediator');
+  return {
+    dir,
+    store: join(dir, 'executions.db'),
+    dryRunInventory: join(dir, 'dry-run-inventory.json'),
+  };
+}
+
+export interface OpenRemediatorOptions {
+  readonly settings: RemediatorSettings;
+  readonly stateDir: string;
+  /** Directory relative settings paths are resolved against (vigil.yaml's). */
+  readonly baseDir: string;
+  readonly caPem: string;
+  /** The reviewer's SPIFFE ID. */
+  readonly reviewer: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly logger?: Logger;
+}
+
+/**
+ * Builds the configured {@link Remediator}: the execution store under
+ * `<stateDir>/remediator/`, the executor (`dry-run`: the inventory file, its state kept
+ * in `dry-run-inventory.json` across restarts so reconcile sees what ran; `kubernetes`:
+ * the default kubeconfig or in-cluster account), the identity-provider webhook when
+ * configured, and the policy authoriser. Reconcile is the caller's first call.
+ */
+export async function openRemediator(options: OpenRemediatorOptions): Promise<{
+  remediator: Remediator;
+  store: ExecutionStore;
+  executor: Executor;
+  close(): Promise<void>;
+}> {
+  const { settings } = options;
+  const paths = remediatorPaths(options.stateDir);
+  mkdirSync(paths.dir, { recursive: true });
+  const store = ExecutionStore.open(paths.store);
+  let kubernetes: Executor;
+  let inventory: InventorySource;
+  if (settings.executor === 'dry-run') {
+    const initial = existsSync(paths.dryRunInventory)
+      ? InventorySnapshot.parse(
+          JSON.parse(readFileSync(paths.dryRunInventory, 'utf8')),
+          paths.dryRunInventory,
+        )
+      : await loadInventoryFile(resolveSettingsPath(settings.inventory, options.baseDir));
+    const dry = new DryRunExecutor(initial, {
+      onChange: (doc) => {
+        // Atomic replace: a crash never leaves half an inventory behind.
+        const tmp = `${paths.dryRunInventory}.tmp`;
+        writeFileSync(tmp, JSON.stringify(doc));
+        renameSync(tmp, paths.dryRunInventory);
+      },
+    });
+    kubernetes = dry;
+    inventory = dry;
+  } else {
+    const kc = new KubeConfig();
+    kc.loadFromDefault();
+    kubernetes = new KubernetesExecutor(kc);
+    inventory = new KubernetesInventorySource(kc);
+  }
+  let executor: Executor = kubernetes;
+  if (settings.identityProvider && settings.executor !== 'dry-run') {
+    const secret = (options.env ?? process.env)[settings.identityProvider.secretEnv];
+    if (!secret) {
+      throw new RemediatorError(
+        REMEDIATOR_ERROR_CODES.invalid,
+        `settings.identityProvider.secretEnv: environment variable ${settings.identityProvider.secretEnv} is not set`,
+      );
+    }
+    executor = new RoutingExecutor(
+      kubernetes,
+      new WebhookExecutor({ 'identity-provider': { url: settings.identityProvider.url, secret } }),
+    );
+  }
+  const remediator = new Remediator({
+    registry: createDefaultRegistry(),
+    executor,
+    inventory,
+    authoriser: createPolicyAuthoriser({ caPem: options.caPem, reviewer: options.reviewer }),
+    store,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  return {
+    remediator,
+    store,
+    executor,
+    async close() {
+      await executor.close?.();
+      store.close();
+    },
+  };
+}
