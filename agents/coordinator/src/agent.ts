@@ -1,0 +1,316 @@
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { z } from 'zod';
+import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
+import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
+import type { BaseCheckpointSaver } from '@langchain/langgraph';
+import { analyseOffline } from '@vigil/analyst';
+import { openAgentAuditWriter, type AgentAuditWriter } from '@vigil/audit';
+import { isVigilError } from '@vigil/core';
+import type { AgentContext, AgentDefinition } from '@vigil/runtime';
+import { analysisSchema, findingSchema, SKILLS, type Analysis, type Finding } from '@vigil/soc';
+import { createApprovalVerifier } from './approval-verifier.js';
+import { Coordinator } from './coordinator.js';
+import { IncidentStore } from './incident-store.js';
+import { notificationFor } from './notification.js';
+import { startOpsApi, type OpsApi } from './ops-api.js';
+import type { ExecutionResult, IncidentPorts, Proposal, Review } from './ports.js';
+import { listUsers } from './users.js';
+
+/** `agents[coordinator].settings` in vigil.yaml. */
+export const coordinatorSettingsSchema = z.strictObject({
+  api: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65_535).default(7420),
+    })
+    .prefault({}),
+  /** How often expired approvals are swept (rejected, fail safe). */
+  approvalSweepMs: z.number().int().min(100).default(5_000),
+  /** Deadline of each specialist call; the analyst gets the model timeout on top. */
+  callDeadlineMs: z.number().int().min(100).default(10_000),
+  concurrency: z.number().int().min(1).max(64).default(4),
+  traceLinkBase: z.string().url().optional(),
+});
+
+const proposalsSchema = z.object({
+  proposals: z.array(
+    z
+      .object({
+        id: z.string(),
+        action: z.any(),
+        asset: z.record(z.string(), z.unknown()),
+        blastRadius: z.record(z.string(), z.unknown()),
+        signature: z.string(),
+      })
+      .loose(),
+  ),
+});
+const reviewSchema = z
+  .object({
+    decision: z.enum(['allow', 'deny', 'escalate', 'mutate']),
+    action: z.any(),
+    verdict: z.string(),
+    reasons: z.array(z.string()),
+    rules: z.array(z.string()),
+    revision: z.string(),
+    confidence: z.number(),
+  })
+  .loose();
+const executionSchema = z
+  .object({ executionId: z.string(), status: z.enum(['succeeded', 'failed']), detail: z.string() })
+  .loose();
+
+/**
+ * The coordinator agent: `handle-finding` opens or joins incidents and runs their
+ * LangGraph graphs against the specialists over mTLS A2A; an HTTP API serves incidents
+ * and approvals; expired approvals are swept and rejected. A failing analyst degrades
+ * to the offline analyser (flagged); a failing notifier never fails an incident.
+ */
+export function createCoordinatorAgent(): AgentDefinition {
+  let coordinator: Coordinator | undefined;
+  let store: IncidentStore | undefined;
+  let audit: AgentAuditWriter | undefined;
+  let api: OpsApi | undefined;
+  let sweep: NodeJS.Timeout | undefined;
+  let closeCheckpointer: (() => Promise<void>) | undefined;
+
+  return {
+    async start(ctx) {
+      const settings = coordinatorSettingsSchema.parse(ctx.spec.settings ?? {});
+      const dataDir = join(ctx.stateDir, 'data');
+      mkdirSync(dataDir, { recursive: true });
+      audit = await openAgentAuditWriter({
+        storage: ctx.system.storage.audit,
+        stateDir: ctx.stateDir,
+        identity: ctx.credentials(),
+      });
+      store = new IncidentStore(join(dataDir, 'coordinator.sqlite'));
+      const checkpointer = await openCheckpointer(ctx, dataDir);
+      closeCheckpointer = checkpointer.close;
+      coordinator = new Coordinator({
+        ports: createPorts(ctx, audit, settings),
+        store,
+        checkpointer: checkpointer.saver,
+        approvalTtlMs: ctx.system.policy.approvals.ttlSeconds * 1000,
+        concurrency: settings.concurrency,
+        logger: ctx.logger,
+        verifyApproval: createApprovalVerifier({
+          trustDomain: ctx.system.trustDomain,
+          caPem: () => ctx.credentials().ca,
+          roleOf: (by) => listUsers(ctx.stateDir).find((u) => `user:${u.id}` === by)?.role,
+        }),
+      });
+      const resumed = await coordinator.resumeInFlight();
+      if (resumed.length)
+        ctx.logger.info(
+          { incidents: resumed },
+          'resuming in-flight incidents from their checkpoints',
+        );
+      api = await startOpsApi({
+        coordinator,
+        store,
+        stateDir: ctx.stateDir,
+        host: settings.api.host,
+        port: settings.api.port,
+        logger: ctx.logger,
+      });
+      ctx.logger.info({ url: api.url }, 'incidents and approvals API listening');
+      sweep = setInterval(
+        () =>
+          void coordinator
+            ?.sweepExpired()
+            .catch((e: unknown) => ctx.logger.error({ error: String(e) }, 'approval sweep failed')),
+        settings.approvalSweepMs,
+      );
+      sweep.unref();
+    },
+    skills: {
+      [SKILLS.handleFinding]: async (input) => {
+        const finding = findingSchema.parse(
+          (input as { finding?: unknown } | null)?.finding ?? input,
+        );
+        return coordinator!.handleFinding(finding);
+      },
+      [SKILLS.resumeIncident]: async (input) => {
+        const request = z
+          .object({
+            approvalId: z.string(),
+            decision: z.enum(['approve', 'reject']),
+            by: z.string(),
+            reason: z.string(),
+            approval: z.string(),
+            parameters: z.record(z.string(), z.unknown()).optional(),
+          })
+          .parse(input);
+        return { approval: await coordinator!.decide(request.approvalId, request) };
+      },
+    },
+    async stop() {
+      if (sweep) clearInterval(sweep);
+      await api?.close();
+      await coordinator?.idle();
+      await closeCheckpointer?.();
+      store?.close();
+      await audit?.close();
+    },
+  };
+}
+
+async function openCheckpointer(
+  ctx: AgentContext,
+  dataDir: string,
+): Promise<{ saver: BaseCheckpointSaver; close: () => Promise<void> }> {
+  const config = ctx.system.storage.checkpoints;
+  if (config.backend === 'postgres') {
+    const saver = PostgresSaver.fromConnString(config.url!);
+    await saver.setup();
+    return { saver, close: () => saver.end() };
+  }
+  const saver = SqliteSaver.fromConnString(join(dataDir, 'checkpoints.sqlite'));
+  return { saver, close: async () => void saver.db.close() };
+}
+
+/** The incident graph's ports, as mTLS A2A calls to the specialists. */
+function createPorts(
+  ctx: AgentContext,
+  audit: AgentAuditWriter,
+  settings: z.infer<typeof coordinatorSettingsSchema>,
+): IncidentPorts {
+  const deadlineMs = settings.callDeadlineMs;
+  const record: IncidentPorts['record'] = async (kind, what, why, step) => {
+    await audit.writer.append({
+      kind: kind as never,
+      actor: ctx.spiffeId,
+      incidentId: step.incidentId,
+      what: what as never,
+      why: why as never,
+    });
+  };
+  return {
+    async analyse(finding: Finding, step) {
+      try {
+        const output = await ctx.client.callSkill(
+          'analyst',
+          SKILLS.analyseFinding,
+          { incidentId: step.incidentId, finding },
+          { deadlineMs: deadlineMs + ctx.system.model.timeoutMs, idempotent: true },
+        );
+        return analysisSchema.parse(output);
+      } catch (error) {
+        // Degrade visibly: the offline analyser runs here, and the reason travels with the analysis.
+        const reason = isVigilError(error) ? `${error.code}: ${error.message}` : String(error);
+        const analysis: Analysis = {
+          ...analyseOffline(finding),
+          degraded: `analyst unavailable (${reason}); the coordinator used the offline rule-based analyser`,
+        };
+        await record(
+          'analysis',
+          {
+            findingId: finding.id,
+            techniques: analysis.techniques,
+            severity: analysis.severity,
+            confidence: analysis.confidence,
+            recommendedResponses: analysis.recommendedResponses,
+            summary: analysis.summary,
+          },
+          { rationale: analysis.rationale, source: analysis.source, degraded: analysis.degraded! },
+          step,
+        );
+        return analysis;
+      }
+    },
+    async propose(finding, analysis, step) {
+      const output = await ctx.client.callSkill(
+        'remediator',
+        SKILLS.proposeActions,
+        { incidentId: step.incidentId, finding, analysis },
+        { deadlineMs, idempotent: true },
+      );
+      return proposalsSchema.parse(output).proposals as unknown as Proposal[];
+    },
+    async assess(proposalId, action, step) {
+      const output = await ctx.client.callSkill(
+        'remediator',
+        SKILLS.proposeActions,
+        { incidentId: step.incidentId, proposalId, action },
+        { deadlineMs, idempotent: true },
+      );
+      const [proposal] = proposalsSchema.parse(output).proposals as unknown as Proposal[];
+      if (!proposal)
+        throw new Error(`the remediator could not assess the edited action ${action.type}`);
+      return proposal;
+    },
+    async review(proposal, finding, analysis, step) {
+      const output = await ctx.client.callSkill(
+        'reviewer',
+        SKILLS.reviewAction,
+        {
+          incidentId: step.incidentId,
+          proposal,
+          analysis,
+          detectorScore: finding.score,
+          observed: {
+            addresses: finding.entities.addresses,
+            pods: finding.entities.workload ? [finding.entities.workload] : [],
+          },
+        },
+        { deadlineMs, idempotent: true },
+      );
+      return reviewSchema.parse(output) as unknown as Review;
+    },
+    async execute(action, authorisation, idempotencyKey, step) {
+      // Idempotent by key: a retry or a re-run after a crash returns the first result.
+      const output = await ctx.client.callSkill(
+        'remediator',
+        SKILLS.executeAction,
+        { incidentId: step.incidentId, action, authorisation, idempotencyKey },
+        { deadlineMs, idempotent: true },
+      );
+      return executionSchema.parse(output) as ExecutionResult;
+    },
+    async requestApprovals(requests, step) {
+      for (const r of requests) {
+        await record(
+          'approval-request',
+          {
+            approvalId: r.id,
+            proposalId: r.proposalId,
+            action: r.action as never,
+            actionDigest: r.actionDigest,
+          },
+          {
+            reasons: [...r.review.reasons],
+            rules: [...r.review.rules],
+            rationale: 'the policy escalated this action to a human',
+          },
+          step,
+        );
+      }
+    },
+    async notify(summary, step) {
+      const notification = notificationFor(summary, settings.traceLinkBase);
+      try {
+        await ctx.client.callSkill('notifier', SKILLS.notify, notification, {
+          deadlineMs: deadlineMs * 6,
+          idempotent: true,
+        });
+      } catch (error) {
+        // A failing notifier never blocks an incident; the failure is logged and audited.
+        ctx.logger.warn(
+          { incidentId: step.incidentId, error: String(error) },
+          'notification failed',
+        );
+        await record(
+          'notification',
+          { kind: notification.kind, delivered: false, dedupKey: notification.dedupKey },
+          { rationale: `notifier unreachable: ${String(error)}` },
+          step,
+        );
+      }
+    },
+    record,
+  };
+}
+
+export const agent: AgentDefinition = createCoordinatorAgent();

@@ -1,0 +1,67 @@
+/**
+ * `@vigil/coordinator`: the SOC's incident coordinator — a LangGraph.js state graph per
+ * incident (analyse → propose → review → execute / reject / escalate → notify → close),
+ * checkpointed so a restarted coordinator resumes every in-flight incident, with
+ * correlation of findings into incidents, human approvals that expire (fail safe), and
+ * an HTTP API for incidents and approvals.
+ *
+ * @example
+ * ```ts
+ * import { Coordinator, IncidentStore } from '@vigil/coordinator';
+ * const coordinator = new Coordinator({ ports, store: new IncidentStore(path), checkpointer, approvalTtlMs, verifyApproval });
+ * await coordinator.handleFinding(finding);
+ * ```
+ */
+export { agent, coordinatorSettingsSchema, createCoordinatorAgent } from './agent.js';
+export { createApprovalVerifier, DECIDING_ROLES } from './approval-verifier.js';
+export {
+  Coordinator,
+  type ApprovalInput,
+  type ApprovalVerifier,
+  type CoordinatorOptions,
+} from './coordinator.js';
+export {
+  Correlator,
+  DEFAULT_CORRELATION,
+  entityKeys,
+  type Assignment,
+  type CorrelationSettings,
+} from './correlator.js';
+export {
+  buildIncidentGraph,
+  executionKey,
+  IncidentState,
+  summarise,
+  type ApprovalResume,
+} from './incident-graph.js';
+export {
+  IncidentStore,
+  type ApprovalRow,
+  type ApprovalStatus,
+  type IncidentRow,
+  type IncidentStatus,
+} from './incident-store.js';
+export { describeTarget, notificationFor } from './notification.js';
+export { OPENAPI, startOpsApi, type OpsApi } from './ops-api.js';
+export type {
+  ApprovalRequest,
+  Authorisation,
+  Decision,
+  ExecutionResult,
+  HumanDecision,
+  IncidentPorts,
+  IncidentSummary,
+  Proposal,
+  ProposalOutcome,
+  ProposedAction,
+  Review,
+} from './ports.js';
+export {
+  addUser,
+  authenticate,
+  listUsers,
+  ROLES,
+  usersFile,
+  type Role,
+  type User,
+} from './users.js';

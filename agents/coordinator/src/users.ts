@@ -1,0 +1,90 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { VigilError } from '@vigil/core';
+
+export const ROLES = ['viewer', 'analyst', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+const usersFileSchema = z.object({
+  users: z.array(
+    z.object({
+      id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/),
+      role: z.enum(ROLES),
+      tokenSha256: z.string().regex(/^[0-9a-f]{64}$/),
+    }),
+  ),
+});
+
+export interface User {
+  readonly id: string;
+  readonly role: Role;
+}
+
+/** `<stateDir>/users/users.json`: local users, their roles and the SHA-256 of their API tokens (never the tokens). */
+export function usersFile(stateDir: string): string {
+  return join(stateDir, 'users', 'users.json');
+}
+
+function read(stateDir: string): z.infer<typeof usersFileSchema> {
+  let text: string;
+  try {
+    text = readFileSync(usersFile(stateDir), 'utf8');
+  } catch {
+    return { users: [] };
+  }
+  const parsed = usersFileSchema.safeParse(JSON.parse(text));
+  if (!parsed.success)
+    throw new VigilError(
+      'VIGIL_CONFIG_USERS',
+      `${usersFile(stateDir)}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  return parsed.data;
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+/**
+ * Adds (or replaces) a local user and returns a fresh API token, shown once: only its
+ * SHA-256 is stored (file mode 0600, written atomically).
+ */
+export function addUser(stateDir: string, id: string, role: Role): string {
+  const file = read(stateDir);
+  if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(id))
+    throw new VigilError(
+      'VIGIL_USAGE_USER_ID',
+      `user id "${id}": lower-case letters, digits, ".", "_" and "-" only`,
+    );
+  const token = `vgl_${randomBytes(24).toString('base64url')}`;
+  const users = [
+    ...file.users.filter((u) => u.id !== id),
+    { id, role, tokenSha256: digest(token).toString('hex') },
+  ];
+  const path = usersFile(stateDir);
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(`${path}.tmp`, `${JSON.stringify({ users }, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${path}.tmp`, path);
+  return token;
+}
+
+/** Lists users (id and role only). */
+export function listUsers(stateDir: string): User[] {
+  return read(stateDir).users.map(({ id, role }) => ({ id, role }));
+}
+
+/**
+ * Authenticates a bearer token against the users file (re-read on each call so `vigil
+ * users add` takes effect at once), comparing digests in constant time.
+ */
+export function authenticate(stateDir: string, token: string): User | undefined {
+  const presented = digest(token);
+  let found: User | undefined;
+  for (const u of read(stateDir).users) {
+    if (timingSafeEqual(presented, Buffer.from(u.tokenSha256, 'hex')))
+      found = { id: u.id, role: u.role };
+  }
+  return found;
+}
