@@ -37,7 +37,7 @@ export { RuntimeError, RUNTIME_ERROR_CODES } from './errors.js';
 export { parseAgentProcessEnv, type AgentProcessEnv } from './env.js';
 export { startHealthServer, type HealthServer, type HealthState } from './health-server.js';
 export { startAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './agent-runtime.js';
-export { runAgentProcess, EXIT_CONFIG } from './process-main.js';
+export { runAgentProcess, isConfigurationError, EXIT_CONFIG } from './process-main.js';
 export {
   isIpcMessage,
   type AgentToSupervisorMessage,

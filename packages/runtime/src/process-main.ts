@@ -16,6 +16,27 @@ function send(message: AgentToSupervisorMessage): void {
   }
 }
 
+/**
+ * True for errors that restarting cannot fix: the declaration, the environment, the
+ * implementation package or the agent's settings are wrong.
+ */
+export function isConfigurationError(error: unknown): boolean {
+  if (!isVigilError(error)) return false;
+  if (
+    /^VIGIL_(CONFIG|RUNTIME_ENV_INVALID|RUNTIME_UNKNOWN_AGENT|RUNTIME_SKILL_MISSING|RUNTIME_IMPLEMENTATION_INVALID)/.test(
+      error.code,
+    )
+  ) {
+    return true;
+  }
+  const causeCode = error.details['causeCode'];
+  return (
+    error.code === RUNTIME_ERROR_CODES.START_FAILED &&
+    typeof causeCode === 'string' &&
+    /(^VIGIL_CONFIG|_SETTINGS_INVALID$)/.test(causeCode)
+  );
+}
+
 function describe(error: unknown): { code: string; message: string } {
   if (isVigilError(error)) return { code: error.code, message: error.message };
   return {
@@ -52,7 +73,7 @@ export async function runAgentProcess(
     const { code, message } = describe(error);
     logger.fatal({ code, err: error }, message);
     send({ type: 'fatal', code, message });
-    const status = /^VIGIL_(CONFIG|RUNTIME_ENV|RUNTIME_UNKNOWN_AGENT)/.test(code) ? EXIT_CONFIG : 1;
+    const status = isConfigurationError(error) ? EXIT_CONFIG : 1;
     // Let the IPC message and the log line flush, then go.
     setTimeout(() => process.exit(status), 50).unref();
     process.exitCode = status;

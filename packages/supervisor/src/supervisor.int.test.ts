@@ -241,6 +241,7 @@ test('a busy-looping agent: callers time out at their deadline, unrelated calls 
 test('an agent in a crash loop is marked failed and not restarted; its callers still start and serve', async (t) => {
   const run = await runSystem(t, {
     caller: { calls: ['broken'], skills: ['relay', 'echo'] },
+    misconfigured: { settings: { relayDeadlineMs: 'soon' } },
     broken: {
       settings: { testHooks: { failStart: true } },
       restartPolicy: {
@@ -259,6 +260,14 @@ test('an agent in a crash loop is marked failed and not restarted; its callers s
   assert.equal(broken.lastError?.code, 'VIGIL_SUPERVISOR_CRASH_LOOP');
   assert.match(broken.lastError?.message ?? '', /VIGIL_RUNTIME_START_FAILED|refusing to start/);
   assert.equal(replica(status, 'caller').state, 'ready');
+  // A configuration error is not retried at all: restarting cannot fix it.
+  const misconfigured = replica(status, 'misconfigured');
+  assert.equal(misconfigured.state, 'failed');
+  assert.equal(misconfigured.restarts, 0);
+  assert.match(
+    misconfigured.lastError?.message ?? '',
+    /agents\.misconfigured\.settings\.relayDeadlineMs/,
+  );
   // The failed agent stays failed: no spawn after it was marked.
   const spawnsBefore = run.events.filter(
     (e) => e.type === 'spawned' && e.agent === 'broken',

@@ -8,6 +8,7 @@ import { ensureIdentities, inspectCertificate, issueAgentCertificate } from '@vi
 import { spiffeIdOf, type AgentSpec, type AgentSystem } from '@vigil/registry';
 import {
   AGENT_ENTRY_SCRIPT,
+  EXIT_CONFIG,
   isIpcMessage,
   type CertificateSummary,
   type InvokeResult,
@@ -930,6 +931,18 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     if (this.#state === 'stopping' || this.#state === 'stopped') {
       appendLog('stopped');
       this.#setState(r, 'stopped', 'supervisor stopping');
+      return;
+    }
+    if (code === EXIT_CONFIG) {
+      // The agent reported a configuration error (bad settings, environment, unknown
+      // agent): the same process would fail the same way, so no restart is attempted.
+      appendLog('configuration error; marked failed');
+      this.#setState(r, 'failed', `configuration error: ${error?.message ?? 'exit 78'}`);
+      this.#emit({
+        type: 'error',
+        code: error?.code ?? SUPERVISOR_ERROR_CODES.EXITED,
+        message: `${r.spec.name}[${r.index}]: configuration error, not restarted: ${error?.message ?? 'exit 78'}`,
+      });
       return;
     }
     const policy = r.spec.restartPolicy.policy;
