@@ -13,6 +13,13 @@ export interface Calibration {
   readonly baselineEvents: number;
   /** Share of baseline events actually above the threshold (ties can make it lower). */
   readonly baselineAlertRate: number;
+  /**
+   * The novelty gate: an event with at least `minUnseen` values the baseline never had
+   * is an anomaly whatever its forest score (0: gate off). `baselineShare` is the share of
+   * baseline rows (counted leave-one-out, so a baseline singleton counts as unseen — the
+   * Good–Turing estimate of how often normal traffic brings something new) at or above it.
+   */
+  readonly novelty: { readonly minUnseen: number; readonly baselineShare: number };
   /** Baseline score quantiles, for drift monitoring and the docs. */
   readonly quantiles: {
     readonly p50: number;
@@ -31,6 +38,7 @@ export function calibrateThreshold(
   scores: Float64Array,
   rate: number,
   method: Calibration['method'] = 'alert-rate',
+  novelty: Calibration['novelty'] = { minUnseen: 0, baselineShare: 0 },
 ): { threshold: number; calibration: Calibration } {
   if (!(rate >= 0 && rate < 1)) throw new RangeError(`${method} must be in [0, 1), got ${rate}`);
   const n = scores.length;
@@ -48,6 +56,7 @@ export function calibrateThreshold(
       rate,
       baselineEvents: n,
       baselineAlertRate: above / n,
+      novelty,
       quantiles: {
         p50: at(0.5),
         p90: at(0.9),
@@ -57,4 +66,35 @@ export function calibrateThreshold(
       },
     },
   };
+}
+
+/**
+ * The lowest gate: one new thing (a new destination address, a new pod) is everyday
+ * traffic, and it usually shows in two columns — the value and a pair that contains it —
+ * so it takes at least three never-seen values to call an event novel.
+ */
+export const MIN_NOVELTY_GATE = 3;
+
+/**
+ * The novelty gate for a baseline whose leave-one-out unseen counts are `unseen`: the
+ * smallest k ≥ {@link MIN_NOVELTY_GATE} such that at most `budget` of the baseline has k
+ * or more unseen values (0 — off — when no k up to the number of columns qualifies or the
+ * budget is 0).
+ */
+export function calibrateNovelty(
+  unseen: Float64Array,
+  budget: number,
+  columns: number,
+): Calibration['novelty'] {
+  const n = unseen.length;
+  if (n === 0 || !(budget > 0)) return { minUnseen: 0, baselineShare: 0 };
+  const atLeast = new Float64Array(columns + 2);
+  for (let i = 0; i < n; i++)
+    atLeast[Math.min(columns + 1, Math.max(0, Math.floor(unseen[i]!)))]! += 1;
+  for (let k = columns; k >= 0; k--) atLeast[k] = atLeast[k]! + atLeast[k + 1]!;
+  for (let k = MIN_NOVELTY_GATE; k <= columns; k++) {
+    const share = atLeast[k]! / n;
+    if (share <= budget) return { minUnseen: k, baselineShare: share };
+  }
+  return { minUnseen: 0, baselineShare: 0 };
 }

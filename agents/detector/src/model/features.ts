@@ -59,6 +59,13 @@ const NUMERIC: readonly (readonly [string, (e: SecurityEvent) => number])[] = [
   ['network.dstPortNumber', (e) => finiteOr0(e.network?.dstPort)],
 ];
 
+/**
+ * Aggregate rarity columns over all categorical columns: how many of the event's values
+ * were never seen in the baseline, and its total surprisal Σ ln((N + 1) / (n + 1)). They
+ * let one split see what is rare *jointly*, which single random splits mostly miss.
+ */
+const AGGREGATES: readonly string[] = ['rarity.unseen', 'rarity.surprisal'];
+
 /** The rate columns: events in the window by the same entity (0 when the event has none). */
 const RATES: readonly (readonly [string, (e: SecurityEvent) => string | undefined])[] = [
   ['rate.user', (e) => e.actor.user],
@@ -73,8 +80,12 @@ const RATES: readonly (readonly [string, (e: SecurityEvent) => string | undefine
 export const FEATURE_NAMES: readonly string[] = Object.freeze([
   ...CATEGORICAL.map(([name]) => name),
   ...NUMERIC.map(([name]) => name),
+  ...AGGREGATES,
   ...RATES.map(([name]) => name),
 ]);
+
+/** Column of `rarity.unseen`, the number of the event's values the baseline never had. */
+export const UNSEEN_COLUMN = FEATURE_NAMES.indexOf('rarity.unseen');
 
 /** Number of columns of a feature row. */
 export const FEATURE_COUNT = FEATURE_NAMES.length;
@@ -115,15 +126,23 @@ export class EntityRates {
  * value. Immutable; `extractInto` is safe to call from any scorer.
  */
 export class FeatureEncoder {
-  /** Per categorical column: value → ln(1 + baseline count). */
+  /** Per categorical column: value → baseline count. */
   private readonly tables: readonly ReadonlyMap<string, number>[];
+  /** Per categorical column: ln(N + 1), N the column's total count. */
+  private readonly logTotals: Float64Array;
   readonly encodings: FeatureEncodings;
 
   private constructor(encodings: FeatureEncodings) {
     this.encodings = encodings;
-    this.tables = CATEGORICAL.map(([name]) => {
+    this.logTotals = new Float64Array(CATEGORICAL.length);
+    this.tables = CATEGORICAL.map(([name], i) => {
       const table = new Map<string, number>();
-      for (const [value, count] of encodings[name] ?? []) table.set(value, Math.log1p(count));
+      let total = 0;
+      for (const [value, count] of encodings[name] ?? []) {
+        table.set(value, count);
+        total += count;
+      }
+      this.logTotals[i] = Math.log1p(total);
       return table;
     });
   }
@@ -204,12 +223,17 @@ export class FeatureEncoder {
   encode(name: string, value: string): number {
     const i = CATEGORICAL_FEATURES.indexOf(name);
     if (i < 0) throw new RangeError(`no categorical feature ${name}`);
-    return this.tables[i]!.get(value) ?? 0;
+    return Math.log1p(this.tables[i]!.get(value) ?? 0);
   }
 
   /**
    * Writes the {@link FEATURE_COUNT} features of `event` to `out[offset…]`, recording the
    * event in `rates` at `nowMs` (default: the event's own time).
+   *
+   * `leaveOneOut` is for the baseline's own rows during training: each count then
+   * excludes the event itself (n − 1), so a value seen once in the baseline encodes like a
+   * value never seen — the honest view of how rare it is, without which the forest would
+   * learn that baseline singletons are more common than they are.
    */
   extractInto(
     event: SecurityEvent,
@@ -217,12 +241,23 @@ export class FeatureEncoder {
     out: Float64Array,
     offset = 0,
     nowMs = event.time,
+    leaveOneOut = false,
   ): void {
     let k = offset;
+    const self = leaveOneOut ? 1 : 0;
+    let unseen = 0;
+    let surprisal = 0;
     for (let i = 0; i < CATEGORICAL.length; i++) {
-      out[k++] = this.tables[i]!.get(CATEGORICAL[i]![1](event)) ?? 0;
+      const seen = this.tables[i]!.get(CATEGORICAL[i]![1](event));
+      const n = seen === undefined ? 0 : Math.max(0, seen - self);
+      if (n === 0) unseen++;
+      const ln1n = Math.log1p(n);
+      surprisal += this.logTotals[i]! - ln1n;
+      out[k++] = ln1n;
     }
     for (let i = 0; i < NUMERIC.length; i++) out[k++] = NUMERIC[i]![1](event);
+    out[k++] = unseen;
+    out[k++] = surprisal;
     rates.recordInto(event, Number.isFinite(nowMs) ? nowMs : 0, out, k);
   }
 }

@@ -15,7 +15,7 @@ import {
 } from './model.js';
 import { EventScorer } from './scorer.js';
 import { trainModel } from './train.js';
-import { calibrateThreshold } from './calibration.js';
+import { MIN_NOVELTY_GATE, calibrateNovelty, calibrateThreshold } from './calibration.js';
 import { anonymousSecretRead, normalEvents } from './test-events.js';
 
 const createdAt = new Date('2026-01-01T00:00:00Z');
@@ -181,4 +181,36 @@ test('calibration takes the (1 − rate) quantile and refuses rates outside [0, 
     (e) => isVigilError(e, 'VIGIL_DETECTOR_TRAIN_INVALID'),
   );
   assert.throws(() => trainModel(baseline, { alertRate: 0.1, contamination: 0.1 }), /not both/);
+});
+
+test('the novelty gate takes the smallest k ≥ 3 within budget, leave-one-out on the baseline', () => {
+  // 1000 rows: 990 with no unseen value, 6 with 3, 4 with 5.
+  const unseen = new Float64Array(1000);
+  unseen.fill(3, 990, 996);
+  unseen.fill(5, 996, 1000);
+  assert.deepEqual(calibrateNovelty(unseen, 0.005, 20), { minUnseen: 4, baselineShare: 0.004 });
+  assert.deepEqual(calibrateNovelty(unseen, 0.01, 20), { minUnseen: 3, baselineShare: 0.01 });
+  assert.deepEqual(calibrateNovelty(unseen, 0, 20), { minUnseen: 0, baselineShare: 0 });
+  assert.ok(trained.model.calibration.novelty.minUnseen >= MIN_NOVELTY_GATE);
+});
+
+test('an event with several never-seen values is flagged by the gate and names them', () => {
+  const scorer = new EventScorer(new ModelHolder(trained.model));
+  const gate = trained.model.calibration.novelty.minUnseen;
+  scorer.score(anonymousSecretRead(Date.UTC(2026, 0, 8)));
+  const unseen = scorer.unseenFields();
+  assert.ok(unseen.length >= gate, unseen.join(','));
+  assert.ok(unseen.includes('actor.user') && unseen.includes('actor.userClass'));
+  assert.equal(scorer.isAnomalous(0), true, 'the gate flags it whatever the forest score');
+  const noGate = trainModel(baseline, {
+    seed: 5,
+    trees: 50,
+    alertRate: 0.01,
+    createdAt,
+    noveltyGate: false,
+  }).model;
+  assert.equal(noGate.calibration.novelty.minUnseen, 0);
+  const plain = new EventScorer(new ModelHolder(noGate));
+  plain.score(anonymousSecretRead(Date.UTC(2026, 0, 8)));
+  assert.equal(plain.isAnomalous(0), false);
 });

@@ -66,7 +66,9 @@ export class DetectorModel {
     }
     const hash = createHash('sha256');
     hash.update(forestChecksum(forest));
-    hash.update(canonicalJson({ encodings: encoder.encodings, threshold }));
+    hash.update(
+      canonicalJson({ encodings: encoder.encodings, threshold, novelty: calibration.novelty }),
+    );
     this.id = `iforest-${hash.digest('hex').slice(0, 16)}`;
   }
 
@@ -344,8 +346,20 @@ function parseCalibration(
       fail(`calibration.quantiles.${name}`, 'must be a number');
     return v as number;
   };
+  const nov = c['novelty'];
+  if (typeof nov !== 'object' || nov === null) fail('calibration.novelty', 'must be an object');
+  const novelty = nov as Record<string, unknown>;
+  const minUnseen = novelty['minUnseen'];
+  const baselineShare = novelty['baselineShare'];
+  if (typeof minUnseen !== 'number' || !Number.isInteger(minUnseen) || minUnseen < 0) {
+    fail('calibration.novelty.minUnseen', 'must be an integer ≥ 0');
+  }
+  if (typeof baselineShare !== 'number' || !(baselineShare >= 0 && baselineShare <= 1)) {
+    fail('calibration.novelty.baselineShare', 'must be a number in [0, 1]');
+  }
   return {
     method: method as Calibration['method'],
+    novelty: { minUnseen: minUnseen as number, baselineShare: baselineShare as number },
     rate: num('rate'),
     baselineEvents: num('baselineEvents'),
     baselineAlertRate: num('baselineAlertRate'),

@@ -3,7 +3,13 @@
  * forest score, the threshold verdict and, on demand, the top contributing features.
  */
 import type { SecurityEvent } from '../events/security-event.js';
-import { EntityRates, FEATURE_COUNT, FEATURE_NAMES } from './features.js';
+import {
+  CATEGORICAL_FEATURES,
+  EntityRates,
+  FEATURE_COUNT,
+  FEATURE_NAMES,
+  UNSEEN_COLUMN,
+} from './features.js';
 import type { DetectorModel, ModelHolder } from './model.js';
 
 /** One feature's share in an anomaly, as a `Finding` carries it. */
@@ -68,9 +74,19 @@ export class EventScorer {
     return model.forest.score(this.features);
   }
 
-  /** True when `score` (from {@link score}) is above the threshold of the model that produced it. */
+  /**
+   * The verdict on the last scored event, whose forest score is `score`: above the
+   * threshold of the model that produced it, or caught by that model's novelty gate (at
+   * least `calibration.novelty.minUnseen` values the baseline never had).
+   */
   isAnomalous(score: number): boolean {
-    return score > this.last.threshold;
+    const gate = this.last.calibration.novelty.minUnseen;
+    return score > this.last.threshold || (gate > 0 && this.features[UNSEEN_COLUMN]! >= gate);
+  }
+
+  /** Names of the categorical columns of the last scored event whose value the baseline never had. */
+  unseenFields(): string[] {
+    return CATEGORICAL_FEATURES.filter((name) => this.features[FEATURE_NAMES.indexOf(name)] === 0);
   }
 
   /** The `k` features that contributed most to the last scored event, largest first. */

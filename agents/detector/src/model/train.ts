@@ -2,9 +2,15 @@
  * Training: baseline (normal) events → feature encodings, forest and calibrated threshold.
  */
 import type { SecurityEvent } from '../events/security-event.js';
-import { calibrateThreshold } from './calibration.js';
+import { calibrateNovelty, calibrateThreshold } from './calibration.js';
 import { DetectorModelError } from './errors.js';
-import { EntityRates, FEATURE_COUNT, FeatureEncoder } from './features.js';
+import {
+  CATEGORICAL_FEATURES,
+  EntityRates,
+  FEATURE_COUNT,
+  FeatureEncoder,
+  UNSEEN_COLUMN,
+} from './features.js';
 import { IsolationForest } from './iforest.js';
 import { DetectorModel, type DetectorModelParams } from './model.js';
 
@@ -28,6 +34,8 @@ export interface TrainOptions {
   readonly maxEntities?: number;
   /** Values kept per categorical column (default 100,000). */
   readonly maxCategoryValues?: number;
+  /** Calibrate the novelty gate (default true); false: the forest threshold alone decides. */
+  readonly noveltyGate?: boolean;
   /** Creation time stamp (default now); inject for reproducible files. */
   readonly createdAt?: Date;
 }
@@ -101,7 +109,9 @@ export function trainModel(
   const encoder = FeatureEncoder.learn(events, { maxValues: maxCategoryValues });
   const n = events.length;
   const matrix = new Float64Array(n * FEATURE_COUNT);
-  for (let i = 0; i < n; i++) encoder.extractInto(events[i]!, rates, matrix, i * FEATURE_COUNT);
+  for (let i = 0; i < n; i++) {
+    encoder.extractInto(events[i]!, rates, matrix, i * FEATURE_COUNT, events[i]!.time, true);
+  }
   const forest = IsolationForest.fit(matrix, n, FEATURE_COUNT, {
     trees: options.trees ?? 100,
     sampleSize: options.sampleSize ?? 256,
@@ -110,7 +120,32 @@ export function trainModel(
   });
   const scores = new Float64Array(n);
   forest.scoreBatch(matrix, n, FEATURE_COUNT, scores);
-  const { threshold, calibration } = calibrateThreshold(scores, rate, method);
+  // Half the alert budget goes to the novelty gate; the forest threshold takes what the
+  // gate left, over the rows the gate did not already flag.
+  const unseen = new Float64Array(n);
+  for (let i = 0; i < n; i++) unseen[i] = matrix[i * FEATURE_COUNT + UNSEEN_COLUMN]!;
+  const novelty =
+    options.noveltyGate === false
+      ? { minUnseen: 0, baselineShare: 0 }
+      : calibrateNovelty(unseen, rate / 2, CATEGORICAL_FEATURES.length);
+  const rest =
+    novelty.minUnseen > 0 ? scores.filter((_, i) => unseen[i]! < novelty.minUnseen) : scores;
+  const restRate =
+    rest.length === 0
+      ? 0
+      : Math.min(Math.max(0, (rate * n - novelty.baselineShare * n) / rest.length), 0.999999);
+  const { threshold } = calibrateThreshold(
+    rest.length > 0 ? rest : scores,
+    restRate,
+    method,
+    novelty,
+  );
+  const { calibration: overall } = calibrateThreshold(scores, rate, method, novelty);
+  let flagged = 0;
+  for (let i = 0; i < n; i++)
+    if (scores[i]! > threshold || (novelty.minUnseen > 0 && unseen[i]! >= novelty.minUnseen))
+      flagged++;
+  const calibration = { ...overall, baselineAlertRate: flagged / n };
   const params: DetectorModelParams = {
     trees: forest.trees,
     sampleSize: forest.sampleSize,

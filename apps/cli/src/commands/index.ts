@@ -4,6 +4,7 @@ import { registerStatusCommand } from './status.js';
 import { registerUpCommand } from './up.js';
 import { registerPolicyCommand } from './policy.js';
 import { registerScenarioCommand } from './scenario.js';
+import { registerDetectorCommand } from './detector.js';
 import { registerPkiCommand } from './pki.js';
 import { registerAuditCommand } from './audit.js';
 import { registerTraceCommand } from './trace.js';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly CommandRegistration[] = [
   registerRegistryCommand,
   registerPolicyCommand,
   registerScenarioCommand,
+  registerDetectorCommand,
   registerPkiCommand,
   registerAuditCommand,
   registerTraceCommand,
