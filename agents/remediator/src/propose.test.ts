@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Analysis, Finding } from '@vigil/soc';
+import { proposeActions } from './propose.js';
+import { smallInventory } from './testing/fixtures.js';
+
+function finding(
+  event: Partial<Finding['event']> & Record<string, unknown>,
+  entities: Partial<Finding['entities']> = {},
+): Finding {
+  return {
+    id: 'f-1',
+    detectedAt: 0,
+    score: 0.9,
+    threshold: 0.6,
+    modelVersion: 'test',
+    topFeatures: [],
+    event: {
+      id: 'e',
+      time: 0,
+      format: 'falco',
+      classUid: 1007,
+      activity: 'Terminal shell in container',
+      severityId: 4,
+      actor: {},
+      tags: [],
+      raw: {},
+      ...event,
+    },
+    entities: { addresses: [], ...entities },
+  };
+}
+
+function analysis(recommendedResponses: Analysis['recommendedResponses']): Analysis {
+  return {
+    techniques: ['T1609'],
+    severity: 'high',
+    confidence: 0.9,
+    summary: 's',
+    rationale: 'r',
+    recommendedResponses,
+    source: 'rule-based',
+  };
+}
+
+test('maps every recommended response to a concrete action on the finding’s pod, owner, node, account and addresses', () => {
+  const f = finding(
+    {
+      workload: { namespace: 'shop', pod: 'web-7d9f8-1', node: 'node-a' },
+      network: { dstIp: '203.0.113.9' },
+      actor: { user: 'system:serviceaccount:shop:web' },
+    },
+    { addresses: ['10.244.1.2'] },
+  );
+  const { proposals, skipped } = proposeActions(
+    f,
+    analysis([
+      'isolate-pod',
+      'scale-to-zero',
+      'delete-pod',
+      'block-ip',
+      'revoke-sa-token',
+      'cordon-node',
+      'disable-user',
+    ]),
+    smallInventory(),
+  );
+  const byType = new Map(proposals.map((p) => [p.action.type, p.action]));
+  assert.deepEqual(byType.get('isolate-pod')?.target, { namespace: 'shop', pod: 'web-7d9f8-1' });
+  assert.deepEqual(byType.get('scale-to-zero')?.target, {
+    namespace: 'shop',
+    kind: 'Deployment',
+    name: 'web',
+  });
+  assert.deepEqual(byType.get('block-ip'), {
+    type: 'block-ip',
+    target: { namespace: 'shop', selector: { app: 'web' } },
+    parameters: { cidr: '203.0.113.9/32', direction: 'both' },
+  });
+  assert.deepEqual(byType.get('revoke-sa-token')?.parameters, { mode: 'legacy-secrets' });
+  assert.deepEqual(byType.get('cordon-node')?.target, { node: 'node-a' });
+  // The actor is a service account: not an identity-provider user.
+  assert.deepEqual(
+    skipped.map((s) => s.type),
+    ['disable-user'],
+  );
+  for (const p of proposals) assert.match(p.digest, /^sha256:/);
+});
+
+test('never guesses: no pod means no pod action, and in-cluster addresses are not blocked', () => {
+  const { proposals, skipped } = proposeActions(
+    finding({ actor: { user: 'alice@example.com', sourceIp: '10.244.2.1' } }),
+    analysis(['isolate-pod', 'block-ip', 'disable-user']),
+    smallInventory(),
+  );
+  assert.deepEqual(
+    proposals.map((p) => p.action),
+    [
+      {
+        type: 'disable-user',
+        target: { user: 'alice@example.com' },
+        parameters: { reason: 'finding f-1' },
+      },
+    ],
+  );
+  assert.deepEqual(skipped.map((s) => s.type).sort(), ['block-ip', 'isolate-pod']);
+});
+
+test('a recommendation whose plan would be unsafe is skipped with the reason', () => {
+  // db-0 is selected by db-allow-web: a block on its pods would widen that policy.
+  const { proposals, skipped } = proposeActions(
+    finding({ workload: { namespace: 'shop', pod: 'db-0' }, network: { dstIp: '198.51.100.4' } }),
+    analysis(['block-ip', 'scale-to-zero']),
+    smallInventory(),
+  );
+  assert.deepEqual(
+    proposals.map((p) => p.action.type),
+    ['scale-to-zero'],
+  );
+  assert.equal(skipped[0]?.type, 'block-ip');
+  assert.match(skipped[0]?.reason ?? '', /db-allow-web/);
+});
