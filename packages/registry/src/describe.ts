@@ -33,6 +33,8 @@ export interface AgentDescription {
     readonly tools: readonly string[];
   };
   readonly autonomy: { readonly autoExecute: readonly string[] };
+  /** Agent-specific settings as declared (validated by the agent, not here). */
+  readonly settings: Readonly<Record<string, unknown>>;
 }
 
 /** One notification channel, with where it delivers (secrets left out). */
@@ -118,6 +120,7 @@ export function describeSystem(system: AgentSystem): SystemDescription {
       callers: callersOf(system, agent.name),
       permissions: agent.permissions,
       autonomy: agent.autonomy,
+      settings: agent.settings,
     })),
     callGraph: system.agents.flatMap((a) => a.calls.map((to) => ({ from: a.name, to }))),
     startOrder: startOrder(system),

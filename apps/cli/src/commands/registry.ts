@@ -89,6 +89,12 @@ export function renderAgent(agent: AgentDescription): string {
             : `auto-executes on a policy allow: ${agent.autonomy.autoExecute.join(', ')}`,
         ],
       ],
+      [
+        'settings',
+        Object.keys(agent.settings).length === 0
+          ? ['none (agent defaults)']
+          : Object.entries(agent.settings).map(([k, v]) => `${k}: ${JSON.stringify(v)}`),
+      ],
     ]),
   ].join('\n');
 }
