@@ -15,7 +15,7 @@ import { IncidentStore } from './incident-store.js';
 import { notificationFor } from './notification.js';
 import { startOpsApi, type OpsApi } from './ops-api.js';
 import type { ExecutionResult, IncidentPorts, Proposal, Review } from './ports.js';
-import { listUsers } from './users.js';
+import { ensureBootstrapAdmin, listUsers } from './users.js';
 
 /** `agents[coordinator].settings` in vigil.yaml. */
 export const coordinatorSettingsSchema = z.strictObject({
@@ -107,6 +107,8 @@ export function createCoordinatorAgent(): AgentDefinition {
           { incidents: resumed },
           'resuming in-flight incidents from their checkpoints',
         );
+      if (ensureBootstrapAdmin(ctx.stateDir))
+        ctx.logger.info('created the local admin user (token in users/admin.token)');
       api = await startOpsApi({
         coordinator,
         store,

@@ -59,8 +59,10 @@ export type {
 export {
   addUser,
   authenticate,
+  ensureBootstrapAdmin,
   listUsers,
   ROLES,
+  tokenFile,
   usersFile,
   type Role,
   type User,

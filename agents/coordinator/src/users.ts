@@ -88,3 +88,20 @@ export function authenticate(stateDir: string, token: string): User | undefined 
   }
   return found;
 }
+
+/** Where a local user's token is kept for the CLI (`<stateDir>/users/<id>.token`, mode 0600). */
+export function tokenFile(stateDir: string, id: string): string {
+  return join(stateDir, 'users', `${id}.token`);
+}
+
+/**
+ * On a state directory with no users, creates the local `admin` and stores its token in
+ * {@link tokenFile} so the operator who owns the state directory can use `vigil
+ * approvals` at once. Returns the id created, if any.
+ */
+export function ensureBootstrapAdmin(stateDir: string): string | undefined {
+  if (read(stateDir).users.length > 0) return undefined;
+  const token = addUser(stateDir, 'admin', 'admin');
+  writeFileSync(tokenFile(stateDir, 'admin'), `${token}\n`, { mode: 0o600 });
+  return 'admin';
+}

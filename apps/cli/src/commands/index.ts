@@ -10,6 +10,8 @@ import { registerAuditCommand } from './audit.js';
 import { registerTraceCommand } from './trace.js';
 import { registerMetricsCommand } from './metrics.js';
 import { registerActionsCommand } from './actions.js';
+import { registerApprovalsCommand } from './approvals.js';
+import { registerUsersCommand } from './users.js';
 
 /** A `vigil` sub-command: adds itself (and its own sub-commands) to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -30,4 +32,6 @@ export const COMMANDS: readonly CommandRegistration[] = [
   registerTraceCommand,
   registerMetricsCommand,
   registerActionsCommand,
+  registerApprovalsCommand,
+  registerUsersCommand,
 ];
