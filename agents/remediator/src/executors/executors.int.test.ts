@@ -44,10 +44,18 @@ describeExecutorContract('dry-run', () => {
   });
 });
 
-function kubeConfigFor(url: string, token: string): KubeConfig {
+function kubeConfigFor(api: { url: string; caPem?: string }, token: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
+    clusters: [
+      {
+        name: 'fake',
+        server: api.url,
+        // TLS verified against the server's own CA, as with a real cluster's kubeconfig.
+        skipTLSVerify: false,
+        ...(api.caPem ? { caData: Buffer.from(api.caPem).toString('base64') } : {}),
+      },
+    ],
     users: [{ name: 'vigil', token }],
     contexts: [{ name: 'fake', cluster: 'fake', user: 'vigil' }],
     currentContext: 'fake',
@@ -59,7 +67,7 @@ describeExecutorContract(
   'kubernetes (real client against a recording fake API server)',
   async () => {
     const api = await startFakeKubeApiServer(smallInventory().toDocument());
-    const kc = kubeConfigFor(api.url, api.token);
+    const kc = kubeConfigFor(api, api.token);
     const source = new KubernetesInventorySource(kc, { users: smallInventory().users() });
     return {
       executor: new KubernetesExecutor(kc),
@@ -100,7 +108,7 @@ describeExecutorContract('webhook (signed POST to a loopback identity provider)'
 test('the Kubernetes inventory read from the API equals the inventory it was seeded from', async (t) => {
   const api = await startFakeKubeApiServer(smallInventory().toDocument());
   t.after(() => api.close());
-  const read = await new KubernetesInventorySource(kubeConfigFor(api.url, api.token), {
+  const read = await new KubernetesInventorySource(kubeConfigFor(api, api.token), {
     users: smallInventory().users(),
   }).inventory();
   const norm = (doc: ReturnType<InventorySnapshot['toDocument']>) => ({
@@ -118,16 +126,33 @@ test('the Kubernetes inventory read from the API equals the inventory it was see
   assert.deepEqual(norm(read.toDocument()), norm(smallInventory().toDocument()));
 });
 
+test('the client refuses a server whose certificate is not from the configured CA', async (t) => {
+  const api = await startFakeKubeApiServer(smallInventory().toDocument());
+  t.after(() => api.close());
+  const other = await startFakeKubeApiServer(smallInventory().toDocument());
+  t.after(() => other.close());
+  const executor = new KubernetesExecutor(
+    kubeConfigFor({ url: api.url, caPem: other.caPem }, api.token),
+  );
+  const a = createDefaultRegistry().assess(SAMPLE_ACTIONS[5], smallInventory());
+  const outcome = await executor.send(a.plan.requests[0]!, { idempotencyKey: 'k' });
+  assert.ok(
+    !outcome.ok && outcome.code === 'VIGIL_REMEDIATOR_UNREACHABLE',
+    JSON.stringify(outcome),
+  );
+  assert.equal(api.requests().length, 0);
+});
+
 test('the fake API server rejects what a real one would: wrong token, JSON-Patch content type with an object, schema-invalid body', async (t) => {
   const api = await startFakeKubeApiServer(smallInventory().toDocument());
   t.after(() => api.close());
-  const bad = new KubernetesExecutor(kubeConfigFor(api.url, 'wrong-token'));
+  const bad = new KubernetesExecutor(kubeConfigFor(api, 'wrong-token'));
   const registry = createDefaultRegistry();
   const a = registry.assess(SAMPLE_ACTIONS[5], smallInventory());
   const unauth = await executePlan(bad, a.plan, 'k');
   assert.equal(unauth.steps[0]?.outcome.ok, false);
   assert.ok(!unauth.steps[0]?.outcome.ok && unauth.steps[0]?.outcome.status === 401);
-  const good = new KubernetesExecutor(kubeConfigFor(api.url, api.token));
+  const good = new KubernetesExecutor(kubeConfigFor(api, api.token));
   const request = a.plan.requests[0];
   assert.ok(request?.kind === 'kubernetes');
   const noType = await good.send({ ...request, patchType: undefined }, { idempotencyKey: 'k' });

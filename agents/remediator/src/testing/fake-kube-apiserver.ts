@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { RESOURCES, type ResourceKind } from '../actions/requests.js';
 import type { InventoryDocument } from '../inventory/schema.js';
@@ -28,6 +33,8 @@ export interface RecordedApiRequest {
 
 export interface FakeKubeApiServer {
   readonly url: string;
+  /** The CA of the server certificate (HTTPS, the default). */
+  readonly caPem?: string;
   readonly token: string;
   requests(): RecordedApiRequest[];
   /** Requests that changed state (not GET). */
@@ -45,7 +52,15 @@ const PLURALS = new Map<string, ResourceKind>(
   ]),
 );
 
-export async function startFakeKubeApiServer(seed: InventoryDocument): Promise<FakeKubeApiServer> {
+/**
+ * Starts the fake on 127.0.0.1, port 0. By default over HTTPS with a fresh self-signed
+ * certificate for IP 127.0.0.1 (made with `openssl`), as a real API server; `tls: false`
+ * serves plain HTTP.
+ */
+export async function startFakeKubeApiServer(
+  seed: InventoryDocument,
+  options: { tls?: boolean } = {},
+): Promise<FakeKubeApiServer> {
   const schema = new KubernetesSchema();
   const token = randomUUID();
   const store = new Map<string, Obj>();
@@ -64,9 +79,13 @@ export async function startFakeKubeApiServer(seed: InventoryDocument): Promise<F
   };
   seedObjects(seed, put);
 
-  const server: Server = createServer((req, res) => {
+  const tls = (options.tls ?? true) ? selfSignedCertificate() : undefined;
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(req, res);
-  });
+  };
+  const server: Server = tls
+    ? createTlsServer({ cert: tls.cert, key: tls.key }, onRequest)
+    : createServer(onRequest);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
@@ -226,7 +245,8 @@ export async function startFakeKubeApiServer(seed: InventoryDocument): Promise<F
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    ...(tls ? { caPem: tls.cert } : {}),
     token,
     requests: () => [...recorded],
     writes: () => recorded.filter((r) => r.method !== 'GET'),
@@ -421,5 +441,46 @@ function seedObjects(doc: InventoryDocument, put: (kind: ResourceKind, o: Obj) =
         ...(n.egress.length > 0 ? { egress: n.egress } : {}),
       },
     });
+  }
+}
+
+/** A throwaway self-signed P-256 certificate for 127.0.0.1 (the API server's serving cert). */
+function selfSignedCertificate(): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-fake-apiserver-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        'key.pem',
+        '-out',
+        'cert.pem',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=kube-apiserver',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ],
+      { cwd: dir, stdio: 'pipe' },
+    );
+    return {
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+    };
+  } catch (cause) {
+    throw new Error(
+      'openssl is needed to make the fake API server certificate (Debian package openssl)',
+      { cause },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
