@@ -1,0 +1,136 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { resolveSystemPath } from '@vigil/registry';
+import type { DemoContext, DemoDriver } from '@vigil/runtime';
+import { startNotificationSinks } from './notification-sinks.js';
+
+/** Events per `ingest-events` call and the pause between calls (a steady, watchable replay). */
+const BATCH = 250;
+const PAUSE_MS = 100;
+/** How long the demo follows incidents after the replay before it summarises. */
+const SETTLE_MS = 20_000;
+
+interface IncidentView {
+  readonly id: string;
+  readonly status: string;
+  readonly title: string;
+  readonly severity: string;
+  readonly findings: number;
+}
+
+interface IncidentDetail {
+  readonly summary: {
+    items: {
+      proposal: { action: { type: string } };
+      review?: { decision: string; action: { type: string } };
+      outcome: string;
+    }[];
+  } | null;
+  readonly approvals: { id: string; status: string }[];
+}
+
+/**
+ * The SOC demo (`vigil up --demo`): replays the labelled demo scenario into the detector
+ * over its `ingest-events` skill, then follows the incidents through the coordinator's
+ * API — analysed, reviewed, executed, denied, mutated or escalated — printing each as it
+ * settles, with the notifications the local channels receive, and ends with what to try
+ * next (approve an escalation, rebuild a trace, verify the audit trail).
+ */
+export const demo: DemoDriver = async (ctx) => {
+  const stopSinks = await startNotificationSinks(ctx.system, (line) => ctx.print(line));
+  try {
+    const scenarioPath = resolveSystemPath(ctx.system, 'examples/soc-demo/scenario.ndjson');
+    const lines = (await readFile(scenarioPath, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+    ctx.print(`demo: replaying ${lines.length} events from ${scenarioPath} into the detector`);
+    const api = await coordinatorApi(ctx);
+    const seen = new Map<string, string>();
+    let accepted = 0;
+    let findings = 0;
+    for (let i = 0; i < lines.length && !ctx.signal.aborted; i += BATCH) {
+      const events = lines.slice(i, i + BATCH).map((l) => JSON.parse(l) as unknown);
+      const r = await ctx.invoke('detector', 'ingest-events', { events }, { deadlineMs: 60_000 });
+      const out = r.output as { accepted: number; findings: number };
+      accepted += out.accepted;
+      findings += out.findings;
+      await follow(ctx, api, seen);
+      await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+    }
+    ctx.print(
+      `demo: detector scored ${accepted} events and forwarded ${findings} findings (${findings ? (accepted / findings).toFixed(0) : '∞'} events per finding)`,
+    );
+    const until = Date.now() + SETTLE_MS;
+    while (Date.now() < until && !ctx.signal.aborted) {
+      await follow(ctx, api, seen);
+      const incidents = await api.get<{ incidents: IncidentView[] }>('/v1/incidents');
+      if (incidents.incidents.every((i) => i.status !== 'open')) break;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    await follow(ctx, api, seen);
+    const pending = await api.get<{ approvals: { id: string }[] }>('/v1/approvals?status=pending');
+    ctx.print('');
+    ctx.print(
+      `demo: ${seen.size} incidents; ${pending.approvals.length} escalation(s) await a human. Try:`,
+    );
+    for (const a of pending.approvals.slice(0, 3)) {
+      ctx.print(`  npx vigil approvals show ${a.id}`);
+      ctx.print(
+        `  npx vigil approvals approve ${a.id} --reason "confirmed by the on-call analyst"`,
+      );
+    }
+    const first = [...seen.keys()][0];
+    if (first)
+      ctx.print(
+        `  npx vigil trace ${first}        # the whole decision chain from the audit trail`,
+      );
+    ctx.print('  npx vigil audit verify         # every chain and signature');
+    ctx.print(
+      '  npx vigil metrics              # least agency, five-signal coverage, mutation rate',
+    );
+  } finally {
+    // The sinks stay up while `vigil up` runs, so later notifications (after an approval) show too.
+    ctx.signal.addEventListener('abort', () => void stopSinks(), { once: true });
+  }
+};
+
+/** Prints incidents whose status changed since the last look. */
+async function follow(ctx: DemoContext, api: Api, seen: Map<string, string>): Promise<void> {
+  const { incidents } = await api.get<{ incidents: IncidentView[] }>('/v1/incidents');
+  for (const incident of [...incidents].reverse()) {
+    if (seen.get(incident.id) === incident.status || incident.status === 'open') continue;
+    seen.set(incident.id, incident.status);
+    const detail = await api.get<IncidentDetail>(
+      `/v1/incidents/${encodeURIComponent(incident.id)}`,
+    );
+    const outcomes = (detail.summary?.items ?? []).map((item) => {
+      const mutated = item.review?.decision === 'mutate' ? ` → ${item.review.action.type}` : '';
+      return `${item.proposal.action.type}${mutated}: ${item.review?.decision ?? '-'} / ${item.outcome}`;
+    });
+    ctx.print(
+      `incident ${incident.id} [${incident.severity}] ${incident.status}: ${incident.title}`,
+    );
+    for (const o of outcomes) ctx.print(`    ${o}`);
+    if (outcomes.length === 0) ctx.print('    no response recommended (notified only)');
+  }
+}
+
+interface Api {
+  get<T>(path: string): Promise<T>;
+}
+
+async function coordinatorApi(ctx: DemoContext): Promise<Api> {
+  const coordinator = ctx.system.agents.find((a) => a.implementation === '@vigil/coordinator');
+  const api = (coordinator?.settings as { api?: { host?: string; port?: number } } | undefined)
+    ?.api;
+  const base = `http://${api?.host ?? '127.0.0.1'}:${api?.port ?? 7420}`;
+  const token = (await readFile(join(ctx.stateDir, 'users', 'admin.token'), 'utf8')).trim();
+  return {
+    async get<T>(path: string): Promise<T> {
+      const response = await fetch(`${base}${path}`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (!response.ok) throw new Error(`coordinator API ${path}: HTTP ${response.status}`);
+      return (await response.json()) as T;
+    },
+  };
+}
