@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { canonicalJson, sha256Hex } from '@vigil/core';
+import { sha256Hex } from '@vigil/core';
 import {
   GENESIS_HASH,
+  canonicalText,
   hashSealed,
   validateEntryInput,
   type AuditEntry,
@@ -173,13 +174,21 @@ class ChainWriter implements AuditWriter {
       );
     if (this.#broken !== undefined) return Promise.reject(this.#broken);
     try {
-      validateEntryInput(input);
+      validateEntryInput(input, { checkJson: false }); // canonicalText below checks the JSON once
       if (input.actor.startsWith('spiffe://') && input.actor !== this.identity) {
         throw new AuditError(
           'VIGIL_AUDIT_INVALID_ENTRY',
           `invalid audit entry: actor: ${input.actor} is another agent; ${this.identity} records only its own steps or a human's (user:<id>)`,
         );
       }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    let whatJson: string;
+    let whyJson: string;
+    try {
+      whatJson = canonicalText(input.what, '$.what');
+      whyJson = canonicalText(input.why, '$.why');
     } catch (error) {
       return Promise.reject(error);
     }
@@ -199,8 +208,8 @@ class ChainWriter implements AuditWriter {
           inputDigest: input.inputDigest ?? null,
           outputDigest: input.outputDigest ?? null,
         },
-        whatJson: canonicalJson(input.what),
-        whyJson: canonicalJson(input.why),
+        whatJson,
+        whyJson,
         resolve,
         reject,
       });
