@@ -120,3 +120,27 @@ test('refuses to start against an unreachable server or a non-http URL', async (
     { code: POLICY_ERROR_CODES.CONFIG },
   );
 });
+
+test('replaces modules left on the server by an older version of the bundle', async (t) => {
+  const server = await startOpaServer(t);
+  const put = await fetch(`${server.url}/v1/policies/vigil/stale.rego`, {
+    method: 'PUT',
+    headers: { 'content-type': 'text/plain' },
+    body: 'package vigil.soc.review\n\nleftover := true\n',
+  });
+  assert.equal(put.status, 200);
+  const engine = await OpaServerPolicyEngine.create({
+    url: server.url,
+    bundleDir: SOC_BUNDLE_DIR,
+    entrypoint: SOC_ENTRYPOINT,
+    data: SOC_DATA,
+  });
+  t.after(() => engine.close());
+  const listing = (await (await fetch(`${server.url}/v1/policies`)).json()) as {
+    result: { id: string }[];
+  };
+  const ids = listing.result.map((p) => p.id).sort();
+  assert.ok(!ids.includes('vigil/stale.rego'), ids.join(', '));
+  assert.ok(ids.includes('vigil/review.rego'));
+  assert.equal((await engine.evaluate(baseInput())).decision, 'allow');
+});

@@ -156,13 +156,17 @@ export class OpaServerPolicyEngine extends GuardedPolicyEngine {
 
   protected async evaluateRaw(input: ValidatedPolicyInput): Promise<unknown> {
     if (this.closed) throw new PolicyError(POLICY_ERROR_CODES.ENGINE_ERROR, 'engine is closed');
-    const result = await this.send(
-      'POST',
-      this.decisionPath,
-      JSON.stringify({ input }),
-      'application/json',
-      this.timeoutMs,
-    );
+    const body = JSON.stringify({ input });
+    let result: HttpResult;
+    try {
+      result = await this.send('POST', this.decisionPath, body, 'application/json', this.timeoutMs);
+    } catch (error) {
+      // A keep-alive connection the server closed while idle fails on reuse; a decision
+      // is a pure read, so it is safe to send once more on a fresh connection.
+      const code = (error as { code?: unknown }).code;
+      if (code !== 'ECONNRESET' && code !== 'EPIPE') throw error;
+      result = await this.send('POST', this.decisionPath, body, 'application/json', this.timeoutMs);
+    }
     if (result.status !== 200) {
       let code = '';
       try {
