@@ -76,4 +76,4 @@ export {
   parseQuantity,
   type QuantityResult,
 } from './quantity.js';
-export { closestMatch, didYouMean, levenshtein } from './suggest.js';
+export { closestMatch, didYouMean, editDistance, levenshtein } from './suggest.js';

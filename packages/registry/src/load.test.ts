@@ -349,16 +349,43 @@ test('rejects agent names that are not DNS-1123 labels', () => {
   });
 });
 
-test('rejects unknown fields with a did-you-mean for the known key', () => {
+test('rejects unknown fields with a did-you-mean for the known key (and no "is required" for it)', () => {
   const text = system(THREE.replace('role: Analysis', 'rol: Analysis'), 'polcy:\n  engine: wasm\n');
   assert.deepEqual(
     expectError(text).problems.map((p) => formatProblem(p)),
     [
-      `agents[1].role: is required (line ${lineOf(text, 'name: analyst')})`,
       `agents[1].rol: unknown field "rol" (line ${lineOf(text, 'rol:')}) — did you mean "role"?`,
       `polcy: unknown field "polcy" (line ${lineOf(text, 'polcy')}) — did you mean "policy"?`,
     ],
   );
+});
+
+test('suggests known keys at any depth, through defaults, transforms and channel types', () => {
+  const text = system(
+    THREE.replace(
+      'role: Analysis\n',
+      `role: Analysis
+    resources: { memroy: 64Mi }
+    restartPolicy: { crashLoop: { restart: 3 } }
+    permissions: { rules: [{ apiGroup: [''], resources: [pods], verbs: [get] }] }
+    skills: [{ id: analyse, tag: [x] }]
+`,
+    ),
+    `notifications:
+  channels:
+    - { name: mail, type: email, smtp: { hots: localhost }, from: a@b, to: [c@d] }
+    - { name: other, type: carrier-pigeon, urll: x }
+`,
+  );
+  const found = expectError(text).problems.map((p) => [p.path, p.hint]);
+  assert.deepEqual(found, [
+    ['agents[1].resources.memroy', 'did you mean "memory"?'],
+    ['agents[1].restartPolicy.crashLoop.restart', 'did you mean "restarts"?'],
+    ['agents[1].permissions.rules[0].apiGroup', 'did you mean "apiGroups"?'],
+    ['agents[1].skills[0].tag', 'did you mean "tags"?'],
+    ['notifications.channels[0].smtp.hots', 'did you mean "host"?'],
+    ['notifications.channels[1].type', undefined],
+  ]);
 });
 
 test('suggests the environment-variable field when a secret is written inline', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   closestMatch,
+  editDistance,
   levenshtein,
   parseCpuQuantity,
   parseMemoryQuantity,
@@ -62,6 +63,11 @@ test('suggests close names and nothing for distant ones', () => {
   assert.equal(levenshtein('notifer', 'notifier'), 1);
   assert.equal(levenshtein('', 'abc'), 3);
   assert.equal(levenshtein('kitten', 'sitting'), 3);
+  assert.equal(levenshtein('hots', 'host'), 2);
+  assert.equal(editDistance('hots', 'host'), 1, 'a transposition is one edit');
+  assert.equal(editDistance('kitten', 'sitting'), 3);
+  assert.equal(editDistance('', 'ab'), 2);
+  assert.equal(closestMatch('hots', ['host', 'port']), 'host');
   assert.equal(closestMatch('notifer', ['analyst', 'notifier']), 'notifier');
   assert.equal(closestMatch('Analyst', ['analyst']), 'analyst');
   assert.equal(closestMatch('database', ['analyst', 'notifier']), undefined);

@@ -22,8 +22,33 @@ export function levenshtein(a: string, b: string): number {
 }
 
 /**
+ * The optimal-string-alignment (restricted Damerau–Levenshtein) distance: Levenshtein
+ * plus the transposition of two adjacent characters as one edit (`hots` → `host`), the
+ * commonest typo.
+ */
+export function editDistance(a: string, b: string): number {
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d: number[] = new Array<number>(rows * cols).fill(0);
+  const at = (i: number, j: number): number => d[i * cols + j] ?? 0;
+  for (let i = 0; i < rows; i++) d[i * cols] = i;
+  for (let j = 0; j < cols; j++) d[j] = j;
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, at(i - 2, j - 2) + 1);
+      }
+      d[i * cols + j] = best;
+    }
+  }
+  return at(a.length, b.length);
+}
+
+/**
  * The candidate closest to `input`, if it is close enough to be a plausible typo: a
- * case-insensitive match, or an edit distance of at most a third of the longer word
+ * case-insensitive match, or an {@link editDistance} of at most a third of the longer word
  * (at least 1, at most 3). Ties go to the earlier candidate, so pass them in a stable order.
  */
 export function closestMatch(input: string, candidates: Iterable<string>): string | undefined {
@@ -33,7 +58,7 @@ export function closestMatch(input: string, candidates: Iterable<string>): strin
   for (const candidate of candidates) {
     if (candidate === input) continue;
     if (candidate.toLowerCase() === lowered) return candidate;
-    const distance = levenshtein(lowered, candidate.toLowerCase());
+    const distance = editDistance(lowered, candidate.toLowerCase());
     const limit = Math.min(
       3,
       Math.max(1, Math.floor(Math.max(input.length, candidate.length) / 3)),

@@ -140,6 +140,18 @@ export function issueProblems(
       ...(hint === undefined ? {} : { hint }),
     });
 
+  // Required fields that an unknown key right beside them probably misspells: the
+  // did-you-mean on the unknown key says it all, so "is required" would be noise.
+  const explained = new Set<string>();
+  for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    const known = knownKeysAt(schema, raw, issue.path);
+    for (const key of issue.keys) {
+      const match = closestMatch(key, known);
+      if (match !== undefined) explained.add(formatPath([...issue.path, match]));
+    }
+  }
+
   for (const issue of issues) {
     const value = valueAt(raw, issue.path);
     switch (issue.code) {
@@ -159,8 +171,9 @@ export function issueProblems(
         break;
       }
       case 'invalid_type':
-        if (value === undefined) add(issue.path, 'is required');
-        else
+        if (value === undefined) {
+          if (!explained.has(formatPath(issue.path))) add(issue.path, 'is required');
+        } else
           add(
             issue.path,
             `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${typeName(value)}`,
