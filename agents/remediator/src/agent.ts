@@ -38,13 +38,14 @@ const executeInput = z
       .strict(),
     idempotencyKey: z.string().min(1).max(512).optional(),
     undoOf: z.string().uuid().optional(),
+    reviewedBlastRadius: z.number().int().min(0).optional(),
   })
   .strict();
 
 /**
  * The remediator agent (vigil.yaml `implementation: '@vigil/remediator'`). Skills:
  * `propose-actions` `{ finding, analysis }` → `{ proposals, skipped }`;
- * `execute-action` `{ action, authorisation, idempotencyKey?, undoOf? }` → the execution
+ * `execute-action` `{ action, authorisation, idempotencyKey?, undoOf?, reviewedBlastRadius? }` → the execution
  * record; `undo-action` `{ executionId }` → the inverse action to review (not executed).
  * At start it reconciles executions a crash left `pending`.
  */
@@ -63,6 +64,9 @@ export const agent: AgentDefinition = {
       return ready().execute(i.action, i.authorisation, {
         ...(i.idempotencyKey ? { idempotencyKey: i.idempotencyKey } : {}),
         ...(i.undoOf ? { undoOf: i.undoOf } : {}),
+        ...(i.reviewedBlastRadius !== undefined
+          ? { reviewedBlastRadius: i.reviewedBlastRadius }
+          : {}),
       });
     },
     [SKILLS.undoAction]: async (input) => {

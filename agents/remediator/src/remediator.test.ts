@@ -286,3 +286,14 @@ test('reconcile after a crash between intent and outcome: applied → done, not 
   assert.equal(store.get(b)?.retryable, true);
   assert.equal(store.list({ state: 'pending' }).length, 0);
 });
+
+test('refuses to act when the blast radius grew since the review, sending nothing', async () => {
+  const { dry, remediator } = setup('grew');
+  const action = canonical(SAMPLE_ACTIONS[1]); // scale-to-zero web: 3 pods today
+  const rec = await remediator.execute(action, await verdict(action), { reviewedBlastRadius: 2 });
+  assert.equal(rec.state, 'failed');
+  assert.equal(rec.error?.code, 'VIGIL_REMEDIATOR_BLAST_RADIUS_GREW');
+  assert.equal(dry.recorded().length, 0);
+  const ok = await remediator.execute(action, await verdict(action), { reviewedBlastRadius: 3 });
+  assert.equal(ok.state, 'done');
+});

@@ -28,6 +28,13 @@ export interface ExecuteOptions {
   readonly idempotencyKey?: string;
   /** This execution undoes that one (set by the undo flow). */
   readonly undoOf?: string;
+  /**
+   * The blast radius `total` the reviewer saw. The verdict binds the action, not the
+   * cluster: if the same action now touches more (a Deployment scaled from 3 to 30 since
+   * the review), the execution fails with `VIGIL_REMEDIATOR_BLAST_RADIUS_GREW`, nothing is
+   * sent, and the action must be reviewed again.
+   */
+  readonly reviewedBlastRadius?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -145,6 +152,9 @@ export class Remediator {
       });
     }
     const unsupported = assessment.plan.requests.find((r) => !executor.supports(r));
+    const grew =
+      options.reviewedBlastRadius !== undefined &&
+      assessment.blastRadius.total > options.reviewedBlastRadius;
     const begun = store.begin({
       idempotencyKey,
       action,
@@ -158,6 +168,17 @@ export class Remediator {
     });
     if (begun.status === 'existing') return begun.record;
     const id = begun.record.id;
+    if (grew) {
+      return store.finish(id, {
+        state: 'failed',
+        error: {
+          code: 'VIGIL_REMEDIATOR_BLAST_RADIUS_GREW',
+          message: `the action now touches ${assessment.blastRadius.total}, more than the ${options.reviewedBlastRadius} reviewed: review it again`,
+        },
+        result: { blastRadius: assessment.blastRadius },
+        retryable: false,
+      });
+    }
     if (unsupported) {
       return store.finish(id, {
         state: 'failed',
