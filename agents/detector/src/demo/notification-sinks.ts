@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { Server as NetServer } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { AgentSystem } from '@vigil/registry';
 
@@ -71,7 +72,7 @@ export async function startNotificationSinks(
 }
 
 async function listen(
-  server: Server | import('node:net').Server,
+  server: Server | NetServer,
   port: number,
   host: string,
   print: (line: string) => void,
