@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { createCertificateAuthority, issueLeafCertificate } from '@vigil/pki';
 import { POLICY_ERROR_CODES } from './errors.js';
 import type { Verdict } from './review.js';
 import { VERDICT_CODES, signDocument } from './signing.js';
@@ -326,4 +327,40 @@ describe('signed approvals', () => {
 test('every verification failure has its own code', () => {
   assert.equal(new Set(Object.values(VERDICT_CODES)).size, Object.values(VERDICT_CODES).length);
   assert.ok(REMEDIATOR.startsWith('spiffe://'));
+});
+
+describe('with identities issued by @vigil/pki', () => {
+  test('a verdict signed with a pki-issued reviewer key verifies against the pki CA; an approval by a pki user too', async () => {
+    const ca = await createCertificateAuthority({ trustDomain: TRUST_DOMAIN });
+    const notAfter = new Date(Date.now() + 3_600_000);
+    const leaf = await issueLeafCertificate(ca, {
+      spiffeId: REVIEWER,
+      commonName: 'reviewer',
+      notAfter,
+    });
+    const signer = { spiffeId: REVIEWER, privateKeyPem: leaf.keyPem, certPem: leaf.certPem };
+    const jws = await signVerdict(verdictOf('allow'), signer, { ttlSeconds: 300 });
+    const verified = await verifyVerdict(jws, {
+      action: ACTION,
+      caPem: ca.certPem,
+      expectedSigner: REVIEWER,
+    });
+    assert.equal(verified.signer, REVIEWER);
+    // The same verdict against the openssl test CA: another CA, refused.
+    await assert.rejects(
+      verifyVerdict(jws, { action: ACTION, caPem: pki.caPem, expectedSigner: REVIEWER }),
+      rejectsWith(POLICY_ERROR_CODES.VERDICT_UNTRUSTED_SIGNER),
+    );
+    const carol = `spiffe://${TRUST_DOMAIN}/user/carol`;
+    const user = await issueLeafCertificate(ca, { spiffeId: carol, commonName: 'carol', notAfter });
+    const approval = await signApproval(
+      { action: ACTION, decision: 'approve', comment: 'ok' },
+      { spiffeId: carol, privateKeyPem: user.keyPem, certPem: user.certPem },
+      { ttlSeconds: 300 },
+    );
+    assert.equal(
+      (await verifyApproval(approval, { action: ACTION, caPem: ca.certPem })).approver,
+      carol,
+    );
+  });
 });
