@@ -32,7 +32,13 @@ export {
   imageRepository,
   type FeatureEncodings,
 } from './model/features.js';
-export { calibrateThreshold, type Calibration } from './model/calibration.js';
+export {
+  calibrateThreshold,
+  calibrateNovelty,
+  MIN_NOVELTY_GATE,
+  type Calibration,
+} from './model/calibration.js';
+export { UNSEEN_COLUMN } from './model/features.js';
 export {
   DetectorModel,
   ModelHolder,
@@ -100,3 +106,10 @@ export {
   type ScenarioSummary,
 } from './scenario/generate.js';
 export { replayToHttp, type ReplayToHttpOptions, type ReplayReport } from './scenario/replay.js';
+export {
+  DetectorPipeline,
+  findingOf,
+  HISTOGRAM_BINS,
+  type DetectorPipelineOptions,
+  type PipelineStats,
+} from './pipeline/pipeline.js';
