@@ -106,3 +106,10 @@ export {
   type ScenarioSummary,
 } from './scenario/generate.js';
 export { replayToHttp, type ReplayToHttpOptions, type ReplayReport } from './scenario/replay.js';
+export {
+  DetectorPipeline,
+  findingOf,
+  HISTOGRAM_BINS,
+  type DetectorPipelineOptions,
+  type PipelineStats,
+} from './pipeline/pipeline.js';

@@ -21,7 +21,7 @@ import {
   str,
   strings,
 } from './fields.js';
-import { digestOf } from '@vigil/core';
+import { recordDigest } from './fields.js';
 
 const FORMAT = 'falco';
 
@@ -65,7 +65,7 @@ export function normaliseFalco(o: JsonObject, raw: unknown): NormaliseResult {
   const targetResource = fieldStr(f, 'ka.target.resource');
 
   const event: SecurityEvent = compact({
-    id: uuid ?? digestOf(raw),
+    id: uuid ?? recordDigest(raw),
     time,
     format: 'falco',
     origin: uuid === undefined ? undefined : 'falcosidekick',

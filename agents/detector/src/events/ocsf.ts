@@ -15,7 +15,7 @@
  */
 import type { OcsfClassUid, SecurityEvent } from './security-event.js';
 import { type NormaliseResult, invalid, missing, reject } from './result.js';
-import { digestOf } from '@vigil/core';
+import { recordDigest } from './fields.js';
 import {
   type JsonObject,
   compact,
@@ -142,7 +142,7 @@ export function normaliseOcsf(o: JsonObject, raw: unknown): NormaliseResult {
     String(activityId);
 
   const event: SecurityEvent = compact({
-    id: nonEmpty(metadata, 'uid') ?? digestOf(raw),
+    id: nonEmpty(metadata, 'uid') ?? recordDigest(raw),
     time,
     format: 'ocsf',
     classUid: cls,

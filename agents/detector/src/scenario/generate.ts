@@ -29,6 +29,12 @@ export interface ScenarioOptions {
   readonly minutes?: number;
   /** Window start (ISO 8601 or epoch ms). Default 2026-11-20T00:00:00Z. */
   readonly start?: string | number;
+  /**
+   * Seed of the estate (pod names, uids, addresses). Default 1, whatever `seed` is: a
+   * training baseline and an evaluation stream with different traffic seeds describe the
+   * same cluster, as they would in production.
+   */
+  readonly estateSeed?: number;
 }
 
 /** One line of the sidecar labels file (`<name>.labels.ndjson`). */
@@ -88,7 +94,7 @@ export function generateScenario(options: ScenarioOptions = {}): Scenario {
   if (Number.isNaN(start)) throw new RangeError(`start is not a date: ${String(options.start)}`);
   const span = minutes * MINUTE;
   const rng = new Rng(seed);
-  const estate = buildEstate(seed);
+  const estate = buildEstate(options.estateSeed ?? 1);
   const hourOf = (t: number): number =>
     new Date(t).getUTCHours() + new Date(t).getUTCMinutes() / 60;
 
@@ -103,9 +109,12 @@ export function generateScenario(options: ScenarioOptions = {}): Scenario {
 
   type Job = { time: number; run: (ctx: Ctx, t: number) => void; singleton: boolean };
   const jobs: Job[] = [];
-  const scale = total / 3000;
-  const count = (base: number, perDay: number): number =>
-    Math.max(base, Math.round(((perDay * minutes) / 1440) * Math.sqrt(scale)));
+  // Bursts scale with the event density (events per day), so a long window at the same
+  // density has the same mix as a short one: a baseline and a live stream must agree.
+  const days = minutes / 1440;
+  const density = total / days / 3000; // 1 at the default 3000 events per day
+  const count = (base: number, perDay: number, linear = false): number =>
+    Math.max(base, Math.round(perDay * days * (linear ? density : Math.sqrt(density))));
   for (let i = 0; i < count(2, 8); i++)
     jobs.push({
       time: sampleTime((h) => (officeHours(h) ? 1 : 0.08)),
@@ -118,7 +127,7 @@ export function generateScenario(options: ScenarioOptions = {}): Scenario {
       run: ciBuild,
       singleton: false,
     });
-  for (let i = 0; i < count(4, Math.round(total / 60)); i++)
+  for (let i = 0; i < count(4, 50, true); i++)
     jobs.push({
       time: sampleTime((h) => (officeHours(h) ? 1 : 0.03)),
       run: humanSession,
@@ -174,6 +183,7 @@ export function generateScenario(options: ScenarioOptions = {}): Scenario {
 
   // Trim singletons at random to the exact total (bursts and attacks stay whole).
   let excess = emitted.length - total;
+  let kept = emitted;
   if (excess > 0) {
     const removable = emitted.filter((e) => e.singleton);
     const drop = new Set<Emitted>();
@@ -184,16 +194,19 @@ export function generateScenario(options: ScenarioOptions = {}): Scenario {
         excess -= 1;
       }
     }
-    for (let i = emitted.length - 1; i >= 0; i--)
-      if (drop.has(emitted[i] as Emitted)) emitted.splice(i, 1);
+    kept = emitted.filter((e) => !drop.has(e));
   }
-  emitted.sort((a, b) => a.time - b.time || a.seq - b.seq);
+  if (kept.length > total)
+    throw new RangeError(
+      `events ${total} is too few for ${minutes} minutes: deploys, builds, sessions and attacks alone take ${kept.length}; ask for more events or fewer minutes`,
+    );
+  kept.sort((a, b) => a.time - b.time || a.seq - b.seq);
 
   const lines: string[] = [];
   const labels: ScenarioLabel[] = [];
   const byFormat: Record<string, number> = {};
   const attackStats = new Map<string, { events: number; firstLine: number }>();
-  emitted.forEach((e, i) => {
+  kept.forEach((e, i) => {
     lines.push(JSON.stringify(e.record));
     labels.push({
       line: i + 1,
@@ -228,7 +241,7 @@ export function generateScenario(options: ScenarioOptions = {}): Scenario {
       seed,
       events: lines.length,
       start: new Date(start).toISOString(),
-      end: new Date(emitted[emitted.length - 1]?.time ?? start).toISOString(),
+      end: new Date(kept[kept.length - 1]?.time ?? start).toISOString(),
       byFormat,
       attacks,
       attackEvents: attacks.reduce((n, a) => n + a.events, 0),
