@@ -8,9 +8,10 @@ import { signVerdict } from '@vigil/policy';
 import { loadAgentSystem } from '@vigil/registry';
 import { startAgentRuntime } from '@vigil/runtime';
 import type { Analysis, Finding } from '@vigil/soc';
-import { agent } from './agent.js';
+import { createRemediatorAgent } from './agent.js';
 import type { Action } from './actions/action.js';
-import type { ProposalSet } from './propose.js';
+import { verifyProposal } from '@vigil/soc';
+import type { SignedProposal } from './signed-proposals.js';
 import type { ExecutionRecord } from './store/execution-store.js';
 import type { UndoProposal } from './remediator.js';
 
@@ -25,6 +26,7 @@ test('the remediator agent proposes, executes with a verdict, builds the undo, a
   await ensureIdentities(stateDir, system);
   const creds = await loadAgentCredentials(stateDir, 'reviewer');
   const reviewer = { spiffeId: creds.spiffeId, privateKeyPem: creds.key, certPem: creds.cert };
+  const ca = creds.ca;
   const sign = (action: Action) =>
     signVerdict(
       {
@@ -46,7 +48,7 @@ test('the remediator agent proposes, executes with a verdict, builds the undo, a
       system,
       agentName: 'remediator',
       stateDir,
-      definition: agent,
+      definition: createRemediatorAgent(),
       watchCredentials: false,
     });
   let runtime = await start();
@@ -81,9 +83,29 @@ test('the remediator agent proposes, executes with a verdict, builds the undo, a
     recommendedResponses: ['isolate-pod'],
     source: 'rule-based',
   };
-  const { output } = await runtime.invoke('propose-actions', { finding, analysis });
-  const { proposals } = output as ProposalSet;
+  const { output } = await runtime.invoke('propose-actions', {
+    incidentId: 'inc-1',
+    finding,
+    analysis,
+  });
+  const { proposals } = output as { proposals: SignedProposal[] };
   assert.equal(proposals.length, 1);
+  assert.equal(proposals[0]?.asset.kind, 'Pod');
+  assert.equal(
+    await verifyProposal(
+      proposals[0]!.signature,
+      {
+        incidentId: 'inc-1',
+        proposalId: proposals[0]!.id,
+        action: proposals[0]!.action,
+        asset: proposals[0]!.asset,
+        blastRadius: proposals[0]!.blastRadius,
+      },
+      ca,
+    ),
+    `spiffe://${system.trustDomain}/agent/remediator`,
+    'proposals are signed by the remediator',
+  );
   const action = proposals[0]?.action as Action;
   assert.deepEqual(action.target, { namespace: 'shop', pod: 'storefront-dt5wgn46d-zbb59' });
   assert.equal(proposals[0]?.blastRadius.pods, 1);
@@ -94,8 +116,14 @@ test('the remediator agent proposes, executes with a verdict, builds the undo, a
   );
   const jws = await sign(action);
   const first = (
-    await runtime.invoke('execute-action', { action, authorisation: { kind: 'verdict', jws } })
-  ).output as ExecutionRecord;
+    (
+      await runtime.invoke('execute-action', {
+        incidentId: 'inc-1',
+        action,
+        authorisation: { kind: 'verdict', jws },
+      })
+    ).output as { record: ExecutionRecord }
+  ).record;
   assert.equal(first.state, 'done', JSON.stringify(first));
   const undo = (await runtime.invoke('undo-action', { executionId: first.id }))
     .output as UndoProposal;
@@ -105,8 +133,9 @@ test('the remediator agent proposes, executes with a verdict, builds the undo, a
   await runtime.shutdown();
   runtime = await start();
   const retried = (
-    await runtime.invoke('execute-action', { action, authorisation: { kind: 'verdict', jws } })
-  ).output as ExecutionRecord;
+    (await runtime.invoke('execute-action', { action, authorisation: { kind: 'verdict', jws } }))
+      .output as { record: ExecutionRecord }
+  ).record;
   assert.equal(retried.id, first.id);
   const undoAgain = (await runtime.invoke('undo-action', { executionId: first.id }))
     .output as UndoProposal;

@@ -118,10 +118,12 @@ export {
   type ExecutionRecord,
   type ExecutionState,
 } from './store/execution-store.js';
-export { agent } from './agent.js';
+export { agent, createRemediatorAgent } from './agent.js';
+export { signProposals, targetAsset, type SignedProposal, type TargetAsset } from './signed-proposals.js';
 export {
   parseRemediatorSettings,
   remediatorSettingsSchema,
   type RemediatorSettings,
 } from './settings.js';
 export { openRemediator, remediatorPaths, type OpenRemediatorOptions } from './service.js';
+export { toOcsfRemediationActivity } from './ocsf.js';

@@ -6,7 +6,7 @@ import { unauthorised, type Authorisation, type Authoriser } from './authorisati
 import { RemediatorError, REMEDIATOR_ERROR_CODES } from './errors.js';
 import { executePlan } from './executors/execute-plan.js';
 import type { Executor } from './executors/executor.js';
-import type { InventorySource } from './inventory/inventory.js';
+import type { Inventory, InventorySource } from './inventory/inventory.js';
 import { proposeActions, type ProposalSet } from './propose.js';
 import type { ExecutionRecord, ExecutionStore } from './store/execution-store.js';
 
@@ -74,6 +74,11 @@ export class Remediator {
   /** Concrete actions for a finding and its analysis, with blast radius, on the current inventory. */
   async propose(finding: Finding, analysis: Analysis): Promise<ProposalSet> {
     return proposeActions(finding, analysis, await this.#o.inventory.inventory(), this.#o.registry);
+  }
+
+  /** The inventory as it stands now (the dry-run state, or the cluster as last read). */
+  async currentInventory(): Promise<Inventory> {
+    return this.#o.inventory.inventory();
   }
 
   /** Parses, plans and sizes `action` on the current inventory. */
