@@ -264,6 +264,8 @@ test('normalises OCSF Network Activity (4001) with both endpoints', () => {
     dstIp: '45.9.148.21',
     dstPort: 3333,
     protocol: 'tcp',
+    bytesOut: 18422,
+    bytesIn: 3310,
   });
 });
 

@@ -162,6 +162,8 @@ export function normaliseOcsf(o: JsonObject, raw: unknown): NormaliseResult {
             dstIp: str(dstEndpoint, 'ip'),
             dstPort: port(dstEndpoint?.['port']),
             protocol: str(obj(o, 'connection_info'), 'protocol_name'),
+            bytesOut: num(obj(o, 'traffic'), 'bytes_out'),
+            bytesIn: num(obj(o, 'traffic'), 'bytes_in'),
           })
         : undefined,
     resource:

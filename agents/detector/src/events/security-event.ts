@@ -68,6 +68,9 @@ export interface EventNetwork {
   readonly dstIp?: string;
   readonly dstPort?: number;
   readonly protocol?: string;
+  /** Bytes sent by the source / received from the destination (OCSF `traffic`), when the flow source reports them. */
+  readonly bytesOut?: number;
+  readonly bytesIn?: number;
 }
 
 export interface EventResource {
