@@ -113,3 +113,4 @@ export {
   type DetectorPipelineOptions,
   type PipelineStats,
 } from './pipeline/pipeline.js';
+export { demo } from './demo/soc-demo.js';
