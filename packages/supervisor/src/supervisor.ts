@@ -199,7 +199,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
   readonly #replicas = new Map<string, Replica[]>();
   readonly #pending = new Map<
     string,
-    { resolve: (m: Record<string, unknown>) => void; agent: string }
+    { resolve: (m: Record<string, unknown>) => void; replica: Replica; answerType: string }
   >();
   #state: SupervisorState = 'starting';
   #startedAt = Date.now();
@@ -452,14 +452,20 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
         list.map(async (r) => {
           const onDisk = this.#agentCertificates.get(name);
           if (r.child === undefined || r.pid === null || onDisk == null) return;
+          // A starting replica reads the files itself (and its file watcher sees changes).
+          if (r.state !== 'ready' && r.state !== 'unready') return;
           if (r.certificate?.fingerprintSha256 === onDisk.fingerprintSha256) return;
           const pid = r.pid;
-          const answer = await this.#request(
+          const answer: Record<string, unknown> = await this.#request(
             r,
             { type: 'reload-credentials' },
             'credentials-reloaded',
             opts.timeoutMs ?? 10_000,
-          );
+          ).catch((error: unknown) => ({
+            ok: false,
+            code: (error as { code?: string }).code ?? SUPERVISOR_ERROR_CODES.IPC_TIMEOUT,
+            message: (error as Error).message,
+          }));
           if (answer['ok'] === true) {
             const certificate = answer['certificate'] as CertificateSummary;
             r.certificate = certificate;
@@ -639,7 +645,8 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
         );
       }, timeoutMs);
       this.#pending.set(key, {
-        agent: r.spec.name,
+        replica: r,
+        answerType,
         resolve: (m) => {
           clearTimeout(timer);
           this.#pending.delete(key);
@@ -885,9 +892,17 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
   ): void {
     if (r.child !== child) return;
     clearTimeout(r.probeTimer);
-    for (const [key, pending] of this.#pending) {
-      if (pending.agent === r.spec.name && key.endsWith(`:${r.spec.name}:${r.index}`))
-        this.#pending.delete(key);
+    // Requests to this process will never be answered: fail them now, not at their timeout.
+    for (const pending of [...this.#pending.values()]) {
+      if (pending.replica === r) {
+        pending.resolve({
+          type: pending.answerType,
+          ok: false,
+          code: SUPERVISOR_ERROR_CODES.NOT_RUNNING,
+          message: `${r.spec.name}[${r.index}] exited before answering`,
+          traceId: '',
+        });
+      }
     }
     const pid = r.pid ?? -1;
     const now = Date.now();
