@@ -445,7 +445,18 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
       const state = stateOf(peer);
       const deadlineMs = callOptions.deadlineMs ?? defaultDeadline;
       const deadlineAt = Date.now() + deadlineMs;
-      const deadline = AbortSignal.timeout(deadlineMs);
+      // A controller and a timer cleared on completion, rather than AbortSignal.timeout,
+      // whose timer (and signal) would live on for the whole deadline after a fast call.
+      const deadlineController = new AbortController();
+      const deadline = deadlineController.signal;
+      const deadlineTimer = setTimeout(() => {
+        deadlineController.abort(
+          new TransportError(
+            TRANSPORT_ERROR_CODES.DEADLINE_EXCEEDED,
+            `deadline of ${deadlineMs} ms passed`,
+          ),
+        );
+      }, deadlineMs);
       const signal = callOptions.signal
         ? AbortSignal.any([deadline, callOptions.signal])
         : deadline;
@@ -512,6 +523,7 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
         span.setAttribute('vigil.error.code', code);
         throw error;
       } finally {
+        clearTimeout(deadlineTimer);
         span.end();
       }
     },

@@ -207,14 +207,19 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
         parent,
       );
       const traceId = span.spanContext().traceId;
-      const callLog = log.child({ caller: user.caller.spiffeId, skill: parsed.skillId, traceId });
+      let callLog: Logger | undefined;
+      const callLogger = (): Logger =>
+        (callLog ??= log.child({ caller: user.caller.spiffeId, skill: parsed.skillId, traceId }));
       inFlight += 1;
       try {
         const output = await otelContext.with(trace.setSpan(parent, span), () =>
           handler(parsed.input, {
             caller: user.caller,
             signal: user.signal,
-            logger: callLog,
+            // Created on first use: most skills never log, and a pino child per call adds up.
+            get logger() {
+              return callLogger();
+            },
             skillId: parsed.skillId,
             traceId,
           }),
@@ -229,7 +234,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
         const message = error instanceof Error ? error.message : String(error);
         span.recordException(error instanceof Error ? error : new Error(message));
         span.setStatus({ code: SpanStatusCode.ERROR, message: code });
-        callLog.warn({ code, err: error }, 'skill failed');
+        callLogger().warn({ code, err: error }, 'skill failed');
         fail(parsed.skillId, code, message);
       } finally {
         span.end();
@@ -299,20 +304,35 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       requestHandler,
       userBuilder: async (req: Request) => {
         const res = req.res as Response;
+        // One controller per call, aborted when the caller goes away (its deadline passed,
+        // or it closed) before we answered, or when the deadline it sent passes. (A timer
+        // rather than AbortSignal.timeout/any: those cost several signals per call.)
         const controller = new AbortController();
-        // The caller went away (its deadline passed, or it was closed) before we answered.
+        const deadline = Number(req.header(DEADLINE_HEADER));
+        const timer =
+          Number.isFinite(deadline) && deadline > 0
+            ? setTimeout(
+                () =>
+                  controller.abort(
+                    new TransportError(
+                      TRANSPORT_ERROR_CODES.DEADLINE_EXCEEDED,
+                      `the caller's deadline of ${deadline} ms passed`,
+                    ),
+                  ),
+                deadline,
+              )
+            : undefined;
+        timer?.unref();
         res.once('close', () => {
+          clearTimeout(timer);
           if (!res.writableFinished)
             controller.abort(
               new TransportError(TRANSPORT_ERROR_CODES.CLOSED, 'the caller went away'),
             );
         });
-        const deadline = Number(req.header(DEADLINE_HEADER));
-        const signals = [controller.signal];
-        if (Number.isFinite(deadline) && deadline > 0) signals.push(AbortSignal.timeout(deadline));
         return new CallerUser(
           res.locals['caller'] as { name: string; spiffeId: string },
-          signals.length === 1 ? controller.signal : AbortSignal.any(signals),
+          controller.signal,
           req.headers,
         );
       },
