@@ -142,6 +142,7 @@ test('fills every default and derives memoryBytes and cpuMillis', () => {
     failClosed: 'deny',
     verdictTtlSeconds: 300,
     maxReviewRounds: 2,
+    settings: {},
     escalation: {
       confidenceThreshold: 0.6,
       maxBlastRadius: 10,

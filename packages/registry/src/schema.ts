@@ -381,6 +381,8 @@ const policy = z
     maxReviewRounds: z.number().int().min(1).max(10).default(2),
     escalation,
     approvals: z.strictObject({ ttlSeconds: z.number().int().min(1).default(3600) }).prefault({}),
+    /** Policy-specific data passed through to the policy (`data.vigil.config.settings`). */
+    settings: z.record(z.string(), z.unknown()).default({}),
   })
   .superRefine((p, ctx) => {
     if (p.engine === 'server' && p.serverUrl === undefined) {
