@@ -492,3 +492,25 @@ test('with the watchdog in kill mode, an agent whose resident set exceeds resour
   );
   assert.equal(replica(status, 'hog').lastError?.code, 'VIGIL_SUPERVISOR_MEMORY_EXCEEDED');
 });
+
+test('certificates due for renewal are renewed on the timer and hot-reloaded into the running agents', async (t) => {
+  const run = await runSystem(t, { front: { calls: ['back'] }, back: {} }, true, {
+    identities: { validityHours: 0.02, renewAfterFraction: 0.05 },
+    rotationCheckIntervalMs: 500,
+  });
+  const { supervisor } = run;
+  const before = replica(supervisor.status(), 'back');
+  const event = await waitForEvent(
+    supervisor,
+    (e) => e.type === 'credentials-reloaded' && e.agent === 'back',
+    { ...WAIT, what: 'a timed renewal of back' },
+  );
+  assert.ok(event.type === 'credentials-reloaded');
+  assert.equal(event.pid, before.pid);
+  assert.notEqual(event.certificate.fingerprintSha256, before.certificate?.fingerprintSha256);
+  assert.equal(replica(supervisor.status(), 'back').restarts, 0);
+  const reply = await run
+    .clientAs('front')
+    .callSkill<EchoOutput>('back', 'echo', { renewed: true });
+  assert.equal(reply.pid, before.pid);
+});

@@ -82,6 +82,8 @@ export interface SupervisorOptions {
   readonly drainTimeoutMs?: number;
   /** Certificate renewal check period, ms (`ensureIdentities` then IPC reload). Default 5 min. */
   readonly rotationCheckIntervalMs?: number;
+  /** Leaf validity and renewal point given to `@vigil/pki` (defaults: 24 h, renew after 2/3). */
+  readonly identities?: { readonly validityHours?: number; readonly renewAfterFraction?: number };
   /** A replica ready this long has its back-off reset, ms. Default 60 000. */
   readonly stableAfterMs?: number;
 }
@@ -239,7 +241,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     mkdirSync(join(this.#stateDir, 'logs'), { recursive: true });
     this.#emit({ type: 'supervisor', state: 'starting' });
 
-    await ensureIdentities(this.#stateDir, this.#system);
+    await ensureIdentities(this.#stateDir, this.#system, { ...this.#opts.identities });
     this.#refreshAgentCertificates();
 
     const prlimitPath = findPrlimit();
@@ -436,9 +438,14 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
   ): Promise<{ agent: string; replica: number; pid: number; certificate: CertificateSummary }[]> {
     if (opts.force !== undefined && opts.force.length > 0) {
       for (const name of opts.force)
-        await issueAgentCertificate(this.#stateDir, this.#system, name, {});
+        await issueAgentCertificate(this.#stateDir, this.#system, name, {
+          reason: 'forced',
+          ...(this.#opts.identities?.validityHours === undefined
+            ? {}
+            : { validityHours: this.#opts.identities.validityHours }),
+        });
     } else {
-      await ensureIdentities(this.#stateDir, this.#system);
+      await ensureIdentities(this.#stateDir, this.#system, { ...this.#opts.identities });
     }
     this.#refreshAgentCertificates();
     const reloaded: {
