@@ -114,3 +114,5 @@ export {
   type PipelineStats,
 } from './pipeline/pipeline.js';
 export { demo } from './demo/soc-demo.js';
+export { agent, detectorStats } from './agent/agent.js';
+export { DetectorSettingsSchema, parseDetectorSettings, type DetectorSettings } from './agent/settings.js';

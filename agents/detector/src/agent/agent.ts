@@ -1,0 +1,167 @@
+/**
+ * The detector agent: event sources (HTTP `POST /v1/events`, optionally a NATS JetStream
+ * consumer) → normalisation → features → Isolation Forest → `Finding`s forwarded to the
+ * coordinator's `handle-finding` skill over mTLS A2A. A skill, `ingest-events`, takes
+ * events from other agents. The model file is loaded at start-up and hot-swapped when it
+ * changes on disk (a bad file leaves the live model in place).
+ */
+import { unwatchFile, watchFile } from 'node:fs';
+import type { AgentContext, AgentDefinition } from '@vigil/runtime';
+import { SKILLS, type Finding } from '@vigil/soc';
+import { expandRecords, normaliseEvent } from '../events/normalise.js';
+import { loadModel, ModelHolder } from '../model/model.js';
+import { DetectorPipeline } from '../pipeline/pipeline.js';
+import { createDeadLetterFile, type DeadLetterWriter } from '../sources/dead-letter.js';
+import type { EventSource } from '../sources/event-source.js';
+import { IngestError } from '../sources/errors.js';
+import { bearerTokenFromEnv, createHttpEventSource } from '../sources/http-source.js';
+import { createJetStreamSource } from '../sources/nats-source.js';
+import { parseDetectorSettings, resolveInState } from './settings.js';
+
+interface Running {
+  readonly pipeline: DetectorPipeline;
+  readonly sources: EventSource[];
+  readonly deadLetter: DeadLetterWriter;
+  readonly modelPath: string;
+}
+
+let running: Running | undefined;
+
+async function start(ctx: AgentContext): Promise<void> {
+  const settings = parseDetectorSettings(ctx.spec.name, ctx.spec.settings);
+  if (!ctx.spec.calls.includes(settings.coordinator))
+    throw new IngestError(
+      'VIGIL_CONFIG_DETECTOR_INGEST',
+      `agents.${ctx.spec.name}.settings.coordinator: "${settings.coordinator}" is not in calls`,
+    );
+  const modelPath = resolveInState(ctx.stateDir, settings.model);
+  const model = await loadModel(modelPath).catch((error: unknown) => {
+    throw new IngestError(
+      'VIGIL_DETECTOR_INGEST_UNAVAILABLE',
+      `cannot load the detector model ${modelPath} (train one: vigil detector train <baseline.ndjson> -o ${modelPath}): ${(error as Error).message}`,
+      { cause: error },
+    );
+  });
+  const holder = new ModelHolder(model);
+  const pipeline = new DetectorPipeline({
+    holder,
+    topFeatures: settings.topFeatures,
+    forward: async (finding: Finding) => {
+      await ctx.client.callSkill(settings.coordinator, SKILLS.handleFinding, finding, {
+        deadlineMs: settings.forwardDeadlineMs,
+        idempotent: true,
+      });
+    },
+  });
+  const deadLetter = createDeadLetterFile(resolveInState(ctx.stateDir, settings.deadLetter));
+  const sources: EventSource[] = [];
+  if (settings.http !== undefined) {
+    const h = settings.http;
+    const creds = h.mtls ? ctx.credentials() : undefined;
+    sources.push(
+      createHttpEventSource({
+        host: h.host,
+        port: h.port,
+        ...(creds !== undefined
+          ? {
+              tls: {
+                cert: creds.cert,
+                key: creds.key,
+                ca: creds.ca,
+                requestCert: true,
+                rejectUnauthorized: false,
+              },
+            }
+          : {}),
+        auth: {
+          ...(h.tokenEnv === undefined ? {} : { bearerTokens: [bearerTokenFromEnv(h.tokenEnv)] }),
+          ...(h.mtls ? { mtls: {} } : {}),
+        },
+        ...(h.maxBodyBytes === undefined ? {} : { maxBodyBytes: h.maxBodyBytes }),
+        ...(h.maxLineBytes === undefined ? {} : { maxLineBytes: h.maxLineBytes }),
+        ...(h.queueCapacity === undefined ? {} : { queueCapacity: h.queueCapacity }),
+        deadLetter,
+        logger: ctx.logger,
+      }),
+    );
+  }
+  if (settings.nats !== undefined) {
+    const n = settings.nats;
+    sources.push(
+      createJetStreamSource({
+        connection: { servers: n.servers },
+        stream: n.stream,
+        durable: n.durable,
+        ...(n.subject === undefined ? {} : { subject: n.subject }),
+        ...(n.ackWaitMs === undefined ? {} : { ackWaitMs: n.ackWaitMs }),
+        ...(n.maxDeliver === undefined ? {} : { maxDeliver: n.maxDeliver }),
+        deadLetter,
+        logger: ctx.logger,
+      }),
+    );
+  }
+  for (const s of sources) await s.start(pipeline.sink);
+  watchFile(modelPath, { interval: 2000 }, () => {
+    holder.reload(modelPath).then(
+      (m) => ctx.logger.info({ model: m.id }, 'detector model reloaded'),
+      (err: unknown) =>
+        ctx.logger.error({ err }, 'detector model reload failed; the live model stays'),
+    );
+  });
+  running = { pipeline, sources, deadLetter, modelPath };
+  ctx.logger.info({ model: model.id, sources: sources.map((s) => s.name) }, 'detector started');
+}
+
+async function stop(): Promise<void> {
+  const r = running;
+  running = undefined;
+  if (r === undefined) return;
+  unwatchFile(r.modelPath);
+  await Promise.all(r.sources.map((s) => s.stop()));
+  await r.deadLetter.close();
+}
+
+/** `ingest-events`: `{ events: [raw records] }` → `{ accepted, rejected: [{ line, code, reason }], findings }`. */
+async function ingestEvents(input: unknown): Promise<unknown> {
+  const r = running;
+  if (r === undefined)
+    throw new IngestError('VIGIL_DETECTOR_INGEST_STATE', 'the detector is not started');
+  const events = (input as { events?: unknown } | null)?.events;
+  if (!Array.isArray(events))
+    throw new IngestError(
+      'VIGIL_CONFIG_DETECTOR_INGEST',
+      'ingest-events input must be { "events": [ … ] }',
+    );
+  const before = r.pipeline.stats().findings;
+  const rejected: { line: number; code: string; reason: string }[] = [];
+  let accepted = 0;
+  for (let i = 0; i < events.length; i++) {
+    for (const record of expandRecords(events[i])) {
+      const n = normaliseEvent(record);
+      if (!n.ok) {
+        rejected.push({ line: i + 1, code: n.code, reason: n.reason });
+        continue;
+      }
+      await r.pipeline.sink(n.event, {
+        source: 'a2a',
+        ref: `ingest-events item ${i + 1}`,
+        line: i + 1,
+        attempt: 1,
+      });
+      accepted += 1;
+    }
+  }
+  return { accepted, rejected, findings: r.pipeline.stats().findings - before };
+}
+
+/** The detector's `AgentDefinition` (`implementation: '@vigil/detector'`). */
+export const agent: AgentDefinition = {
+  skills: { [SKILLS.ingestEvents]: ingestEvents },
+  start,
+  stop,
+};
+
+/** Counters of the running detector (for health and metrics endpoints). */
+export function detectorStats(): ReturnType<DetectorPipeline['stats']> | undefined {
+  return running?.pipeline.stats();
+}

@@ -1,0 +1,84 @@
+import { isAbsolute, join } from 'node:path';
+import { z } from 'zod';
+import { IngestError } from '../sources/errors.js';
+
+/**
+ * `settings` of the detector agent in `vigil.yaml`. Relative paths are resolved against
+ * the state directory.
+ *
+ * ```yaml
+ * settings:
+ *   model: detector/model.json          # vigil detector train … -o <stateDir>/detector/model.json
+ *   coordinator: coordinator            # where findings go (must be in `calls`)
+ *   http: { host: 127.0.0.1, port: 7400, tokenEnv: VIGIL_INGEST_TOKEN }
+ *   nats: { servers: [nats://127.0.0.1:4222], stream: VIGIL_EVENTS, durable: detector }
+ *   deadLetter: detector/dead-letter.ndjson
+ * ```
+ */
+export const DetectorSettingsSchema = z
+  .object({
+    model: z.string().min(1).default('detector/model.json'),
+    coordinator: z.string().min(1).default('coordinator'),
+    topFeatures: z.number().int().min(1).max(20).default(5),
+    forwardDeadlineMs: z.number().int().min(100).default(5000),
+    http: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(7400),
+        /** Environment variable with the bearer token for external shippers (never the token itself). */
+        tokenEnv: z
+          .string()
+          .regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name')
+          .optional(),
+        /** Accept agents' client certificates (the agent's own CA) on an HTTPS listener. */
+        mtls: z.boolean().default(false),
+        maxBodyBytes: z.number().int().min(1024).optional(),
+        maxLineBytes: z.number().int().min(256).optional(),
+        queueCapacity: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    nats: z
+      .object({
+        servers: z.array(z.string().min(1)).min(1),
+        stream: z.string().min(1),
+        durable: z.string().min(1),
+        subject: z.string().optional(),
+        ackWaitMs: z.number().int().min(1000).optional(),
+        maxDeliver: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    deadLetter: z.string().min(1).default('detector/dead-letter.ndjson'),
+  })
+  .strict();
+
+export type DetectorSettings = z.infer<typeof DetectorSettingsSchema>;
+
+/** Validates the settings of agent `agentName`, naming every problem with its path. */
+export function parseDetectorSettings(agentName: string, settings: unknown): DetectorSettings {
+  const parsed = DetectorSettingsSchema.safeParse(settings ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (i) =>
+        `agents.${agentName}.settings${i.path.map((p) => `.${String(p)}`).join('')}: ${i.message}`,
+    );
+    throw new IngestError('VIGIL_CONFIG_DETECTOR_INGEST', problems.join('; '), {
+      details: { problems },
+    });
+  }
+  if (
+    parsed.data.http?.tokenEnv === undefined &&
+    parsed.data.http?.mtls !== true &&
+    parsed.data.http !== undefined
+  )
+    throw new IngestError(
+      'VIGIL_CONFIG_DETECTOR_INGEST',
+      `agents.${agentName}.settings.http: set tokenEnv and/or mtls: true (the events endpoint is never open)`,
+    );
+  return parsed.data;
+}
+
+export function resolveInState(stateDir: string, path: string): string {
+  return isAbsolute(path) ? path : join(stateDir, path);
+}
