@@ -287,12 +287,32 @@ export class SqliteAuditStore implements AuditStore {
 
   async *scanRaw(pageSize = 10_000): AsyncIterable<StoredEntryRow[]> {
     this.#open();
-    const stmt = this.#db.prepare(
-      `SELECT ${ENTRY_COLUMNS} FROM entries WHERE sequence > ? ORDER BY sequence LIMIT ?`,
-    );
+    // Raw arrays mapped to one fixed object shape: about twice as fast as better-sqlite3's
+    // generic row objects, and this is the whole read cost of verification.
+    const stmt = this.#db
+      .prepare(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE sequence > ? ORDER BY sequence LIMIT ?`)
+      .raw(true);
     let from = -1;
     for (;;) {
-      const rows = stmt.all(from, pageSize) as StoredEntryRow[];
+      const rows = (stmt.all(from, pageSize) as unknown[][]).map(
+        (r): StoredEntryRow => ({
+          sequence: r[0] as number,
+          chain: r[1] as string,
+          chainSeq: r[2] as number,
+          time: r[3] as string,
+          traceId: r[4] as string | null,
+          spanId: r[5] as string | null,
+          incidentId: r[6] as string | null,
+          actor: r[7] as string,
+          kind: r[8] as string,
+          what: r[9] as string,
+          why: r[10] as string,
+          inputDigest: r[11] as string | null,
+          outputDigest: r[12] as string | null,
+          prevHash: r[13] as string,
+          hash: r[14] as string,
+        }),
+      );
       if (rows.length > 0) yield rows;
       if (rows.length < pageSize) return;
       from = rows[rows.length - 1]!.sequence;
