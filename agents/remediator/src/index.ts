@@ -119,7 +119,12 @@ export {
   type ExecutionState,
 } from './store/execution-store.js';
 export { agent, createRemediatorAgent } from './agent.js';
-export { signProposals, targetAsset, type SignedProposal, type TargetAsset } from './signed-proposals.js';
+export {
+  signProposals,
+  targetAsset,
+  type SignedProposal,
+  type TargetAsset,
+} from './signed-proposals.js';
 export {
   parseRemediatorSettings,
   remediatorSettingsSchema,

@@ -129,7 +129,9 @@ test('the Kubernetes inventory read from the API equals the inventory it was see
 test('the client refuses a server whose certificate is not from the configured CA', async (t) => {
   const api = await startFakeKubeApiServer(smallInventory().toDocument());
   t.after(() => api.close());
-  const other = await startFakeKubeApiServer(smallInventory().toDocument());
+  const other = await startFakeKubeApiServer(smallInventory().toDocument(), {
+    freshCertificate: true,
+  });
   t.after(() => other.close());
   const executor = new KubernetesExecutor(
     kubeConfigFor({ url: api.url, caPem: other.caPem }, api.token),

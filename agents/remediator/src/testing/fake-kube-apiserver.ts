@@ -54,14 +54,15 @@ const PLURALS = new Map<string, ResourceKind>(
 
 /**
  * Starts the fake on 127.0.0.1, port 0. By default over HTTPS with a fresh self-signed
- * certificate for IP 127.0.0.1 (made with `openssl`), as a real API server; `tls: false`
+ * certificate for IP 127.0.0.1 (made with `openssl` once per process, or per server with
+ * `freshCertificate`), as a real API server; `tls: false`
  * serves plain HTTP.
  */
 export async function startFakeKubeApiServer(
   seed: InventoryDocument,
-  options: { tls?: boolean } = {},
+  options: { tls?: boolean; freshCertificate?: boolean } = {},
 ): Promise<FakeKubeApiServer> {
-  const schema = new KubernetesSchema();
+  const schema = KubernetesSchema.shared();
   const token = randomUUID();
   const store = new Map<string, Obj>();
   const recorded: RecordedApiRequest[] = [];
@@ -79,7 +80,12 @@ export async function startFakeKubeApiServer(
   };
   seedObjects(seed, put);
 
-  const tls = (options.tls ?? true) ? selfSignedCertificate() : undefined;
+  const tls =
+    (options.tls ?? true)
+      ? options.freshCertificate
+        ? makeCertificate()
+        : selfSignedCertificate()
+      : undefined;
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(req, res);
   };
@@ -445,7 +451,14 @@ function seedObjects(doc: InventoryDocument, put: (kind: ResourceKind, o: Obj) =
 }
 
 /** A throwaway self-signed P-256 certificate for 127.0.0.1 (the API server's serving cert). */
+let certificate: { cert: string; key: string } | undefined;
+
 function selfSignedCertificate(): { cert: string; key: string } {
+  certificate ??= makeCertificate();
+  return certificate;
+}
+
+function makeCertificate(): { cert: string; key: string } {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-fake-apiserver-'));
   try {
     execFileSync(

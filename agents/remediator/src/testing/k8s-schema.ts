@@ -17,6 +17,13 @@ export class KubernetesSchema {
   readonly #byGvk = new Map<string, string>();
   readonly #cache = new Map<string, ValidateFunction>();
   static readonly ID = 'https://kubernetes.io/api/_definitions.json';
+  static #shared: KubernetesSchema | undefined;
+
+  /** One validator per process: loading and compiling the 1.5 MB schema is the slow part. */
+  static shared(): KubernetesSchema {
+    KubernetesSchema.#shared ??= new KubernetesSchema();
+    return KubernetesSchema.#shared;
+  }
   static readonly PATCH_ID = 'https://vigil.dev/k8s/_patch_definitions.json';
 
   constructor() {

@@ -14,7 +14,7 @@ import { defineAction, blastRadius } from '../action.js';
 import { z } from 'zod';
 
 const registry = createDefaultRegistry();
-const schema = new KubernetesSchema();
+const schema = KubernetesSchema.shared();
 
 function k8s(requests: readonly unknown[]): KubernetesRequest[] {
   return requests.filter(
