@@ -200,9 +200,13 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
   function track(skill: string, handler: AgentDefinition['skills'][string]): SkillHandler {
     return async (input, callContext) => {
       if (phase === 'draining') {
-        throw new RuntimeError('VIGIL_RUNTIME_DRAINING', `agent "${agentName}" is shutting down`, {
-          details: { agent: agentName, skill },
-        });
+        throw new RuntimeError(
+          RUNTIME_ERROR_CODES.DRAINING,
+          `agent "${agentName}" is shutting down`,
+          {
+            details: { agent: agentName, skill },
+          },
+        );
       }
       inFlight += 1;
       try {
@@ -353,7 +357,7 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
       const handler = definition?.skills[skill];
       if (handler === undefined || !spec.skills.some((s) => s.id === skill)) {
         throw new RuntimeError(
-          'VIGIL_RUNTIME_UNKNOWN_SKILL',
+          RUNTIME_ERROR_CODES.UNKNOWN_SKILL,
           `agent "${agentName}" has no skill "${skill}"`,
           {
             details: { agent: agentName, skill },

@@ -19,6 +19,10 @@ export const RUNTIME_ERROR_CODES = {
   LISTEN_FAILED: 'VIGIL_RUNTIME_LISTEN_FAILED',
   /** An uncaught exception or unhandled rejection ended the process. */
   UNCAUGHT: 'VIGIL_RUNTIME_UNCAUGHT',
+  /** A call arrived while the agent drains for shutdown (an idempotent caller retries elsewhere). */
+  DRAINING: 'VIGIL_RUNTIME_DRAINING',
+  /** An operator invocation named a skill the agent does not serve. */
+  UNKNOWN_SKILL: 'VIGIL_RUNTIME_UNKNOWN_SKILL',
   /** In-flight work did not finish within the drain deadline. */
   DRAIN_TIMEOUT: 'VIGIL_RUNTIME_DRAIN_TIMEOUT',
 } as const;

@@ -1,12 +1,13 @@
 /**
  * `@vigil/supervisor`: the local process supervisor behind `vigil up`. Every agent
  * replica of the declaration runs as its own Node.js process (`@vigil/runtime`'s entry
- * script) with a V8 heap limit and, where `prlimit` exists, an RLIMIT_DATA backstop; a
- * resident-memory watchdog enforces `resources.memory`. Callees start first; dependents
- * wait for their readiness. Liveness probes kill stuck agents; the restart policy
- * restarts them with exponential back-off and jitter; a crash loop marks them `failed`.
- * Certificates are renewed on a timer and hot-reloaded over IPC. The state of every
- * replica is written atomically to `<stateDir>/run/status.json` (read by `vigil status`).
+ * script) with a V8 heap limit from `resources.memory`, an RLIMIT_DATA backstop where
+ * `prlimit` exists, and a resident-memory watchdog (warn or kill). Callees start first;
+ * dependents wait for their readiness. Liveness probes kill stuck agents; the restart
+ * policy restarts them with exponential back-off and jitter; a crash loop (or a
+ * configuration error) marks them `failed`. Certificates are renewed on a timer and
+ * hot-reloaded over IPC. The state of every replica is written atomically to
+ * `<stateDir>/run/status.json` (read by `vigil status`).
  *
  * @example
  * ```ts
