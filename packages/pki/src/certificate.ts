@@ -86,7 +86,7 @@ export function inspectCertificate(pem: string): CertificateInfo {
     notAfter: cert.notAfter,
     fingerprintSha256: fingerprint,
     isCa: cert.getExtension(BasicConstraintsExtension)?.ca === true,
-    extendedKeyUsages: Object.freeze((eku?.usages ?? []).map(String)),
+    extendedKeyUsages: Object.freeze(Array.from(eku?.usages ?? [], String)),
   });
 }
 
