@@ -48,6 +48,8 @@ const executeInput = z
       .strict(),
     idempotencyKey: z.string().min(1).max(512).optional(),
     undoOf: z.string().uuid().optional(),
+    /** The blast radius `total` the reviewer saw; more now → not executed (review again). */
+    reviewedBlastRadius: z.number().int().min(0).optional(),
   })
   .strict();
 
@@ -56,7 +58,8 @@ const executeInput = z
  * `propose-actions` `{ incidentId, finding, analysis }` (or `{ incidentId, proposalId,
  * action }` to re-assess one edited action) → `{ proposals, skipped }`, each proposal
  * signed by this agent over its action, target asset and blast radius;
- * `execute-action` `{ incidentId?, action, authorisation, idempotencyKey?, undoOf? }` →
+ * `execute-action` `{ incidentId?, action, authorisation, idempotencyKey?, undoOf?,
+ * reviewedBlastRadius? }` →
  * `{ executionId, status, detail, record }`, audited as intent before acting and outcome
  * after; `undo-action` `{ executionId }` → the inverse action to review (not executed).
  * At start it reconciles executions a crash left `pending`.
@@ -127,6 +130,9 @@ export function createRemediatorAgent(): AgentDefinition {
             ready().execute(i.action, i.authorisation, {
               ...(i.idempotencyKey ? { idempotencyKey: i.idempotencyKey } : {}),
               ...(i.undoOf ? { undoOf: i.undoOf } : {}),
+              ...(i.reviewedBlastRadius !== undefined
+                ? { reviewedBlastRadius: i.reviewedBlastRadius }
+                : {}),
             }),
           (record) => ({
             what: {
