@@ -1,5 +1,17 @@
 import { openAuditStore, type AuditStorageConfig } from './open.js';
+import type { AuditSigner } from './signing.js';
 import { createAuditWriter, type AuditWriter } from './writer.js';
+
+/** What an agent's credentials (`AgentCredentials` of `@vigil/pki`) provide for signing. */
+export interface AgentIdentity {
+  readonly spiffeId: string;
+  readonly key: string;
+  readonly cert: string;
+}
+
+function toSigner(identity: AgentIdentity): AuditSigner {
+  return { id: identity.spiffeId, privateKeyPem: identity.key, certPem: identity.cert };
+}
 
 /** An agent's audit writer together with the store it owns. */
 export interface AgentAuditWriter {
@@ -15,16 +27,16 @@ export interface AgentAuditWriter {
 export async function openAgentAuditWriter(options: {
   readonly storage: AuditStorageConfig;
   readonly stateDir: string;
-  readonly identity: { readonly spiffeId: string; readonly key: string; readonly cert: string };
+  /** The agent's credentials, or a function returning the current ones (follows rotation). */
+  readonly identity: AgentIdentity | (() => AgentIdentity);
 }): Promise<AgentAuditWriter> {
   const store = await openAuditStore(options.storage, options.stateDir);
   const writer = createAuditWriter({
     store,
-    signer: {
-      id: options.identity.spiffeId,
-      privateKeyPem: options.identity.key,
-      certPem: options.identity.cert,
-    },
+    signer:
+      typeof options.identity === 'function'
+        ? () => toSigner((options.identity as () => AgentIdentity)())
+        : toSigner(options.identity),
   });
   return {
     writer,

@@ -62,7 +62,7 @@ export type {
 export { SqliteAuditStore, type SqliteAuditStoreOptions } from './sqlite-store.js';
 export { PostgresAuditStore, redactUrl, type PostgresAuditStoreOptions } from './postgres-store.js';
 export { openAuditStore, sqliteAuditPath, type AuditStorageConfig } from './open.js';
-export { openAgentAuditWriter, type AgentAuditWriter } from './agent-writer.js';
+export { openAgentAuditWriter, type AgentAuditWriter, type AgentIdentity } from './agent-writer.js';
 export {
   createAuditWriter,
   findOpenIntents,

@@ -36,7 +36,12 @@ export interface CheckpointPolicy {
 /** Options of {@link createAuditWriter}. */
 export interface AuditWriterOptions {
   readonly store: AuditStore;
-  readonly signer: AuditSigner;
+  /**
+   * The identity that signs checkpoints. Pass a function to follow certificate rotation
+   * (e.g. `() => toSigner(ctx.credentials())`): it is read before every signature and the
+   * new certificate is used as soon as it differs; the SPIFFE ID must not change.
+   */
+  readonly signer: AuditSigner | (() => AuditSigner);
   /**
    * The chain to write. Default: a new chain `<signer id>#<random>`, one per writer
    * instance, so replicas and restarts never contend. Pass a stable id to resume a chain
@@ -119,8 +124,9 @@ class ChainWriter implements AuditWriter {
   readonly chain: string;
   readonly identity: string;
   readonly #store: AuditStore;
-  readonly #signer: LoadedSigner;
-  readonly #certificate: WriterCertificate;
+  readonly #signerSource: AuditSigner | (() => AuditSigner);
+  #signer: LoadedSigner;
+  #certificate: WriterCertificate;
   readonly #record: ChainRecord;
   readonly #everyEntries: number;
   readonly #everyMs: number;
@@ -141,7 +147,8 @@ class ChainWriter implements AuditWriter {
 
   constructor(o: AuditWriterOptions) {
     this.#store = o.store;
-    this.#signer = loadSigner(o.signer);
+    this.#signerSource = o.signer;
+    this.#signer = loadSigner(typeof o.signer === 'function' ? o.signer() : o.signer);
     this.identity = this.#signer.id;
     this.#resume = o.chainId !== undefined;
     this.chain = o.chainId ?? `${this.#signer.id}#${randomUUID()}`;
@@ -272,7 +279,7 @@ class ChainWriter implements AuditWriter {
 
   async anchor(reason: AnchorReason = 'manual'): Promise<AnchorCheckpoint> {
     await this.#drain();
-    return writeAnchor(this.#store, this.#signer, reason, [], this.#now);
+    return writeAnchor(this.#store, this.#currentSigner(), reason, [], this.#now);
   }
 
   async close(): Promise<void> {
@@ -349,8 +356,8 @@ class ChainWriter implements AuditWriter {
       const sign =
         unsignedAfter >= this.#everyEntries ||
         now.getTime() - this.#firstUnsignedAt >= this.#everyMs;
-      const checkpoint = sign ? this.#signHead(seq, prev, false, now) : undefined;
       try {
+        const checkpoint = sign ? this.#signHead(seq, prev, false, now) : undefined;
         const stored = await this.#store.appendBatch({
           chain: this.#record,
           certificate: this.#certificate,
@@ -395,12 +402,34 @@ class ChainWriter implements AuditWriter {
     this.#timer.unref();
   }
 
+  /** The signer to use now: re-read from the source, reloaded when its certificate changed. */
+  #currentSigner(): LoadedSigner {
+    if (typeof this.#signerSource !== 'function') return this.#signer;
+    const next = this.#signerSource();
+    if (next.certPem === this.#signer.certPem) return this.#signer;
+    const loaded = loadSigner(next);
+    if (loaded.id !== this.identity) {
+      throw new AuditError(
+        'VIGIL_AUDIT_INVALID_SIGNER',
+        `signer changed identity from ${this.identity} to ${loaded.id}`,
+      );
+    }
+    this.#signer = loaded;
+    this.#certificate = {
+      fingerprint: loaded.certFingerprint,
+      identity: loaded.id,
+      certPem: loaded.certPem,
+    };
+    return loaded;
+  }
+
   #signHead(
     chainSeq: number,
     headHash: string,
     final: boolean,
     now: Date,
   ): Omit<ChainCheckpoint, 'id'> {
+    this.#currentSigner();
     const body = {
       chain: this.chain,
       chainSeq,
