@@ -30,7 +30,7 @@ export function createAnalystAgent(): AgentDefinition {
           ...(m.baseUrl ? { baseUrl: m.baseUrl } : {}),
           ...(m.apiKeyEnv ? { apiKeyEnv: m.apiKeyEnv } : {}),
         };
-        model = { chat: createChatModel(settings), settings };
+        model = { chat: await createChatModel(settings), settings };
       }
       ctx.logger.info({ provider: m.provider, model: m.model }, 'analyst ready');
       audit = await openAgentAuditWriter({

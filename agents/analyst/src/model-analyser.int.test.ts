@@ -33,7 +33,7 @@ test('returns the model analysis validated against the schema, with usage and pr
   t.after(() => server.close());
   const s = settings(server.baseUrl);
   const analysis = await analyseFinding(findingFor({ rule: 'Terminal shell in container' }), {
-    model: { chat: createChatModel(s, env), settings: s },
+    model: { chat: await createChatModel(s, env), settings: s },
   });
   assert.equal(analysis.source, 'model');
   assert.deepEqual(analysis.recommendedResponses, ['isolate-pod']);
@@ -57,7 +57,7 @@ test('event content reaches the model delimited and escaped, never as instructio
   t.after(() => server.close());
   const s = settings(server.baseUrl);
   await analyseFinding(findingFor({ activity: INJECTION, process: { cmdline: INJECTION } }), {
-    model: { chat: createChatModel(s, env), settings: s },
+    model: { chat: await createChatModel(s, env), settings: s },
   });
   const user = server.requests[0]!.messages.find((m) => m.role === 'user');
   const content = String(user?.content);
@@ -86,7 +86,7 @@ test('a model that obeys an injected instruction cannot recommend an action outs
   const s = settings(server.baseUrl);
   const analysis = await analyseFinding(
     findingFor({ activity: INJECTION, rule: 'Terminal shell in container' }),
-    { model: { chat: createChatModel(s, env), settings: s } },
+    { model: { chat: await createChatModel(s, env), settings: s } },
   );
   assert.equal(analysis.source, 'rule-based');
   assert.match(analysis.degraded ?? '', /model analysis failed/);
@@ -98,16 +98,16 @@ test('a model that times out degrades visibly to the offline analyser', async (t
   t.after(() => server.close());
   const s = settings(server.baseUrl, 200);
   const analysis = await analyseFinding(findingFor({ rule: 'Terminal shell in container' }), {
-    model: { chat: createChatModel(s, env), settings: s },
+    model: { chat: await createChatModel(s, env), settings: s },
   });
   assert.equal(analysis.source, 'rule-based');
   assert.match(analysis.degraded ?? '', /timed out|abort/i);
   assert.deepEqual(analysis.techniques, ['T1609']);
 });
 
-test('a missing API key is a configuration error naming the variable, not the key', () => {
-  assert.throws(
-    () => createChatModel(settings('http://127.0.0.1:9/v1'), {}),
+test('a missing API key is a configuration error naming the variable, not the key', async () => {
+  await assert.rejects(
+    createChatModel(settings('http://127.0.0.1:9/v1'), {}),
     /VIGIL_TEST_MODEL_KEY is not set/,
   );
 });

@@ -1,8 +1,5 @@
 import { z } from 'zod';
-import { ChatAnthropic } from '@langchain/anthropic';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import { HumanMessage, SystemMessage } from '@langchain/core/messages';
-import { ChatOpenAI } from '@langchain/openai';
 import { digestOf, VigilError } from '@vigil/core';
 import {
   ACTION_TYPES,
@@ -72,11 +69,15 @@ export function findingPrompt(finding: Finding): string {
   return `Analyse this finding.\n<untrusted-event>\n${encodeUntrusted(view)}\n</untrusted-event>`;
 }
 
-/** Builds the LangChain chat model for the configured provider. Throws `VIGIL_ANALYST_MODEL_CONFIG`. */
-export function createChatModel(
+/**
+ * Builds the LangChain chat model for the configured provider. Throws
+ * `VIGIL_ANALYST_MODEL_CONFIG`. LangChain is imported here, on demand: an offline analyst
+ * (the default) never loads it, which keeps its process well inside its memory limit.
+ */
+export async function createChatModel(
   settings: ModelSettings,
   env: NodeJS.ProcessEnv = process.env,
-): BaseChatModel {
+): Promise<BaseChatModel> {
   const apiKey = settings.apiKeyEnv === undefined ? undefined : env[settings.apiKeyEnv];
   if (settings.apiKeyEnv !== undefined && !apiKey) {
     throw new VigilError(
@@ -86,12 +87,14 @@ export function createChatModel(
   }
   const common = { model: settings.model, temperature: 0, maxRetries: 0 };
   if (settings.provider === 'anthropic') {
+    const { ChatAnthropic } = await import('@langchain/anthropic');
     return new ChatAnthropic({
       ...common,
       apiKey: apiKey ?? 'unset',
       ...(settings.baseUrl ? { anthropicApiUrl: settings.baseUrl } : {}),
     });
   }
+  const { ChatOpenAI } = await import('@langchain/openai');
   return new ChatOpenAI({
     ...common,
     apiKey: apiKey ?? 'unset',
@@ -112,6 +115,7 @@ export async function analyseWithModel(
   model: BaseChatModel,
   settings: Pick<ModelSettings, 'provider' | 'model' | 'timeoutMs'>,
 ): Promise<Analysis> {
+  const { HumanMessage, SystemMessage } = await import('@langchain/core/messages');
   const messages = [new SystemMessage(SYSTEM_PROMPT), new HumanMessage(findingPrompt(finding))];
   const promptDigest = digestOf(messages.map((m) => ({ role: m.getType(), content: m.content })));
   const structured = model.withStructuredOutput(modelOutputSchema, {

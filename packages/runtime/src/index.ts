@@ -52,5 +52,15 @@ export {
   type SupervisorToAgentMessage,
 } from './ipc.js';
 
-/** Absolute path of the agent process entry script (TypeScript; run it with `--import tsx`). */
-export const AGENT_ENTRY_SCRIPT: string = fileURLToPath(new URL('./entry.ts', import.meta.url));
+/**
+ * Absolute path of the agent process entry script: the TypeScript source (run it with
+ * `--import tsx`), or, when this module itself runs compiled from `dist/`, the compiled one.
+ */
+export const AGENT_ENTRY_SCRIPT: string = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? './entry.ts' : './entry.js', import.meta.url),
+);
+
+/** The compiled entry script (`dist/entry.js`, built by `scripts/build-dist.mjs`). */
+export const COMPILED_AGENT_ENTRY_SCRIPT: string = fileURLToPath(
+  new URL('../dist/entry.js', import.meta.url),
+);

@@ -49,3 +49,15 @@ test(
     assert.ok(rss !== undefined && rss > 1 * MIB);
   },
 );
+
+test('a compiled agent runs on plain Node with the vigil-dist condition, without tsx', () => {
+  const command = agentCommand({
+    entryScript: '/repo/packages/runtime/dist/entry.js',
+    memory: { memoryBytes: 128 * 1024 * 1024, heapMiB: 96, rlimitDataBytes: undefined } as never,
+    prlimitPath: undefined,
+    compiled: true,
+  });
+  assert.ok(command.args.includes('--conditions=vigil-dist'));
+  assert.ok(!command.args.includes('--import'), 'no TypeScript loader');
+  assert.equal(command.args.at(-1), '/repo/packages/runtime/dist/entry.js');
+});

@@ -102,10 +102,11 @@ export function agentCommand(opts: {
   memory: MemoryPlan;
   prlimitPath: string | undefined;
   nodeArgs?: readonly string[];
+  /** Plain Node on compiled JavaScript (`--conditions=vigil-dist`) instead of tsx. */
+  compiled?: boolean;
 }): AgentCommand {
   const node = [
-    '--import',
-    tsxLoaderUrl(),
+    ...(opts.compiled === true ? ['--conditions=vigil-dist'] : ['--import', tsxLoaderUrl()]),
     `--max-old-space-size=${opts.memory.heapMiB}`,
     ...(opts.nodeArgs ?? []),
     opts.entryScript,

@@ -63,6 +63,12 @@ export interface SupervisorOptions {
   readonly entryScript?: string;
   /** Extra Node flags for every agent process. */
   readonly nodeArgs?: readonly string[];
+  /**
+   * Run agents from the compiled JavaScript (`scripts/build-dist.mjs`, selected with
+   * `--conditions=vigil-dist`) instead of compiling TypeScript at start-up with tsx:
+   * about 35 MiB less resident memory per agent. `entryScript` must then be compiled too.
+   */
+  readonly compiled?: boolean;
   /** Extra environment for every agent process (merged over the supervisor's). */
   readonly env?: Readonly<Record<string, string>>;
   readonly probes?: ProbeOptions;
@@ -684,6 +690,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
       memory: r.memory,
       prlimitPath,
       ...(this.#opts.nodeArgs === undefined ? {} : { nodeArgs: this.#opts.nodeArgs }),
+      compiled: this.#opts.compiled === true,
     });
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { createLogger, VigilError, type Logger } from '@vigil/core';
 import { loadAgentSystem, type AgentSystem } from '@vigil/registry';
-import type { DemoContext, DemoDriver } from '@vigil/runtime';
+import { COMPILED_AGENT_ENTRY_SCRIPT, type DemoContext, type DemoDriver } from '@vigil/runtime';
 import {
   createSupervisor,
   readSupervisorStatus,
@@ -13,6 +13,9 @@ import {
   type SupervisorStatus,
 } from '@vigil/supervisor';
 import { globalOptions, UsageError, type GlobalOptions } from '../context.js';
+
+/** The repository's transpile step (`scripts/build-dist.mjs`). */
+const BUILD_DIST_SCRIPT = new URL('../../../../scripts/build-dist.mjs', import.meta.url).href;
 
 const MIB = 1024 * 1024;
 
@@ -149,90 +152,111 @@ export function registerUpCommand(program: Command): void {
       'when an agent resident set exceeds resources.memory: kill | warn | off',
       'warn',
     )
-    .action(async (flags: { demo?: boolean | string; rssWatchdog: string }, cmd: Command) => {
-      const options = globalOptions(cmd);
-      const rssWatchdog = flags.rssWatchdog;
-      if (rssWatchdog !== 'kill' && rssWatchdog !== 'warn' && rssWatchdog !== 'off') {
-        throw new UsageError(`--rss-watchdog: expected kill, warn or off, got "${rssWatchdog}"`);
-      }
-      const system = await loadAgentSystem(options.config);
-      try {
-        const previous = readSupervisorStatus(options.stateDir);
-        if (previous.supervisorAlive) {
-          throw new VigilError(
-            'VIGIL_SUPERVISOR_ALREADY_RUNNING',
-            `a supervisor (pid ${previous.status.supervisor.pid}) already runs with state directory ${options.stateDir}`,
+    .option(
+      '--no-compile',
+      'run agents from the TypeScript sources with tsx (more memory per agent)',
+    )
+    .action(
+      async (
+        flags: { demo?: boolean | string; rssWatchdog: string; compile?: boolean },
+        cmd: Command,
+      ) => {
+        const options = globalOptions(cmd);
+        const rssWatchdog = flags.rssWatchdog;
+        if (rssWatchdog !== 'kill' && rssWatchdog !== 'warn' && rssWatchdog !== 'off') {
+          throw new UsageError(`--rss-watchdog: expected kill, warn or off, got "${rssWatchdog}"`);
+        }
+        const system = await loadAgentSystem(options.config);
+        try {
+          const previous = readSupervisorStatus(options.stateDir);
+          if (previous.supervisorAlive) {
+            throw new VigilError(
+              'VIGIL_SUPERVISOR_ALREADY_RUNNING',
+              `a supervisor (pid ${previous.status.supervisor.pid}) already runs with state directory ${options.stateDir}`,
+            );
+          }
+        } catch (error) {
+          if (!(error instanceof VigilError) || error.code !== 'VIGIL_SUPERVISOR_NO_STATUS')
+            throw error;
+        }
+
+        const out = (line: string): void => void process.stdout.write(`${line}\n`);
+        const logPath = join(options.stateDir, 'logs', 'supervisor.log');
+        mkdirSync(join(options.stateDir, 'logs'), { recursive: true });
+        const logStream = createWriteStream(logPath, { flags: 'a' });
+        const logger = createLogger('supervisor', { destination: logStream });
+        // Agents run on compiled JavaScript unless --no-compile: transpiling the sources
+        // first (about a second) saves each agent process the memory of compiling
+        // TypeScript at start-up.
+        const compiled = flags.compile !== false;
+        if (compiled) {
+          const { buildDist } = (await import(BUILD_DIST_SCRIPT)) as {
+            buildDist: (o: { quiet: boolean }) => Promise<void>;
+          };
+          await buildDist({ quiet: true });
+        }
+        const supervisor = createSupervisor({
+          system,
+          configPath: options.config,
+          stateDir: options.stateDir,
+          logger,
+          memory: { rssWatchdog },
+          ...(compiled ? { compiled: true, entryScript: COMPILED_AGENT_ENTRY_SCRIPT } : {}),
+        });
+        supervisor.on('event', (e) => {
+          if (options.json) out(JSON.stringify({ time: new Date().toISOString(), ...e }));
+          else {
+            const line = describeEvent(e);
+            if (line !== undefined) out(line);
+          }
+        });
+
+        const demoAbort = new AbortController();
+        let stopping: Promise<void> | undefined;
+        const stop = (signal: string): void => {
+          if (stopping !== undefined) {
+            if (!options.json)
+              out(`(${signal} again: already stopping, waiting for agents to drain)`);
+            return;
+          }
+          if (!options.json)
+            out(`\n${signal}: stopping (callers first, draining in-flight calls)…`);
+          demoAbort.abort();
+          stopping = supervisor.stop();
+        };
+        process.on('SIGINT', () => stop('SIGINT'));
+        process.on('SIGTERM', () => stop('SIGTERM'));
+
+        if (!options.json) {
+          out(`vigil up: ${system.metadata.name} (${options.config}), state ${options.stateDir}`);
+          out(
+            `logs: ${join(options.stateDir, 'logs')}/<agent>-<replica>.log; status: vigil status --state-dir ${options.stateDir}`,
           );
         }
-      } catch (error) {
-        if (!(error instanceof VigilError) || error.code !== 'VIGIL_SUPERVISOR_NO_STATUS')
-          throw error;
-      }
-
-      const out = (line: string): void => void process.stdout.write(`${line}\n`);
-      const logPath = join(options.stateDir, 'logs', 'supervisor.log');
-      mkdirSync(join(options.stateDir, 'logs'), { recursive: true });
-      const logStream = createWriteStream(logPath, { flags: 'a' });
-      const logger = createLogger('supervisor', { destination: logStream });
-      const supervisor = createSupervisor({
-        system,
-        configPath: options.config,
-        stateDir: options.stateDir,
-        logger,
-        memory: { rssWatchdog },
-      });
-      supervisor.on('event', (e) => {
-        if (options.json) out(JSON.stringify({ time: new Date().toISOString(), ...e }));
-        else {
-          const line = describeEvent(e);
-          if (line !== undefined) out(line);
+        const status = await supervisor.start();
+        if (stopping === undefined && !options.json) out(summary(status));
+        if (flags.demo !== undefined && flags.demo !== false && stopping === undefined) {
+          await runDemo(
+            supervisor,
+            system,
+            options,
+            typeof flags.demo === 'string' ? flags.demo : undefined,
+            demoAbort.signal,
+            logger,
+            options.json ? (line) => out(JSON.stringify({ type: 'demo', line })) : out,
+          ).catch((error: unknown) => out(`demo failed: ${(error as Error).message}`));
         }
-      });
-
-      const demoAbort = new AbortController();
-      let stopping: Promise<void> | undefined;
-      const stop = (signal: string): void => {
-        if (stopping !== undefined) {
-          if (!options.json)
-            out(`(${signal} again: already stopping, waiting for agents to drain)`);
-          return;
-        }
-        if (!options.json) out(`\n${signal}: stopping (callers first, draining in-flight calls)…`);
-        demoAbort.abort();
-        stopping = supervisor.stop();
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
-
-      if (!options.json) {
-        out(`vigil up: ${system.metadata.name} (${options.config}), state ${options.stateDir}`);
-        out(
-          `logs: ${join(options.stateDir, 'logs')}/<agent>-<replica>.log; status: vigil status --state-dir ${options.stateDir}`,
-        );
-      }
-      const status = await supervisor.start();
-      if (stopping === undefined && !options.json) out(summary(status));
-      if (flags.demo !== undefined && flags.demo !== false && stopping === undefined) {
-        await runDemo(
-          supervisor,
-          system,
-          options,
-          typeof flags.demo === 'string' ? flags.demo : undefined,
-          demoAbort.signal,
-          logger,
-          options.json ? (line) => out(JSON.stringify({ type: 'demo', line })) : out,
-        ).catch((error: unknown) => out(`demo failed: ${(error as Error).message}`));
-      }
-      // Run until a signal stops the supervisor.
-      await new Promise<void>((resolveStopped) => {
-        const check = (e: SupervisorEvent): void => {
-          if (e.type === 'supervisor' && e.state === 'stopped') resolveStopped();
-        };
-        if (supervisor.state === 'stopped') resolveStopped();
-        supervisor.on('event', check);
-      });
-      await stopping;
-      await new Promise<void>((done) => logStream.end(done));
-      if (!options.json) out('all agents stopped');
-    });
+        // Run until a signal stops the supervisor.
+        await new Promise<void>((resolveStopped) => {
+          const check = (e: SupervisorEvent): void => {
+            if (e.type === 'supervisor' && e.state === 'stopped') resolveStopped();
+          };
+          if (supervisor.state === 'stopped') resolveStopped();
+          supervisor.on('event', check);
+        });
+        await stopping;
+        await new Promise<void>((done) => logStream.end(done));
+        if (!options.json) out('all agents stopped');
+      },
+    );
 }
