@@ -49,14 +49,12 @@ test('retries a batch after 429 with the server-given Retry-After and reports se
       res.writeHead(429, { 'retry-after': '0' }).end('{"error":{"code":"QUEUE_FULL"}}');
       return;
     }
-    res
-      .writeHead(202, { 'content-type': 'application/json' })
-      .end(
-        JSON.stringify({
-          accepted: 2,
-          rejected: [{ line: 2, code: 'INVALID_EVENT', reason: 'policy says no' }],
-        }),
-      );
+    res.writeHead(202, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        accepted: 2,
+        rejected: [{ line: 2, code: 'INVALID_EVENT', reason: 'policy says no' }],
+      }),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => new Promise<void>((r) => server.close(() => r())));
