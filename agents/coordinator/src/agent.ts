@@ -183,7 +183,7 @@ function createPorts(
   const record: IncidentPorts['record'] = async (kind, what, why, step) => {
     await audit.writer.append({
       kind: kind as never,
-      actor: ctx.spiffeId,
+      actor: step.actor ?? ctx.spiffeId,
       incidentId: step.incidentId,
       what: what as never,
       why: why as never,

@@ -202,7 +202,7 @@ export class Coordinator {
         edited: editedAction !== undefined,
       },
       { approver: input.by, comment: input.reason },
-      { incidentId: row.incidentId },
+      { incidentId: row.incidentId, actor: input.by },
     );
     this.resumeIfDecided(row.incidentId);
     return this.options.store.approval(approvalId)!;
@@ -287,7 +287,10 @@ export class Coordinator {
         waiting ? 'awaiting-approval' : 'closed',
         this.now(),
       );
-      if (!waiting) this.correlator.forget(incidentId);
+      // Findings join an incident only while its graph is still working on it; once it
+      // settles (closed, or waiting for a human), new evidence opens a new incident that
+      // gets its own analysis instead of being folded into a decided one.
+      this.correlator.forget(incidentId);
     } catch (error) {
       // The checkpoint keeps the incident resumable: `resumeInFlight` retries failed runs.
       const message = error instanceof Error ? error.message : String(error);

@@ -67,6 +67,8 @@ export type ProposalOutcome =
 /** Where an incident step happened, for the audit trail and traces. */
 export interface StepContext {
   readonly incidentId: string;
+  /** Who acted when not the coordinator itself: `user:<id>` for a human decision. */
+  readonly actor?: string;
 }
 
 /**

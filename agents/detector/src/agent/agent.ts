@@ -16,6 +16,7 @@ import type { EventSource } from '../sources/event-source.js';
 import { IngestError } from '../sources/errors.js';
 import { bearerTokenFromEnv, createHttpEventSource } from '../sources/http-source.js';
 import { createJetStreamSource } from '../sources/nats-source.js';
+import { ensureBootstrapModel } from './bootstrap-model.js';
 import { parseDetectorSettings, resolveInState } from './settings.js';
 
 interface Running {
@@ -35,6 +36,8 @@ async function start(ctx: AgentContext): Promise<void> {
       `agents.${ctx.spec.name}.settings.coordinator: "${settings.coordinator}" is not in calls`,
     );
   const modelPath = resolveInState(ctx.stateDir, settings.model);
+  if (settings.bootstrap !== undefined)
+    await ensureBootstrapModel(modelPath, settings.bootstrap, ctx.logger);
   const model = await loadModel(modelPath).catch((error: unknown) => {
     throw new IngestError(
       'VIGIL_DETECTOR_INGEST_UNAVAILABLE',

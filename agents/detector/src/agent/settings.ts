@@ -50,6 +50,16 @@ export const DetectorSettingsSchema = z
       .strict()
       .optional(),
     deadLetter: z.string().min(1).default('detector/dead-letter.ndjson'),
+    /** When no model file exists, train one on generated demo-estate traffic (demo and first runs). */
+    bootstrap: z
+      .object({
+        seed: z.number().int().default(101),
+        days: z.number().int().min(1).max(30).default(2),
+        eventsPerDay: z.number().int().min(200).default(3000),
+        alertRate: z.number().gt(0).lt(1).default(0.003),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
