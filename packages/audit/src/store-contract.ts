@@ -2,7 +2,7 @@
 // (sqlite-store.test.ts, postgres-store.int.test.ts). Tampering is done with raw SQL in
 // a dialect both backends accept (`?` placeholders are rewritten for PostgreSQL).
 import assert from 'node:assert/strict';
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before, after, afterEach } from 'node:test';
 import { canonicalJson } from '@vigil/core';
 import {
   entryHash,
@@ -74,7 +74,8 @@ export function describeAuditStoreContract(
       current.push(c);
       return c;
     }
-    after(async () => {
+    // Each test's stores are closed when it ends, so connection pools never pile up.
+    afterEach(async () => {
       for (const c of current) await c.store.close().catch(() => undefined);
       current = [];
     });

@@ -151,7 +151,7 @@ export async function startPostgres(t?: AfterHook): Promise<StartedPostgres> {
     '-c',
     'fsync=on',
     '-c',
-    'max_connections=50',
+    'max_connections=200',
     '-c',
     'shared_buffers=32MB',
   ]);
