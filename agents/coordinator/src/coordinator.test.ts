@@ -8,7 +8,8 @@ import { isVigilError } from '@vigil/core';
 import { ensureCertificateAuthority, issueUserCredentials } from '@vigil/pki';
 import { signApproval } from '@vigil/policy';
 import { createApprovalVerifier } from './approval-verifier.js';
-import { Coordinator } from './coordinator.js';
+import { analyseOffline } from '@vigil/analyst';
+import { Coordinator, mergeAnalyses } from './coordinator.js';
 import { IncidentStore } from './incident-store.js';
 import type { Decision, ProposedAction } from './ports.js';
 import { minerFinding, recordingPorts } from './testing/recording-ports.js';
@@ -210,4 +211,23 @@ test('a new coordinator process resumes incidents left open by the previous one'
   await next.coordinator.idle();
   assert.equal(next.store.incident('inc-orphan')?.status, 'closed');
   assert.equal(executed.size, 1);
+});
+
+test('an incident analysis covers the findings correlated into it', () => {
+  const shell = analyseOffline({
+    ...minerFinding,
+    id: 'f-shell',
+    event: {
+      ...minerFinding.event,
+      process: { name: 'bash' },
+      rule: 'Terminal shell in container',
+    },
+  });
+  const miner = analyseOffline(minerFinding);
+  const merged = mergeAnalyses([shell, miner]);
+  assert.deepEqual(new Set(merged.techniques), new Set(['T1609', 'T1496']));
+  assert.equal(merged.severity, 'critical');
+  assert.equal(merged.confidence, Math.max(shell.confidence, miner.confidence));
+  assert.ok(merged.recommendedResponses.includes('delete-pod'));
+  assert.match(merged.summary, /\+1 correlated finding/);
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Command, type BaseCheckpointSaver } from '@langchain/langgraph';
 import { VigilError, type Logger } from '@vigil/core';
-import type { Finding } from '@vigil/soc';
+import type { Analysis, Finding, Severity } from '@vigil/soc';
 import { Correlator, type Assignment, type CorrelationSettings } from './correlator.js';
 import {
   buildIncidentGraph,
@@ -70,6 +70,15 @@ export class Coordinator {
     // API sees them even if the process dies right after the interrupt.
     const ports: IncidentPorts = {
       ...options.ports,
+      // An incident's analysis covers every finding correlated into it before the
+      // analysis ran (e.g. the shell in a pod and the miner it started), most anomalous first.
+      analyse: async (finding, ctx) => {
+        const findings = options.store.findings(ctx.incidentId, MAX_FINDINGS_ANALYSED);
+        if (findings.length <= 1) return options.ports.analyse(finding, ctx);
+        const analyses: Analysis[] = [];
+        for (const f of findings) analyses.push(await options.ports.analyse(f, ctx));
+        return mergeAnalyses(analyses);
+      },
       requestApprovals: async (requests, ctx) => {
         options.store.addApprovals(requests, this.now(), options.approvalTtlMs);
         await options.ports.requestApprovals(requests, ctx);
@@ -124,6 +133,7 @@ export class Coordinator {
       },
       { incidentId: assignment.incidentId },
     );
+    this.options.store.addFindingRecord(assignment.incidentId, finding);
     if (assignment.kind === 'joined' && this.options.store.incident(assignment.incidentId)) {
       this.options.store.addFinding(assignment.incidentId, at);
       return assignment;
@@ -311,4 +321,39 @@ export class Coordinator {
       void this.queue.shift()?.();
     }
   }
+}
+
+/** Findings of one incident analysed at most (the most anomalous). */
+const MAX_FINDINGS_ANALYSED = 5;
+
+const SEVERITY_RANK: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
+
+/**
+ * One analysis for an incident from the analyses of its findings: the union of
+ * techniques and recommended responses, the highest severity, the confidence and summary
+ * of the most confident analysis, every rationale, and every degradation.
+ */
+export function mergeAnalyses(analyses: readonly Analysis[]): Analysis {
+  const lead = [...analyses].sort((a, b) => b.confidence - a.confidence)[0]!;
+  const degraded = [...new Set(analyses.flatMap((a) => (a.degraded ? [a.degraded] : [])))];
+  return {
+    techniques: [...new Set(analyses.flatMap((a) => a.techniques))].slice(0, 10),
+    severity: analyses
+      .map((a) => a.severity)
+      .reduce((x, y) => (SEVERITY_RANK.indexOf(y) > SEVERITY_RANK.indexOf(x) ? y : x)),
+    confidence: lead.confidence,
+    summary:
+      `${lead.summary}${analyses.length > 1 ? ` (+${analyses.length - 1} correlated finding${analyses.length > 2 ? 's' : ''})` : ''}`.slice(
+        0,
+        2000,
+      ),
+    rationale: analyses
+      .map((a, i) => `Finding ${i + 1}: ${a.rationale}`)
+      .join('\n\n')
+      .slice(0, 8000),
+    recommendedResponses: [...new Set(analyses.flatMap((a) => a.recommendedResponses))],
+    source: analyses.some((a) => a.source === 'model') ? 'model' : 'rule-based',
+    ...(lead.model ? { model: lead.model } : {}),
+    ...(degraded.length ? { degraded: degraded.join('; ') } : {}),
+  };
 }

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { VigilError } from '@vigil/core';
+import type { Finding } from '@vigil/soc';
 import type { ApprovalRequest, HumanDecision, ProposedAction, Review } from './ports.js';
 
 export type IncidentStatus = 'open' | 'awaiting-approval' | 'closed' | 'failed';
@@ -51,7 +52,10 @@ export class IncidentStore {
         id TEXT PRIMARY KEY, incident_id TEXT NOT NULL, proposal_id TEXT NOT NULL, action TEXT NOT NULL,
         action_digest TEXT NOT NULL, review TEXT NOT NULL, status TEXT NOT NULL, requested_at INTEGER NOT NULL,
         expires_at INTEGER NOT NULL, decision TEXT);
-      CREATE INDEX IF NOT EXISTS approvals_status ON approvals(status, expires_at);`);
+      CREATE INDEX IF NOT EXISTS approvals_status ON approvals(status, expires_at);
+      CREATE TABLE IF NOT EXISTS incident_findings (
+        incident_id TEXT NOT NULL, finding_id TEXT NOT NULL, score REAL NOT NULL, finding TEXT NOT NULL,
+        PRIMARY KEY (incident_id, finding_id));`);
   }
 
   openIncident(id: string, title: string, severity: string, at: number): void {
@@ -64,6 +68,23 @@ export class IncidentStore {
     this.db
       .prepare('UPDATE incidents SET findings = findings + 1, updated_at = ? WHERE id = ?')
       .run(at, id);
+  }
+
+  /** Keeps a finding of an incident (idempotent per finding id). */
+  addFindingRecord(incidentId: string, finding: Finding): void {
+    this.db
+      .prepare('INSERT OR IGNORE INTO incident_findings VALUES (?, ?, ?, ?)')
+      .run(incidentId, finding.id, finding.score, JSON.stringify(finding));
+  }
+
+  /** The incident's findings, most anomalous first. */
+  findings(incidentId: string, limit = 50): Finding[] {
+    const rows = this.db
+      .prepare(
+        'SELECT finding FROM incident_findings WHERE incident_id = ? ORDER BY score DESC LIMIT ?',
+      )
+      .all(incidentId, limit) as { finding: string }[];
+    return rows.map((r) => JSON.parse(r.finding) as Finding);
   }
 
   setStatus(id: string, status: IncidentStatus, at: number, error?: string): void {

@@ -16,6 +16,7 @@ export { agent, coordinatorSettingsSchema, createCoordinatorAgent } from './agen
 export { createApprovalVerifier, DECIDING_ROLES } from './approval-verifier.js';
 export {
   Coordinator,
+  mergeAnalyses,
   type ApprovalInput,
   type ApprovalVerifier,
   type CoordinatorOptions,
