@@ -30,6 +30,13 @@ export const coordinatorSettingsSchema = z.strictObject({
   /** Deadline of each specialist call; the analyst gets the model timeout on top. */
   callDeadlineMs: z.number().int().min(100).default(10_000),
   concurrency: z.number().int().min(1).max(64).default(4),
+  /** Findings are gathered into an incident for settleMs of quiet (at most maxWaitMs) before it is analysed. */
+  aggregation: z
+    .strictObject({
+      settleMs: z.number().int().min(0).default(2_000),
+      maxWaitMs: z.number().int().min(0).default(10_000),
+    })
+    .prefault({}),
   traceLinkBase: z.string().url().optional(),
 });
 
@@ -94,6 +101,7 @@ export function createCoordinatorAgent(): AgentDefinition {
         checkpointer: checkpointer.saver,
         approvalTtlMs: ctx.system.policy.approvals.ttlSeconds * 1000,
         concurrency: settings.concurrency,
+        aggregation: settings.aggregation,
         logger: ctx.logger,
         verifyApproval: createApprovalVerifier({
           trustDomain: ctx.system.trustDomain,

@@ -21,6 +21,12 @@ export interface CoordinatorOptions {
   readonly correlation?: CorrelationSettings;
   /** Graph runs in flight at once; further runs queue (bounded by the correlator's rate limits). */
   readonly concurrency?: number;
+  /**
+   * Aggregation window: an incident's graph starts once no finding has joined it for
+   * `settleMs`, and at the latest `maxWaitMs` after it opened, so its analysis sees the
+   * burst of related findings (a shell, then the miner it starts). Default 0 (at once).
+   */
+  readonly aggregation?: { readonly settleMs: number; readonly maxWaitMs: number };
   readonly logger?: Logger;
   readonly now?: () => number;
 }
@@ -61,6 +67,10 @@ export class Coordinator {
   private readonly correlator: Correlator;
   private readonly now: () => number;
   private readonly running = new Map<string, Promise<void>>();
+  private readonly aggregating = new Map<
+    string,
+    { timer: NodeJS.Timeout; deadline: number; fire: () => void }
+  >();
   private readonly queue: (() => Promise<void>)[] = [];
   private active = 0;
 
@@ -136,6 +146,7 @@ export class Coordinator {
     this.options.store.addFindingRecord(assignment.incidentId, finding);
     if (assignment.kind === 'joined' && this.options.store.incident(assignment.incidentId)) {
       this.options.store.addFinding(assignment.incidentId, at);
+      this.extendAggregation(assignment.incidentId);
       return assignment;
     }
     this.options.store.openIncident(
@@ -144,8 +155,32 @@ export class Coordinator {
       'unknown',
       at,
     );
-    this.schedule(assignment.incidentId, { incidentId: assignment.incidentId, finding });
+    this.startAggregation(assignment.incidentId, finding);
     return assignment;
+  }
+
+  private startAggregation(incidentId: string, finding: Finding): void {
+    const { settleMs, maxWaitMs } = this.options.aggregation ?? { settleMs: 0, maxWaitMs: 0 };
+    const fire = () => {
+      this.aggregating.delete(incidentId);
+      this.schedule(incidentId, { incidentId, finding });
+    };
+    this.aggregating.set(incidentId, {
+      timer: setTimeout(fire, settleMs),
+      deadline: Date.now() + maxWaitMs,
+      fire,
+    });
+  }
+
+  private extendAggregation(incidentId: string): void {
+    const pending = this.aggregating.get(incidentId);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    const settleMs = this.options.aggregation?.settleMs ?? 0;
+    pending.timer = setTimeout(
+      pending.fire,
+      Math.max(0, Math.min(settleMs, pending.deadline - Date.now())),
+    );
   }
 
   /**
@@ -157,7 +192,14 @@ export class Coordinator {
       ...this.options.store.incidents({ status: 'open' }),
       ...this.options.store.incidents({ status: 'failed' }),
     ].map((i) => i.id);
-    for (const id of open) this.schedule(id, null);
+    for (const id of open) {
+      const snapshot = await this.graph.getState({ configurable: { thread_id: id } });
+      const first = this.options.store.findings(id, 1)[0];
+      // An incident that died while still gathering findings has no checkpoint yet: start it.
+      if (Object.keys(snapshot.values as object).length === 0 && first)
+        this.schedule(id, { incidentId: id, finding: first });
+      else this.schedule(id, null);
+    }
     return open;
   }
 
@@ -236,7 +278,10 @@ export class Coordinator {
 
   /** Resolves when no graph run is in flight or queued (for shutdown and tests). */
   async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+    while (this.running.size > 0 || this.aggregating.size > 0) {
+      if (this.running.size === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      await Promise.allSettled([...this.running.values()]);
+    }
   }
 
   private async expire(approval: ApprovalRow): Promise<void> {
