@@ -89,6 +89,15 @@ export class Coordinator {
         for (const f of findings) analyses.push(await options.ports.analyse(f, ctx));
         return mergeAnalyses(analyses);
       },
+      // Responses target the most anomalous finding that names a workload (the miner's
+      // pod rather than the API call that preceded it), else the incident's first.
+      propose: async (finding, analysis, ctx) => {
+        const target =
+          options.store
+            .findings(ctx.incidentId, MAX_FINDINGS_ANALYSED)
+            .find((f) => f.entities.workload) ?? finding;
+        return options.ports.propose(target, analysis, ctx);
+      },
       requestApprovals: async (requests, ctx) => {
         options.store.addApprovals(requests, this.now(), options.approvalTtlMs);
         await options.ports.requestApprovals(requests, ctx);
