@@ -91,7 +91,7 @@ test('loads the SOC declaration at the repository root', async () => {
     const mib = agent.resources.memoryBytes / 2 ** 20;
     assert.ok(mib >= 160 && mib <= 256, `${agent.name}: ${mib} MiB`);
   }
-  assert.equal(soc.policy.escalation.confidenceThreshold, 0.6);
+  assert.equal(soc.policy.escalation.confidenceThreshold, 0.55);
   assert.equal(soc.policy.escalation.maxBlastRadius, 10);
   assert.ok(soc.policy.escalation.alwaysEscalate.namespaces.includes('kube-system'));
   assert.deepEqual(
