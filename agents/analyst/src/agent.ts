@@ -36,7 +36,7 @@ export function createAnalystAgent(): AgentDefinition {
       audit = await openAgentAuditWriter({
         storage: ctx.system.storage.audit,
         stateDir: ctx.stateDir,
-        identity: ctx.credentials(),
+        identity: () => ctx.credentials(),
       });
     },
     skills: {

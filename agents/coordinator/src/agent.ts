@@ -90,7 +90,7 @@ export function createCoordinatorAgent(): AgentDefinition {
       audit = await openAgentAuditWriter({
         storage: ctx.system.storage.audit,
         stateDir: ctx.stateDir,
-        identity: ctx.credentials(),
+        identity: () => ctx.credentials(),
       });
       store = new IncidentStore(join(dataDir, 'coordinator.sqlite'));
       const checkpointer = await openCheckpointer(ctx, dataDir);

@@ -27,7 +27,7 @@ export function createNotifierAgent(): AgentDefinition {
       audit = await openAgentAuditWriter({
         storage: ctx.system.storage.audit,
         stateDir: ctx.stateDir,
-        identity: ctx.credentials(),
+        identity: () => ctx.credentials(),
       });
     },
     skills: {

@@ -178,7 +178,7 @@ export function createRemediatorAgent(): AgentDefinition {
       audit = await openAgentAuditWriter({
         storage: ctx.system.storage.audit,
         stateDir: ctx.stateDir,
-        identity: ctx.credentials(),
+        identity: () => ctx.credentials(),
       });
       const reconciled = await opened.remediator.reconcile();
       if (reconciled.length > 0)

@@ -42,7 +42,7 @@ export function createReviewerAgent(): AgentDefinition {
       audit = await openAgentAuditWriter({
         storage: system.storage.audit,
         stateDir: ctx.stateDir,
-        identity: ctx.credentials(),
+        identity: () => ctx.credentials(),
       });
       await audit.writer.append({
         kind: 'policy-load',
