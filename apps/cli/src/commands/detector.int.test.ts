@@ -1,34 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadModel } from '@vigil/detector';
-
-const ROOT = new URL('../../../../', import.meta.url).pathname;
-const VIGIL = join(ROOT, 'apps/cli/bin/vigil.mjs');
-
-/** Runs the real `vigil` binary as a child process and collects its output. */
-function vigil(
-  args: readonly string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [VIGIL, ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-detector-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { runVigil, tempDir } from '../testing/run-vigil.js';
 
 /** A Kubernetes audit event line, as kube-apiserver writes it. */
 function auditLine(i: number): string {
@@ -53,13 +28,13 @@ function auditLine(i: number): string {
 }
 
 test('vigil detector train fits a model from NDJSON and reports rejected lines by number', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'detector');
   const baseline = join(dir, 'baseline.ndjson');
   const lines = Array.from({ length: 600 }, (_, i) => auditLine(i));
   lines.splice(10, 0, '{not json', JSON.stringify({ hello: 'world' }));
   writeFileSync(baseline, `${lines.join('\n')}\n`);
   const out = join(dir, 'model.json');
-  const r = await vigil([
+  const r = await runVigil([
     'detector',
     'train',
     baseline,
@@ -87,16 +62,16 @@ test('vigil detector train fits a model from NDJSON and reports rejected lines b
   assert.equal(model.params.trees, 20);
   assert.equal(model.params.seed, 7);
 
-  const inspect = await vigil(['detector', 'inspect', out]);
+  const inspect = await runVigil(['detector', 'inspect', out]);
   assert.equal(inspect.code, 0, inspect.stderr);
   assert.match(inspect.stdout, new RegExp(`model: +${model.id}`));
 });
 
 test('vigil detector refuses bad flags (exit 2) and a corrupt model (exit 1)', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'detector');
   const baseline = join(dir, 'baseline.ndjson');
   writeFileSync(baseline, `${auditLine(1)}\n${auditLine(2)}\n`);
-  const bad = await vigil([
+  const bad = await runVigil([
     'detector',
     'train',
     baseline,
@@ -107,7 +82,7 @@ test('vigil detector refuses bad flags (exit 2) and a corrupt model (exit 1)', a
   ]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--alert-rate must be a number in \[0, 1\)/);
-  const both = await vigil([
+  const both = await runVigil([
     'detector',
     'train',
     baseline,
@@ -121,7 +96,7 @@ test('vigil detector refuses bad flags (exit 2) and a corrupt model (exit 1)', a
   assert.equal(both.code, 2);
   const corrupt = join(dir, 'corrupt.json');
   writeFileSync(corrupt, readFileSync(baseline, 'utf8').slice(0, 30));
-  const r = await vigil(['detector', 'inspect', corrupt]);
+  const r = await runVigil(['detector', 'inspect', corrupt]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /VIGIL_DETECTOR_MODEL_INVALID: .*corrupt\.json: \(file\): not valid JSON/);
 });

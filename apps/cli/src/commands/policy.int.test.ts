@@ -1,30 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-
-const ROOT = new URL('../../../../', import.meta.url).pathname;
-const VIGIL = join(ROOT, 'apps/cli/bin/vigil.mjs');
-
-/** Runs the real `vigil` binary (with the repository's vigil.yaml) and collects its output. */
-function vigil(
-  args: readonly string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [VIGIL, ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runVigil } from '../testing/run-vigil.js';
 
 test('vigil policy eval prints the verdict, its rules and the action to execute', async () => {
-  const run = await vigil(['policy', 'eval', '--input', 'policies/examples/block-wide-range.json']);
+  const run = await runVigil([
+    'policy',
+    'eval',
+    '--input',
+    'policies/examples/block-wide-range.json',
+  ]);
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /^decision: {3}mutate$/m);
   assert.match(
@@ -36,7 +23,7 @@ test('vigil policy eval prints the verdict, its rules and the action to execute'
 });
 
 test('vigil policy eval --json escalates kube-system and never allows malformed input', async (t) => {
-  const escalated = await vigil([
+  const escalated = await runVigil([
     'policy',
     'eval',
     '--json',
@@ -56,19 +43,19 @@ test('vigil policy eval --json escalates kube-system and never allows malformed 
   const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-policy-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'bad.json'), JSON.stringify({ action: { type: 'delete-pod' } }));
-  const malformed = await vigil(['policy', 'eval', '--json', '--input', join(dir, 'bad.json')]);
+  const malformed = await runVigil(['policy', 'eval', '--json', '--input', join(dir, 'bad.json')]);
   const failed = JSON.parse(malformed.stdout) as { decision: string; rules: string[] };
   assert.notEqual(failed.decision, 'allow');
   assert.deepEqual(failed.rules, ['vigil.fail-closed.input-invalid']);
 
   writeFileSync(join(dir, 'not.json'), '{');
-  const usage = await vigil(['policy', 'eval', '--input', join(dir, 'not.json')]);
+  const usage = await runVigil(['policy', 'eval', '--input', join(dir, 'not.json')]);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /is not JSON/);
 });
 
 test('vigil policy test reports the Rego tests and coverage; build reports the wasm module', async () => {
-  const tested = await vigil(['policy', 'test', '--json']);
+  const tested = await runVigil(['policy', 'test', '--json']);
   assert.equal(tested.code, 0, tested.stderr);
   const report = JSON.parse(tested.stdout) as {
     failed: number;
@@ -77,7 +64,7 @@ test('vigil policy test reports the Rego tests and coverage; build reports the w
   };
   assert.equal(report.failed, 0);
   assert.ok(report.coveragePercent >= 90);
-  const built = await vigil(['policy', 'build', '--json']);
+  const built = await runVigil(['policy', 'build', '--json']);
   assert.equal(built.code, 0, built.stderr);
   const result = JSON.parse(built.stdout) as { wasm: string; bytes: number; revision: string };
   assert.match(result.wasm, /\.tools\/cache\/policy-wasm\/[0-9a-f]{32}\.wasm$/);

@@ -1,33 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-
-const ROOT = new URL('../../../../', import.meta.url).pathname;
-const VIGIL = join(ROOT, 'apps/cli/bin/vigil.mjs');
-
-/** Runs the real `vigil` binary as a child process and collects its output. */
-function vigil(
-  args: readonly string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [VIGIL, ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-registry-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { runVigil, tempDir } from '../testing/run-vigil.js';
 
 const BAD = `apiVersion: vigil.dev/v1alpha1
 kind: AgentSystem
@@ -46,9 +21,9 @@ agents:
 `;
 
 test('vigil registry exits 2 and lists every problem of an invalid declaration on stderr', async (t) => {
-  const file = join(tempDir(t), 'vigil.yaml');
+  const file = join(tempDir(t, 'registry'), 'vigil.yaml');
   writeFileSync(file, BAD);
-  const { code, stdout, stderr } = await vigil(['-f', file, 'registry']);
+  const { code, stdout, stderr } = await runVigil(['-f', file, 'registry']);
   assert.equal(code, 2, stderr);
   assert.equal(stdout, '');
   assert.equal(
@@ -64,14 +39,14 @@ test('vigil registry exits 2 and lists every problem of an invalid declaration o
 });
 
 test('vigil registry exits 2 when the declaration file is missing', async (t) => {
-  const file = join(tempDir(t), 'missing.yaml');
-  const { code, stderr } = await vigil(['-f', file, 'registry']);
+  const file = join(tempDir(t, 'registry'), 'missing.yaml');
+  const { code, stderr } = await runVigil(['-f', file, 'registry']);
   assert.equal(code, 2);
   assert.match(stderr, /VIGIL_CONFIG_NOT_FOUND: no AgentSystem declaration at .*missing\.yaml/);
 });
 
 test('vigil registry prints the SOC with identities, callers and autonomy', async () => {
-  const { code, stdout, stderr } = await vigil(['registry']);
+  const { code, stdout, stderr } = await runVigil(['registry']);
   assert.equal(code, 0, stderr);
   assert.match(stdout, /^AgentSystem vigil-soc \(vigil\.dev\/v1alpha1\)/);
   assert.match(stdout, /identity\s+spiffe:\/\/soc\.vigil\.local\/agent\/remediator/);
@@ -80,7 +55,7 @@ test('vigil registry prints the SOC with identities, callers and autonomy', asyn
 });
 
 test('vigil registry --json prints the system description', async () => {
-  const { code, stdout } = await vigil([
+  const { code, stdout } = await runVigil([
     '-f',
     'examples/two-agent/vigil.yaml',
     'registry',
@@ -102,10 +77,10 @@ test('vigil registry --json prints the system description', async () => {
 });
 
 test('vigil registry <agent> shows one agent and rejects an unknown one with exit 2', async () => {
-  const one = await vigil(['registry', 'reviewer', '--json']);
+  const one = await runVigil(['registry', 'reviewer', '--json']);
   assert.equal(one.code, 0, one.stderr);
   assert.equal((JSON.parse(one.stdout) as { name: string }).name, 'reviewer');
-  const unknown = await vigil(['registry', 'reviewr']);
+  const unknown = await runVigil(['registry', 'reviewr']);
   assert.equal(unknown.code, 2);
   assert.match(
     unknown.stderr,
@@ -114,7 +89,7 @@ test('vigil registry <agent> shows one agent and rejects an unknown one with exi
 });
 
 test('vigil registry --schema prints the JSON Schema of the declaration', async () => {
-  const { code, stdout } = await vigil(['registry', '--schema']);
+  const { code, stdout } = await runVigil(['registry', '--schema']);
   assert.equal(code, 0);
   const schema = JSON.parse(stdout) as {
     $schema: string;
