@@ -1,31 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { REPO_ROOT, runVigil } from '../testing/run-vigil.js';
 import { ensureIdentities, loadAgentCredentials } from '@vigil/pki';
 import { signVerdict } from '@vigil/policy';
 import { loadAgentSystem } from '@vigil/registry';
 import { openRemediator, parseRemediatorSettings, type Action } from '@vigil/remediator';
 
-const ROOT = new URL('../../../../', import.meta.url).pathname;
-const VIGIL = join(ROOT, 'apps/cli/bin/vigil.mjs');
-const CONFIG = join(ROOT, 'vigil.yaml');
-
-function vigil(
-  args: readonly string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [VIGIL, ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const CONFIG = join(REPO_ROOT, 'vigil.yaml');
 
 test('vigil actions list shows executions and undo reverses one only with a verdict for the inverse', async (t) => {
   const stateDir = mkdtempSync(join(tmpdir(), 'vigil-cli-actions-'));
@@ -59,7 +43,7 @@ test('vigil actions list shows executions and undo reverses one only with a verd
   const opened = await openRemediator({
     settings: parseRemediatorSettings(spec?.settings),
     stateDir,
-    baseDir: ROOT,
+    baseDir: REPO_ROOT,
     caPem: reviewerCreds.ca,
     reviewer: reviewerCreds.spiffeId,
   });
@@ -75,17 +59,17 @@ test('vigil actions list shows executions and undo reverses one only with a verd
   assert.equal(done.state, 'done', JSON.stringify(done));
   await opened.close();
 
-  const list = await vigil(['actions', 'list', '--json', '-f', CONFIG, '--state-dir', stateDir]);
+  const list = await runVigil(['actions', 'list', '--json', '-f', CONFIG, '--state-dir', stateDir]);
   assert.equal(list.code, 0, list.stderr);
   const records = JSON.parse(list.stdout) as { id: string; state: string; action: Action }[];
   assert.deepEqual(
     records.map((r) => [r.id, r.state, r.action.type]),
     [[done.id, 'done', 'cordon-node']],
   );
-  const human = await vigil(['actions', 'list', '-f', CONFIG, '--state-dir', stateDir]);
+  const human = await runVigil(['actions', 'list', '-f', CONFIG, '--state-dir', stateDir]);
   assert.match(human.stdout, /cordon-node\s+node node-a\s+dry-run/);
 
-  const proposal = await vigil([
+  const proposal = await runVigil([
     'actions',
     'undo',
     done.id,
@@ -107,7 +91,7 @@ test('vigil actions list shows executions and undo reverses one only with a verd
   // The verdict of the original action does not authorise its inverse.
   const wrong = join(stateDir, 'wrong.jws');
   writeFileSync(wrong, await sign(inventory.action));
-  const refused = await vigil([
+  const refused = await runVigil([
     'actions',
     'undo',
     done.id,
@@ -123,7 +107,7 @@ test('vigil actions list shows executions and undo reverses one only with a verd
 
   const right = join(stateDir, 'right.jws');
   writeFileSync(right, await sign(undo.action));
-  const executed = await vigil([
+  const executed = await runVigil([
     'actions',
     'undo',
     done.id,
@@ -138,7 +122,7 @@ test('vigil actions list shows executions and undo reverses one only with a verd
   assert.match(executed.stdout, /^done: .* \(uncordon-node\) undoes /);
 
   const after = JSON.parse(
-    (await vigil(['actions', 'list', '--json', '-f', CONFIG, '--state-dir', stateDir])).stdout,
+    (await runVigil(['actions', 'list', '--json', '-f', CONFIG, '--state-dir', stateDir])).stdout,
   ) as {
     id: string;
     undoneBy?: string;
@@ -147,7 +131,7 @@ test('vigil actions list shows executions and undo reverses one only with a verd
   const original = after.find((r) => r.id === done.id);
   assert.ok(original?.undoneBy);
   assert.equal(after.find((r) => r.id === original.undoneBy)?.undoOf, done.id);
-  const again = await vigil(['actions', 'undo', done.id, '-f', CONFIG, '--state-dir', stateDir]);
+  const again = await runVigil(['actions', 'undo', done.id, '-f', CONFIG, '--state-dir', stateDir]);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /VIGIL_REMEDIATOR_NOT_UNDOABLE.*already undone/);
 });

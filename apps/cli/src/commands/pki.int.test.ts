@@ -1,30 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { REPO_ROOT, runVigil, type VigilRun } from '../testing/run-vigil.js';
 
-const ROOT = new URL('../../../../', import.meta.url).pathname;
-const VIGIL = join(ROOT, 'apps/cli/bin/vigil.mjs');
-const CONFIG = join(ROOT, 'examples/two-agent/vigil.yaml');
+const CONFIG = join(REPO_ROOT, 'examples/two-agent/vigil.yaml');
 
 /** Runs the real `vigil` binary with the two-agent example and `stateDir`. */
-function vigil(
-  stateDir: string,
-  args: readonly string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [VIGIL, '-f', CONFIG, '--state-dir', stateDir, ...args], {
-      cwd: ROOT,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function vigil(stateDir: string, args: readonly string[]): Promise<VigilRun> {
+  return runVigil(['-f', CONFIG, '--state-dir', stateDir, ...args]);
 }
 
 test('vigil pki init creates the CA and identities; inspect shows them; rotate re-issues one agent', async (t) => {
