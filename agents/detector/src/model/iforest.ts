@@ -358,46 +358,53 @@ export class IsolationForest implements IsolationForestArrays {
     const { feature, threshold, trees, normaliser, stride, heightLimit } = this;
     for (let b = 0; b < rows; b += BATCH_BLOCK_ROWS) {
       const blockEnd = Math.min(rows, b + BATCH_BLOCK_ROWS);
-      const quadEnd = b + ((blockEnd - b) & ~3);
+      const octEnd = b + ((blockEnd - b) & ~7);
       for (let r = b; r < blockEnd; r++) out[r] = 0;
       for (let t = 0; t < trees; t++) {
         const base = t * stride;
         let r = b;
-        for (; r < quadEnd; r += 4) {
+        // Eight rows per pass: eight independent walks keep the core's load units busy
+        // while each waits on its own feature → value → compare chain. Slots are walked as
+        // absolute indices k (child of k: 2k − base + 1 + bit); `| 0` tells V8 the sums stay
+        // int32, which drops an overflow check per step.
+        for (; r < octEnd; r += 8) {
           const x0 = r * cols;
-          const x1 = x0 + cols;
-          const x2 = x1 + cols;
-          const x3 = x2 + cols;
-          let i0 = 0;
-          let i1 = 0;
-          let i2 = 0;
-          let i3 = 0;
+          const x1 = (x0 + cols) | 0;
+          const x2 = (x1 + cols) | 0;
+          const x3 = (x2 + cols) | 0;
+          const x4 = (x3 + cols) | 0;
+          const x5 = (x4 + cols) | 0;
+          const x6 = (x5 + cols) | 0;
+          const x7 = (x6 + cols) | 0;
+          let k0 = base;
+          let k1 = base;
+          let k2 = base;
+          let k3 = base;
+          let k4 = base;
+          let k5 = base;
+          let k6 = base;
+          let k7 = base;
           for (let d = 0; d < heightLimit; d++) {
-            // Heap order: children of slot i are 2i+1 (x ≤ p) and 2i+2. The comparison is
-            // used as a 0/1 number, so the walk has no data-dependent branch.
-            const k0 = base + i0;
-            const k1 = base + i1;
-            const k2 = base + i2;
-            const k3 = base + i3;
-            i0 = 2 * i0 + 1 + bit(matrix[x0 + feature[k0]!]! > threshold[k0]!);
-            i1 = 2 * i1 + 1 + bit(matrix[x1 + feature[k1]!]! > threshold[k1]!);
-            i2 = 2 * i2 + 1 + bit(matrix[x2 + feature[k2]!]! > threshold[k2]!);
-            i3 = 2 * i3 + 1 + bit(matrix[x3 + feature[k3]!]! > threshold[k3]!);
+            k0 = (2 * k0 - base + 1 + bit(matrix[(x0 + feature[k0]!) | 0]! > threshold[k0]!)) | 0;
+            k1 = (2 * k1 - base + 1 + bit(matrix[(x1 + feature[k1]!) | 0]! > threshold[k1]!)) | 0;
+            k2 = (2 * k2 - base + 1 + bit(matrix[(x2 + feature[k2]!) | 0]! > threshold[k2]!)) | 0;
+            k3 = (2 * k3 - base + 1 + bit(matrix[(x3 + feature[k3]!) | 0]! > threshold[k3]!)) | 0;
+            k4 = (2 * k4 - base + 1 + bit(matrix[(x4 + feature[k4]!) | 0]! > threshold[k4]!)) | 0;
+            k5 = (2 * k5 - base + 1 + bit(matrix[(x5 + feature[k5]!) | 0]! > threshold[k5]!)) | 0;
+            k6 = (2 * k6 - base + 1 + bit(matrix[(x6 + feature[k6]!) | 0]! > threshold[k6]!)) | 0;
+            k7 = (2 * k7 - base + 1 + bit(matrix[(x7 + feature[k7]!) | 0]! > threshold[k7]!)) | 0;
           }
-          out[r] = out[r]! + threshold[base + i0]!;
-          out[r + 1] = out[r + 1]! + threshold[base + i1]!;
-          out[r + 2] = out[r + 2]! + threshold[base + i2]!;
-          out[r + 3] = out[r + 3]! + threshold[base + i3]!;
+          out[r] = out[r]! + threshold[k0]!;
+          out[r + 1] = out[r + 1]! + threshold[k1]!;
+          out[r + 2] = out[r + 2]! + threshold[k2]!;
+          out[r + 3] = out[r + 3]! + threshold[k3]!;
+          out[r + 4] = out[r + 4]! + threshold[k4]!;
+          out[r + 5] = out[r + 5]! + threshold[k5]!;
+          out[r + 6] = out[r + 6]! + threshold[k6]!;
+          out[r + 7] = out[r + 7]! + threshold[k7]!;
         }
-        for (; r < blockEnd; r++) {
-          const x0 = r * cols;
-          let i0 = 0;
-          for (let d = 0; d < heightLimit; d++) {
-            const k0 = base + i0;
-            i0 = 2 * i0 + 1 + bit(matrix[x0 + feature[k0]!]! > threshold[k0]!);
-          }
-          out[r] = out[r]! + threshold[base + i0]!;
-        }
+        for (; r < blockEnd; r++)
+          out[r] = out[r]! + walkTree(feature, threshold, base, heightLimit, matrix, r * cols);
       }
       for (let r = b; r < blockEnd; r++) out[r] = Math.pow(2, -out[r]! / normaliser);
     }
@@ -440,43 +447,72 @@ export class IsolationForest implements IsolationForestArrays {
     if (total > 0) for (let j = 0; j < cols; j++) out[j] = out[j]! / total;
   }
 
-  /** Sum over trees of h_t(x); four trees walked in lockstep so their loads overlap. */
+  /**
+   * Sum over trees of h_t(x): eight trees walked in lockstep so their loads (mostly from
+   * L2/L3: a 100-tree forest of ψ = 256 is larger than one core's L2) overlap. Summed in
+   * groups of four, in tree order, as it always was, so scores stay bit-identical.
+   */
   private pathLengthSum(x: Float64Array, offset: number): number {
     const { feature, threshold, trees, stride, heightLimit } = this;
     let sum = 0;
     let t = 0;
+    for (; t + 8 <= trees; t += 8) {
+      const b0 = t * stride;
+      const b1 = (b0 + stride) | 0;
+      const b2 = (b1 + stride) | 0;
+      const b3 = (b2 + stride) | 0;
+      const b4 = (b3 + stride) | 0;
+      const b5 = (b4 + stride) | 0;
+      const b6 = (b5 + stride) | 0;
+      const b7 = (b6 + stride) | 0;
+      let k0 = b0;
+      let k1 = b1;
+      let k2 = b2;
+      let k3 = b3;
+      let k4 = b4;
+      let k5 = b5;
+      let k6 = b6;
+      let k7 = b7;
+      for (let d = 0; d < heightLimit; d++) {
+        k0 = (2 * k0 - b0 + 1 + bit(x[(offset + feature[k0]!) | 0]! > threshold[k0]!)) | 0;
+        k1 = (2 * k1 - b1 + 1 + bit(x[(offset + feature[k1]!) | 0]! > threshold[k1]!)) | 0;
+        k2 = (2 * k2 - b2 + 1 + bit(x[(offset + feature[k2]!) | 0]! > threshold[k2]!)) | 0;
+        k3 = (2 * k3 - b3 + 1 + bit(x[(offset + feature[k3]!) | 0]! > threshold[k3]!)) | 0;
+        k4 = (2 * k4 - b4 + 1 + bit(x[(offset + feature[k4]!) | 0]! > threshold[k4]!)) | 0;
+        k5 = (2 * k5 - b5 + 1 + bit(x[(offset + feature[k5]!) | 0]! > threshold[k5]!)) | 0;
+        k6 = (2 * k6 - b6 + 1 + bit(x[(offset + feature[k6]!) | 0]! > threshold[k6]!)) | 0;
+        k7 = (2 * k7 - b7 + 1 + bit(x[(offset + feature[k7]!) | 0]! > threshold[k7]!)) | 0;
+      }
+      sum += threshold[k0]! + threshold[k1]! + threshold[k2]! + threshold[k3]!;
+      sum += threshold[k4]! + threshold[k5]! + threshold[k6]! + threshold[k7]!;
+    }
     for (; t + 4 <= trees; t += 4) {
-      const b0 = t * stride;
-      const b1 = b0 + stride;
-      const b2 = b1 + stride;
-      const b3 = b2 + stride;
-      let i0 = 0;
-      let i1 = 0;
-      let i2 = 0;
-      let i3 = 0;
-      for (let d = 0; d < heightLimit; d++) {
-        const k0 = b0 + i0;
-        const k1 = b1 + i1;
-        const k2 = b2 + i2;
-        const k3 = b3 + i3;
-        i0 = 2 * i0 + 1 + bit(x[offset + feature[k0]!]! > threshold[k0]!);
-        i1 = 2 * i1 + 1 + bit(x[offset + feature[k1]!]! > threshold[k1]!);
-        i2 = 2 * i2 + 1 + bit(x[offset + feature[k2]!]! > threshold[k2]!);
-        i3 = 2 * i3 + 1 + bit(x[offset + feature[k3]!]! > threshold[k3]!);
-      }
-      sum += threshold[b0 + i0]! + threshold[b1 + i1]! + threshold[b2 + i2]! + threshold[b3 + i3]!;
+      const b = t * stride;
+      sum +=
+        walkTree(feature, threshold, b, heightLimit, x, offset) +
+        walkTree(feature, threshold, b + stride, heightLimit, x, offset) +
+        walkTree(feature, threshold, b + 2 * stride, heightLimit, x, offset) +
+        walkTree(feature, threshold, b + 3 * stride, heightLimit, x, offset);
     }
-    for (; t < trees; t++) {
-      const b0 = t * stride;
-      let i0 = 0;
-      for (let d = 0; d < heightLimit; d++) {
-        const k0 = b0 + i0;
-        i0 = 2 * i0 + 1 + bit(x[offset + feature[k0]!]! > threshold[k0]!);
-      }
-      sum += threshold[b0 + i0]!;
-    }
+    for (; t < trees; t++) sum += walkTree(feature, threshold, t * stride, heightLimit, x, offset);
     return sum;
   }
+}
+
+/** h_t(x) of the one tree whose slots start at `base`: `heightLimit` branch-free steps. */
+function walkTree(
+  feature: Int32Array,
+  threshold: Float64Array,
+  base: number,
+  heightLimit: number,
+  x: Float64Array,
+  offset: number,
+): number {
+  let k = base;
+  for (let d = 0; d < heightLimit; d++) {
+    k = (2 * k - base + 1 + bit(x[(offset + feature[k]!) | 0]! > threshold[k]!)) | 0;
+  }
+  return threshold[k]!;
 }
 
 /**
