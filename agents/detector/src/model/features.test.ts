@@ -6,12 +6,14 @@ import {
   FEATURE_NAMES,
   FeatureEncoder,
   MISSING,
+  addressPrefix,
   imageRepository,
   userAgentFamily,
   userClass,
 } from './features.js';
 import { anonymousSecretRead, normalEvents } from './test-events.js';
 import { isVigilError } from '@vigil/core';
+import type { SecurityEvent } from '../events/security-event.js';
 
 const col = (name: string): number => {
   const i = FEATURE_NAMES.indexOf(name);
@@ -120,4 +122,56 @@ test('stored encodings are validated field by field', () => {
     () => FeatureEncoder.fromEncodings({ ...good, colour: [] }),
     /encodings\.colour: unknown feature/,
   );
+});
+
+test('an address belongs to its IPv4 /24 or IPv6 /48 network; a host name is its own', () => {
+  assert.equal(addressPrefix('185.220.101.47'), '185.220.101.0/24');
+  assert.equal(addressPrefix('::ffff:10.42.1.12'), '10.42.1.0/24');
+  assert.equal(addressPrefix('2001:DB8:7::1'), '2001:db8:7::/48');
+  assert.equal(addressPrefix('2001:db8::1'), '2001:db8:0::/48');
+  assert.equal(addressPrefix('fe80:1:2:3:4:5:6:7'), 'fe80:1:2::/48');
+  assert.equal(addressPrefix('collector.example.com'), 'collector.example.com');
+  assert.equal(addressPrefix('300.1.1.1'), '300.1.1.1');
+});
+
+/** An outbound flow from the `web` workload, as OCSF Network Activity normalises it. */
+function flow(id: string, dstIp: string, bytesOut: number, time: number): SecurityEvent {
+  return {
+    id,
+    time,
+    format: 'ocsf',
+    classUid: 4001,
+    activity: 'traffic',
+    severityId: 1,
+    actor: {},
+    workload: { namespace: 'shop', pod: 'web-1', image: 'ghcr.io/acme/web:1.4.2' },
+    network: { srcIp: '10.42.1.20', dstIp, dstPort: 443, protocol: 'tcp', bytesOut },
+    tags: [],
+    raw: {},
+  };
+}
+
+test('a new address in a known network keeps a known prefix; a new network does not', () => {
+  const t = Date.UTC(2026, 0, 1);
+  const baseline = [
+    ...normalEvents(500, 8),
+    ...Array.from({ length: 50 }, (_, i) => flow(`f${i}`, `10.42.2.${10 + (i % 5)}`, 900, t + i)),
+  ];
+  const encoder = FeatureEncoder.learn(baseline);
+  const rates = new EntityRates();
+  const unseen = (e: SecurityEvent): number => {
+    const row = new Float64Array(FEATURE_COUNT);
+    encoder.extractInto(e, rates, row);
+    return row[col('rarity.unseen')]!;
+  };
+  const newPod = flow('new-pod', '10.42.2.99', 900, t + 1000);
+  const newNetwork = flow('upload', '185.220.101.47', 30_000_000, t + 2000);
+  // The address and (image, address) are new either way; only the outside party also
+  // brings a new network and a new (image, network).
+  assert.equal(unseen(newNetwork) - unseen(newPod), 2);
+  const row = new Float64Array(FEATURE_COUNT);
+  encoder.extractInto(newNetwork, rates, row);
+  assert.equal(row[col('network.dstPrefix')], 0);
+  assert.equal(row[col('pair.image.dstPrefix')], 0);
+  assert.equal(row[col('network.bytesOut')], 30_000_000);
 });

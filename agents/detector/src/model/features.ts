@@ -20,36 +20,74 @@ import { SlidingWindowCounter, type SlidingWindowOptions } from './rate-window.j
 export const MISSING = '∅';
 const SEP = '\u001f';
 
-/** The categorical (rarity-encoded) columns and how each reads its value from an event. */
-const CATEGORICAL: readonly (readonly [string, (e: SecurityEvent) => string])[] = [
-  ['activity', (e) => e.activity || MISSING],
-  ['resource.type', (e) => e.resource?.type ?? MISSING],
-  ['resource.subresource', (e) => e.resource?.subresource ?? MISSING],
-  ['actor.user', (e) => e.actor.user ?? MISSING],
-  ['actor.userClass', (e) => userClass(e)],
-  ['actor.userAgentFamily', (e) => userAgentFamily(e.actor.userAgent)],
-  ['namespace', (e) => namespaceOf(e) ?? MISSING],
-  ['workload.image', (e) => imageRepository(e.workload?.image)],
-  ['process.name', (e) => e.process?.name ?? MISSING],
-  ['process.parentName', (e) => e.process?.parentName ?? MISSING],
-  ['rule', (e) => e.rule ?? MISSING],
-  ['sourceIp', (e) => sourceIpOf(e) ?? MISSING],
-  ['network.dstIp', (e) => e.network?.dstIp ?? MISSING],
-  [
-    'network.dstPort',
-    (e) => (e.network?.dstPort === undefined ? MISSING : String(e.network.dstPort)),
-  ],
-  ['eventClass', (e) => `${e.format}/${e.classUid}`],
-  // Pairs: each part may be common while the combination was never seen.
-  ['pair.user.activity.resource', (e) => join3(e.actor.user, e.activity, resourceKey(e))],
-  ['pair.userClass.activity.resource', (e) => join3(userClass(e), e.activity, resourceKey(e))],
-  ['pair.user.namespace', (e) => join3(e.actor.user, namespaceOf(e), '')],
-  [
-    'pair.image.process',
-    (e) => join3(imageRepository(e.workload?.image), e.process?.name, e.process?.parentName),
-  ],
-  ['pair.image.dstIp', (e) => join3(imageRepository(e.workload?.image), e.network?.dstIp, '')],
-];
+/**
+ * The categorical (rarity-encoded) columns, in order; {@link categoricalValuesInto} reads
+ * their values. Pairs: each part may be common while the combination was never seen.
+ */
+const CATEGORICAL_NAMES = [
+  'activity',
+  'resource.type',
+  'resource.subresource',
+  'actor.user',
+  'actor.userClass',
+  'actor.userAgentFamily',
+  'namespace',
+  'workload.image',
+  'process.name',
+  'process.parentName',
+  'rule',
+  'sourceIp',
+  'network.dstIp',
+  'network.dstPort',
+  'network.dstPrefix',
+  'eventClass',
+  'pair.user.activity.resource',
+  'pair.userClass.activity.resource',
+  'pair.user.namespace',
+  'pair.image.process',
+  'pair.image.dstIp',
+  'pair.image.dstPrefix',
+] as const;
+
+/**
+ * Writes the value of every categorical column of `e` to `out[0…CATEGORICAL_NAMES.length)`.
+ * One function rather than one reader per column, so that the values several columns
+ * share (user class, image repository, resource key, destination prefix) are derived once
+ * per event: this runs for every event the detector sees.
+ */
+function categoricalValuesInto(e: SecurityEvent, out: string[]): void {
+  const user = e.actor.user;
+  const cls = userClass(e);
+  const resource = resourceKey(e);
+  const namespace = namespaceOf(e);
+  const image = imageRepository(e.workload?.image);
+  const network = e.network;
+  const dstIp = network?.dstIp;
+  const prefix = dstIp === undefined ? undefined : addressPrefix(dstIp);
+  const processName = e.process?.name;
+  out[0] = e.activity || MISSING;
+  out[1] = e.resource?.type ?? MISSING;
+  out[2] = e.resource?.subresource ?? MISSING;
+  out[3] = user ?? MISSING;
+  out[4] = cls;
+  out[5] = userAgentFamily(e.actor.userAgent);
+  out[6] = namespace ?? MISSING;
+  out[7] = image;
+  out[8] = processName ?? MISSING;
+  out[9] = e.process?.parentName ?? MISSING;
+  out[10] = e.rule ?? MISSING;
+  out[11] = sourceIpOf(e) ?? MISSING;
+  out[12] = dstIp ?? MISSING;
+  out[13] = network?.dstPort === undefined ? MISSING : String(network.dstPort);
+  out[14] = prefix ?? MISSING;
+  out[15] = `${e.format}/${e.classUid}`;
+  out[16] = join3(user, e.activity, resource);
+  out[17] = join3(cls, e.activity, resource);
+  out[18] = join3(user, namespace, '');
+  out[19] = join3(image, processName, e.process?.parentName);
+  out[20] = join3(image, dstIp, '');
+  out[21] = join3(image, prefix, '');
+}
 
 /** The numeric columns, used as they are. */
 const NUMERIC: readonly (readonly [string, (e: SecurityEvent) => number])[] = [
@@ -57,6 +95,9 @@ const NUMERIC: readonly (readonly [string, (e: SecurityEvent) => number])[] = [
   ['outcome.code', (e) => finiteOr0(e.outcome?.code)],
   ['outcome.forbidden', (e) => (e.outcome?.decision === 'forbid' ? 1 : 0)],
   ['network.dstPortNumber', (e) => finiteOr0(e.network?.dstPort)],
+  // Volume sent to the destination (OCSF `traffic.bytes_out`): exfiltration is a large
+  // upload, which neither the address nor its rarity shows.
+  ['network.bytesOut', (e) => finiteOr0(e.network?.bytesOut)],
 ];
 
 /**
@@ -78,7 +119,7 @@ const RATES: readonly (readonly [string, (e: SecurityEvent) => string | undefine
 
 /** Column names, in order. A model file records them and is refused if they differ. */
 export const FEATURE_NAMES: readonly string[] = Object.freeze([
-  ...CATEGORICAL.map(([name]) => name),
+  ...CATEGORICAL_NAMES,
   ...NUMERIC.map(([name]) => name),
   ...AGGREGATES,
   ...RATES.map(([name]) => name),
@@ -91,9 +132,10 @@ export const UNSEEN_COLUMN = FEATURE_NAMES.indexOf('rarity.unseen');
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
 /** Names of the rarity-encoded columns (the keys of {@link FeatureEncodings}). */
-export const CATEGORICAL_FEATURES: readonly string[] = Object.freeze(
-  CATEGORICAL.map(([name]) => name),
-);
+export const CATEGORICAL_FEATURES: readonly string[] = Object.freeze([...CATEGORICAL_NAMES]);
+
+/** Number of categorical columns: the first columns of a row. */
+const CATEGORICAL_COUNT = CATEGORICAL_NAMES.length;
 
 /** Baseline value counts per categorical column: what a model file stores. */
 export type FeatureEncodings = Readonly<Record<string, readonly (readonly [string, number])[]>>;
@@ -131,11 +173,16 @@ export class FeatureEncoder {
   /** Per categorical column: ln(N + 1), N the column's total count. */
   private readonly logTotals: Float64Array;
   readonly encodings: FeatureEncodings;
+  /**
+   * Scratch for one event's categorical values. Sharing it between scorers is safe:
+   * extraction is synchronous and never re-entered, and it spares an array per event.
+   */
+  private readonly values = new Array<string>(CATEGORICAL_COUNT).fill(MISSING);
 
   private constructor(encodings: FeatureEncodings) {
     this.encodings = encodings;
-    this.logTotals = new Float64Array(CATEGORICAL.length);
-    this.tables = CATEGORICAL.map(([name], i) => {
+    this.logTotals = new Float64Array(CATEGORICAL_COUNT);
+    this.tables = CATEGORICAL_NAMES.map((name, i) => {
       const table = new Map<string, number>();
       let total = 0;
       for (const [value, count] of encodings[name] ?? []) {
@@ -157,19 +204,21 @@ export class FeatureEncoder {
     options: { maxValues?: number } = {},
   ): FeatureEncoder {
     const maxValues = options.maxValues ?? 100_000;
-    const counts = CATEGORICAL.map(() => new Map<string, number>());
+    const counts = CATEGORICAL_NAMES.map(() => new Map<string, number>());
+    const values = new Array<string>(CATEGORICAL_COUNT);
     for (const event of events) {
-      for (let i = 0; i < CATEGORICAL.length; i++) {
-        const key = CATEGORICAL[i]![1](event);
+      categoricalValuesInto(event, values);
+      for (let i = 0; i < CATEGORICAL_COUNT; i++) {
+        const key = values[i]!;
         const table = counts[i]!;
         table.set(key, (table.get(key) ?? 0) + 1);
       }
     }
     const encodings: Record<string, (readonly [string, number])[]> = {};
-    for (let i = 0; i < CATEGORICAL.length; i++) {
+    for (let i = 0; i < CATEGORICAL_COUNT; i++) {
       const entries = [...counts[i]!.entries()];
       entries.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-      encodings[CATEGORICAL[i]![0]] = entries.slice(0, maxValues);
+      encodings[CATEGORICAL_NAMES[i]!] = entries.slice(0, maxValues);
     }
     return new FeatureEncoder(encodings);
   }
@@ -247,8 +296,10 @@ export class FeatureEncoder {
     const self = leaveOneOut ? 1 : 0;
     let unseen = 0;
     let surprisal = 0;
-    for (let i = 0; i < CATEGORICAL.length; i++) {
-      const seen = this.tables[i]!.get(CATEGORICAL[i]![1](event));
+    const values = this.values;
+    categoricalValuesInto(event, values);
+    for (let i = 0; i < CATEGORICAL_COUNT; i++) {
+      const seen = this.tables[i]!.get(values[i]!);
       const n = seen === undefined ? 0 : Math.max(0, seen - self);
       if (n === 0) unseen++;
       const ln1n = Math.log1p(n);
@@ -287,6 +338,36 @@ export function imageRepository(image: string | undefined): string {
   const slash = noDigest.lastIndexOf('/');
   const colon = noDigest.lastIndexOf(':');
   return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}
+
+/**
+ * The network an address belongs to: IPv4 `/24` (`185.220.101.47` → `185.220.101.0/24`),
+ * IPv6 `/48` (`2001:db8:7::1` → `2001:db8:7::/48`); an IPv4-mapped IPv6 address counts as
+ * IPv4; anything else (a host name) is its own prefix. A /24 is the usual unit of
+ * "same network" (and of a Kubernetes node's pod range), so a new pod or a new replica
+ * behind a known service keeps a known prefix while a new outside party does not.
+ */
+export function addressPrefix(address: string): string {
+  const lastDot = address.lastIndexOf('.');
+  if (lastDot > 0) {
+    const v4 = address.slice(address.lastIndexOf(':') + 1);
+    const dot = v4.lastIndexOf('.');
+    return isIpv4(v4) ? `${v4.slice(0, dot)}.0/24` : address;
+  }
+  if (!address.includes(':')) return address;
+  const [head = '', tail] = address.toLowerCase().split('::', 2);
+  const groups = head === '' ? [] : head.split(':');
+  // '::' stands for zero groups; a prefix ends at the third group.
+  while (groups.length < 3 && tail !== undefined) groups.push('0');
+  return groups.length >= 3 ? `${groups.slice(0, 3).join(':')}::/48` : address;
+}
+
+function isIpv4(s: string): boolean {
+  const parts = s.split('.');
+  return (
+    parts.length === 4 &&
+    parts.every((p) => p.length > 0 && p.length <= 3 && Number(p) <= 255 && /^\d+$/.test(p))
+  );
 }
 
 function namespaceOf(e: SecurityEvent): string | undefined {
