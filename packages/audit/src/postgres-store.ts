@@ -14,6 +14,7 @@ import {
   type ChainRecord,
   type PruneCriteria,
   type PruneCut,
+  type SequenceRange,
   keepClause,
   type StoredEntryRow,
 } from './store.js';
@@ -234,13 +235,14 @@ export class PostgresAuditStore implements AuditStore {
     }
   }
 
-  async *scanRaw(pageSize = 10_000): AsyncIterable<StoredEntryRow[]> {
+  async *scanRaw(pageSize = 10_000, range: SequenceRange = {}): AsyncIterable<StoredEntryRow[]> {
     this.#open();
-    let from = -1;
+    const through = range.throughSequence ?? Number.MAX_SAFE_INTEGER;
+    let from = range.afterSequence ?? -1;
     for (;;) {
       const result = await this.#pool.query<StoredEntryRow>(
-        `SELECT ${ENTRY_COLUMNS} FROM entries WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
-        [from, pageSize],
+        `SELECT ${ENTRY_COLUMNS} FROM entries WHERE sequence > $1 AND sequence <= $2 ORDER BY sequence LIMIT $3`,
+        [from, through, pageSize],
       );
       const rows = result.rows.map(fixRow);
       if (rows.length > 0) yield rows;

@@ -15,7 +15,7 @@ import { pruneAudit } from './prune.js';
 import type { AuditSigner } from './signing.js';
 import type { AuditStore } from './store.js';
 import { createTestCa, type TestCa } from './testing/identities.js';
-import { verifyAudit } from './verify.js';
+import { verifyAudit, type VerifyOptions } from './verify.js';
 import { createAuditWriter, type AuditWriter } from './writer.js';
 
 /** A fresh, empty store plus a way to run raw SQL against it (to tamper). */
@@ -49,11 +49,19 @@ async function all(store: AuditStore): Promise<AuditEntry[]> {
   return out;
 }
 
+/** How the contract suite verifies (for example with verification worker threads forced on). */
+export interface ContractOptions {
+  readonly verify?: Omit<VerifyOptions, 'caPem'>;
+}
+
 /** Runs the AuditStore contract against `factory` (called once per test). */
 export function describeAuditStoreContract(
   name: string,
   factory: () => Promise<ContractStore>,
+  options: ContractOptions = {},
 ): void {
+  const verify = (store: AuditStore, caPem: string) =>
+    verifyAudit(store, { ...options.verify, caPem });
   describe(`AuditStore contract: ${name}`, () => {
     let ca: TestCa;
     let detector: AuditSigner;
@@ -173,7 +181,7 @@ export function describeAuditStoreContract(
       const { c } = await populated();
       const w = createAuditWriter({ store: c.store, signer: operator });
       await w.anchor('manual');
-      const r = await verifyAudit(c.store, { caPem: ca.caPem });
+      const r = await verify(c.store, ca.caPem);
       assert.equal(r.firstProblem, undefined, r.firstProblem?.message);
       assert.equal(r.ok, true);
       assert.equal(r.entries, 20);
@@ -198,7 +206,7 @@ export function describeAuditStoreContract(
         }),
       );
       for (const w of writers) await w.close();
-      const r = await verifyAudit(c.store, { caPem: ca.caPem });
+      const r = await verify(c.store, ca.caPem);
       assert.equal(r.ok, true, r.firstProblem?.message);
       assert.equal(r.entries, 600);
       assert.deepEqual(
@@ -222,7 +230,7 @@ export function describeAuditStoreContract(
       });
       await b.append(step(DETECTOR, 2)); // resumes at the head
       await assert.rejects(a.append(step(DETECTOR, 3)), { code: 'VIGIL_AUDIT_CHAIN_CONFLICT' });
-      const r = await verifyAudit(c.store, { caPem: ca.caPem });
+      const r = await verify(c.store, ca.caPem);
       assert.equal(r.ok, true, r.firstProblem?.message);
     });
 
@@ -244,7 +252,7 @@ export function describeAuditStoreContract(
         canonicalJson({ ...target.what, title: 'nothing to see' }),
         target.sequence,
       ]);
-      const r = await verifyAudit(c.store, { caPem: ca.caPem });
+      const r = await verify(c.store, ca.caPem);
       assert.equal(r.firstProblem?.code, 'ALTERED');
       assert.equal(r.firstProblem?.sequence, target.sequence);
     });
@@ -260,7 +268,7 @@ export function describeAuditStoreContract(
         hash,
         target.sequence,
       ]);
-      const r = await verifyAudit(c.store, { caPem: ca.caPem });
+      const r = await verify(c.store, ca.caPem);
       // Position 5 still links to the original hash of position 4: position 4 was rewritten.
       assert.equal(r.firstProblem?.code, 'ALTERED');
       assert.equal(r.firstProblem?.sequence, target.sequence);
@@ -284,7 +292,7 @@ export function describeAuditStoreContract(
         ]);
         prev = hash;
       }
-      const r = await verifyAudit(c.store, { caPem: ca.caPem });
+      const r = await verify(c.store, ca.caPem);
       assert.equal(r.firstProblem?.code, 'ALTERED');
       assert.equal(r.firstProblem?.chainSeq, 1); // somewhere in positions 1..4 (the first signed range)
       assert.match(r.firstProblem?.message ?? '', /checkpoint/);
@@ -294,7 +302,7 @@ export function describeAuditStoreContract(
       const { c, entries } = await populated();
       const chainA = entries.filter((e) => e.chain === entries[0]!.chain);
       await c.sql('DELETE FROM entries WHERE sequence = ?', [chainA[4]!.sequence]);
-      const r = await verifyAudit(c.store, { caPem: ca.caPem });
+      const r = await verify(c.store, ca.caPem);
       assert.equal(r.firstProblem?.code, 'DELETED');
       assert.equal(r.firstProblem?.sequence, chainA[5]!.sequence);
       assert.equal(r.firstProblem?.chainSeq, 5);
@@ -307,7 +315,7 @@ export function describeAuditStoreContract(
         chainA[8]!.sequence,
         chainA[0]!.chain,
       ]);
-      const r = await verifyAudit(c.store, { caPem: ca.caPem });
+      const r = await verify(c.store, ca.caPem);
       assert.equal(r.firstProblem?.code, 'DELETED');
       assert.equal(r.firstProblem?.chainSeq, 9);
     });
@@ -319,7 +327,7 @@ export function describeAuditStoreContract(
       await c.sql('UPDATE entries SET sequence = ? WHERE sequence = ?', [-1, x]);
       await c.sql('UPDATE entries SET sequence = ? WHERE sequence = ?', [x, y]);
       await c.sql('UPDATE entries SET sequence = ? WHERE sequence = ?', [y, -1]);
-      const r = await verifyAudit(c.store, { caPem: ca.caPem });
+      const r = await verify(c.store, ca.caPem);
       assert.equal(r.firstProblem?.code, 'REORDERED');
       assert.equal(r.firstProblem?.sequence, x);
       assert.equal(r.firstProblem?.chainSeq, 4);
@@ -351,7 +359,7 @@ export function describeAuditStoreContract(
           hash,
         ],
       );
-      const r = await verifyAudit(c.store, { caPem: ca.caPem });
+      const r = await verify(c.store, ca.caPem);
       const inserted = (await all(c.store)).find((e) => e.hash === hash)!;
       assert.equal(r.firstProblem?.code, 'INSERTED');
       assert.equal(r.firstProblem?.sequence, inserted.sequence);
@@ -386,7 +394,7 @@ export function describeAuditStoreContract(
           hash,
         ],
       );
-      const r = await verifyAudit(c.store, { caPem: ca.caPem });
+      const r = await verify(c.store, ca.caPem);
       assert.equal(r.firstProblem?.code, 'INSERTED');
       assert.equal(r.firstProblem?.chainSeq, 11);
     });
@@ -401,7 +409,7 @@ export function describeAuditStoreContract(
         forged.toString('base64url'),
         cp.id,
       ]);
-      const r = await verifyAudit(c.store, { caPem: ca.caPem });
+      const r = await verify(c.store, ca.caPem);
       assert.equal(r.firstProblem?.code, 'FORGED_SIGNATURE');
       assert.equal(r.firstProblem?.checkpointId, cp.id);
       assert.equal(r.firstProblem?.sequence, chainA[7]!.sequence);
@@ -411,7 +419,7 @@ export function describeAuditStoreContract(
       const { c } = await populated();
       const rogueCa = createTestCa('Rogue CA');
       try {
-        const r = await verifyAudit(c.store, { caPem: rogueCa.caPem });
+        const r = await verify(c.store, rogueCa.caPem);
         assert.equal(r.ok, false);
         assert.equal(r.firstProblem?.code, 'UNTRUSTED_WRITER');
       } finally {
@@ -433,7 +441,7 @@ export function describeAuditStoreContract(
         [4, 4],
       ); // newest checkpoints at or before position 6
       assert.equal(result.deleted, 8);
-      const r = await verifyAudit(c.store, { caPem: ca.caPem });
+      const r = await verify(c.store, ca.caPem);
       assert.equal(r.ok, true, r.firstProblem?.message);
       assert.deepEqual(
         r.chains.map((x) => x.from),
@@ -445,7 +453,7 @@ export function describeAuditStoreContract(
       const { c, entries } = await populated();
       const chainA = entries.filter((e) => e.chain === entries[0]!.chain);
       await c.sql('DELETE FROM entries WHERE chain = ? AND chain_seq <= 4', [chainA[0]!.chain]);
-      const r = await verifyAudit(c.store, { caPem: ca.caPem });
+      const r = await verify(c.store, ca.caPem);
       assert.equal(r.firstProblem?.code, 'DELETED');
       assert.equal(r.firstProblem?.sequence, chainA[4]!.sequence);
     });
@@ -457,7 +465,7 @@ export function describeAuditStoreContract(
         { beforeSequence: entries[12]!.sequence },
         { signer: detector, caPem: ca.caPem },
       );
-      const r = await verifyAudit(c.store, { caPem: ca.caPem });
+      const r = await verify(c.store, ca.caPem);
       assert.equal(r.firstProblem?.code, 'DELETED');
     });
 

@@ -79,6 +79,12 @@ export interface PruneCriteria {
   readonly olderThan?: Date | undefined;
 }
 
+/** A store-order slice of the log: `sequence` in `(afterSequence, throughSequence]`. */
+export interface SequenceRange {
+  readonly afterSequence?: number | undefined;
+  readonly throughSequence?: number | undefined;
+}
+
 /** Sizes, for `vigil audit` and metrics. */
 export interface AuditStoreStats {
   readonly entries: number;
@@ -105,6 +111,12 @@ export interface AuditStore {
   readonly backend: 'sqlite' | 'postgres';
   /** A secret-free description of where the store is (path, or URL without password). */
   readonly location: string;
+  /**
+   * A database file that other threads may open read-only while this store is in use
+   * (an on-disk SQLite store), so verification can read and hash ranges of the log in
+   * parallel. Absent when the store cannot be shared that way.
+   */
+  readonly readerPath?: string | undefined;
   appendBatch(batch: AppendBatch): Promise<AuditEntry[]>;
   putCheckpoint(
     checkpoint: Omit<ChainCheckpoint, 'id'>,
@@ -113,8 +125,8 @@ export interface AuditStore {
   /** Appends an anchor; `VIGIL_AUDIT_CHAIN_CONFLICT` if its `anchorSeq` is taken. */
   putAnchor(anchor: AnchorCheckpoint, certificate: WriterCertificate): Promise<void>;
   query(filter?: AuditQuery): AsyncIterable<AuditEntry>;
-  /** Every entry as stored, in `sequence` order, in pages of `pageSize`. */
-  scanRaw(pageSize?: number): AsyncIterable<StoredEntryRow[]>;
+  /** Every entry as stored (or those in `range`), in `sequence` order, in pages of `pageSize`. */
+  scanRaw(pageSize?: number, range?: SequenceRange): AsyncIterable<StoredEntryRow[]>;
   chains(): Promise<ChainRecord[]>;
   /** Last stored position and hash of a chain. */
   chainHead(chain: string): Promise<{ chainSeq: number; hash: string } | undefined>;

@@ -1,7 +1,9 @@
 import type { X509Certificate, KeyObject } from 'node:crypto';
-import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { sha256Hex } from '@vigil/core';
-import { GENESIS_HASH, sealedCanonical } from './entry.js';
+import { GENESIS_HASH } from './entry.js';
+import { checkStoredRows, type CheckedPage } from './entry-check.js';
+import { scanCheckedInParallel } from './parallel-scan.js';
 import {
   anchorPayload,
   checkpointPayload,
@@ -10,7 +12,7 @@ import {
   verifyPayload,
   type ChainCheckpoint,
 } from './signing.js';
-import type { AuditStore, ChainRecord, StoredEntryRow } from './store.js';
+import type { AuditStore, ChainRecord } from './store.js';
 
 /**
  * What verification can find:
@@ -90,6 +92,31 @@ export interface VerifyOptions {
    * (`spiffe://<td>/agent/…`), so a compromised agent cannot "prune" another's history.
    */
   readonly isPruneAuthority?: (spiffeId: string) => boolean;
+  /**
+   * Worker threads that read and hash ranges of the log in parallel, each through its own
+   * read-only connection; only for stores with a `readerPath` (an on-disk SQLite file),
+   * others are read in this thread. `0` reads in this thread. Default: one per CPU (at
+   * most {@link MAX_AUTO_WORKERS}) when the log holds at least
+   * {@link PARALLEL_FROM_ENTRIES} entries, else 0 (starting a thread costs more than
+   * hashing a small log).
+   */
+  readonly workers?: number;
+}
+
+/** Most worker threads {@link verifyAudit} starts by default. */
+export const MAX_AUTO_WORKERS = 4;
+/** Log size from which {@link verifyAudit} reads in worker threads by default. */
+export const PARALLEL_FROM_ENTRIES = 50_000;
+
+/** One entry as the chain checks see it: position, links, and its per-entry findings. */
+interface CheckedEntry {
+  readonly sequence: number;
+  readonly chainSeq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+  readonly altered: boolean;
+  /** The actor, when it is another agent than the chain's writer. */
+  readonly impersonator: string | undefined;
 }
 
 interface ChainState {
@@ -119,7 +146,9 @@ interface ChainState {
  * or the CA bundle is unreadable (`VIGIL_AUDIT_CONFIG`).
  *
  * Cost: one SHA-256 per entry (over its stored canonical bytes, with no JSON parsing) and
- * one ECDSA verification per checkpoint and anchor.
+ * one ECDSA verification per checkpoint and anchor. Reading and hashing — nearly all of
+ * the cost — run in worker threads on large on-disk SQLite logs ({@link VerifyOptions.workers});
+ * the result is the same either way.
  */
 export async function verifyAudit(
   store: AuditStore,
@@ -177,10 +206,19 @@ export async function verifyAudit(
 
   // 1. One pass over all entries in store order.
   let total = 0;
-  for await (const page of store.scanRaw(options.pageSize)) {
-    for (const e of page) {
+  for await (const page of checkedPages(store, chainRecords, options)) {
+    const impersonators = new Map(page.impersonations);
+    for (let i = 0; i < page.sequence.length; i++) {
       total++;
-      checkEntry(state(e.chain), e, chainInfo.get(e.chain));
+      const chain = page.chain[i]!;
+      checkEntry(state(chain), chainInfo.get(chain), {
+        sequence: page.sequence[i]!,
+        chainSeq: page.chainSeq[i]!,
+        prevHash: page.prevHash[i]!,
+        hash: page.hash[i]!,
+        altered: page.altered[i] === 1,
+        impersonator: impersonators.get(i),
+      });
     }
   }
 
@@ -449,12 +487,47 @@ export async function verifyAudit(
   };
 }
 
-function checkEntry(s: ChainState, e: StoredEntryRow, record: ChainRecord | undefined): void {
+/**
+ * Every stored entry, hashed and checked, in store order: read by worker threads when the
+ * store allows it and the log is large enough ({@link VerifyOptions.workers}), else here.
+ */
+async function* checkedPages(
+  store: AuditStore,
+  chainRecords: readonly ChainRecord[],
+  options: VerifyOptions,
+): AsyncIterable<CheckedPage> {
+  const writers = new Map(chainRecords.map((c) => [c.chain, c.identity]));
+  const path = store.readerPath;
+  let workers = 0;
+  let bounds: { first: number; last: number } | undefined;
+  if (path !== undefined && options.workers !== 0) {
+    const stats = await store.stats();
+    if (stats.firstSequence !== null && stats.lastSequence !== null) {
+      bounds = { first: stats.firstSequence, last: stats.lastSequence };
+      workers =
+        options.workers ??
+        (stats.entries >= PARALLEL_FROM_ENTRIES
+          ? Math.min(availableParallelism(), MAX_AUTO_WORKERS)
+          : 0);
+    }
+  }
+  if (path !== undefined && bounds !== undefined && workers > 0) {
+    yield* scanCheckedInParallel({
+      path,
+      writers,
+      workers,
+      pageSize: options.pageSize ?? 5_000,
+      firstSequence: bounds.first,
+      lastSequence: bounds.last,
+    });
+    return;
+  }
+  for await (const rows of store.scanRaw(options.pageSize)) yield checkStoredRows(rows, writers);
+}
+
+function checkEntry(s: ChainState, record: ChainRecord | undefined, e: CheckedEntry): void {
   s.count++;
-  const computed = createHash('sha256')
-    .update(sealedCanonical(e, e.what, e.why))
-    .digest('hex');
-  if (computed !== e.hash) {
+  if (e.altered) {
     s.problems.push({
       code: 'ALTERED',
       chain: s.chain,
@@ -463,13 +536,13 @@ function checkEntry(s: ChainState, e: StoredEntryRow, record: ChainRecord | unde
       message: `entry ${e.sequence} (chain ${s.chain}, position ${e.chainSeq}): content does not match its hash`,
     });
   }
-  if (record !== undefined && e.actor.startsWith('spiffe://') && e.actor !== record.identity) {
+  if (e.impersonator !== undefined && record !== undefined) {
     s.problems.push({
       code: 'IMPERSONATION',
       chain: s.chain,
       sequence: e.sequence,
       chainSeq: e.chainSeq,
-      message: `entry ${e.sequence}: actor ${e.actor} is not the chain's writer ${record.identity}`,
+      message: `entry ${e.sequence}: actor ${e.impersonator} is not the chain's writer ${record.identity}`,
     });
   }
   if (s.finalAt !== undefined && e.chainSeq > s.finalAt) {

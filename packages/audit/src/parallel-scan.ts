@@ -1,0 +1,130 @@
+import { Worker } from 'node:worker_threads';
+import type { CheckedPage } from './entry-check.js';
+import { AuditError } from './errors.js';
+import type { SequenceRange } from './store.js';
+
+/** What a verification worker thread is given (see `verify-worker.ts`). */
+export interface VerifyWorkerData {
+  /** The SQLite file, opened read-only by the worker. */
+  readonly path: string;
+  /** `[chain, writer SPIFFE ID]` of every registered chain. */
+  readonly writers: readonly (readonly [string, string])[];
+  readonly pageSize: number;
+  /** The ranges this worker reads, in this order; `index` is the range's place in store order. */
+  readonly ranges: readonly { readonly index: number; readonly range: SequenceRange }[];
+}
+
+/** What a verification worker posts: a checked page of a range, or the end of that range. */
+export type VerifyWorkerMessage =
+  | { readonly range: number; readonly page: CheckedPage }
+  | { readonly range: number; readonly done: true };
+
+/** Options of {@link scanCheckedInParallel}. */
+export interface ParallelScanOptions {
+  readonly path: string;
+  readonly writers: ReadonlyMap<string, string>;
+  readonly workers: number;
+  readonly pageSize: number;
+  /** The log's sequence bounds when verification started (later entries are not read). */
+  readonly firstSequence: number;
+  readonly lastSequence: number;
+}
+
+/**
+ * Slices per worker: more slices than workers, dealt round-robin, so the verifying thread
+ * (which consumes slices in store order) never holds more than a few slices' pages that a
+ * faster worker produced ahead of time.
+ */
+const SLICES_PER_WORKER = 8;
+
+/**
+ * Reads and hashes the entries of an on-disk SQLite store in `workers` threads, each with
+ * its own read-only connection (WAL lets readers run side by side), and yields the checked
+ * pages in store (`sequence`) order — the same pages, in the same order, as checking
+ * `store.scanRaw()` in this thread. Throws `VIGIL_AUDIT_STORE` when a worker fails.
+ */
+export async function* scanCheckedInParallel(o: ParallelScanOptions): AsyncIterable<CheckedPage> {
+  const count = o.lastSequence - o.firstSequence + 1;
+  if (count <= 0) return;
+  const slices = Math.min(count, o.workers * SLICES_PER_WORKER);
+  const span = Math.ceil(count / slices);
+  const ranges = Array.from({ length: slices }, (_, index) => ({
+    index,
+    range: {
+      afterSequence: o.firstSequence - 1 + index * span,
+      throughSequence: Math.min(o.lastSequence, o.firstSequence - 1 + (index + 1) * span),
+    },
+  }));
+  const buffered = ranges.map(() => ({ pages: [] as CheckedPage[], done: false }));
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const signal = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const writers = [...o.writers];
+  const threads = Array.from({ length: Math.min(o.workers, slices) }, (_, w) => {
+    const data: VerifyWorkerData = {
+      path: o.path,
+      writers,
+      pageSize: o.pageSize,
+      ranges: ranges.filter((r) => r.index % o.workers === w),
+    };
+    const thread = startVerifyWorker(data);
+    thread.on('message', (m: VerifyWorkerMessage) => {
+      const slot = buffered[m.range]!;
+      if ('page' in m) slot.pages.push(m.page);
+      else slot.done = true;
+      signal();
+    });
+    thread.on('error', (error) => {
+      failure ??= error;
+      signal();
+    });
+    thread.on('exit', (code) => {
+      if (code !== 0) failure ??= new Error(`verification worker exited with code ${code}`);
+      signal();
+    });
+    return thread;
+  });
+  try {
+    for (const slot of buffered) {
+      for (;;) {
+        const page = slot.pages.shift();
+        if (page !== undefined) {
+          yield page;
+          continue;
+        }
+        if (slot.done) break;
+        if (failure !== undefined) {
+          throw new AuditError(
+            'VIGIL_AUDIT_STORE',
+            `parallel verification of ${o.path} failed: ${(failure as Error).message}`,
+            { cause: failure },
+          );
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+    }
+  } finally {
+    await Promise.all(threads.map((t) => t.terminate()));
+  }
+}
+
+function startVerifyWorker(workerData: VerifyWorkerData): Worker {
+  const self = import.meta.url;
+  if (self.endsWith('.ts')) {
+    // Running from the TypeScript sources under tsx: on Node 20 a worker thread does not
+    // inherit tsx's module hooks, so the worker registers them before loading its module.
+    const tsx = import.meta.resolve('tsx/esm/api');
+    const entry = new URL('./verify-worker.ts', self).href;
+    return new Worker(
+      `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`,
+      { eval: true, workerData },
+    );
+  }
+  return new Worker(new URL('./verify-worker.js', self), { workerData });
+}
