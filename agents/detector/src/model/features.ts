@@ -14,11 +14,11 @@
  */
 import type { SecurityEvent } from '../events/security-event.js';
 import { DetectorModelError } from './errors.js';
+import { CategoryCounts, PART_SEPARATOR, type Arity } from './category-counts.js';
 import { SlidingWindowCounter, type SlidingWindowOptions } from './rate-window.js';
 
 /** Key of a missing field in the frequency tables. */
 export const MISSING = '∅';
-const SEP = '\u001f';
 
 /**
  * The categorical (rarity-encoded) columns, in order; {@link categoricalValuesInto} reads
@@ -49,44 +49,62 @@ const CATEGORICAL_NAMES = [
   'pair.image.dstPrefix',
 ] as const;
 
+/** Number of categorical columns: the first columns of a row. */
+const CATEGORICAL_COUNT = CATEGORICAL_NAMES.length;
+
+/** Parts per categorical value: the pairs (from `pair.` on) are (a, b, c) tuples. */
+const CATEGORICAL_ARITY: readonly Arity[] = CATEGORICAL_NAMES.map((name) =>
+  name.startsWith('pair.') ? 3 : 1,
+);
+
 /**
- * Writes the value of every categorical column of `e` to `out[0…CATEGORICAL_NAMES.length)`.
- * One function rather than one reader per column, so that the values several columns
- * share (user class, image repository, resource key, destination prefix) are derived once
- * per event: this runs for every event the detector sees.
+ * Writes the parts of every categorical column's value of `e` to `out`: column i at
+ * `out[3i…3i+3)` (a single-part value in `out[3i]`). One function rather than one reader
+ * per column, so that what several columns share (user class, image repository, resource
+ * key, destination network) is derived once per event, and no pair is joined into a new
+ * string (see {@link CategoryCounts}).
  */
-function categoricalValuesInto(e: SecurityEvent, out: string[]): void {
-  const user = e.actor.user;
+function categoricalPartsInto(e: SecurityEvent, out: string[]): void {
+  const user = e.actor.user ?? MISSING;
   const cls = userClass(e);
-  const resource = resourceKey(e);
-  const namespace = namespaceOf(e);
+  const activity = e.activity || MISSING;
+  const resource = resourceKey(e) ?? MISSING;
+  const namespace = namespaceOf(e) ?? MISSING;
   const image = imageRepository(e.workload?.image);
   const network = e.network;
   const dstIp = network?.dstIp;
-  const prefix = dstIp === undefined ? undefined : addressPrefix(dstIp);
-  const processName = e.process?.name;
-  out[0] = e.activity || MISSING;
-  out[1] = e.resource?.type ?? MISSING;
-  out[2] = e.resource?.subresource ?? MISSING;
-  out[3] = user ?? MISSING;
-  out[4] = cls;
-  out[5] = userAgentFamily(e.actor.userAgent);
-  out[6] = namespace ?? MISSING;
-  out[7] = image;
-  out[8] = processName ?? MISSING;
-  out[9] = e.process?.parentName ?? MISSING;
-  out[10] = e.rule ?? MISSING;
-  out[11] = sourceIpOf(e) ?? MISSING;
-  out[12] = dstIp ?? MISSING;
-  out[13] = network?.dstPort === undefined ? MISSING : String(network.dstPort);
-  out[14] = prefix ?? MISSING;
-  out[15] = `${e.format}/${e.classUid}`;
-  out[16] = join3(user, e.activity, resource);
-  out[17] = join3(cls, e.activity, resource);
-  out[18] = join3(user, namespace, '');
-  out[19] = join3(image, processName, e.process?.parentName);
-  out[20] = join3(image, dstIp, '');
-  out[21] = join3(image, prefix, '');
+  const prefix = dstIp === undefined ? MISSING : addressPrefix(dstIp);
+  const processName = e.process?.name ?? MISSING;
+  const parentName = e.process?.parentName ?? MISSING;
+  const ip = dstIp ?? MISSING;
+  out[0] = activity;
+  out[3] = e.resource?.type ?? MISSING;
+  out[6] = e.resource?.subresource ?? MISSING;
+  out[9] = user;
+  out[12] = cls;
+  out[15] = userAgentFamily(e.actor.userAgent);
+  out[18] = namespace;
+  out[21] = image;
+  out[24] = processName;
+  out[27] = parentName;
+  out[30] = e.rule ?? MISSING;
+  out[33] = sourceIpOf(e) ?? MISSING;
+  out[36] = ip;
+  out[39] = network?.dstPort === undefined ? MISSING : String(network.dstPort);
+  out[42] = prefix;
+  out[45] = `${e.format}/${e.classUid}`;
+  triple(out, 48, user, activity, resource);
+  triple(out, 51, cls, activity, resource);
+  triple(out, 54, user, namespace, '');
+  triple(out, 57, image, processName, parentName);
+  triple(out, 60, image, ip, '');
+  triple(out, 63, image, prefix, '');
+}
+
+function triple(out: string[], at: number, a: string, b: string, c: string): void {
+  out[at] = a;
+  out[at + 1] = b;
+  out[at + 2] = c;
 }
 
 /** The numeric columns, used as they are. */
@@ -134,9 +152,6 @@ export const FEATURE_COUNT = FEATURE_NAMES.length;
 /** Names of the rarity-encoded columns (the keys of {@link FeatureEncodings}). */
 export const CATEGORICAL_FEATURES: readonly string[] = Object.freeze([...CATEGORICAL_NAMES]);
 
-/** Number of categorical columns: the first columns of a row. */
-const CATEGORICAL_COUNT = CATEGORICAL_NAMES.length;
-
 /** Baseline value counts per categorical column: what a model file stores. */
 export type FeatureEncodings = Readonly<Record<string, readonly (readonly [string, number])[]>>;
 
@@ -169,27 +184,23 @@ export class EntityRates {
  */
 export class FeatureEncoder {
   /** Per categorical column: value → baseline count. */
-  private readonly tables: readonly ReadonlyMap<string, number>[];
+  private readonly tables: readonly CategoryCounts[];
   /** Per categorical column: ln(N + 1), N the column's total count. */
   private readonly logTotals: Float64Array;
   readonly encodings: FeatureEncodings;
   /**
-   * Scratch for one event's categorical values. Sharing it between scorers is safe:
+   * Scratch for one event's categorical value parts. Sharing it between scorers is safe:
    * extraction is synchronous and never re-entered, and it spares an array per event.
    */
-  private readonly values = new Array<string>(CATEGORICAL_COUNT).fill(MISSING);
+  private readonly parts = newPartsScratch();
 
   private constructor(encodings: FeatureEncodings) {
     this.encodings = encodings;
     this.logTotals = new Float64Array(CATEGORICAL_COUNT);
     this.tables = CATEGORICAL_NAMES.map((name, i) => {
-      const table = new Map<string, number>();
-      let total = 0;
-      for (const [value, count] of encodings[name] ?? []) {
-        table.set(value, count);
-        total += count;
-      }
-      this.logTotals[i] = Math.log1p(total);
+      const table = new CategoryCounts(CATEGORICAL_ARITY[i]!);
+      for (const [value, count] of encodings[name] ?? []) table.addJoined(value, count);
+      this.logTotals[i] = Math.log1p(table.total);
       return table;
     });
   }
@@ -204,14 +215,12 @@ export class FeatureEncoder {
     options: { maxValues?: number } = {},
   ): FeatureEncoder {
     const maxValues = options.maxValues ?? 100_000;
-    const counts = CATEGORICAL_NAMES.map(() => new Map<string, number>());
-    const values = new Array<string>(CATEGORICAL_COUNT);
+    const counts = CATEGORICAL_ARITY.map((arity) => new CategoryCounts(arity));
+    const parts = newPartsScratch();
     for (const event of events) {
-      categoricalValuesInto(event, values);
+      categoricalPartsInto(event, parts);
       for (let i = 0; i < CATEGORICAL_COUNT; i++) {
-        const key = values[i]!;
-        const table = counts[i]!;
-        table.set(key, (table.get(key) ?? 0) + 1);
+        counts[i]!.add(parts[3 * i]!, parts[3 * i + 1]!, parts[3 * i + 2]!, 1);
       }
     }
     const encodings: Record<string, (readonly [string, number])[]> = {};
@@ -268,11 +277,16 @@ export class FeatureEncoder {
     return new FeatureEncoder(out);
   }
 
-  /** The encoded (ln(1 + count)) value of `value` in categorical column `name`: 0 if never seen. */
+  /**
+   * The encoded (ln(1 + count)) value of `value` in categorical column `name`: 0 if never
+   * seen. A pair's value is given joined, its parts separated by {@link PART_SEPARATOR}.
+   */
   encode(name: string, value: string): number {
     const i = CATEGORICAL_FEATURES.indexOf(name);
     if (i < 0) throw new RangeError(`no categorical feature ${name}`);
-    return Math.log1p(this.tables[i]!.get(value) ?? 0);
+    const table = this.tables[i]!;
+    const [a = '', b = '', c = ''] = table.arity === 1 ? [value] : value.split(PART_SEPARATOR);
+    return Math.log1p(table.get(a, b, c));
   }
 
   /**
@@ -296,11 +310,12 @@ export class FeatureEncoder {
     const self = leaveOneOut ? 1 : 0;
     let unseen = 0;
     let surprisal = 0;
-    const values = this.values;
-    categoricalValuesInto(event, values);
+    const parts = this.parts;
+    const tables = this.tables;
+    categoricalPartsInto(event, parts);
     for (let i = 0; i < CATEGORICAL_COUNT; i++) {
-      const seen = this.tables[i]!.get(values[i]!);
-      const n = seen === undefined ? 0 : Math.max(0, seen - self);
+      const seen = tables[i]!.get(parts[3 * i]!, parts[3 * i + 1]!, parts[3 * i + 2]!);
+      const n = seen === 0 ? 0 : Math.max(0, seen - self);
       if (n === 0) unseen++;
       const ln1n = Math.log1p(n);
       surprisal += this.logTotals[i]! - ln1n;
@@ -311,6 +326,11 @@ export class FeatureEncoder {
     out[k++] = surprisal;
     rates.recordInto(event, Number.isFinite(nowMs) ? nowMs : 0, out, k);
   }
+}
+
+/** A parts array for {@link categoricalPartsInto}, unused slots filled (one hidden class, one element kind). */
+function newPartsScratch(): string[] {
+  return new Array<string>(3 * CATEGORICAL_COUNT).fill('');
 }
 
 /** human, service-account, system (control plane, nodes), anonymous, or none. */
@@ -327,14 +347,21 @@ export function userClass(e: SecurityEvent): string {
 /** The product token of a user agent: `kubectl/v1.30.1 (linux/amd64) …` → `kubectl`. */
 export function userAgentFamily(userAgent: string | undefined): string {
   if (userAgent === undefined || userAgent === '') return MISSING;
-  const end = userAgent.search(/[/ (]/);
-  return (end < 0 ? userAgent : userAgent.slice(0, end)).toLowerCase() || MISSING;
+  // A character scan rather than a regular expression: this runs for every API event.
+  let end = 0;
+  while (end < userAgent.length) {
+    const ch = userAgent.charCodeAt(end);
+    if (ch === 0x2f /* / */ || ch === 0x20 || ch === 0x28 /* ( */) break;
+    end++;
+  }
+  return (end === userAgent.length ? userAgent : userAgent.slice(0, end)).toLowerCase() || MISSING;
 }
 
 /** An image reference without tag or digest: `ghcr.io/acme/api:1.2@sha256:…` → `ghcr.io/acme/api`. */
 export function imageRepository(image: string | undefined): string {
   if (image === undefined || image === '') return MISSING;
-  const noDigest = image.split('@')[0]!;
+  const at = image.indexOf('@');
+  const noDigest = at < 0 ? image : image.slice(0, at);
   const slash = noDigest.lastIndexOf('/');
   const colon = noDigest.lastIndexOf(':');
   return colon > slash ? noDigest.slice(0, colon) : noDigest;
@@ -362,12 +389,26 @@ export function addressPrefix(address: string): string {
   return groups.length >= 3 ? `${groups.slice(0, 3).join(':')}::/48` : address;
 }
 
+/** Dotted-quad IPv4: four decimal octets of 1–3 digits, each ≤ 255 (a scan: no allocation). */
 function isIpv4(s: string): boolean {
-  const parts = s.split('.');
-  return (
-    parts.length === 4 &&
-    parts.every((p) => p.length > 0 && p.length <= 3 && Number(p) <= 255 && /^\d+$/.test(p))
-  );
+  let octets = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const ch = i === s.length ? 0x2e /* . */ : s.charCodeAt(i);
+    if (ch === 0x2e) {
+      if (digits === 0 || value > 255) return false;
+      octets++;
+      digits = 0;
+      value = 0;
+    } else if (ch >= 0x30 && ch <= 0x39 && digits < 3) {
+      value = value * 10 + (ch - 0x30);
+      digits++;
+    } else {
+      return false;
+    }
+  }
+  return octets === 4;
 }
 
 function namespaceOf(e: SecurityEvent): string | undefined {
@@ -382,10 +423,6 @@ function resourceKey(e: SecurityEvent): string | undefined {
   const r = e.resource;
   if (r === undefined) return undefined;
   return r.subresource ? `${r.type}/${r.subresource}` : r.type;
-}
-
-function join3(a: string | undefined, b: string | undefined, c: string | undefined): string {
-  return `${a ?? MISSING}${SEP}${b ?? MISSING}${SEP}${c ?? MISSING}`;
 }
 
 function finiteOr0(v: number | undefined): number {
