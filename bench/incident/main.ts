@@ -15,9 +15,9 @@
  *
  *   flock /tmp/vigil-bench.lock node --import tsx bench/incident/main.ts \
  *     [--sequential 200] [--flood 300] [--senders 8] [--groups 20] \
- *     [--baseline-per-incident 5] [--settle-ms 0] [--max-wait-ms 0] [--keep]
+ *     [--baseline-per-incident 5] [--settle-ms 0] [--max-wait-ms 0] [--keep] [--profile]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,6 +39,7 @@ const { values: args } = parseArgs({
     'settle-ms': { type: 'string', default: '0' },
     'max-wait-ms': { type: 'string', default: '0' },
     keep: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 const SEQUENTIAL = Number(args.sequential);
@@ -233,6 +234,11 @@ async function main(): Promise<void> {
     stateDir,
     workloads,
     aggregation: AGGREGATION,
+    // --profile: every agent writes a V8 CPU profile (sampled on wall time, so blocking
+    // synchronous calls show up) into the kept state directory when it stops.
+    ...(args.profile
+      ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(stateDir, 'profiles')}`] }
+      : {}),
   });
   const store = await openAuditStore(soc.system.storage.audit, stateDir);
   try {
@@ -256,6 +262,7 @@ async function main(): Promise<void> {
     };
 
     process.stderr.write(`one at a time: ${SEQUENTIAL} distinct incidents…\n`);
+    const cpuBefore = soc.cpuMs();
     const sequentialCase: CaseResult = await (async () => {
       const from = new Date();
       const sent = await oneAtATime(soc, single(base.sequential, SEQUENTIAL), sampleBaselines);
@@ -265,7 +272,13 @@ async function main(): Promise<void> {
         timelines: await complete(store, sent, from),
       };
     })();
+    const cpuAfter = soc.cpuMs();
     for (const b of baselines) await b.close();
+    // CPU each agent spent per incident (one at a time): unlike wall time, not inflated by
+    // other load on the machine, so it says what each step costs.
+    const cpuPerIncident = [...cpuAfter].map(
+      ([agent, ms]) => [agent, (ms - (cpuBefore.get(agent) ?? NaN)) / SEQUENTIAL] as const,
+    );
 
     process.stderr.write(`correlated: ${GROUPS} bursts of shell + miner in one pod…\n`);
     const groupCase: CaseResult = await (async () => {
@@ -295,6 +308,14 @@ async function main(): Promise<void> {
     })();
 
     const rss = soc.peakRss();
+    if (args.profile) {
+      // profile-summary.ts names each profile (CPU.<date>.<time>.<pid>…) by its agent.
+      mkdirSync(join(stateDir, 'profiles'), { recursive: true });
+      writeFileSync(
+        join(stateDir, 'profiles', 'agents.json'),
+        JSON.stringify(Object.fromEntries(rss.map((r) => [r.pid, r.agent]))),
+      );
+    }
     const cases = [sequentialCase, groupCase, floodCase];
 
     const sequentialVerdict = sequentialCase.timelines.map((t) => t.verdict - t.sentAt);
@@ -317,7 +338,7 @@ async function main(): Promise<void> {
 
     const lines = [
       `incident benchmark — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? '?'}; load average at start ${loadAtStart}`,
-      `SOC: ${rss.length} agent processes (vigil.yaml as shipped: offline analyser, dry-run executor, OPA wasm reviewer, SQLite audit + checkpoints; coordinator concurrency as declared)`,
+      `SOC: ${rss.length} agent processes (vigil.yaml as shipped: offline analyser, dry-run executor, OPA wasm reviewer, SQLite audit + checkpoints; coordinator concurrency as declared); dry-run inventory of ${workloads} pods, one per incident`,
       `aggregation window: settleMs ${AGGREGATION.settleMs}, maxWaitMs ${AGGREGATION.maxWaitMs} (shipped default 2000 / 10000: a distinct incident then waits settleMs before analysis, a burst up to maxWaitMs — add it to every latency below)`,
       '',
       "latency from the send of an incident's (first) finding, ms; findings/s = findings ÷ (first send → last notification)",
@@ -328,6 +349,7 @@ async function main(): Promise<void> {
       ...(rateLimited.length > 0 ? [`  rate-limited findings: ${rateLimited.length}`] : []),
       '',
       ...stageTable(sequentialCase.timelines),
+      `CPU per incident (one at a time, /proc utime+stime), ms: ${cpuPerIncident.map(([a, ms]) => `${a} ${fmt(ms)}`).join(', ')}; all agents ${fmt(cpuPerIncident.reduce((s, [, ms]) => s + ms, 0))}`,
       '',
       'baselines (same run, bench process, sequential)   p50 ms   p99 ms',
       ...baselines.map(baselineRow),
@@ -347,7 +369,7 @@ async function main(): Promise<void> {
   } finally {
     await store.close();
     await soc.stop();
-    if (args.keep) process.stderr.write(`state kept in ${stateDir}\n`);
+    if (args.keep || args.profile) process.stderr.write(`state kept in ${stateDir}\n`);
     else rmSync(stateDir, { recursive: true, force: true });
   }
 }

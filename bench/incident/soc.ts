@@ -4,6 +4,7 @@
  * state directory, plus what the bench needs around it: the webhook the notifier
  * delivers to, and an A2A client with the bench's own identity.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -36,12 +37,17 @@ export interface RunningSoc {
   notified(incidentId: string): Promise<void>;
   /** Peak resident memory (VmHWM) of every agent process, MiB. */
   peakRss(): { agent: string; pid: number; mib: number }[];
+  /** CPU time (user + system) every agent process has used so far, ms. */
+  cpuMs(): Map<string, number>;
   stop(): Promise<void>;
 }
 
 /** Starts the SOC; every agent must be ready, else it stops what started and throws. */
 export async function startSoc(
-  options: Omit<BenchDeclarationOptions, 'webhookUrl'>,
+  options: Omit<BenchDeclarationOptions, 'webhookUrl'> & {
+    /** Extra Node flags for every agent process (e.g. `--cpu-prof`). */
+    readonly nodeArgs?: readonly string[];
+  },
 ): Promise<RunningSoc> {
   let delivered = 0;
   const notified = new Set<string>();
@@ -84,6 +90,7 @@ export async function startSoc(
     memory: { rssWatchdog: 'warn' },
     compiled: true,
     entryScript: COMPILED_AGENT_ENTRY_SCRIPT,
+    nodeArgs: options.nodeArgs ?? [],
     env: { [WEBHOOK_SECRET_ENV]: randomBytes(32).toString('hex') },
   });
   const closeWebhook = (): Promise<void> => closeServer(webhook);
@@ -119,6 +126,7 @@ export async function startSoc(
         : new Promise((done) => waiters.set(incidentId, done)),
     peakRss: () =>
       replicas.map(({ agent, pid }) => ({ agent, pid: pid ?? -1, mib: peakRssMib(pid) })),
+    cpuMs: () => new Map(replicas.map(({ agent, pid }) => [agent, cpuMs(pid)])),
     async stop() {
       await client.close();
       await supervisor.stop();
@@ -134,6 +142,22 @@ function peakRssMib(pid: number | null): number {
   try {
     const match = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times. */
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** utime + stime of a live process (/proc/<pid>/stat fields 14 and 15), ms; NaN when it is gone. */
+function cpuMs(pid: number | null): number {
+  if (pid === null) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1000;
   } catch {
     return NaN;
   }
