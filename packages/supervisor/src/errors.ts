@@ -22,6 +22,8 @@ export const SUPERVISOR_ERROR_CODES = {
   NOT_RUNNING: 'VIGIL_SUPERVISOR_NOT_RUNNING',
   /** An IPC request to an agent got no answer in time. */
   IPC_TIMEOUT: 'VIGIL_SUPERVISOR_IPC_TIMEOUT',
+  /** The supervisor's lifecycle audit chain cannot be opened or written. */
+  AUDIT: 'VIGIL_SUPERVISOR_AUDIT',
   /** `status.json` is missing or unreadable (no supervisor ran in this state directory). */
   NO_STATUS: 'VIGIL_SUPERVISOR_NO_STATUS',
 } as const;

@@ -24,6 +24,12 @@ import {
   type MemoryOptions,
   type MemoryPlan,
 } from './launch.js';
+import {
+  openLifecycleAudit,
+  type LifecycleAudit,
+  type LifecycleEventName,
+  type LifecycleRecord,
+} from './lifecycle-audit.js';
 import { allocateLoopbackPorts } from './ports.js';
 import { probe } from './probe.js';
 import { startGates, startWaves } from './start-order.js';
@@ -215,6 +221,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
   #agentCertificates = new Map<string, CertificateSummary | null>();
   #roundRobin = 0;
   #begun = false;
+  #lifecycle: LifecycleAudit | undefined;
 
   constructor(opts: SupervisorOptions) {
     super();
@@ -249,6 +256,13 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
 
     await ensureIdentities(this.#stateDir, this.#system, { ...this.#opts.identities });
     this.#refreshAgentCertificates();
+    // Lifecycle entries are the health signal of the audit trail; without the store the
+    // supervisor does not run agents it could not account for.
+    this.#lifecycle = await openLifecycleAudit({
+      system: this.#system,
+      stateDir: this.#stateDir,
+      ...(this.#opts.identities === undefined ? {} : { identities: this.#opts.identities }),
+    });
 
     const prlimitPath = findPrlimit();
     this.#prlimitPath = prlimitPath;
@@ -362,6 +376,8 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
             (this.#replicas.get(name) ?? []).map(async (r) => {
               const child = r.child;
               if (child === undefined) return;
+              await this.#audit(r, 'stopping', 'the supervisor is stopping: SIGTERM, drain');
+              if (r.child !== child) return;
               child.kill('SIGTERM');
               let timer: NodeJS.Timeout | undefined;
               const killed = new Promise<void>((resolve) => {
@@ -374,8 +390,12 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
                     code: SUPERVISOR_ERROR_CODES.EXITED,
                     message: `did not stop within ${timeoutMs} ms of SIGTERM; killed`,
                   };
-                  child.kill('SIGKILL');
-                  resolve();
+                  void this.#audit(r, 'killing', r.killReason.message, {
+                    code: r.killReason.code,
+                  }).then(() => {
+                    child.kill('SIGKILL');
+                    resolve();
+                  });
                 }, timeoutMs);
               });
               await Promise.race([r.exited, killed]);
@@ -385,6 +405,10 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
           ),
         );
       }
+      // Every exit above queued its entry; close() commits them and signs the chain head.
+      await this.#lifecycle
+        ?.close()
+        .catch((error: unknown) => this.#auditFailed(error, 'closing the lifecycle audit chain'));
       this.#state = 'stopped';
       this.#emit({ type: 'supervisor', state: 'stopped' });
       this.#writeStatus();
@@ -556,6 +580,42 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     this.emit('event', event);
   }
 
+  /**
+   * Appends an `agent-lifecycle` entry about `r`; resolves once it is durable, or once the
+   * failure is reported. A failing store does not stop the supervisor from killing or
+   * restarting a process: containment and availability come first, and the failure is
+   * an `error` event (`VIGIL_SUPERVISOR_AUDIT`) and a log line.
+   */
+  #audit(
+    r: Pick<Replica, 'spec' | 'index' | 'pid'>,
+    event: LifecycleEventName,
+    rationale: string,
+    details?: LifecycleRecord['details'],
+  ): Promise<void> {
+    const lifecycle = this.#lifecycle;
+    if (lifecycle === undefined) return Promise.resolve();
+    return lifecycle
+      .record({
+        event,
+        agent: r.spec.name,
+        replica: r.index,
+        pid: r.pid,
+        rationale,
+        ...(details === undefined ? {} : { details }),
+      })
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          this.#auditFailed(error, `recording ${event} of ${r.spec.name}[${r.index}]`),
+      );
+  }
+
+  #auditFailed(error: unknown, what: string): void {
+    const message = `${what} in the audit trail failed: ${(error as Error).message}`;
+    this.#logger.error({ err: error, code: SUPERVISOR_ERROR_CODES.AUDIT }, message);
+    this.#emit({ type: 'error', code: SUPERVISOR_ERROR_CODES.AUDIT, message });
+  }
+
   #writeStatus(): void {
     try {
       writeJsonAtomic(statusPath(this.#stateDir), this.status());
@@ -598,7 +658,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
   #scheduleRotation(): void {
     const every = this.#opts.rotationCheckIntervalMs ?? 5 * 60_000;
     this.#rotationTimer = setTimeout(() => {
-      this.rotateCredentials()
+      Promise.all([this.rotateCredentials(), this.#lifecycle?.renewIdentityIfDue()])
         .catch((error: unknown) =>
           this.#emit({
             type: 'error',
@@ -763,6 +823,12 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
         spiffeId: spiffeIdOf(this.#system, name),
         memory: r.memory,
       });
+      void this.#audit(
+        r,
+        'started',
+        r.restarts === 0 ? 'declared agent replica' : `restart ${r.restarts} per restart policy`,
+        { restarts: r.restarts, heapLimitMiB: r.memory.heapMiB },
+      );
     }
     this.#setState(r, 'starting');
     this.#writeStatus();
@@ -812,6 +878,9 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
           r.readyAt = Date.now();
           r.livenessFailures = 0;
           this.#setState(r, 'ready');
+          void this.#audit(r, 'ready', 'readiness probe answered 200', {
+            startMs: r.readyAt - (r.startedAt ?? r.readyAt),
+          });
         } else if (Date.now() - (r.startedAt ?? 0) > p.startTimeoutMs) {
           this.#kill(
             r,
@@ -862,6 +931,12 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
           r.rssBytes = rss;
           const over = rss > r.memory.rssLimitBytes;
           if (over && !r.overMemory) {
+            void this.#audit(
+              r,
+              'memory-over-limit',
+              `resident set above resources.memory; watchdog ${watchdog}`,
+              { rssBytes: rss, limitBytes: r.memory.rssLimitBytes, action: watchdog },
+            );
             this.#emit({
               type: 'memory-over-limit',
               agent: r.spec.name,
@@ -891,10 +966,14 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
   }
 
   #kill(r: Replica, code: string, message: string): void {
-    if (r.child === undefined) return;
+    const child = r.child;
+    if (child === undefined) return;
     this.#logger.warn({ agent: r.spec.name, replica: r.index, pid: r.pid, code }, message);
     r.killReason = { code, message };
-    r.child.kill('SIGKILL');
+    // The decision to kill is on record before the process dies.
+    void this.#audit(r, 'killing', message, { code }).then(() => {
+      if (r.child === child) child.kill('SIGKILL');
+    });
   }
 
   #onExit(
@@ -957,7 +1036,23 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
       }
     };
 
-    if (this.#state === 'stopping' || this.#state === 'stopped') {
+    const stopping = this.#state === 'stopping' || this.#state === 'stopped';
+    const exitFacts = {
+      code,
+      signal,
+      errorCode: error?.code ?? null,
+      uptimeMs: now - (r.startedAt ?? now),
+    };
+    // r.pid is already cleared for the status; the entry names the process that ended.
+    void this.#audit(
+      { spec: r.spec, index: r.index, pid },
+      stopping ? 'stopped' : 'exited',
+      stopping
+        ? 'stopped by the supervisor (drain on SIGTERM)'
+        : (error?.message ?? 'exited cleanly'),
+      exitFacts,
+    );
+    if (stopping) {
       appendLog('stopped');
       this.#setState(r, 'stopped', 'supervisor stopping');
       return;
@@ -966,6 +1061,14 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
       // The agent reported a configuration error (bad settings, environment, unknown
       // agent): the same process would fail the same way, so no restart is attempted.
       appendLog('configuration error; marked failed');
+      void this.#audit(
+        r,
+        'failed',
+        `configuration error, not restarted: ${error?.message ?? 'exit 78'}`,
+        {
+          errorCode: error?.code ?? null,
+        },
+      );
       this.#setState(r, 'failed', `configuration error: ${error?.message ?? 'exit 78'}`);
       this.#emit({
         type: 'error',
@@ -978,6 +1081,10 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     const restart = policy === 'always' || (policy === 'on-failure' && !clean);
     if (!restart) {
       appendLog('exited; not restarted', { policy });
+      if (!clean)
+        void this.#audit(r, 'failed', `restart policy ${policy}: not restarted`, {
+          errorCode: error?.code ?? null,
+        });
       this.#setState(r, clean ? 'stopped' : 'failed', `restart policy ${policy}`);
       return;
     }
@@ -993,6 +1100,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
         at: new Date(now).toISOString(),
       };
       appendLog('crash loop; marked failed');
+      void this.#audit(r, 'failed', message, { errorCode: SUPERVISOR_ERROR_CODES.CRASH_LOOP });
       this.#setState(r, 'failed', message);
       this.#emit({
         type: 'error',
@@ -1017,11 +1125,21 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
       restarts: r.restarts,
     });
     this.#setState(r, 'restarting', error?.message ?? 'exited');
+    // The restart is on record before the new process exists (the fsync is long done
+    // by the end of any back-off, so this rarely waits).
+    const recorded = this.#audit(
+      r,
+      'restart-scheduled',
+      `restart policy ${policy}: ${error?.message ?? 'exited'}; back-off ${delayMs} ms`,
+      { delayMs, restarts: r.restarts, attempt: r.attempt },
+    );
     r.restartTimer = setTimeout(() => {
-      r.restartTimer = undefined;
-      r.nextRestartAt = null;
-      if (this.#state === 'starting' || this.#state === 'running')
-        this.#spawn(r, this.#prlimitPath);
+      void recorded.then(() => {
+        r.restartTimer = undefined;
+        r.nextRestartAt = null;
+        if (this.#state === 'starting' || this.#state === 'running')
+          this.#spawn(r, this.#prlimitPath);
+      });
     }, delayMs);
   }
 }
