@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { context, isSpanContextValid, trace, TraceFlags } from '@opentelemetry/api';
 import { createLogger, isVigilError, type Logger } from '@vigil/core';
 import { inspectCertificate, loadAgentCredentials, type AgentCredentials } from '@vigil/pki';
 import { spiffeIdOf, type AgentSpec, type AgentSystem } from '@vigil/registry';
@@ -370,15 +370,19 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
         opts.deadlineMs === undefined
           ? undefined
           : setTimeout(() => controller.abort(), opts.deadlineMs);
-      // A fresh root trace for an operator-initiated call; outgoing calls inherit it.
-      const parent = trace.setSpanContext(context.active(), {
-        traceId: randomHex(16),
-        spanId: randomHex(8),
-        traceFlags: TraceFlags.SAMPLED,
-        isRemote: true,
-      });
       const begin = performance.now();
-      return tracer.startActiveSpan(`invoke ${skill}`, {}, parent, async (span) => {
+      // A fresh root trace for an operator-initiated call; outgoing calls inherit it.
+      // Without an SDK (no OTLP endpoint) a root span has no ids, so a sampled context with
+      // fresh ids stands in: the trace id still reaches every agent and the audit trail.
+      const root = tracer.startSpan(`invoke ${skill}`, { root: true });
+      const span = isSpanContextValid(root.spanContext())
+        ? root
+        : trace.wrapSpanContext({
+            traceId: randomHex(16),
+            spanId: randomHex(8),
+            traceFlags: TraceFlags.SAMPLED,
+          });
+      return context.with(trace.setSpan(context.active(), span), async () => {
         const traceId = span.spanContext().traceId;
         try {
           const output = await tracked(input, {

@@ -5,6 +5,7 @@ import { loadAgentSystem } from '@vigil/registry';
 import { startAgentRuntime, type AgentRuntime } from './agent-runtime.js';
 import { parseAgentProcessEnv } from './env.js';
 import { RUNTIME_ERROR_CODES } from './errors.js';
+import { startAgentTelemetry, type AgentTelemetry } from './telemetry.js';
 import { isIpcMessage, type AgentToSupervisorMessage, type InvokeResultMessage } from './ipc.js';
 
 /** Exit status for a configuration error (sysexits EX_CONFIG): restarting will not help. */
@@ -68,6 +69,7 @@ export async function runAgentProcess(
   // process owner installs the context manager (a no-op if telemetry already did).
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   let runtime: AgentRuntime | undefined;
+  let telemetry: AgentTelemetry | undefined;
 
   const fail = (error: unknown): never => {
     const { code, message } = describe(error);
@@ -103,12 +105,16 @@ export async function runAgentProcess(
     if (runtime === undefined) {
       process.exit(0);
     }
+    // Spans of the drained calls are exported before the process goes.
+    const flushSpans = async (): Promise<void> => {
+      await telemetry?.shutdown();
+    };
     runtime.shutdown().then(
-      () => process.exit(0),
+      () => flushSpans().finally(() => process.exit(0)),
       (error: unknown) => {
         const { code, message } = describe(error);
         logger.error({ code }, message);
-        process.exit(1);
+        void flushSpans().finally(() => process.exit(1));
       },
     );
   };
@@ -121,6 +127,13 @@ export async function runAgentProcess(
     const config = parseAgentProcessEnv(env);
     logger = createLogger(config.agent, { base: { agent: config.agent, replica: config.replica } });
     const system = await loadAgentSystem(config.configPath);
+    telemetry = await startAgentTelemetry({
+      system,
+      agentName: config.agent,
+      replica: config.replica,
+      env,
+    });
+    if (telemetry !== undefined) logger.info({ otlp: telemetry.target }, 'exporting spans');
     runtime = await startAgentRuntime({
       system,
       agentName: config.agent,

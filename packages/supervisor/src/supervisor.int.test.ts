@@ -9,9 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { connect } from 'node:tls';
+import {
+  SqliteAuditStore,
+  computeComplianceMetrics,
+  sqliteAuditPath,
+  verifyAudit,
+  type AuditEntry,
+} from '@vigil/audit';
 import { createLogger, isVigilError } from '@vigil/core';
-import { loadAgentCredentialsSync } from '@vigil/pki';
-import { loadAgentSystem, type AgentSystem } from '@vigil/registry';
+import { startOtlpReceiver } from '@vigil/telemetry';
+import { loadAgentCredentialsSync, pkiPaths } from '@vigil/pki';
+import { loadAgentSystem, spiffeIdOf, type AgentSystem } from '@vigil/registry';
 import { createAgentClient, createFilePeerDirectory, type AgentClient } from '@vigil/transport';
 import type { EchoOutput } from '@vigil/echo';
 import { probe } from './probe.js';
@@ -204,6 +212,105 @@ test('kill -9 of one agent: the supervisor restarts it with back-off and its pee
   assert.equal(replica(status, 'other').restarts, 0);
   const again = await client.callSkill<EchoOutput>('back', 'echo', { n: 2 }, { idempotent: true });
   assert.equal(again.pid, replica(status, 'back').pid);
+});
+
+test('a killed agent leaves started, exited, restart-scheduled and started entries in the supervisor chain, which verifies', async (t) => {
+  const since = new Date();
+  const { supervisor, system, stateDir } = await runSystem(t, { back: {} });
+  const firstPid = replica(supervisor.status(), 'back').pid!;
+
+  process.kill(firstPid, 'SIGKILL');
+  await waitForStatus(
+    supervisor,
+    (s) => {
+      const r = replica(s, 'back');
+      return r.state === 'ready' && r.pid !== null && r.pid !== firstPid;
+    },
+    { ...WAIT, what: 'back ready again' },
+  );
+  const secondPid = replica(supervisor.status(), 'back').pid!;
+  await supervisor.stop();
+
+  const store = new SqliteAuditStore(sqliteAuditPath(stateDir));
+  t.after(() => store.close());
+  const entries: AuditEntry[] = [];
+  for await (const e of store.query()) entries.push(e);
+  const supervisorId = 'spiffe://test.vigil.local/supervisor';
+  assert.ok(
+    entries.every((e) => e.kind === 'agent-lifecycle' && e.actor === supervisorId),
+    'every entry is a lifecycle entry written by the supervisor identity',
+  );
+  const events = entries.map((e) => `${String(e.what['event'])}:${String(e.what['pid'])}`);
+  assert.deepEqual(events, [
+    `started:${firstPid}`,
+    `ready:${firstPid}`,
+    `exited:${firstPid}`,
+    `restart-scheduled:null`,
+    `started:${secondPid}`,
+    `ready:${secondPid}`,
+    `stopping:${secondPid}`,
+    `stopped:${secondPid}`,
+  ]);
+  const exited = entries[2]!;
+  assert.equal(exited.what['signal'], 'SIGKILL');
+  assert.equal(exited.what['agent'], 'back');
+  assert.equal(exited.what['agentSpiffeId'], spiffeIdOf(system, 'back'));
+  assert.ok(Number(entries[3]!.what['delayMs']) >= 100, 'the back-off is recorded');
+  assert.match(String(entries[3]!.why['rationale']), /restart policy always: killed by SIGKILL/);
+
+  const report = await verifyAudit(store, {
+    caPem: readFileSync(pkiPaths(stateDir).caCert, 'utf8'),
+  });
+  assert.equal(report.ok, true, JSON.stringify(report.firstProblem));
+  assert.equal(report.chains.length, 1);
+  assert.equal(report.chains[0]!.closed, true, 'the chain ends with a final signed checkpoint');
+
+  const metrics = await computeComplianceMetrics(store, {
+    agents: system.agents,
+    spiffeIdOf: (name) => spiffeIdOf(system, name),
+    since,
+    until: new Date(Date.now() + 1000),
+  });
+  assert.equal(metrics.fiveSignal.agents[0]!.signals.health, true, 'the health signal is observed');
+});
+
+test('one invocation exports spans from both agent processes over OTLP/HTTP: one trace id, caller and callee spans linked', async (t) => {
+  const receiver = await startOtlpReceiver();
+  t.after(() => receiver.close());
+  // The two-agent example's shape: front relays to back over mTLS A2A.
+  const { supervisor, system } = await runSystem(
+    t,
+    { front: { calls: ['back'], skills: ['relay', 'echo'] }, back: {} },
+    true,
+    { env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint } },
+  );
+  const result = await supervisor.invoke('front', 'relay', { message: 'traced' });
+  // Draining agents export their buffered spans before they exit.
+  await supervisor.stop();
+
+  const spans = receiver.spans.filter((s) => s.traceId === result.traceId);
+  const named = (name: string) => {
+    const span = spans.find((s) => s.name === name);
+    assert.ok(span, `no span "${name}" in ${spans.map((s) => s.name).join(', ')}`);
+    return span;
+  };
+  const invoke = named('invoke relay');
+  const call = named('a2a.call back/echo');
+  const serve = named('a2a.serve echo');
+  assert.equal(invoke.parentSpanId, '', 'the operator invocation is the root');
+  assert.equal(call.parentSpanId, invoke.spanId);
+  assert.equal(serve.parentSpanId, call.spanId, 'the callee continues the caller span');
+  assert.equal(call.kind, 3, 'client');
+  assert.equal(serve.kind, 2, 'server');
+  for (const [span, agent] of [
+    [invoke, 'front'],
+    [call, 'front'],
+    [serve, 'back'],
+  ] as const) {
+    assert.equal(span.resource['service.name'], agent);
+    assert.equal(span.resource['service.instance.id'], `${agent}-0`);
+    assert.equal(span.resource['vigil.spiffe_id'], spiffeIdOf(system, agent));
+  }
 });
 
 test('a busy-looping agent: callers time out at their deadline, unrelated calls are unaffected, liveness restarts it', async (t) => {

@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { initTelemetry, withAuditedSpan } from '@vigil/telemetry';
- * const telemetry = initTelemetry({ serviceName: 'reviewer', otlpEndpoint: system.telemetry.otlpEndpoint });
+ * const telemetry = await initTelemetry({ serviceName: 'reviewer', otlpEndpoint: system.telemetry.otlpEndpoint });
  * const verdict = await withAuditedSpan('policy.decision', { 'vigil.incident_id': incidentId }, async (s) => {
  *   const v = await engine.evaluate(input);
  *   const entry = await audit.append({ kind: 'verdict', actor, traceId: s.traceId, spanId: s.spanId, what: v, why: {} });
@@ -18,6 +18,7 @@
  */
 export {
   AUDIT_ENTRY_ATTRIBUTE,
+  SPIFFE_ID_ATTRIBUTE,
   TRACER_NAME,
   currentTraceIds,
   extractTraceContext,
@@ -29,3 +30,4 @@ export {
   type Telemetry,
   type TelemetryOptions,
 } from './telemetry.js';
+export { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';

@@ -1,48 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
+import { startOtlpReceiver } from './otlp-receiver.js';
 import { tracesUrl } from './telemetry.js';
 
 const CHILD = join(import.meta.dirname, 'testing', 'trace-child.ts');
 
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  attributes?: { key: string; value: { stringValue?: string } }[];
-}
-
 test('spans of one incident from two processes share one trace id with correct parent links, over OTLP/HTTP', async (t) => {
-  // A minimal OTLP/HTTP receiver: accepts JSON ExportTraceServiceRequests on /v1/traces.
-  const spans: (OtlpSpan & { service: string })[] = [];
-  const receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      assert.equal(req.url, '/v1/traces');
-      assert.match(req.headers['content-type'] ?? '', /application\/json/);
-      const payload = JSON.parse(body) as {
-        resourceSpans: {
-          resource: { attributes: { key: string; value: { stringValue: string } }[] };
-          scopeSpans: { spans: OtlpSpan[] }[];
-        }[];
-      };
-      for (const rs of payload.resourceSpans) {
-        const service =
-          rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue ?? '?';
-        for (const ss of rs.scopeSpans) for (const s of ss.spans) spans.push({ ...s, service });
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => receiver.close(() => r())));
-  const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  const receiver = await startOtlpReceiver();
+  t.after(() => receiver.close());
+  const { endpoint, spans } = receiver;
 
   const run = (args: string[]) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
@@ -76,17 +45,14 @@ test('spans of one incident from two processes share one trace id with correct p
   const clientSpan = byName.get('a2a.client analyse')!;
   const serverSpan = byName.get('a2a.server analyse')!;
   const decision = byName.get('policy.decision')!;
-  assert.equal(incident.parentSpanId ?? '', '');
+  assert.equal(incident.parentSpanId, '');
   assert.equal(clientSpan.parentSpanId, incident.spanId);
   assert.equal(clientSpan.spanId, clientSpanId);
   assert.equal(serverSpan.parentSpanId, clientSpan.spanId, 'the callee continues the caller span');
   assert.equal(decision.parentSpanId, serverSpan.spanId);
-  assert.equal(serverSpan.service, 'analyst');
-  assert.equal(clientSpan.service, 'coordinator');
-  assert.equal(
-    decision.attributes?.find((a) => a.key === 'vigil.audit.entry_id')?.value.stringValue,
-    'f'.repeat(64),
-  );
+  assert.equal(serverSpan.resource['service.name'], 'analyst');
+  assert.equal(clientSpan.resource['service.name'], 'coordinator');
+  assert.equal(decision.attributes['vigil.audit.entry_id'], 'f'.repeat(64));
 });
 
 test('resolves the OTLP traces URL and rejects what is not http(s)', () => {

@@ -11,7 +11,7 @@ import {
 
 test('an audited span carries the audit entry id, nests, and records a failure as ERROR', async (t) => {
   const exporter = new InMemorySpanExporter();
-  const telemetry = initTelemetry({ serviceName: 'unit', exporter, processor: 'simple' });
+  const telemetry = await initTelemetry({ serviceName: 'unit', exporter, processor: 'simple' });
   t.after(() => telemetry.shutdown());
   await withAuditedSpan(
     'approval.wait',

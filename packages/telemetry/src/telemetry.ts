@@ -14,15 +14,8 @@ import {
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  SimpleSpanProcessor,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { VigilError } from '@vigil/core';
 
 /** Options of {@link initTelemetry}. */
@@ -37,6 +30,13 @@ export interface TelemetryOptions {
    * entries carry them) but not exported.
    */
   readonly otlpEndpoint?: string | undefined;
+  /**
+   * Without `otlpEndpoint`: export to where the standard `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
+   * (used as is) or `OTEL_EXPORTER_OTLP_ENDPOINT` (`/v1/traces` appended) point, with
+   * `OTEL_EXPORTER_OTLP_HEADERS` and the certificate variables — read by the exporter
+   * itself, as the OpenTelemetry specification defines them.
+   */
+  readonly otlpFromEnvironment?: boolean;
   /** Extra headers for the exporter (e.g. an auth token; never logged). */
   readonly headers?: Readonly<Record<string, string>>;
   /** Extra resource attributes. */
@@ -59,6 +59,8 @@ export interface Telemetry {
 
 /** The instrumentation scope of Vigil's own spans. */
 export const TRACER_NAME = '@vigil/telemetry';
+/** Resource attribute naming the SPIFFE ID of the process's identity. */
+export const SPIFFE_ID_ATTRIBUTE = 'vigil.spiffe_id';
 /** Span attribute that links a span to its audit entry (the entry id is its hash). */
 export const AUDIT_ENTRY_ATTRIBUTE = 'vigil.audit.entry_id';
 
@@ -88,17 +90,23 @@ export function tracesUrl(endpoint: string): string {
  * Sets up tracing for this process: a NodeTracerProvider (AsyncLocalStorage context) with
  * the W3C Trace Context and Baggage propagators registered globally, and — when an
  * endpoint is configured — the OTLP/HTTP JSON exporter behind a batch processor.
+ *
+ * The SDK is imported here, not with the package: every agent imports this package for
+ * {@link withAuditedSpan} (API only), and the SDK with its exporter adds about 10 MiB of
+ * resident memory that only a process exporting spans should pay.
  */
-export function initTelemetry(options: TelemetryOptions): Telemetry {
+export async function initTelemetry(options: TelemetryOptions): Promise<Telemetry> {
+  const [
+    { NodeTracerProvider },
+    { BatchSpanProcessor, SimpleSpanProcessor },
+    { resourceFromAttributes },
+  ] = await Promise.all([
+    import('@opentelemetry/sdk-trace-node'),
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/resources'),
+  ]);
   const processors: SpanProcessor[] = [];
-  const exporter =
-    options.exporter ??
-    (options.otlpEndpoint === undefined || options.otlpEndpoint === ''
-      ? undefined
-      : new OTLPTraceExporter({
-          url: tracesUrl(options.otlpEndpoint),
-          headers: { ...(options.headers ?? {}) },
-        }));
+  const exporter = options.exporter ?? (await otlpExporter(options));
   if (exporter !== undefined) {
     processors.push(
       options.processor === 'simple'
@@ -127,6 +135,24 @@ export function initTelemetry(options: TelemetryOptions): Telemetry {
     forceFlush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   };
+}
+
+async function otlpExporter(options: TelemetryOptions): Promise<SpanExporter | undefined> {
+  const wanted =
+    (options.otlpEndpoint !== undefined && options.otlpEndpoint !== '') ||
+    options.otlpFromEnvironment === true;
+  if (!wanted) return undefined;
+  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+  if (options.otlpEndpoint !== undefined && options.otlpEndpoint !== '') {
+    return new OTLPTraceExporter({
+      url: tracesUrl(options.otlpEndpoint),
+      headers: { ...(options.headers ?? {}) },
+    });
+  }
+  // No explicit url: the exporter reads the OTEL_EXPORTER_OTLP_* variables.
+  return new OTLPTraceExporter(
+    options.headers === undefined ? {} : { headers: { ...options.headers } },
+  );
 }
 
 /** Handed to the function run by {@link withAuditedSpan}. */

@@ -15,7 +15,7 @@ import {
 const [mode, endpoint, target] = process.argv.slice(2) as [string, string, string | undefined];
 
 if (mode === 'server') {
-  const telemetry = initTelemetry({ serviceName: 'analyst', otlpEndpoint: endpoint });
+  const telemetry = await initTelemetry({ serviceName: 'analyst', otlpEndpoint: endpoint });
   const tracer = telemetry.tracer;
   const server = createServer((req, res) => {
     const parent = extractTraceContext(req.headers);
@@ -39,7 +39,7 @@ if (mode === 'server') {
     process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`),
   );
 } else {
-  const telemetry = initTelemetry({ serviceName: 'coordinator', otlpEndpoint: endpoint });
+  const telemetry = await initTelemetry({ serviceName: 'coordinator', otlpEndpoint: endpoint });
   await withAuditedSpan('incident', { 'vigil.incident_id': 'inc-1' }, async () => {
     await withAuditedSpan(
       'a2a.client analyse',
