@@ -1,5 +1,5 @@
-import { sealedCanonical, sha256OfText } from './entry.js';
-import type { StoredEntryRow } from './store.js';
+import { sha256OfText } from './entry.js';
+import type { SealedRow } from './store.js';
 
 /**
  * What verification needs of a page of stored entries once each entry's content was
@@ -20,13 +20,13 @@ export interface CheckedPage {
 }
 
 /**
- * Hashes each row's stored canonical bytes and compares with its stored hash, and checks
+ * Hashes each row's canonical text and compares with its stored hash, and checks
  * that an agent actor is the chain's writer (`writers`: chain → SPIFFE ID; unregistered
  * chains are reported elsewhere). The expensive, per-entry and order-free part of
  * verification: the chain logic that follows needs only the returned page.
  */
-export function checkStoredRows(
-  rows: readonly StoredEntryRow[],
+export function checkSealedRows(
+  rows: readonly SealedRow[],
   writers: ReadonlyMap<string, string>,
 ): CheckedPage {
   const n = rows.length;
@@ -46,7 +46,7 @@ export function checkStoredRows(
     page.chain[i] = e.chain;
     page.prevHash[i] = e.prevHash;
     page.hash[i] = e.hash;
-    if (sha256OfText(sealedCanonical(e, e.what, e.why)) !== e.hash) page.altered[i] = 1;
+    if (sha256OfText(e.sealed) !== e.hash) page.altered[i] = 1;
     const writer = writers.get(e.chain);
     if (writer !== undefined && e.actor !== writer && e.actor.startsWith('spiffe://'))
       page.impersonations.push([i, e.actor]);

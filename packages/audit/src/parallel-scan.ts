@@ -41,7 +41,7 @@ const SLICES_PER_WORKER = 8;
  * Reads and hashes the entries of an on-disk SQLite store in `workers` threads, each with
  * its own read-only connection (WAL lets readers run side by side), and yields the checked
  * pages in store (`sequence`) order — the same pages, in the same order, as checking
- * `store.scanRaw()` in this thread. Throws `VIGIL_AUDIT_STORE` when a worker fails.
+ * `store.scanSealed()` in this thread. Throws `VIGIL_AUDIT_STORE` when a worker fails.
  */
 export async function* scanCheckedInParallel(o: ParallelScanOptions): AsyncIterable<CheckedPage> {
   const count = o.lastSequence - o.firstSequence + 1;

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { AuditEntry } from './entry.js';
+import { sealedCanonical, type AuditEntry } from './entry.js';
 import { AuditError } from './errors.js';
 import type { AnchorCheckpoint, ChainCheckpoint, WriterCertificate } from './signing.js';
 import { anchorFromRow, type AnchorRow, type CheckpointRow } from './sqlite-store.js';
@@ -14,6 +14,7 @@ import {
   type ChainRecord,
   type PruneCriteria,
   type PruneCut,
+  type SealedRow,
   type SequenceRange,
   keepClause,
   type StoredEntryRow,
@@ -235,7 +236,7 @@ export class PostgresAuditStore implements AuditStore {
     }
   }
 
-  async *scanRaw(pageSize = 10_000, range: SequenceRange = {}): AsyncIterable<StoredEntryRow[]> {
+  async *scanSealed(pageSize = 10_000, range: SequenceRange = {}): AsyncIterable<SealedRow[]> {
     this.#open();
     const through = range.throughSequence ?? Number.MAX_SAFE_INTEGER;
     let from = range.afterSequence ?? -1;
@@ -244,7 +245,10 @@ export class PostgresAuditStore implements AuditStore {
         `SELECT ${ENTRY_COLUMNS} FROM entries WHERE sequence > $1 AND sequence <= $2 ORDER BY sequence LIMIT $3`,
         [from, through, pageSize],
       );
-      const rows = result.rows.map(fixRow);
+      const rows = result.rows.map((r): SealedRow => {
+        const row = fixRow(r);
+        return { ...row, sealed: sealedCanonical(row, row.what, row.why) };
+      });
       if (rows.length > 0) yield rows;
       if (rows.length < pageSize) return;
       from = rows[rows.length - 1]!.sequence;

@@ -67,6 +67,20 @@ export interface StoredEntryRow {
   readonly hash: string;
 }
 
+/**
+ * An entry as verification reads it: its position, links and actor, and `sealed`, the
+ * canonical text its hash covers as rebuilt from the stored columns (`sealedCanonical`).
+ */
+export interface SealedRow {
+  readonly sequence: number;
+  readonly chain: string;
+  readonly chainSeq: number;
+  readonly actor: string;
+  readonly prevHash: string;
+  readonly hash: string;
+  readonly sealed: string;
+}
+
 /** A cut point for pruning: entries of `chain` up to and including `chainSeq` go. */
 export interface PruneCut {
   readonly chain: string;
@@ -125,8 +139,11 @@ export interface AuditStore {
   /** Appends an anchor; `VIGIL_AUDIT_CHAIN_CONFLICT` if its `anchorSeq` is taken. */
   putAnchor(anchor: AnchorCheckpoint, certificate: WriterCertificate): Promise<void>;
   query(filter?: AuditQuery): AsyncIterable<AuditEntry>;
-  /** Every entry as stored (or those in `range`), in `sequence` order, in pages of `pageSize`. */
-  scanRaw(pageSize?: number, range?: SequenceRange): AsyncIterable<StoredEntryRow[]>;
+  /**
+   * Every entry (or those in `range`) in `sequence` order, in pages of `pageSize`, with
+   * the canonical text rebuilt from exactly what is stored — what verification hashes.
+   */
+  scanSealed(pageSize?: number, range?: SequenceRange): AsyncIterable<SealedRow[]>;
   chains(): Promise<ChainRecord[]>;
   /** Last stored position and hash of a chain. */
   chainHead(chain: string): Promise<{ chainSeq: number; hash: string } | undefined>;

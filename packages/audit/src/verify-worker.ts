@@ -2,7 +2,7 @@
 // log through its own read-only SQLite connection, hashes every entry, and posts each
 // checked page to the verifying thread.
 import { parentPort, workerData } from 'node:worker_threads';
-import { checkStoredRows, transferablesOf } from './entry-check.js';
+import { checkSealedRows, transferablesOf } from './entry-check.js';
 import type { VerifyWorkerData, VerifyWorkerMessage } from './parallel-scan.js';
 import { SqliteAuditStore } from './sqlite-store.js';
 
@@ -12,8 +12,8 @@ const writers = new Map(data.writers);
 const store = new SqliteAuditStore(data.path, { readOnly: true });
 try {
   for (const { index, range } of data.ranges) {
-    for await (const rows of store.scanRaw(data.pageSize, range)) {
-      const page = checkStoredRows(rows, writers);
+    for await (const rows of store.scanSealed(data.pageSize, range)) {
+      const page = checkSealedRows(rows, writers);
       port.postMessage({ range: index, page } satisfies VerifyWorkerMessage, transferablesOf(page));
     }
     port.postMessage({ range: index, done: true } satisfies VerifyWorkerMessage);
