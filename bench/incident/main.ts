@@ -316,7 +316,9 @@ async function main(): Promise<void> {
         JSON.stringify(Object.fromEntries(rss.map((r) => [r.pid, r.agent]))),
       );
     }
-    const cases = [sequentialCase, groupCase, floodCase];
+    const cases = [sequentialCase, groupCase, floodCase].filter(
+      (c) => c.sent.assignments.length > 0,
+    );
 
     const sequentialVerdict = sequentialCase.timelines.map((t) => t.verdict - t.sentAt);
     const [hop, policy, append] = baselines.map((b) => percentile(b.latencies, 50)) as [
@@ -345,7 +347,11 @@ async function main(): Promise<void> {
       'case                       findings incidents  findings/s  verdict p50  p99  exec p50  p99    verdicts',
       ...cases.map(latencyRow),
       `  correlated: ${groupCase.sent.assignments.length} findings → ${groupCase.timelines.length} incidents (${joined} joined an open incident); analyses per incident: ${[...new Set(groupCase.timelines.map((t) => t.analyses))].join(', ')}`,
-      `  flood: handle-finding accepted ${fmt(floodAccepted, 0)} findings/s; incidents closed at ${fmt((floodCase.sent.assignments.length / (Math.max(...floodCase.timelines.map((t) => t.notification)) - floodCase.sent.firstSend)) * 1000)} /s`,
+      ...(FLOOD > 0
+        ? [
+            `  flood: handle-finding accepted ${fmt(floodAccepted, 0)} findings/s; incidents closed at ${fmt((floodCase.sent.assignments.length / (Math.max(...floodCase.timelines.map((t) => t.notification)) - floodCase.sent.firstSend)) * 1000)} /s`,
+          ]
+        : []),
       ...(rateLimited.length > 0 ? [`  rate-limited findings: ${rateLimited.length}`] : []),
       '',
       ...stageTable(sequentialCase.timelines),
