@@ -97,6 +97,20 @@ export const OFFLINE_RULES: readonly AnalysisRule[] = [
     },
   },
   {
+    // Container drift: a running container executes a binary its image never had. The
+    // Deployment can recreate the pod from the clean image, so replacing it is the fix
+    // (and the policy turns the delete into an isolation where evidence matters).
+    id: 'container-drift',
+    technique: 'T1105',
+    severity: 'high',
+    confidence: 0.8,
+    responses: ['delete-pod'],
+    matches: (e) =>
+      e.rule && /drop and execute new binary|container drift/i.test(e.rule)
+        ? `Falco rule "${e.rule}" fired: ${e.process?.name ?? 'a binary'} is not part of the container image`
+        : undefined,
+  },
+  {
     id: 'anonymous-api-access',
     technique: 'T1078.001',
     severity: 'high',

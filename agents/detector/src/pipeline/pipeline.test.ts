@@ -64,6 +64,13 @@ test('forwards a finding for exactly the events the model flags, each valid agai
   );
   const e = withPod?.event as unknown as SecurityEvent | undefined;
   assert.equal(withPod?.entities.workload, `${e?.workload?.namespace}/${e?.workload?.pod}`);
+  // A container's process user (root) is not an identity: it would tie unrelated pods.
+  assert.equal(withPod?.entities.actor, undefined);
+  const fromApi = findings.find(
+    (f) => (f.event as unknown as SecurityEvent).workload === undefined,
+  );
+  const apiUser = (fromApi?.event as unknown as SecurityEvent | undefined)?.actor.user;
+  assert.equal(fromApi?.entities.actor, apiUser);
 });
 
 test('a failed forward fails the event, so a durable source redelivers it', async () => {

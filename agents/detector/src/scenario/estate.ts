@@ -1,6 +1,7 @@
 /**
  * The demo estate: a small Kubernetes cluster with a customer-facing shop, payments, CI,
- * monitoring and the control plane. Generated from the seed (pod name suffixes, uids,
+ * monitoring, the control plane and Vigil itself (namespace `vigil`, where the SOC's
+ * agents run when deployed with `vigil k8s render`). Generated from the seed (pod name suffixes, uids,
  * IPs) so events and inventory agree.
  */
 import { Rng } from './rng.js';
@@ -217,6 +218,17 @@ const WORKLOADS: readonly WorkloadTemplate[] = [
     port: 10256,
     hostNetwork: true,
   },
+  // Last, so the seeded names and addresses of every workload above stay as they were.
+  {
+    kind: 'Deployment',
+    namespace: 'vigil',
+    name: 'detector',
+    replicas: 1,
+    image: 'ghcr.io/vigil-soc/vigil:0.1.0',
+    process: 'node',
+    port: 8443,
+    extraLabels: { 'app.kubernetes.io/part-of': 'vigil' },
+  },
 ];
 
 export function buildEstate(seed: number): Estate {
@@ -245,6 +257,7 @@ export function buildEstate(seed: number): Estate {
       labels: { 'kubernetes.io/metadata.name': 'monitoring', team: 'platform' },
     },
     { name: 'kube-system', labels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+    { name: 'vigil', labels: { 'kubernetes.io/metadata.name': 'vigil', team: 'security' } },
   ];
   const nodes: NodeSpec[] = [
     { name: 'cp-1', ip: '10.0.1.10', podCidrPrefix: '10.42.0.', controlPlane: true },

@@ -2,7 +2,7 @@
  * The scenario generator: a realistic, labelled event stream for the demo estate —
  * control-plane and kubelet traffic, monitoring, CI deploys and builds, humans at work
  * (with rare but legitimate actions that resemble attacks), Falco noise, process and
- * network telemetry — with six injected attacks. Same seed, same bytes.
+ * network telemetry — with eight injected attacks. Same seed, same bytes.
  */
 import { stringify } from 'yaml';
 import { Rng } from './rng.js';
@@ -146,9 +146,9 @@ export function generateScenario(options: ScenarioOptions = {}): Scenario {
     const time = Math.floor(start + Math.min(0.95, Math.max(0.01, attack.at + jitter)) * span);
     jobs.push({ time, run: (ctx, t) => attack.run(ctx, t), singleton: false });
   }
-  // Bursts emit about this many events; singletons fill up to the total (10% over, trimmed below).
-  const estimatedBursts = jobs.length * 7;
-  const singletons = Math.max(50, Math.ceil((total - estimatedBursts) * 1.15));
+  // Singletons fill up to the total: enough of them to reach it even if the bursts emit
+  // little, and trimmed at random below (so bursts and attacks always stay whole).
+  const singletons = Math.max(50, Math.ceil(total * 1.15));
   const kinds = Object.keys(SINGLETONS);
   for (let i = 0; i < singletons; i++) {
     const time = Math.floor(start + rng.next() * span);

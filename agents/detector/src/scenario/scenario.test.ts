@@ -65,9 +65,11 @@ test('labels every line and marks each injected attack with its technique', () =
     'anonymous-access',
     'cryptominer',
     'exfil-new-destination',
+    'ledger-drift',
     'privileged-pod',
     'rbac-escalation',
     'sa-token-theft',
+    'soc-tamper',
   ]);
   for (const [id, n] of attacks) assert.ok(n >= 3, `${id} has several events`);
   assert.equal(
@@ -175,7 +177,7 @@ test('the inventory matches the events: every pod an event names at the end exis
   assert.equal(inv.kind, 'Inventory');
   assert.deepEqual(
     inv.namespaces.map((n) => n.name),
-    ['shop', 'payments', 'ci', 'monitoring', 'kube-system'],
+    ['shop', 'payments', 'ci', 'monitoring', 'kube-system', 'vigil'],
   );
   assert.equal(inv.namespaces[0]?.labels['tier'], 'customer-facing');
   const nodes = new Set(inv.nodes.map((n) => n.name));
