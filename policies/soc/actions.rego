@@ -157,9 +157,6 @@ observed_host_cidrs contains host if {
 	net.cidr_contains(cidr, address)
 }
 
-# The requested ranges that are narrow enough to block as asked.
-narrow_cidrs := {cidr | some cidr in block_cidrs; valid_cidr(cidr); not too_wide(cidr)}
-
 # --- Workloads -----------------------------------------------------------------------------
 
 # Replicas of the targeted workload: the inventory's count when known, else the blast radius.

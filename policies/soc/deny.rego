@@ -34,6 +34,15 @@ deny["deny.target-mismatch"] := sprintf("action targets %s but the asset is %s",
 	action.target.name != asset.name
 }
 
+# The remediator's pod actions name their pod as `target.pod`. (A rewrite may aim at one
+# pod of the workload asset, e.g. scale-to-zero → isolate-pod, so only a Pod asset is
+# compared.)
+deny["deny.target-mismatch"] := sprintf("action targets pod %s but the asset is %s", [quote(action.target.pod), quote(asset.name)]) if {
+	asset.kind == "Pod"
+	is_string(action.target.pod)
+	action.target.pod != asset.name
+}
+
 deny["deny.invalid-parameters"] := sprintf("block-ip range %s is not a valid IPv4 or IPv6 CIDR", [quote(cidr)]) if {
 	some cidr in block_cidrs
 	not valid_cidr(cidr)

@@ -42,17 +42,34 @@ escalate["escalate.not-autonomous"] := sprintf("action type %s is not in the req
 	count(mutation) == 0
 }
 
-# A wide block is narrowed to the observed addresses; with none inside the range there
-# is nothing safe to narrow to.
+# A wide block is narrowed to the one observed address inside it; with none, or with
+# several (one block-ip blocks one range), a human chooses.
 escalate["escalate.no-observed-addresses"] := sprintf("block-ip range %s is wider than allowed and no observed address lies inside it", [quote(cidr)]) if {
 	some cidr in wide_cidrs
 	count(observed_host_cidrs) == 0
 }
 
-# Scale-to-zero of a multi-replica workload is narrowed to isolating the affected pods;
-# when the analysis names none, a human must choose.
+escalate["escalate.ambiguous-narrowing"] := sprintf("block-ip of %s is wider than allowed and cannot be narrowed to one observed address (%d inside)", [concat(", ", sort(block_cidrs)), count(observed_host_cidrs)]) if {
+	count(wide_cidrs) > 0
+	count(observed_host_cidrs) > 0
+	not single_narrowing
+}
+
+single_narrowing if {
+	count(block_cidrs) == 1
+	count(observed_host_cidrs) == 1
+}
+
+# Scale-to-zero of a multi-replica workload is narrowed to isolating the one affected pod;
+# when the analysis names none, or several, a human must choose.
 escalate["escalate.no-affected-pods"] := sprintf("scale-to-zero of %d replicas and the analysis names no affected pods", [workload_replicas]) if {
 	action.type == "scale-to-zero"
 	workload_replicas > 1
 	count(affected_pods) == 0
+}
+
+escalate["escalate.several-affected-pods"] := sprintf("scale-to-zero of %d replicas and the analysis names %d affected pods: isolating them takes one action each", [workload_replicas, count(affected_pods)]) if {
+	action.type == "scale-to-zero"
+	workload_replicas > 1
+	count(affected_pods) > 1
 }

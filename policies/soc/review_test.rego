@@ -276,7 +276,7 @@ test_escalate_collects_every_reason_sorted if {
 # --- Mutate ------------------------------------------------------------------------------
 
 delete_in_prod := {
-	"action": {"type": "delete-pod", "target": {"kind": "Pod", "namespace": "prod", "name": "api-7"}, "parameters": {"gracePeriodSeconds": 0}},
+	"action": {"type": "delete-pod", "target": {"namespace": "prod", "pod": "api-7"}, "parameters": {"gracePeriodSeconds": 0}},
 	"asset": {"kind": "Pod", "name": "api-7", "namespace": "prod", "labels": {}},
 }
 
@@ -286,8 +286,8 @@ test_mutate_delete_pod_in_production_namespace if {
 	v.rules == ["mutate.delete-pod-to-isolate"]
 	v.mutated_action == {
 		"type": "isolate-pod",
-		"target": {"kind": "Pod", "namespace": "prod", "name": "api-7"},
-		"parameters": {"pods": ["api-7"]},
+		"target": {"namespace": "prod", "pod": "api-7"},
+		"parameters": {},
 	}
 }
 
@@ -313,25 +313,32 @@ test_delete_pod_outside_production_is_allowed if {
 	v.decision == "allow"
 }
 
-test_mutate_wide_block_to_observed_hosts if {
+test_mutate_wide_block_to_the_observed_host if {
 	v := verdict_for(block(
 		{"cidr": "203.0.113.0/16", "reason": "c2"},
-		["203.0.113.9", "203.0.7.1", "198.51.100.7", "not-an-ip"],
+		["203.0.113.9", "198.51.100.7", "not-an-ip"],
 	))
 	v.decision == "mutate"
 	v.rules == ["mutate.narrow-block"]
-	v.reasons == ["block of 203.0.113.0/16 becomes blocks of the 2 observed addresses"]
-	v.mutated_action.parameters == {"cidrs": ["203.0.113.9/32", "203.0.7.1/32"], "reason": "c2"}
+	v.reasons == ["block of 203.0.113.0/16 becomes a block of the observed address 203.0.113.9/32"]
+	v.mutated_action.parameters == {"cidr": "203.0.113.9/32", "reason": "c2"}
 }
 
-test_mutate_wide_block_keeps_narrow_ranges if {
+test_wide_block_with_several_observed_hosts_escalates if {
+	v := verdict_for(block({"cidr": "203.0.113.0/16"}, ["203.0.113.9", "203.0.7.1"]))
+	v.decision == "escalate"
+	v.rules == ["escalate.ambiguous-narrowing"]
+	v.reasons == ["block-ip of 203.0.113.0/16 is wider than allowed and cannot be narrowed to one observed address (2 inside)"]
+}
+
+test_wide_range_among_several_ranges_escalates if {
 	v := verdict_for(block({"cidrs": ["198.51.100.0/24", "10.1.0.0/16"]}, ["10.1.2.3"]))
-	v.mutated_action.parameters.cidrs == ["10.1.2.3/32", "198.51.100.0/24"]
+	v.rules == ["escalate.ambiguous-narrowing"]
 }
 
 test_mutate_wide_ipv6_block if {
 	v := verdict_for(block({"cidr": "2001:db8::/32"}, ["2001:db8::7"]))
-	v.mutated_action.parameters.cidrs == ["2001:db8::7/128"]
+	v.mutated_action.parameters.cidr == "2001:db8::7/128"
 }
 
 test_narrow_block_is_allowed if {
@@ -343,7 +350,7 @@ scale_web := {
 	"action": {"type": "scale-to-zero", "target": {"kind": "Deployment", "namespace": "shop", "name": "web"}, "parameters": {}},
 	"asset": {"kind": "Deployment", "name": "web", "namespace": "shop", "labels": {}, "replicas": 3},
 	"blastRadius": {"pods": 3, "replicas": 3, "users": 0},
-	"analysis": object.union(base.analysis, {"affectedPods": ["web-b", "web-a"]}),
+	"analysis": object.union(base.analysis, {"affectedPods": ["web-b"]}),
 }
 
 test_mutate_scale_to_zero_of_multi_replica_workload if {
@@ -352,9 +359,21 @@ test_mutate_scale_to_zero_of_multi_replica_workload if {
 	v.rules == ["mutate.scale-to-zero-to-isolate"]
 	v.mutated_action == {
 		"type": "isolate-pod",
-		"target": {"kind": "Deployment", "namespace": "shop", "name": "web"},
-		"parameters": {"pods": ["web-a", "web-b"]},
+		"target": {"namespace": "shop", "pod": "web-b"},
+		"parameters": {},
 	}
+}
+
+test_scale_to_zero_with_several_affected_pods_escalates if {
+	v := verdict_for(object.union(scale_web, {"analysis": object.union(base.analysis, {"affectedPods": ["web-b", "web-a"]})}))
+	v.decision == "escalate"
+	v.rules == ["escalate.several-affected-pods"]
+}
+
+test_pod_target_must_match_the_asset if {
+	v := verdict_for(object.union(delete_in_prod, {"action": object.union(delete_in_prod.action, {"target": {"namespace": "prod", "pod": "other"}})}))
+	v.decision == "deny"
+	v.rules == ["deny.target-mismatch"]
 }
 
 test_scale_to_zero_replicas_from_blast_radius_when_inventory_has_none if {

@@ -89,8 +89,8 @@ export function describePolicyEngineContract(name: string, factory: PolicyEngine
         assert.deepEqual(verdict.action, DELETE_IN_PROD.action);
         assert.deepEqual(verdict.mutatedAction, {
           type: 'isolate-pod',
-          target: { kind: 'Pod', namespace: 'prod', name: 'api-7' },
-          parameters: { pods: ['api-7'] },
+          target: { namespace: 'prod', pod: 'api-7' },
+          parameters: {},
         });
         assert.deepEqual(verdict.reviewedAction, verdict.mutatedAction);
         assert.deepEqual(verdict.rules, ['mutate.delete-pod-to-isolate', 'allow.no-objection']);
@@ -135,7 +135,7 @@ export function describePolicyEngineContract(name: string, factory: PolicyEngine
           }),
         });
         assert.equal(verdict.decision, 'mutate');
-        assert.deepEqual(verdict.mutatedAction?.parameters, { pods: ['web-a', 'web-b'] });
+        assert.deepEqual(verdict.mutatedAction?.target, { namespace: 'shop', pod: 'web-b' });
       });
 
       test('fails closed when reassess throws', async (t) => {

@@ -28,7 +28,8 @@ test('policy data from the repository vigil.yaml: system, agents, escalation lis
   assert.ok(data.escalation.alwaysEscalate.namespaces.includes('kube-system'));
   assert.equal(data.maxReviewRounds, system.policy.maxReviewRounds);
   assert.equal(data.failClosed, system.policy.failClosed);
-  assert.deepEqual(data.settings, {});
+  assert.deepEqual(data.settings, system.policy.settings);
+  assert.notEqual(data.settings, system.policy.settings);
   // Deterministic, and a plain copy: the frozen registry objects are not shared.
   assert.deepEqual(policyDataFromSystem(system), data);
   data.escalation.alwaysEscalate.namespaces.push('x');

@@ -84,7 +84,7 @@ export function inputWith(patch: Partial<PolicyInput>): PolicyInput {
 export const DELETE_IN_PROD = inputWith({
   action: {
     type: 'delete-pod',
-    target: { kind: 'Pod', namespace: 'prod', name: 'api-7' },
+    target: { namespace: 'prod', pod: 'api-7' },
     parameters: {},
   },
   asset: { kind: 'Pod', name: 'api-7', namespace: 'prod', labels: {} },
@@ -98,7 +98,7 @@ export const WIDE_BLOCK = inputWith({
     confidence: 0.9,
     techniques: ['T1071'],
     source: 'model',
-    observedAddresses: ['203.0.113.9', '203.0.7.1', '198.51.100.7'],
+    observedAddresses: ['203.0.113.9', '198.51.100.7'],
   },
 });
 
@@ -115,7 +115,7 @@ export const SCALE_WEB = inputWith({
     confidence: 0.9,
     techniques: ['T1496'],
     source: 'model',
-    affectedPods: ['web-b', 'web-a'],
+    affectedPods: ['web-b'],
   },
 });
 
@@ -244,31 +244,31 @@ export const POLICY_CASES: readonly PolicyCase[] = [
     rules: ['mutate.delete-pod-to-isolate'],
     mutatedAction: {
       type: 'isolate-pod',
-      target: { kind: 'Pod', namespace: 'prod', name: 'api-7' },
-      parameters: { pods: ['api-7'] },
+      target: { namespace: 'prod', pod: 'api-7' },
+      parameters: {},
     },
   },
   {
-    name: 'rewrites a /16 block into /32 blocks of the observed addresses',
+    name: 'rewrites a /16 block into a /32 block of the observed address',
     input: WIDE_BLOCK,
     decision: 'mutate',
     rules: ['mutate.narrow-block'],
-    reasons: ['block of 203.0.0.0/16 becomes blocks of the 2 observed addresses'],
+    reasons: ['block of 203.0.0.0/16 becomes a block of the observed address 203.0.113.9/32'],
     mutatedAction: {
       type: 'block-ip',
       target: {},
-      parameters: { cidrs: ['203.0.113.9/32', '203.0.7.1/32'] },
+      parameters: { cidr: '203.0.113.9/32' },
     },
   },
   {
-    name: 'rewrites scale-to-zero of three replicas into isolating the affected pods',
+    name: 'rewrites scale-to-zero of three replicas into isolating the affected pod',
     input: SCALE_WEB,
     decision: 'mutate',
     rules: ['mutate.scale-to-zero-to-isolate'],
     mutatedAction: {
       type: 'isolate-pod',
-      target: { kind: 'Deployment', namespace: 'shop', name: 'web' },
-      parameters: { pods: ['web-a', 'web-b'] },
+      target: { namespace: 'shop', pod: 'web-b' },
+      parameters: {},
     },
   },
 ];
