@@ -75,7 +75,8 @@ test('maps every recommended response to a concrete action on the finding’s po
   assert.deepEqual(byType.get('block-ip'), {
     type: 'block-ip',
     target: { namespace: 'shop', selector: { app: 'web' } },
-    parameters: { cidr: '203.0.113.9/32', direction: 'both' },
+    // Seen as an outbound flow's destination: blocked on egress only.
+    parameters: { cidr: '203.0.113.9/32', direction: 'egress' },
   });
   assert.deepEqual(byType.get('revoke-sa-token')?.parameters, { mode: 'legacy-secrets' });
   assert.deepEqual(byType.get('cordon-node')?.target, { node: 'node-a' });
@@ -85,6 +86,22 @@ test('maps every recommended response to a concrete action on the finding’s po
     ['disable-user'],
   );
   for (const p of proposals) assert.match(p.digest, /^sha256:/);
+});
+
+test('blocks an address only in the direction it was seen', () => {
+  const blockOf = (network: Record<string, string>, sourceIp?: string) =>
+    proposeActions(
+      finding({
+        workload: { namespace: 'shop', pod: 'web-7d9f8-1' },
+        network,
+        ...(sourceIp ? { actor: { user: 'x', sourceIp } } : {}),
+      }),
+      analysis(['block-ip']),
+      smallInventory(),
+    ).proposals[0]?.action.parameters;
+  assert.equal(blockOf({ dstIp: '203.0.113.9' })?.['direction'], 'egress');
+  assert.equal(blockOf({ srcIp: '203.0.113.9' })?.['direction'], 'ingress');
+  assert.equal(blockOf({ dstIp: '203.0.113.9' }, '203.0.113.9')?.['direction'], 'both');
 });
 
 test('never guesses: no pod means no pod action, and in-cluster addresses are not blocked', () => {
@@ -107,9 +124,10 @@ test('never guesses: no pod means no pod action, and in-cluster addresses are no
 });
 
 test('a recommendation whose plan would be unsafe is skipped with the reason', () => {
-  // db-0 is selected by db-allow-web: a block on its pods would widen that policy.
+  // db-0 is selected by the ingress policy db-allow-web: an ingress block on its pods
+  // would widen that policy.
   const { proposals, skipped } = proposeActions(
-    finding({ workload: { namespace: 'shop', pod: 'db-0' }, network: { dstIp: '198.51.100.4' } }),
+    finding({ workload: { namespace: 'shop', pod: 'db-0' }, network: { srcIp: '198.51.100.4' } }),
     analysis(['block-ip', 'scale-to-zero']),
     smallInventory(),
   );

@@ -121,7 +121,7 @@ export function proposeActions(
             {
               type,
               target: { namespace: pod.namespace, selector },
-              parameters: { cidr: hostCidr(ip), direction: 'both' },
+              parameters: { cidr: hostCidr(ip), direction: directionOf(ip, finding) },
             },
             `address ${ip} seen with ${pod.namespace}/${pod.name}`,
           );
@@ -201,6 +201,24 @@ function addressesOf(finding: Finding): string[] {
     if (typeof a === 'string') out.push(a);
   }
   return out.filter((a) => isIP(a) !== 0);
+}
+
+/**
+ * Which way to block an address: only the direction it was seen in (an outbound flow's
+ * destination → egress, a request's source → ingress), so the block does not touch the
+ * other direction's policies; an address seen both ways, or only in the finding's
+ * entities, is blocked both ways.
+ */
+function directionOf(ip: string, finding: Finding): 'egress' | 'ingress' | 'both' {
+  const event = finding.event as {
+    network?: { srcIp?: string; dstIp?: string };
+    actor: { sourceIp?: unknown };
+  };
+  const outbound = event.network?.dstIp === ip;
+  const inbound = event.network?.srcIp === ip || event.actor.sourceIp === ip;
+  if (outbound && !inbound) return 'egress';
+  if (inbound && !outbound) return 'ingress';
+  return 'both';
 }
 
 function hostCidr(ip: string): string {
