@@ -77,6 +77,22 @@ test('findings about the same workload join one incident', async (t) => {
   assert.equal(store.incidents()[0]?.findings, 2);
 });
 
+test('findings about one workload hours apart in event time open separate incidents', async (t) => {
+  // A replayed day arrives in seconds; correlation follows when the events happened.
+  const { coordinator, store } = await setup(t, { 'isolate-pod': 'allow' });
+  const threeHours = 3 * 3_600_000;
+  const a = await coordinator.handleFinding(minerFinding);
+  const b = await coordinator.handleFinding({
+    ...minerFinding,
+    id: 'f-later',
+    event: { ...minerFinding.event, id: 'e-later', time: minerFinding.event.time + threeHours },
+  });
+  await coordinator.idle();
+  assert.equal(a.kind, 'new');
+  assert.equal(b.kind, 'new');
+  assert.equal(store.incidents().length, 2);
+});
+
 test('a flood of findings about one entity is rate-limited', async (t) => {
   const { coordinator } = await setup(t, {});
   const kinds = [];

@@ -1,7 +1,10 @@
 import type { Finding } from '@vigil/soc';
 
 export interface CorrelationSettings {
-  /** A finding joins an open incident sharing an entity seen within this window. */
+  /**
+   * A finding joins an open incident sharing an entity seen within this window, measured
+   * on the events' own times (so a replayed day correlates as the day happened).
+   */
   readonly windowMs: number;
   /** Token bucket per entity: sustained findings per minute, and burst. */
   readonly perEntityPerMinute: number;
@@ -33,9 +36,11 @@ export function entityKeys(finding: Finding): string[] {
 
 /**
  * Groups findings into incidents: a finding sharing a workload, actor or address with an
- * open incident seen within the window joins it instead of opening a new one; a flood of
- * findings about one entity is rate-limited (token bucket per entity), so one noisy pod
- * cannot starve the analyst tier. Memory is bounded by `maxEntities`.
+ * open incident whose events lie within the window of its own event joins it instead of
+ * opening a new one; a flood of findings about one entity is rate-limited (token bucket
+ * per entity, on the arrival clock, since it protects the analyst tier from what arrives
+ * now), so one noisy pod cannot starve the analyst tier. Memory is bounded by
+ * `maxEntities`.
  */
 export class Correlator {
   private readonly open = new Map<string, { incidentId: string; lastSeen: number }>();
@@ -52,11 +57,12 @@ export class Correlator {
     const keys = entityKeys(finding);
     const limited = keys.find((key) => !this.take(key, now));
     if (limited !== undefined) return { kind: 'rate-limited', entity: limited };
+    const occurredAt = finding.event.time;
     const match = keys
       .map((k) => this.open.get(k))
-      .find((o) => o !== undefined && now - o.lastSeen <= this.settings.windowMs);
+      .find((o) => o !== undefined && Math.abs(occurredAt - o.lastSeen) <= this.settings.windowMs);
     const incidentId = match?.incidentId ?? this.newId();
-    for (const key of keys) this.remember(this.open, key, { incidentId, lastSeen: now });
+    for (const key of keys) this.remember(this.open, key, { incidentId, lastSeen: occurredAt });
     return { kind: match ? 'joined' : 'new', incidentId, entities: keys };
   }
 
