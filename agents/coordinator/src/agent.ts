@@ -188,15 +188,16 @@ function createPorts(
   settings: z.infer<typeof coordinatorSettingsSchema>,
 ): IncidentPorts {
   const deadlineMs = settings.callDeadlineMs;
-  const record: IncidentPorts['record'] = async (kind, what, why, step) => {
-    await audit.writer.append({
+  const record: IncidentPorts['record'] = (kind, what, why, step) =>
+    audit.writer.append({
       kind: kind as never,
       actor: step.actor ?? ctx.spiffeId,
       incidentId: step.incidentId,
+      traceId: step.traceId,
+      spanId: step.spanId,
       what: what as never,
       why: why as never,
     });
-  };
   return {
     async analyse(finding: Finding, step) {
       try {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Command, type BaseCheckpointSaver } from '@langchain/langgraph';
 import { VigilError, type Logger } from '@vigil/core';
 import type { Analysis, Finding, Severity } from '@vigil/soc';
+import { withAuditedSpan } from '@vigil/telemetry';
 import { Correlator, type Assignment, type CorrelationSettings } from './correlator.js';
 import {
   buildIncidentGraph,
@@ -253,17 +254,19 @@ export class Coordinator {
         ...(editedAction ? { editedAction } : {}),
       },
     );
-    await this.options.ports.record(
-      'approval',
-      {
-        approvalId,
-        proposalId: row.proposalId,
-        decision: input.decision,
-        actionDigest: row.actionDigest,
-        edited: editedAction !== undefined,
-      },
-      { approver: input.by, comment: input.reason },
-      { incidentId: row.incidentId, actor: input.by },
+    await this.recordApprovalWait(row, (span) =>
+      this.options.ports.record(
+        'approval',
+        {
+          approvalId,
+          proposalId: row.proposalId,
+          decision: input.decision,
+          actionDigest: row.actionDigest,
+          edited: editedAction !== undefined,
+        },
+        { approver: input.by, comment: input.reason },
+        { incidentId: row.incidentId, actor: input.by, ...span },
+      ),
     );
     this.resumeIfDecided(row.incidentId);
     return this.options.store.approval(approvalId)!;
@@ -300,18 +303,47 @@ export class Coordinator {
       reason: `no decision before ${new Date(approval.expiresAt).toISOString()}`,
       at: this.now(),
     });
-    await this.options.ports.record(
-      'approval',
-      {
-        approvalId: row.id,
-        proposalId: row.proposalId,
-        decision: 'expired',
-        actionDigest: row.actionDigest,
-      },
-      { rationale: 'escalations expire and are rejected (fail safe)' },
-      { incidentId: row.incidentId },
+    await this.recordApprovalWait(row, (span) =>
+      this.options.ports.record(
+        'approval',
+        {
+          approvalId: row.id,
+          proposalId: row.proposalId,
+          decision: 'expired',
+          actionDigest: row.actionDigest,
+        },
+        { rationale: 'escalations expire and are rejected (fail safe)' },
+        { incidentId: row.incidentId, ...span },
+      ),
     );
     this.resumeIfDecided(row.incidentId);
+  }
+
+  /**
+   * The approval wait as a span from the request to the decision (or expiry), carrying
+   * the id of the approval entry recorded inside it. Started at `requestedAt`, since the
+   * wait may have begun in an earlier coordinator process.
+   */
+  private recordApprovalWait(
+    row: ApprovalRow,
+    record: (span: {
+      traceId: string | undefined;
+      spanId: string | undefined;
+    }) => Promise<{ readonly hash: string } | void>,
+  ): Promise<void> {
+    return withAuditedSpan(
+      'approval.wait',
+      {
+        'vigil.incident_id': row.incidentId,
+        'vigil.approval_id': row.id,
+        'vigil.approval.decision': row.decision?.decision ?? row.status,
+      },
+      async (span) => {
+        const entry = await record({ traceId: span.traceId, spanId: span.spanId });
+        if (entry) span.recordAuditEntry(entry);
+      },
+      { startTime: row.requestedAt },
+    );
   }
 
   private resumeIfDecided(incidentId: string): void {

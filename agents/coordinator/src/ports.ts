@@ -69,6 +69,9 @@ export interface StepContext {
   readonly incidentId: string;
   /** Who acted when not the coordinator itself: `user:<id>` for a human decision. */
   readonly actor?: string;
+  /** W3C ids of the step's span, when the step has its own (an approval wait). */
+  readonly traceId?: string | undefined;
+  readonly spanId?: string | undefined;
 }
 
 /**
@@ -97,13 +100,13 @@ export interface IncidentPorts {
   /** Opens approval requests for escalated proposals (persisted before the graph pauses). */
   requestApprovals(requests: readonly ApprovalRequest[], ctx: StepContext): Promise<void>;
   notify(summary: IncidentSummary, ctx: StepContext): Promise<void>;
-  /** Appends a coordinator step to the audit trail; durable when it resolves. */
+  /** Appends a coordinator step to the audit trail; durable when it resolves, with the entry id. */
   record(
     kind: string,
     what: Record<string, unknown>,
     why: Record<string, unknown>,
     ctx: StepContext,
-  ): Promise<void>;
+  ): Promise<{ readonly hash: string } | void>;
 }
 
 export interface ApprovalRequest {

@@ -4,6 +4,7 @@ import { createPolicyEngine, type PolicyEngine } from '@vigil/policy';
 import { resolveSystemPath, sourceOf } from '@vigil/registry';
 import type { AgentContext, AgentDefinition } from '@vigil/runtime';
 import { ACTION_TYPES, SKILLS } from '@vigil/soc';
+import { withAuditedSpan } from '@vigil/telemetry';
 import { reviewRequestSchema } from './review-request.js';
 import { reviewInputDigest, reviewProposal } from './reviewer.js';
 
@@ -55,39 +56,50 @@ export function createReviewerAgent(): AgentDefinition {
       [SKILLS.reviewAction]: async (input, ctx) => {
         const request = reviewRequestSchema.parse(input);
         const self = context!;
-        const response = await reviewProposal(request, {
-          engine: engine!,
-          signer: () => {
-            const c = self.credentials();
-            return { spiffeId: c.spiffeId, privateKeyPem: c.key, certPem: c.cert };
+        // The policy decision is a span of the caller's trace carrying its verdict entry id.
+        return withAuditedSpan(
+          'policy.decision',
+          { 'vigil.incident_id': request.incidentId, 'vigil.proposal_id': request.proposal.id },
+          async (span) => {
+            const response = await reviewProposal(request, {
+              engine: engine!,
+              signer: () => {
+                const c = self.credentials();
+                return { spiffeId: c.spiffeId, privateKeyPem: c.key, certPem: c.cert };
+              },
+              caPem: () => self.credentials().ca,
+              ttlSeconds: self.system.policy.verdictTtlSeconds,
+              maxReviewRounds: self.system.policy.maxReviewRounds,
+              failClosed: self.system.policy.failClosed,
+              logger: ctx.logger,
+            });
+            span.span.setAttribute('vigil.policy.decision', response.decision);
+            const entry = await audit!.writer.append({
+              kind: 'verdict',
+              actor: self.spiffeId,
+              incidentId: request.incidentId,
+              traceId: span.traceId,
+              spanId: span.spanId,
+              what: {
+                proposalId: request.proposal.id,
+                decision: response.decision,
+                action: response.action,
+                proposedAction: request.proposal.action,
+                rounds: response.rounds,
+                requestedBy: ctx.caller.spiffeId,
+              },
+              why: {
+                reasons: [...response.reasons],
+                rules: [...response.rules],
+                revision: response.revision,
+                confidence: response.confidence,
+              },
+              inputDigest: reviewInputDigest(request),
+            });
+            span.recordAuditEntry(entry);
+            return response;
           },
-          caPem: () => self.credentials().ca,
-          ttlSeconds: self.system.policy.verdictTtlSeconds,
-          maxReviewRounds: self.system.policy.maxReviewRounds,
-          failClosed: self.system.policy.failClosed,
-          logger: ctx.logger,
-        });
-        await audit!.writer.append({
-          kind: 'verdict',
-          actor: self.spiffeId,
-          incidentId: request.incidentId,
-          what: {
-            proposalId: request.proposal.id,
-            decision: response.decision,
-            action: response.action,
-            proposedAction: request.proposal.action,
-            rounds: response.rounds,
-            requestedBy: ctx.caller.spiffeId,
-          },
-          why: {
-            reasons: [...response.reasons],
-            rules: [...response.rules],
-            revision: response.revision,
-            confidence: response.confidence,
-          },
-          inputDigest: reviewInputDigest(request),
-        });
-        return response;
+        );
       },
     },
     async stop() {

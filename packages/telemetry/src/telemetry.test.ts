@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SpanStatusCode } from '@opentelemetry/api';
+import { ProxyTracerProvider, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import {
   AUDIT_ENTRY_ATTRIBUTE,
@@ -35,4 +35,19 @@ test('an audited span carries the audit entry id, nests, and records a failure a
   assert.equal(inner!.status.code, SpanStatusCode.ERROR);
   assert.equal(inner!.events[0]?.name, 'exception');
   assert.equal(outer!.status.code, SpanStatusCode.OK);
+
+  // A wait that began earlier (the approval request) spans from then to its decision.
+  const requestedAt = Date.now() - 60_000;
+  await withAuditedSpan('approval.wait', {}, async () => undefined, { startTime: requestedAt });
+  const wait = exporter.getFinishedSpans()[2]!;
+  assert.equal(wait.startTime[0], Math.floor(requestedAt / 1000));
+});
+
+test('outside any trace an audited span gives no ids, so no audit entry records the all-zero trace id', async () => {
+  // A provider with no SDK behind it: what an agent without an OTLP endpoint has.
+  const tracer = new ProxyTracerProvider().getTracer('unit');
+  const ids = await withAuditedSpan('policy.decision', {}, async (s) => [s.traceId, s.spanId], {
+    tracer,
+  });
+  assert.deepEqual(ids, [undefined, undefined]);
 });

@@ -1,12 +1,14 @@
 import {
   SpanStatusCode,
   context,
+  isSpanContextValid,
   propagation,
   trace,
   type Attributes,
   type Context,
   type Span,
   type SpanKind,
+  type TimeInput,
   type Tracer,
 } from '@opentelemetry/api';
 import {
@@ -158,9 +160,12 @@ async function otlpExporter(options: TelemetryOptions): Promise<SpanExporter | u
 /** Handed to the function run by {@link withAuditedSpan}. */
 export interface AuditedSpanScope {
   readonly span: Span;
-  /** W3C ids of this span, for the audit entry's `traceId`/`spanId`. */
-  readonly traceId: string;
-  readonly spanId: string;
+  /**
+   * W3C ids of this span, for the audit entry's `traceId`/`spanId`; undefined outside any
+   * trace (no SDK and no incoming `traceparent`), so no entry records the all-zero id.
+   */
+  readonly traceId: string | undefined;
+  readonly spanId: string | undefined;
   /** Links the span to the audit entry that records the step (its id is its hash). */
   recordAuditEntry(entry: string | { readonly hash: string }): void;
 }
@@ -175,18 +180,31 @@ export async function withAuditedSpan<T>(
   name: string,
   attributes: Attributes,
   fn: (scope: AuditedSpanScope) => Promise<T>,
-  options: { kind?: SpanKind; tracer?: Tracer } = {},
+  options: {
+    kind?: SpanKind;
+    tracer?: Tracer;
+    /**
+     * When the step began, if before this call — e.g. an approval wait that started when
+     * the request was recorded, possibly in an earlier process, and ends with the decision.
+     */
+    startTime?: TimeInput;
+  } = {},
 ): Promise<T> {
   const tracer = options.tracer ?? trace.getTracer(TRACER_NAME);
   return tracer.startActiveSpan(
     name,
-    { attributes, ...(options.kind === undefined ? {} : { kind: options.kind }) },
+    {
+      attributes,
+      ...(options.kind === undefined ? {} : { kind: options.kind }),
+      ...(options.startTime === undefined ? {} : { startTime: options.startTime }),
+    },
     async (span) => {
-      const { traceId, spanId } = span.spanContext();
+      const ids = span.spanContext();
+      const valid = isSpanContextValid(ids);
       const scope: AuditedSpanScope = {
         span,
-        traceId,
-        spanId,
+        traceId: valid ? ids.traceId : undefined,
+        spanId: valid ? ids.spanId : undefined,
         recordAuditEntry: (entry) =>
           span.setAttribute(AUDIT_ENTRY_ATTRIBUTE, typeof entry === 'string' ? entry : entry.hash),
       };
