@@ -52,6 +52,7 @@ const proposalsSchema = z.object({
       })
       .loose(),
   ),
+  skipped: z.array(z.object({ type: z.string(), reason: z.string() })).default([]),
 });
 const reviewSchema = z
   .object({
@@ -238,7 +239,8 @@ function createPorts(
         { incidentId: step.incidentId, finding, analysis },
         { deadlineMs, idempotent: true },
       );
-      return proposalsSchema.parse(output).proposals as unknown as Proposal[];
+      const set = proposalsSchema.parse(output);
+      return { proposals: set.proposals as unknown as Proposal[], skipped: set.skipped };
     },
     async assess(proposalId, action, step) {
       const output = await ctx.client.callSkill(

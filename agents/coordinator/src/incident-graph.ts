@@ -18,6 +18,7 @@ import type {
   Proposal,
   ProposalOutcome,
   Review,
+  SkippedResponse,
 } from './ports.js';
 
 /** Replaces the channel's value (the default for every field but `degraded`). */
@@ -34,6 +35,7 @@ export const IncidentState = Annotation.Root({
   finding: last<Finding | null>(() => null),
   analysis: last<Analysis | null>(() => null),
   proposals: last<Proposal[]>(() => []),
+  skipped: last<SkippedResponse[]>(() => []),
   reviews: last<Record<string, Review>>(() => ({})),
   decisions: last<Record<string, HumanDecision>>(() => ({})),
   /** Reviews of actions a human edited before approving. */
@@ -73,7 +75,7 @@ export function buildIncidentGraph(ports: IncidentPorts, checkpointer: BaseCheck
       return { analysis, degraded: analysis.degraded ? [analysis.degraded] : [] };
     })
     .addNode('propose', async (s) => {
-      const proposals = await ports.propose(s.finding!, s.analysis!, ctxOf(s));
+      const { proposals, skipped } = await ports.propose(s.finding!, s.analysis!, ctxOf(s));
       await ports.record(
         'proposal',
         {
@@ -86,10 +88,11 @@ export function buildIncidentGraph(ports: IncidentPorts, checkpointer: BaseCheck
         {
           rationale: `responses recommended by the ${s.analysis!.source} analysis`,
           recommended: s.analysis!.recommendedResponses,
+          skipped,
         },
         ctxOf(s),
       );
-      return { proposals };
+      return { proposals: [...proposals], skipped: [...skipped] };
     })
     .addNode('review', async (s) => {
       const reviews: Record<string, Review> = {};
@@ -230,6 +233,7 @@ export function summarise(s: IncidentStateValue): IncidentSummary {
     finding: s.finding!,
     analysis: s.analysis!,
     items,
+    skipped: s.skipped,
     degraded: s.degraded,
   };
 }

@@ -20,7 +20,7 @@ export function notificationFor(summary: IncidentSummary, traceLinkBase: string 
         : ('incident' as const),
     title: `${waiting ? 'Approval needed: ' : ''}${summary.analysis.summary}`.slice(0, 300),
     severity: summary.analysis.severity,
-    summary: `${summary.analysis.summary}${summary.analysis.techniques.length ? ` ATT&CK: ${summary.analysis.techniques.join(', ')}.` : ''} Analysis: ${summary.analysis.source}, confidence ${summary.analysis.confidence}.`,
+    summary: `${summary.analysis.summary}${summary.analysis.techniques.length ? ` ATT&CK: ${summary.analysis.techniques.join(', ')}.` : ''} Analysis: ${summary.analysis.source}, confidence ${summary.analysis.confidence}.${summary.skipped.map((s) => ` Not proposed: ${s.type} (${s.reason}).`).join('')}`,
     verdicts,
     degraded: [...summary.degraded],
     traceLink: traceLinkBase

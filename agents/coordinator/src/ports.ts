@@ -17,6 +17,18 @@ export interface Proposal {
   readonly signature?: string;
 }
 
+/** A recommended response the remediator could not turn into a safe action, and why. */
+export interface SkippedResponse {
+  readonly type: string;
+  readonly reason: string;
+}
+
+/** The remediator's answer to a propose call. */
+export interface ProposalSet {
+  readonly proposals: readonly Proposal[];
+  readonly skipped: readonly SkippedResponse[];
+}
+
 export type Decision = 'allow' | 'deny' | 'escalate' | 'mutate';
 
 /** The reviewer's answer for one proposal, after its bounded mutate-and-review rounds. */
@@ -81,7 +93,7 @@ export interface StepContext {
  */
 export interface IncidentPorts {
   analyse(finding: Finding, ctx: StepContext): Promise<Analysis>;
-  propose(finding: Finding, analysis: Analysis, ctx: StepContext): Promise<Proposal[]>;
+  propose(finding: Finding, analysis: Analysis, ctx: StepContext): Promise<ProposalSet>;
   /** Re-assesses one (edited) action: the remediator computes its asset and blast radius and signs it. */
   assess(proposalId: string, action: ProposedAction, ctx: StepContext): Promise<Proposal>;
   review(
@@ -130,5 +142,7 @@ export interface IncidentSummary {
     outcome: ProposalOutcome;
     detail?: string;
   }[];
+  /** Recommended responses that became no action, with the remediator's reason. */
+  readonly skipped: readonly SkippedResponse[];
   readonly degraded: readonly string[];
 }

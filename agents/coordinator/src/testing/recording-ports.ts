@@ -42,13 +42,15 @@ export function recordingPorts(
   let failNotify = options.failNotifyOnce ?? false;
   const ports: IncidentPorts = {
     analyse: async (f) => analyseOffline(f),
-    propose: async (f, a) =>
-      a.recommendedResponses.map((type, i) => ({
+    propose: async (f, a) => ({
+      proposals: a.recommendedResponses.map((type, i) => ({
         id: `p${i}`,
         action: { type, target: { namespace: 'shop', pod: 'web-1' }, parameters: {} },
         blastRadius: { pods: 1 },
         asset: {},
       })),
+      skipped: [],
+    }),
     review: async (p) => {
       const decision = decisions[p.action.type] ?? 'deny';
       const action =

@@ -25,6 +25,8 @@ interface IncidentDetail {
       review?: { decision: string; action: { type: string } };
       outcome: string;
     }[];
+    /** Absent in summaries checkpointed before skipped responses were recorded. */
+    skipped?: { type: string; reason: string }[];
   } | null;
   readonly approvals: { id: string; status: string }[];
 }
@@ -109,7 +111,10 @@ async function follow(ctx: DemoContext, api: Api, seen: Map<string, string>): Pr
       `incident ${incident.id} [${incident.severity}] ${incident.status}: ${incident.title}`,
     );
     for (const o of outcomes) ctx.print(`    ${o}`);
-    if (outcomes.length === 0) ctx.print('    no response recommended (notified only)');
+    for (const s of detail.summary?.skipped ?? [])
+      ctx.print(`    ${s.type}: not proposed — ${s.reason}`);
+    if (outcomes.length === 0 && !detail.summary?.skipped?.length)
+      ctx.print('    no response recommended (notified only)');
   }
 }
 
