@@ -93,6 +93,20 @@ test('findings about one workload hours apart in event time open separate incide
   assert.equal(store.incidents().length, 2);
 });
 
+test('a redelivered finding is acknowledged with its incident and not recorded twice', async (t) => {
+  const { coordinator, store } = await setup(t, { 'isolate-pod': 'allow' });
+  const first = await coordinator.handleFinding(minerFinding);
+  const again = await coordinator.handleFinding(minerFinding);
+  await coordinator.idle();
+  assert.equal(again.kind, 'duplicate');
+  assert.equal(
+    'incidentId' in again && again.incidentId,
+    'incidentId' in first && first.incidentId,
+  );
+  assert.equal(store.incidents().length, 1);
+  assert.equal(store.incidents()[0]?.findings, 1);
+});
+
 test('a flood of findings about one entity is rate-limited', async (t) => {
   const { coordinator } = await setup(t, {});
   const kinds = [];

@@ -114,6 +114,8 @@ export class Coordinator {
 
   /** Accepts a finding: opens or joins an incident, or rate-limits it. Returns at once; the graph runs in the background. */
   async handleFinding(finding: Finding): Promise<Assignment> {
+    const seenIn = this.options.store.incidentOfFinding(finding.id);
+    if (seenIn !== undefined) return { kind: 'duplicate', incidentId: seenIn };
     const assignment = this.correlator.assign(finding);
     const at = this.now();
     if (assignment.kind === 'rate-limited') {

@@ -20,10 +20,17 @@ export const DEFAULT_CORRELATION: CorrelationSettings = Object.freeze({
   maxEntities: 10_000,
 });
 
-export type Assignment =
+/** Where the correlator puts a finding. */
+export type Correlation =
   | { readonly kind: 'new'; readonly incidentId: string; readonly entities: readonly string[] }
   | { readonly kind: 'joined'; readonly incidentId: string; readonly entities: readonly string[] }
   | { readonly kind: 'rate-limited'; readonly entity: string };
+
+/** What the coordinator answers for a finding. */
+export type Assignment =
+  | Correlation
+  /** The finding was recorded before (a redelivery): acknowledged, nothing re-run. */
+  | { readonly kind: 'duplicate'; readonly incidentId: string };
 
 /** The correlation keys of a finding: its workload, its actor, its remote addresses. */
 export function entityKeys(finding: Finding): string[] {
@@ -52,7 +59,7 @@ export class Correlator {
     private readonly now: () => number = Date.now,
   ) {}
 
-  assign(finding: Finding): Assignment {
+  assign(finding: Finding): Correlation {
     const now = this.now();
     const keys = entityKeys(finding);
     const limited = keys.find((key) => !this.take(key, now));

@@ -55,7 +55,8 @@ export class IncidentStore {
       CREATE INDEX IF NOT EXISTS approvals_status ON approvals(status, expires_at);
       CREATE TABLE IF NOT EXISTS incident_findings (
         incident_id TEXT NOT NULL, finding_id TEXT NOT NULL, score REAL NOT NULL, finding TEXT NOT NULL,
-        PRIMARY KEY (incident_id, finding_id));`);
+        PRIMARY KEY (incident_id, finding_id));
+      CREATE INDEX IF NOT EXISTS incident_findings_by_finding ON incident_findings (finding_id);`);
   }
 
   openIncident(id: string, title: string, severity: string, at: number): void {
@@ -75,6 +76,14 @@ export class IncidentStore {
     this.db
       .prepare('INSERT OR IGNORE INTO incident_findings VALUES (?, ?, ?, ?)')
       .run(incidentId, finding.id, finding.score, JSON.stringify(finding));
+  }
+
+  /** The incident a finding id was recorded in, if any (redeliveries are acknowledged, not re-run). */
+  incidentOfFinding(findingId: string): string | undefined {
+    const row = this.db
+      .prepare('SELECT incident_id FROM incident_findings WHERE finding_id = ? LIMIT 1')
+      .get(findingId) as { incident_id: string } | undefined;
+    return row?.incident_id;
   }
 
   /** The incident's findings, most anomalous first. */

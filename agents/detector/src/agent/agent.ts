@@ -6,10 +6,12 @@
  * changes on disk (a bad file leaves the live model in place).
  */
 import { unwatchFile, watchFile } from 'node:fs';
+import { join } from 'node:path';
 import type { AgentContext, AgentDefinition } from '@vigil/runtime';
 import { SKILLS, type Finding } from '@vigil/soc';
 import { expandRecords, normaliseEvent } from '../events/normalise.js';
 import { loadModel, ModelHolder } from '../model/model.js';
+import { FindingOutbox } from '../pipeline/finding-outbox.js';
 import { DetectorPipeline } from '../pipeline/pipeline.js';
 import { createDeadLetterFile, type DeadLetterWriter } from '../sources/dead-letter.js';
 import type { EventSource } from '../sources/event-source.js';
@@ -24,6 +26,7 @@ interface Running {
   readonly sources: EventSource[];
   readonly deadLetter: DeadLetterWriter;
   readonly modelPath: string;
+  readonly outbox: FindingOutbox;
 }
 
 let running: Running | undefined;
@@ -46,15 +49,23 @@ async function start(ctx: AgentContext): Promise<void> {
     );
   });
   const holder = new ModelHolder(model);
-  const pipeline = new DetectorPipeline({
-    holder,
-    topFeatures: settings.topFeatures,
-    forward: async (finding: Finding) => {
+  // Findings go through a durable outbox, so a coordinator restart delays them but never
+  // loses one that a source has already acknowledged upstream.
+  const outbox = new FindingOutbox({
+    path: join(ctx.stateDir, 'data', 'findings-outbox.sqlite'),
+    deliver: async (finding: Finding) => {
       await ctx.client.callSkill(settings.coordinator, SKILLS.handleFinding, finding, {
         deadlineMs: settings.forwardDeadlineMs,
         idempotent: true,
       });
     },
+    logger: ctx.logger,
+  });
+  outbox.start();
+  const pipeline = new DetectorPipeline({
+    holder,
+    topFeatures: settings.topFeatures,
+    forward: async (finding: Finding) => outbox.enqueue(finding),
   });
   const deadLetter = createDeadLetterFile(resolveInState(ctx.stateDir, settings.deadLetter));
   const sources: EventSource[] = [];
@@ -111,7 +122,7 @@ async function start(ctx: AgentContext): Promise<void> {
         ctx.logger.error({ err }, 'detector model reload failed; the live model stays'),
     );
   });
-  running = { pipeline, sources, deadLetter, modelPath };
+  running = { pipeline, sources, deadLetter, modelPath, outbox };
   ctx.logger.info({ model: model.id, sources: sources.map((s) => s.name) }, 'detector started');
 }
 
@@ -121,6 +132,7 @@ async function stop(): Promise<void> {
   if (r === undefined) return;
   unwatchFile(r.modelPath);
   await Promise.all(r.sources.map((s) => s.stop()));
+  await r.outbox.stop();
   await r.deadLetter.close();
 }
 
