@@ -49,6 +49,8 @@ const GROUPS = Number(args.groups);
 const BASELINE_PER_INCIDENT = Number(args['baseline-per-incident']);
 const AGGREGATION = { settleMs: Number(args['settle-ms']), maxWaitMs: Number(args['max-wait-ms']) };
 const WARMUP = 20;
+/** How long the idle agents' own CPU use is measured, ms. */
+const IDLE_MS = 5_000;
 /** The target of issue 6. */
 const TARGET_P99_VERDICT_MS = 100;
 /** The local SOC's memory budget (README, "Resource budget"). */
@@ -262,7 +264,16 @@ async function main(): Promise<void> {
     };
 
     process.stderr.write(`one at a time: ${SEQUENTIAL} distinct incidents…\n`);
+    // Idle agents still work (probes, timers): measure that rate so it can be taken out.
+    const idleBefore = soc.cpuMs();
+    const idleStart = wallNow();
+    await new Promise((done) => setTimeout(done, IDLE_MS));
+    const idleElapsed = wallNow() - idleStart;
     const cpuBefore = soc.cpuMs();
+    const idleRate = new Map(
+      [...cpuBefore].map(([agent, ms]) => [agent, (ms - idleBefore.get(agent)!) / idleElapsed]),
+    );
+    const phaseStart = wallNow();
     const sequentialCase: CaseResult = await (async () => {
       const from = new Date();
       const sent = await oneAtATime(soc, single(base.sequential, SEQUENTIAL), sampleBaselines);
@@ -273,11 +284,16 @@ async function main(): Promise<void> {
       };
     })();
     const cpuAfter = soc.cpuMs();
+    const phaseElapsed = wallNow() - phaseStart;
     for (const b of baselines) await b.close();
     // CPU each agent spent per incident (one at a time): unlike wall time, not inflated by
     // other load on the machine, so it says what each step costs.
     const cpuPerIncident = [...cpuAfter].map(
-      ([agent, ms]) => [agent, (ms - (cpuBefore.get(agent) ?? NaN)) / SEQUENTIAL] as const,
+      ([agent, ms]) =>
+        [
+          agent,
+          (ms - cpuBefore.get(agent)! - idleRate.get(agent)! * phaseElapsed) / SEQUENTIAL,
+        ] as const,
     );
 
     process.stderr.write(`correlated: ${GROUPS} bursts of shell + miner in one pod…\n`);
@@ -355,7 +371,7 @@ async function main(): Promise<void> {
       ...(rateLimited.length > 0 ? [`  rate-limited findings: ${rateLimited.length}`] : []),
       '',
       ...stageTable(sequentialCase.timelines),
-      `CPU per incident (one at a time, /proc utime+stime), ms: ${cpuPerIncident.map(([a, ms]) => `${a} ${fmt(ms)}`).join(', ')}; all agents ${fmt(cpuPerIncident.reduce((s, [, ms]) => s + ms, 0))}`,
+      `CPU per incident (one at a time, /proc utime+stime, net of the idle rate measured over ${IDLE_MS / 1000} s: ${fmt([...idleRate.values()].reduce((s, r) => s + r, 0) * 1000)} ms/s for all agents), ms: ${cpuPerIncident.map(([a, ms]) => `${a} ${fmt(ms)}`).join(', ')}; all agents ${fmt(cpuPerIncident.reduce((s, [, ms]) => s + ms, 0))}`,
       '',
       'baselines (same run, bench process, sequential)   p50 ms   p99 ms',
       ...baselines.map(baselineRow),
