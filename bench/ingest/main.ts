@@ -17,6 +17,8 @@ import { performance } from 'node:perf_hooks';
 import {
   createHttpEventSource,
   DetectorPipeline,
+  EntityRates,
+  FEATURE_COUNT,
   generateScenario,
   ModelHolder,
   normaliseEvent,
@@ -156,6 +158,20 @@ async function throughput(model: DetectorModel, lines: readonly string[]): Promi
       if (r.ok) sink += inproc.score(r.event).anomalous ? 1 : 0;
     }
   });
+  // The scoring stages alone, on events normalised beforehand: feature extraction, the
+  // forest one event at a time, and the forest over all rows at once (tree by tree).
+  const events = normalise(all);
+  const matrix = new Float64Array(n * FEATURE_COUNT);
+  const entityRates = new EntityRates();
+  const featuresRate = rates(n, () => {
+    for (let i = 0; i < n; i++)
+      model.encoder.extractInto(events[i]!, entityRates, matrix, i * FEATURE_COUNT);
+  });
+  const singleRate = rates(n, () => {
+    for (let i = 0; i < n; i++) sink += model.forest.score(matrix, i * FEATURE_COUNT);
+  });
+  const scores = new Float64Array(n);
+  const batchRate = rates(n, () => model.forest.scoreBatch(matrix, n, FEATURE_COUNT, scores));
 
   // End to end over HTTP, twice: into a no-op sink (ingestion + normalisation alone), then
   // into the pipeline (features, scoring, findings).
@@ -235,6 +251,9 @@ async function throughput(model: DetectorModel, lines: readonly string[]): Promi
   console.log(row('JSON.parse only (baseline, same lines)', parseRate));
   console.log(row('parse + normalise', normRate));
   console.log(row('parse + normalise + features + score (no HTTP)', scoreRate));
+  console.log(row('  stage: features of normalised events', featuresRate));
+  console.log(row('  stage: forest, one event at a time', singleRate));
+  console.log(row('  stage: forest, all rows tree by tree (scoreBatch)', batchRate));
   console.log(row('HTTP NDJSON → normalise (no scoring)', ingestOnly));
   console.log(row('HTTP NDJSON → normalise → features → score (target ≥ 50,000)', e2e));
   console.log(
