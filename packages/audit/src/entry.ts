@@ -209,9 +209,18 @@ export function sealedPart(entry: AuditEntry): SealedEntry {
  * RFC 8785 canonical JSON, as `canonicalJson` in `@vigil/core` (same output — tested on
  * generated values), written for the append hot path: one pass, string concatenation, no
  * intermediate arrays. Throws `VIGIL_AUDIT_INVALID_ENTRY` naming the path of a value JSON
- * cannot carry (non-finite number, bigint, function, symbol).
+ * cannot carry (non-finite number, bigint, function, symbol); `path` names the root.
  */
 export function canonicalText(value: unknown, path = '$'): string {
+  return writeCanonical(value, [path]);
+}
+
+/**
+ * `trail` holds the keys and indexes leading to `value`, pushed and popped as the walk
+ * goes: the path is rendered only for an error, never built on the way (building a path
+ * string for every member cost more than the serialisation itself).
+ */
+function writeCanonical(value: unknown, trail: (string | number)[]): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
@@ -219,7 +228,7 @@ export function canonicalText(value: unknown, path = '$'): string {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(value)) throw invalidValue(path, `${value} has no JSON form`);
+      if (!Number.isFinite(value)) throw invalidValue(trail, `${value} has no JSON form`);
       return JSON.stringify(value);
     case 'object': {
       if (Array.isArray(value)) {
@@ -227,12 +236,15 @@ export function canonicalText(value: unknown, path = '$'): string {
         for (let i = 0; i < value.length; i++) {
           if (i > 0) out += ',';
           const item: unknown = value[i];
-          out += item === undefined ? 'null' : canonicalText(item, `${path}[${i}]`);
+          trail.push(i);
+          out += item === undefined ? 'null' : writeCanonical(item, trail);
+          trail.pop();
         }
         return `${out}]`;
       }
       const withToJson = value as { toJSON?: () => unknown };
-      if (typeof withToJson.toJSON === 'function') return canonicalText(withToJson.toJSON(), path);
+      if (typeof withToJson.toJSON === 'function')
+        return writeCanonical(withToJson.toJSON(), trail);
       const record = value as Record<string, unknown>;
       const keys = Object.keys(record).sort();
       let out = '{';
@@ -242,16 +254,23 @@ export function canonicalText(value: unknown, path = '$'): string {
         if (v === undefined) continue;
         if (!first) out += ',';
         first = false;
-        out += `${JSON.stringify(k)}:${canonicalText(v, `${path}.${k}`)}`;
+        trail.push(k);
+        out += `${JSON.stringify(k)}:${writeCanonical(v, trail)}`;
+        trail.pop();
       }
       return `${out}}`;
     }
     default:
-      throw invalidValue(path, `a ${typeof value} has no JSON form`);
+      throw invalidValue(trail, `a ${typeof value} has no JSON form`);
   }
 }
 
-function invalidValue(path: string, message: string): AuditError {
+function renderTrail(trail: readonly (string | number)[]): string {
+  return trail.map((k, i) => (i === 0 ? k : typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
+}
+
+function invalidValue(trail: readonly (string | number)[], message: string): AuditError {
+  const path = renderTrail(trail);
   return new AuditError('VIGIL_AUDIT_INVALID_ENTRY', `invalid audit entry: ${path}: ${message}`, {
     details: { path },
   });

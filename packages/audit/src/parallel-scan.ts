@@ -1,6 +1,6 @@
-import { Worker } from 'node:worker_threads';
 import type { CheckedPage } from './entry-check.js';
 import { AuditError } from './errors.js';
+import { startPackageWorker } from './package-worker.js';
 import type { SequenceRange } from './store.js';
 
 /** What a verification worker thread is given (see `verify-worker.ts`). */
@@ -71,7 +71,7 @@ export async function* scanCheckedInParallel(o: ParallelScanOptions): AsyncItera
       pageSize: o.pageSize,
       ranges: ranges.filter((r) => r.index % o.workers === w),
     };
-    const thread = startVerifyWorker(data);
+    const thread = startPackageWorker('verify-worker', data);
     thread.on('message', (m: VerifyWorkerMessage) => {
       const slot = buffered[m.range]!;
       if ('page' in m) slot.pages.push(m.page);
@@ -112,19 +112,4 @@ export async function* scanCheckedInParallel(o: ParallelScanOptions): AsyncItera
   } finally {
     await Promise.all(threads.map((t) => t.terminate()));
   }
-}
-
-function startVerifyWorker(workerData: VerifyWorkerData): Worker {
-  const self = import.meta.url;
-  if (self.endsWith('.ts')) {
-    // Running from the TypeScript sources under tsx: on Node 20 a worker thread does not
-    // inherit tsx's module hooks, so the worker registers them before loading its module.
-    const tsx = import.meta.resolve('tsx/esm/api');
-    const entry = new URL('./verify-worker.ts', self).href;
-    return new Worker(
-      `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`,
-      { eval: true, workerData },
-    );
-  }
-  return new Worker(new URL('./verify-worker.js', self), { workerData });
 }

@@ -5,6 +5,9 @@ import type { AnchorCheckpoint, ChainCheckpoint, WriterCertificate } from './sig
 import { anchorFromRow, type AnchorRow, type CheckpointRow } from './sqlite-store.js';
 import {
   ENTRY_COLUMNS,
+  ENTRY_INSERT_COLUMNS,
+  checkpointValues,
+  entryRowValues,
   rowToEntry,
   whereClause,
   type AppendBatch,
@@ -146,29 +149,12 @@ export class PostgresAuditStore implements AuditStore {
         const slice = batch.entries.slice(i, i + 500);
         const params: unknown[] = [];
         const values = slice.map((e) => {
-          const s = e.sealed;
           const base = params.length;
-          params.push(
-            s.chain,
-            s.chainSeq,
-            s.time,
-            s.traceId,
-            s.spanId,
-            s.incidentId,
-            s.actor,
-            s.kind,
-            e.whatJson,
-            e.whyJson,
-            s.inputDigest,
-            s.outputDigest,
-            s.prevHash,
-            e.hash,
-          );
+          params.push(...entryRowValues(e));
           return `(${Array.from({ length: 14 }, (_, j) => `$${base + j + 1}`).join(', ')})`;
         });
         const result = await client.query<{ sequence: string }>(
-          `INSERT INTO entries (chain, chain_seq, time, trace_id, span_id, incident_id, actor, kind, what, why, input_digest, output_digest, prev_hash, hash)
-           VALUES ${values.join(', ')} RETURNING sequence`,
+          `INSERT INTO entries (${ENTRY_INSERT_COLUMNS}) VALUES ${values.join(', ')} RETURNING sequence`,
           params,
         );
         // RETURNING follows VALUES order for a single INSERT ... VALUES statement.
@@ -394,16 +380,7 @@ async function insertCheckpoint(
   const r = await client.query<{ id: string }>(
     `INSERT INTO checkpoints (chain, chain_seq, head_hash, time, final, signer, cert_fingerprint, signature)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-    [
-      c.chain,
-      c.chainSeq,
-      c.headHash,
-      c.time,
-      c.final ? 1 : 0,
-      c.signer,
-      c.certFingerprint,
-      c.signature,
-    ],
+    checkpointValues(c),
   );
   return Number(r.rows[0]!.id);
 }

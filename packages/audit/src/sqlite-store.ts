@@ -3,6 +3,9 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { sealedCanonical, type AuditEntry } from './entry.js';
 import { AuditError } from './errors.js';
+import { prepareBatchStatements, toBatchRequest, type BatchStatements } from './sqlite-batch.js';
+import { SqliteWriterThread } from './sqlite-writer-client.js';
+import type { WriterThreadData } from './sqlite-writer-thread.js';
 import type {
   AnchorCheckpoint,
   AnchorHead,
@@ -12,6 +15,7 @@ import type {
 } from './signing.js';
 import {
   ENTRY_COLUMNS,
+  checkpointValues,
   rowToEntry,
   whereClause,
   type AppendBatch,
@@ -95,6 +99,12 @@ export interface SqliteAuditStoreOptions {
    * worker threads of parallel verification do. Default false.
    */
   readonly readOnly?: boolean;
+  /**
+   * Run append transactions on a writer thread with its own connection (default for an
+   * on-disk store): the main thread keeps hashing, signing and serving while a batch
+   * commits and fsyncs. `false` commits on the calling thread.
+   */
+  readonly writerThread?: boolean;
 }
 
 interface CheckpointRow {
@@ -133,10 +143,10 @@ export class SqliteAuditStore implements AuditStore {
   readonly location: string;
   readonly readerPath: string | undefined;
   readonly #db: Database.Database;
-  readonly #insertEntry: Database.Statement;
-  readonly #insertCheckpoint: Database.Statement;
-  readonly #insertWriter: Database.Statement;
-  readonly #insertChain: Database.Statement;
+  readonly #statements: BatchStatements;
+  /** Set when appends run in a writer thread (on-disk stores, unless disabled). */
+  readonly #threadData: WriterThreadData | undefined;
+  #thread: SqliteWriterThread | undefined;
   #closed = false;
 
   /** Opens (creating if needed) the store at `path`; `:memory:` for a private in-memory store. */
@@ -162,20 +172,20 @@ export class SqliteAuditStore implements AuditStore {
         cause,
       });
     }
-    this.#insertEntry = this.#db.prepare(
-      `INSERT INTO entries (chain, chain_seq, time, trace_id, span_id, incident_id, actor, kind, what, why, input_digest, output_digest, prev_hash, hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.#insertCheckpoint = this.#db.prepare(
-      `INSERT INTO checkpoints (chain, chain_seq, head_hash, time, final, signer, cert_fingerprint, signature)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.#insertWriter = this.#db.prepare(
-      'INSERT OR IGNORE INTO writers (fingerprint, identity, cert_pem, first_seen) VALUES (?, ?, ?, ?)',
-    );
-    this.#insertChain = this.#db.prepare(
-      'INSERT OR IGNORE INTO chains (chain, identity, created_at) VALUES (?, ?, ?)',
-    );
+    this.#statements = prepareBatchStatements(this.#db);
+    this.#threadData =
+      path === ':memory:' || options.readOnly === true || options.writerThread === false
+        ? undefined
+        : {
+            path,
+            synchronous: options.synchronous ?? 'FULL',
+            busyTimeoutMs: options.busyTimeoutMs ?? 10_000,
+          };
+  }
+
+  /** Appends commit on the writer thread, in order (see {@link AuditStore.pipelinesAppends}). */
+  get pipelinesAppends(): boolean {
+    return this.#threadData !== undefined;
   }
 
   /** Direct access for tests that tamper with the file and for the benchmark. */
@@ -188,56 +198,21 @@ export class SqliteAuditStore implements AuditStore {
       throw new AuditError('VIGIL_AUDIT_CLOSED', `audit store ${this.location} is closed`);
   }
 
-  #registerWriter(chain: ChainRecord, certificate: WriterCertificate): void {
-    const now = new Date().toISOString();
-    this.#insertWriter.run(certificate.fingerprint, certificate.identity, certificate.certPem, now);
-    this.#insertChain.run(chain.chain, chain.identity, chain.createdAt);
-  }
-
   appendBatch(batch: AppendBatch): Promise<AuditEntry[]> {
     this.#open();
-    const run = this.#db.transaction((): AuditEntry[] => {
-      this.#registerWriter(batch.chain, batch.certificate);
-      const out: AuditEntry[] = [];
-      for (const e of batch.entries) {
-        const s = e.sealed;
-        const info = this.#insertEntry.run(
-          s.chain,
-          s.chainSeq,
-          s.time,
-          s.traceId,
-          s.spanId,
-          s.incidentId,
-          s.actor,
-          s.kind,
-          e.whatJson,
-          e.whyJson,
-          s.inputDigest,
-          s.outputDigest,
-          s.prevHash,
-          e.hash,
-        );
-        out.push({ ...s, sequence: Number(info.lastInsertRowid), hash: e.hash });
-      }
-      const c = batch.checkpoint;
-      if (c !== undefined) {
-        this.#insertCheckpoint.run(
-          c.chain,
-          c.chainSeq,
-          c.headHash,
-          c.time,
-          c.final ? 1 : 0,
-          c.signer,
-          c.certFingerprint,
-          c.signature,
-        );
-      }
-      return out;
-    });
+    const request = toBatchRequest(batch);
+    const entries = (sequences: number[]): AuditEntry[] =>
+      batch.entries.map((e, i) => ({ ...e.sealed, sequence: sequences[i]!, hash: e.hash }));
+    const failed = (cause: unknown) =>
+      Promise.reject(mapError(cause, `append to chain ${batch.chain.chain}`));
+    if (this.#threadData !== undefined) {
+      this.#thread ??= new SqliteWriterThread(this.#threadData);
+      return this.#thread.run(request).then(entries, failed);
+    }
     try {
-      return Promise.resolve(run.immediate());
+      return Promise.resolve(entries(this.#statements.run(request)));
     } catch (cause) {
-      return Promise.reject(mapError(cause, `append to chain ${batch.chain.chain}`));
+      return failed(cause);
     }
   }
 
@@ -247,22 +222,13 @@ export class SqliteAuditStore implements AuditStore {
   ): Promise<ChainCheckpoint> {
     this.#open();
     const run = this.#db.transaction(() => {
-      this.#insertWriter.run(
+      this.#statements.insertWriter.run(
         certificate.fingerprint,
         certificate.identity,
         certificate.certPem,
         new Date().toISOString(),
       );
-      return this.#insertCheckpoint.run(
-        c.chain,
-        c.chainSeq,
-        c.headHash,
-        c.time,
-        c.final ? 1 : 0,
-        c.signer,
-        c.certFingerprint,
-        c.signature,
-      );
+      return this.#statements.insertCheckpoint.run(...checkpointValues(c));
     });
     try {
       const info = run.immediate();
@@ -275,7 +241,7 @@ export class SqliteAuditStore implements AuditStore {
   putAnchor(a: AnchorCheckpoint, certificate: WriterCertificate): Promise<void> {
     this.#open();
     const run = this.#db.transaction(() => {
-      this.#insertWriter.run(
+      this.#statements.insertWriter.run(
         certificate.fingerprint,
         certificate.identity,
         certificate.certPem,
@@ -479,12 +445,12 @@ export class SqliteAuditStore implements AuditStore {
     });
   }
 
-  close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      this.#db.close();
-    }
-    return Promise.resolve();
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Appends already handed to the writer thread commit before its connection closes.
+    await this.#thread?.close();
+    this.#db.close();
   }
 }
 

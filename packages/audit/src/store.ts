@@ -18,6 +18,48 @@ export interface PreparedEntry {
   readonly hash: string;
 }
 
+/**
+ * The values of an entry's row, in the column order of {@link ENTRY_INSERT_COLUMNS}
+ * (the same for both backends).
+ */
+export function entryRowValues(e: PreparedEntry): (string | number | null)[] {
+  const s = e.sealed;
+  return [
+    s.chain,
+    s.chainSeq,
+    s.time,
+    s.traceId,
+    s.spanId,
+    s.incidentId,
+    s.actor,
+    s.kind,
+    e.whatJson,
+    e.whyJson,
+    s.inputDigest,
+    s.outputDigest,
+    s.prevHash,
+    e.hash,
+  ];
+}
+
+/** The values of a checkpoint row, in the column order both backends insert them. */
+export function checkpointValues(c: Omit<ChainCheckpoint, 'id'>): (string | number)[] {
+  return [
+    c.chain,
+    c.chainSeq,
+    c.headHash,
+    c.time,
+    c.final ? 1 : 0,
+    c.signer,
+    c.certFingerprint,
+    c.signature,
+  ];
+}
+
+/** The columns an append writes, in the order of {@link entryRowValues}. */
+export const ENTRY_INSERT_COLUMNS =
+  'chain, chain_seq, time, trace_id, span_id, incident_id, actor, kind, what, why, input_digest, output_digest, prev_hash, hash';
+
 /** What a writer commits in one transaction. */
 export interface AppendBatch {
   readonly chain: ChainRecord;
@@ -131,6 +173,13 @@ export interface AuditStore {
    * parallel. Absent when the store cannot be shared that way.
    */
   readonly readerPath?: string | undefined;
+  /**
+   * True when batches handed to `appendBatch` before earlier ones resolved still commit
+   * in the order given, and a batch of a chain handed over while an earlier batch of that
+   * chain was failing is refused (so a chain never commits with a gap). A writer then
+   * hashes and submits its next batch while the previous one commits.
+   */
+  readonly pipelinesAppends?: boolean;
   appendBatch(batch: AppendBatch): Promise<AuditEntry[]>;
   putCheckpoint(
     checkpoint: Omit<ChainCheckpoint, 'id'>,

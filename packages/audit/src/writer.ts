@@ -115,6 +115,11 @@ interface Pending {
   readonly reject: (e: unknown) => void;
 }
 
+/** Batches a writer may have committing at once on a store that pipelines appends. */
+const MAX_BATCHES_IN_FLIGHT = 2;
+/** Smallest half-batch worth committing on its own (one commit and fsync each). */
+const MIN_SPLIT_BATCH = 64;
+
 /** Creates the writer of one chain. See {@link AuditWriter}. Throws `VIGIL_AUDIT_INVALID_SIGNER`. */
 export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   return new ChainWriter(options);
@@ -326,18 +331,28 @@ class ChainWriter implements AuditWriter {
   }
 
   async #flush(): Promise<void> {
+    const pipelined = this.#store.pipelinesAppends === true;
+    const inFlight = new Set<Promise<void>>();
+    // The head as submitted so far (ahead of the committed #headSeq/#headHash while
+    // batches are in flight); undefined: continue from the committed head.
+    let tip: { seq: number; hash: string; unsigned: number } | undefined;
     while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, this.#maxBatch);
+      if (!this.#synced) {
+        // A batch failed (or nothing is known yet): let every batch in flight settle, then
+        // chain on from what is committed.
+        await Promise.allSettled(inFlight);
+        tip = undefined;
+      }
+      const batch = this.#queue.splice(0, this.#batchSize(pipelined));
       try {
         await this.#sync();
       } catch (error) {
         for (const p of batch) p.reject(error);
         continue;
       }
-      const startSeq = this.#headSeq;
-      const startHash = this.#headHash;
-      let seq = startSeq;
-      let prev = startHash;
+      tip ??= { seq: this.#headSeq, hash: this.#headHash, unsigned: this.#unsigned };
+      let seq = tip.seq;
+      let prev = tip.hash;
       const prepared: PreparedEntry[] = batch.map((p) => {
         seq += 1;
         const sealed: SealedEntry = {
@@ -351,37 +366,62 @@ class ChainWriter implements AuditWriter {
         return { sealed, whatJson: p.whatJson, whyJson: p.whyJson, hash };
       });
       const now = this.#now();
-      if (this.#unsigned === 0) this.#firstUnsignedAt = now.getTime();
-      const unsignedAfter = this.#unsigned + prepared.length;
+      if (tip.unsigned === 0) this.#firstUnsignedAt = now.getTime();
+      const unsignedAfter = tip.unsigned + prepared.length;
       const sign =
         unsignedAfter >= this.#everyEntries ||
         now.getTime() - this.#firstUnsignedAt >= this.#everyMs;
+      let checkpoint: Omit<ChainCheckpoint, 'id'> | undefined;
       try {
-        const checkpoint = sign ? this.#signHead(seq, prev, false, now) : undefined;
-        const stored = await this.#store.appendBatch({
+        checkpoint = sign ? this.#signHead(seq, prev, false, now) : undefined;
+      } catch (error) {
+        for (const p of batch) p.reject(error);
+        continue;
+      }
+      const submitted = { seq, hash: prev, unsigned: sign ? 0 : unsignedAfter };
+      tip = submitted;
+      const settled: Promise<void> = this.#store
+        .appendBatch({
           chain: this.#record,
           certificate: this.#certificate,
           entries: prepared,
           checkpoint,
-        });
-        this.#headSeq = seq;
-        this.#headHash = prev;
-        this.#unsigned = sign ? 0 : unsignedAfter;
-        stored.forEach((entry, i) => batch[i]!.resolve(entry));
-      } catch (error) {
-        // The transaction may or may not have committed (a lost COMMIT acknowledgement):
-        // re-read the head before the next batch rather than guess.
-        this.#synced = false;
-        this.#headSeq = startSeq;
-        this.#headHash = startHash;
-        if ((error as { code?: string }).code === 'VIGIL_AUDIT_CHAIN_CONFLICT') {
-          this.#broken = error as AuditError;
-        }
-        for (const p of batch) p.reject(error);
-        continue;
-      }
-      this.#armTimer();
+        })
+        .then(
+          (stored) => {
+            // Batches of one writer commit in the order submitted, so this is the new head.
+            this.#headSeq = submitted.seq;
+            this.#headHash = submitted.hash;
+            this.#unsigned = submitted.unsigned;
+            stored.forEach((entry, i) => batch[i]!.resolve(entry));
+            this.#armTimer();
+          },
+          (error: unknown) => {
+            // The transaction may or may not have committed (a lost COMMIT acknowledgement):
+            // re-read the head before the next batch rather than guess.
+            this.#synced = false;
+            if ((error as { code?: string }).code === 'VIGIL_AUDIT_CHAIN_CONFLICT') {
+              this.#broken = error as AuditError;
+            }
+            for (const p of batch) p.reject(error);
+          },
+        )
+        .finally(() => inFlight.delete(settled));
+      inFlight.add(settled);
+      if (inFlight.size >= (pipelined ? MAX_BATCHES_IN_FLIGHT : 1)) await Promise.race(inFlight);
     }
+    await Promise.allSettled(inFlight);
+  }
+
+  /**
+   * How many queued appends the next batch takes. When the store commits on another
+   * thread, a long queue is cut in two so that the second half is hashed while the first
+   * commits and fsyncs; otherwise everything queued (up to `maxBatch`) goes at once.
+   */
+  #batchSize(pipelined: boolean): number {
+    const queued = this.#queue.length;
+    const size = pipelined && queued >= 2 * MIN_SPLIT_BATCH ? Math.ceil(queued / 2) : queued;
+    return Math.min(size, this.#maxBatch);
   }
 
   #armTimer(): void {
