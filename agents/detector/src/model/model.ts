@@ -9,7 +9,7 @@
  *   "features": ["activity", …],                 // column names; must match this build
  *   "encodings": { "activity": [["get", 81234], …], … },
  *   "threshold": 0.61, "calibration": { "method": "alert-rate", "rate": 0.005, … },
- *   "forest": { "cols": 27, "sampleSize": 256, "heightLimit": 8, "trees": 100,
+ *   "forest": { "cols": 32, "sampleSize": 256, "heightLimit": 8, "trees": 100,
  *               "feature": "<base64 Int32 LE>", "threshold": "<base64 Float64 LE>",
  *               "size": "<base64 Int32 LE>", "sha256": "<hex of the three byte arrays>" } }
  * ```
