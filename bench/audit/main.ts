@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey, createHash, sign, verify } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -47,8 +47,9 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; wallS: number
   return { value, wallS: (performance.now() - t0) / 1000, cpuS: (cpu.user + cpu.system) / 1e6 };
 }
 
+/** One figure, with the 1-minute load average of the machine when it was measured. */
 function line(label: string, value: string): void {
-  process.stdout.write(`${label.padEnd(58)} ${value}\n`);
+  process.stdout.write(`${label.padEnd(58)} ${value}  [load ${loadavg()[0]!.toFixed(2)}]\n`);
 }
 
 async function pipelined(
@@ -163,6 +164,16 @@ async function main(): Promise<void> {
       '  same, per CPU-second of the writer process',
       `${fmt(APPENDS / run.cpuS)} appends/s  (wall ${run.wallS.toFixed(1)} s, CPU ${run.cpuS.toFixed(1)} s = ${((100 * run.cpuS) / run.wallS).toFixed(0)} % of a core)`,
     );
+    // The default commits on a writer thread; this is the same load committed on the
+    // calling thread, to show what the thread buys (or costs) on this machine now.
+    const store3 = new SqliteAuditStore(join(dir, 'inline.sqlite'), { writerThread: false });
+    const inline = await timed(() => pipelined(store3, one, APPENDS, INFLIGHT));
+    await store3.close();
+    results['sqlite_single_calling_thread'] = inline.value;
+    line(
+      `  same, committed on the calling thread (writerThread: false)`,
+      `${fmt(inline.value)} appends/s  (${fmt(APPENDS / inline.cpuS)} per CPU-second)`,
+    );
     const multiDir = join(dir, 'multi');
     new SqliteAuditStore(join(multiDir, 'data', 'audit.sqlite')).close().catch(() => undefined);
     const multi = await processes('sqlite', multiDir, four, Math.floor(APPENDS / 4));
@@ -250,7 +261,11 @@ async function main(): Promise<void> {
     const run = await timed(() => verifyAudit(fresh, { caPem }));
     const r = run.value;
     const s = run.wallS;
+    // The same log verified in this thread only (no worker threads), for comparison.
+    const single = await timed(() => verifyAudit(fresh, { caPem, workers: 0 }));
     await fresh.close();
+    if (!single.value.ok) throw new Error('1M log does not verify in one thread');
+    results['verify_single_thread_s'] = single.wallS;
     results['verify_cpu_s'] = run.cpuS;
     if (!r.ok) throw new Error(`1M log does not verify: ${r.firstProblem?.message}`);
     results['verify_entries_per_s'] = r.entries / s;
@@ -260,8 +275,12 @@ async function main(): Promise<void> {
       `${s.toFixed(2)} s = ${fmt(r.entries / s)} entries/s  (target < 5 s; hashing alone ${((r.entries * shaUs) / 1e6).toFixed(2)} s)`,
     );
     line(
-      '  same, CPU time of the verifying process',
+      '  same, CPU time of the verifying process (all threads)',
       `${run.cpuS.toFixed(2)} s = ${fmt(r.entries / run.cpuS)} entries per CPU-second (${((100 * run.cpuS) / s).toFixed(0)} % of a core)`,
+    );
+    line(
+      '  same, read and hashed in this thread only (workers: 0)',
+      `${single.wallS.toFixed(2)} s = ${fmt(r.entries / single.wallS)} entries/s (CPU ${single.cpuS.toFixed(2)} s)`,
     );
   }
 
