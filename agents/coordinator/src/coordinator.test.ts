@@ -7,6 +7,7 @@ import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import { isVigilError } from '@vigil/core';
 import { ensureCertificateAuthority, issueUserCredentials } from '@vigil/pki';
 import { signApproval } from '@vigil/policy';
+import { initTelemetry, startOtlpReceiver } from '@vigil/telemetry';
 import { createApprovalVerifier } from './approval-verifier.js';
 import { analyseOffline } from '@vigil/analyst';
 import { Coordinator, mergeAnalyses } from './coordinator.js';
@@ -161,6 +162,43 @@ test('an approved escalation resumes the graph and executes under the signed app
     }),
     (e) => isVigilError(e, 'VIGIL_APPROVAL_NOT_PENDING'),
   );
+});
+
+test('a human decision ends an approval.wait span begun at the request, carrying the approval entry id', async (t) => {
+  const receiver = await startOtlpReceiver();
+  const telemetry = await initTelemetry({
+    serviceName: 'coordinator',
+    otlpEndpoint: receiver.endpoint,
+    processor: 'simple',
+  });
+  t.after(async () => {
+    await telemetry.shutdown();
+    await receiver.close();
+  });
+  // The request was made a minute before the human decides.
+  const { coordinator, store, dir } = await setup(
+    t,
+    { 'isolate-pod': 'escalate', 'delete-pod': 'deny' },
+    { now: Date.now() - 60_000 },
+  );
+  await coordinator.handleFinding(minerFinding);
+  await coordinator.idle();
+  const [pending] = store.approvals({ status: 'pending' });
+  assert.ok(pending);
+  await coordinator.decide(pending.id, {
+    decision: 'approve',
+    by: 'user:alice',
+    reason: 'confirmed',
+    approval: await signedBy(dir, 'alice', pending.action, 'approve', 'confirmed'),
+  });
+  await telemetry.forceFlush();
+  const wait = receiver.spans.find((s) => s.name === 'approval.wait');
+  assert.ok(wait, 'an approval.wait span was exported');
+  assert.equal(wait.attributes['vigil.approval_id'], pending.id);
+  assert.equal(wait.attributes['vigil.approval.decision'], 'approve');
+  assert.match(String(wait.attributes['vigil.audit.entry_id']), /^approval-\d+$/);
+  assert.equal(wait.startTimeMs, pending.requestedAt);
+  assert.ok(wait.endTimeMs - wait.startTimeMs >= 60_000, 'the span covers the whole wait');
 });
 
 test('a decision is refused unless the authenticated analyst signed it for exactly this action', async (t) => {

@@ -10,6 +10,9 @@ export interface ReceivedSpan {
   readonly name: string;
   /** OTLP `SpanKind` (1 internal, 2 server, 3 client, …). */
   readonly kind: number;
+  /** Start and end, ms since the epoch (OTLP carries nanoseconds). */
+  readonly startTimeMs: number;
+  readonly endTimeMs: number;
   readonly attributes: Readonly<Record<string, string | number | boolean>>;
   /** Resource attributes of the exporting process (`service.name`, …). */
   readonly resource: Readonly<Record<string, string | number | boolean>>;
@@ -34,6 +37,16 @@ interface OtlpKeyValue {
   };
 }
 
+/** A fixed64 in OTLP/JSON: a decimal string, a number, or the exporter's `{low, high}` pair. */
+type OtlpNanos = string | number | { low: number; high: number };
+
+function toMs(nanos: OtlpNanos | undefined): number {
+  if (nanos === undefined) return 0;
+  if (typeof nanos === 'string') return Number(BigInt(nanos) / 1_000_000n);
+  if (typeof nanos === 'number') return Math.floor(nanos / 1e6);
+  return Math.floor(((nanos.high >>> 0) * 2 ** 32 + (nanos.low >>> 0)) / 1e6);
+}
+
 interface ExportTraceServiceRequest {
   resourceSpans?: {
     resource?: { attributes?: OtlpKeyValue[] };
@@ -44,6 +57,8 @@ interface ExportTraceServiceRequest {
         parentSpanId?: string;
         name: string;
         kind?: number;
+        startTimeUnixNano?: OtlpNanos;
+        endTimeUnixNano?: OtlpNanos;
         attributes?: OtlpKeyValue[];
       }[];
     }[];
@@ -99,6 +114,8 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               parentSpanId: s.parentSpanId ?? '',
               name: s.name,
               kind: s.kind ?? 0,
+              startTimeMs: toMs(s.startTimeUnixNano),
+              endTimeMs: toMs(s.endTimeUnixNano),
               attributes: flatten(s.attributes),
               resource,
             });

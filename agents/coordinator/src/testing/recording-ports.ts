@@ -84,7 +84,8 @@ export function recordingPorts(
       }
       notified.push(summary);
     },
-    record: async (kind) => void records.push(kind),
+    // Each record answers an entry id, as the audit writer does (here `<kind>-<n>`).
+    record: async (kind) => ({ hash: `${kind}-${records.push(kind)}` }),
   };
   return { ports, executed, notified, approvalRequests, records };
 }
