@@ -258,11 +258,14 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     this.#refreshAgentCertificates();
     // Lifecycle entries are the health signal of the audit trail; without the store the
     // supervisor does not run agents it could not account for.
-    this.#lifecycle = await openLifecycleAudit({
+    const lifecycle = await openLifecycleAudit({
       system: this.#system,
       stateDir: this.#stateDir,
       ...(this.#opts.identities === undefined ? {} : { identities: this.#opts.identities }),
     });
+    // stop() may have run while the store opened: it found no chain to close, so close it here.
+    if (this.#state !== 'starting') await lifecycle.close();
+    else this.#lifecycle = lifecycle;
 
     const prlimitPath = findPrlimit();
     this.#prlimitPath = prlimitPath;
