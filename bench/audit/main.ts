@@ -261,11 +261,11 @@ async function main(): Promise<void> {
     const run = await timed(() => verifyAudit(fresh, { caPem }));
     const r = run.value;
     const s = run.wallS;
-    // The same log verified in this thread only (no worker threads), for comparison.
-    const single = await timed(() => verifyAudit(fresh, { caPem, workers: 0 }));
+    // The same log read and hashed by two worker threads, for comparison.
+    const parallel = await timed(() => verifyAudit(fresh, { caPem, workers: 2 }));
     await fresh.close();
-    if (!single.value.ok) throw new Error('1M log does not verify in one thread');
-    results['verify_single_thread_s'] = single.wallS;
+    if (!parallel.value.ok) throw new Error('1M log does not verify with worker threads');
+    results['verify_two_workers_s'] = parallel.wallS;
     results['verify_cpu_s'] = run.cpuS;
     if (!r.ok) throw new Error(`1M log does not verify: ${r.firstProblem?.message}`);
     results['verify_entries_per_s'] = r.entries / s;
@@ -275,12 +275,12 @@ async function main(): Promise<void> {
       `${s.toFixed(2)} s = ${fmt(r.entries / s)} entries/s  (target < 5 s; hashing alone ${((r.entries * shaUs) / 1e6).toFixed(2)} s)`,
     );
     line(
-      '  same, CPU time of the verifying process (all threads)',
+      '  same, CPU time of the verifying process',
       `${run.cpuS.toFixed(2)} s = ${fmt(r.entries / run.cpuS)} entries per CPU-second (${((100 * run.cpuS) / s).toFixed(0)} % of a core)`,
     );
     line(
-      '  same, read and hashed in this thread only (workers: 0)',
-      `${single.wallS.toFixed(2)} s = ${fmt(r.entries / single.wallS)} entries/s (CPU ${single.cpuS.toFixed(2)} s)`,
+      '  same, read and hashed by 2 worker threads (workers: 2)',
+      `${parallel.wallS.toFixed(2)} s = ${fmt(r.entries / parallel.wallS)} entries/s (CPU ${parallel.cpuS.toFixed(2)} s)`,
     );
   }
 

@@ -1,5 +1,4 @@
 import type { X509Certificate, KeyObject } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { sha256Hex } from '@vigil/core';
 import { GENESIS_HASH } from './entry.js';
 import { checkSealedRows, type CheckedPage } from './entry-check.js';
@@ -95,10 +94,11 @@ export interface VerifyOptions {
   /**
    * Worker threads that read and hash ranges of the log in parallel, each through its own
    * read-only connection; only for stores with a `readerPath` (an on-disk SQLite file),
-   * others are read in this thread. `0` reads in this thread. Default: one per CPU (at
-   * most {@link MAX_AUTO_WORKERS}) when the log holds at least
-   * {@link PARALLEL_FROM_ENTRIES} entries, else 0 (starting a thread costs more than
-   * hashing a small log).
+   * others are read in this thread. Default 0: read in this thread. Worth setting only
+   * where a core is free: on the shared 2-vCPU benchmark machine two workers verified
+   * 1,000,000 entries in 6.3 s against 8.8 s on one thread at load average ~2, but in
+   * 13.4 s against 10.2 s at load ~5 (bench/audit/README.md): starting the threads and
+   * handing pages over costs CPU.
    */
   readonly workers?: number;
 }
@@ -108,11 +108,6 @@ export interface VerifyOptions {
  * pages cost about 20 % more CPU, mostly in the garbage collector, measured on a 200,000-entry log).
  */
 const DEFAULT_PAGE_SIZE = 1_000;
-
-/** Most worker threads {@link verifyAudit} starts by default. */
-export const MAX_AUTO_WORKERS = 4;
-/** Log size from which {@link verifyAudit} reads in worker threads by default. */
-export const PARALLEL_FROM_ENTRIES = 50_000;
 
 /** One entry as the chain checks see it: position, links, and its per-entry findings. */
 interface CheckedEntry {
@@ -153,8 +148,8 @@ interface ChainState {
  *
  * Cost: one SHA-256 per entry (over its stored canonical bytes, with no JSON parsing) and
  * one ECDSA verification per checkpoint and anchor. Reading and hashing — nearly all of
- * the cost — run in worker threads on large on-disk SQLite logs ({@link VerifyOptions.workers});
- * the result is the same either way.
+ * the cost — can run in worker threads on an on-disk SQLite log
+ * ({@link VerifyOptions.workers}); the result is the same either way.
  */
 export async function verifyAudit(
   store: AuditStore,
@@ -494,8 +489,8 @@ export async function verifyAudit(
 }
 
 /**
- * Every stored entry, hashed and checked, in store order: read by worker threads when the
- * store allows it and the log is large enough ({@link VerifyOptions.workers}), else here.
+ * Every stored entry, hashed and checked, in store order: read by worker threads when asked
+ * for and the store allows it ({@link VerifyOptions.workers}), else here.
  */
 async function* checkedPages(
   store: AuditStore,
@@ -504,20 +499,14 @@ async function* checkedPages(
 ): AsyncIterable<CheckedPage> {
   const writers = new Map(chainRecords.map((c) => [c.chain, c.identity]));
   const path = store.readerPath;
-  let workers = 0;
+  const workers = options.workers ?? 0;
   let bounds: { first: number; last: number } | undefined;
-  if (path !== undefined && options.workers !== 0) {
+  if (path !== undefined && workers > 0) {
     const stats = await store.stats();
-    if (stats.firstSequence !== null && stats.lastSequence !== null) {
+    if (stats.firstSequence !== null && stats.lastSequence !== null)
       bounds = { first: stats.firstSequence, last: stats.lastSequence };
-      workers =
-        options.workers ??
-        (stats.entries >= PARALLEL_FROM_ENTRIES
-          ? Math.min(availableParallelism(), MAX_AUTO_WORKERS)
-          : 0);
-    }
   }
-  if (path !== undefined && bounds !== undefined && workers > 0) {
+  if (path !== undefined && bounds !== undefined) {
     yield* scanCheckedInParallel({
       path,
       writers,
