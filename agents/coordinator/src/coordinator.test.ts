@@ -281,6 +281,21 @@ test('a new coordinator process resumes incidents left open by the previous one'
   assert.equal(executed.size, 1);
 });
 
+test('after a restart, findings about an incident still in flight join it', async (t) => {
+  const { store, make } = await setup(t, { 'isolate-pod': 'allow' });
+  // The previous process recorded a finding, then died while gathering more.
+  store.openIncident('inc-gathering', 'gathering', 'unknown', 1);
+  store.addFindingRecord('inc-gathering', minerFinding);
+  // A fresh process: its correlator starts empty and learns the incident back.
+  const again = make();
+  t.after(() => again.store.close());
+  await again.coordinator.resumeInFlight();
+  const joined = await again.coordinator.handleFinding({ ...minerFinding, id: 'f-3' });
+  assert.equal(joined.kind, 'joined');
+  assert.equal('incidentId' in joined && joined.incidentId, 'inc-gathering');
+  await again.coordinator.idle();
+});
+
 test('an incident analysis covers the findings correlated into it', () => {
   const shell = analyseOffline({
     ...minerFinding,

@@ -205,6 +205,8 @@ export class Coordinator {
       ...this.options.store.incidents({ status: 'failed' }),
     ].map((i) => i.id);
     for (const id of open) {
+      // The correlator lived in memory: findings still arriving must join these incidents.
+      this.correlator.restore(id, this.options.store.findings(id, 1_000));
       const snapshot = await this.graph.getState({ configurable: { thread_id: id } });
       const first = this.options.store.findings(id, 1)[0];
       // An incident that died while still gathering findings has no checkpoint yet: start it.
