@@ -3,13 +3,13 @@
  * real agent processes, real mTLS.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
 import { isProcessAlive, type SupervisorStatus } from '@vigil/supervisor';
+import { startVigilUp, type VigilUp } from '../testing/vigil-up.js';
 
 const VIGIL = fileURLToPath(new URL('../../bin/vigil.mjs', import.meta.url));
 const YAML = `apiVersion: vigil.dev/v1alpha1
@@ -30,76 +30,8 @@ agents:
     skills: [{ id: echo }]
 `;
 
-interface Up {
-  child: ChildProcess;
-  dir: string;
-  stateDir: string;
-  output(): string;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
-  exited: Promise<number | null>;
-}
-
-function startUp(t: TestContext, args: string[], yaml = YAML): Up {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-up-'));
-  writeFileSync(join(dir, 'vigil.yaml'), yaml);
-  const stateDir = join(dir, 'state');
-  const child = spawn(
-    process.execPath,
-    [VIGIL, '-f', join(dir, 'vigil.yaml'), '--state-dir', stateDir, 'up', ...args],
-    {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let text = '';
-  const listeners = new Set<() => void>();
-  const onData = (chunk: Buffer): void => {
-    text += chunk.toString('utf8');
-    for (const l of listeners) l();
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGINT');
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return {
-    child,
-    dir,
-    stateDir,
-    output: () => text,
-    exited,
-    waitFor(pattern, timeoutMs = 120_000) {
-      if (pattern.test(text)) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (pattern.test(text)) {
-            listeners.delete(check);
-            clearTimeout(timer);
-            resolve();
-          }
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`timed out waiting for ${pattern} in:\n${text}`));
-        }, timeoutMs);
-        listeners.add(check);
-        void exited.then(() => {
-          if (!pattern.test(text)) {
-            listeners.delete(check);
-            clearTimeout(timer);
-            reject(new Error(`vigil up exited before ${pattern}:\n${text}`));
-          }
-        });
-      });
-    },
-  };
+function startUp(t: TestContext, args: string[], yaml = YAML): VigilUp {
+  return startVigilUp(t, yaml, args);
 }
 
 function status(stateDir: string): {

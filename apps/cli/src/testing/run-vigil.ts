@@ -15,9 +15,15 @@ export interface VigilRun {
 }
 
 /** Runs the real `vigil` binary as a child process in the repository root and collects its output. */
-export function runVigil(args: readonly string[]): Promise<VigilRun> {
+export function runVigil(
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<VigilRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [VIGIL, ...args], { cwd: REPO_ROOT });
+    const child = spawn(process.execPath, [VIGIL, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
