@@ -17,3 +17,11 @@ export {
 } from './postgres.js';
 export { startOpaServer, opaBinary, type OpaServer } from './opa.js';
 export { startNats, type NatsServer, type StartNatsOptions } from './nats.js';
+// The one exception: no language model is reachable from a test machine, so the analyst's
+// model is a scripted OpenAI-compatible server (a test double, said so wherever it is used).
+export {
+  startScriptedOpenAiServer,
+  type ScriptedModelServer,
+  type ScriptedReply,
+  type ChatRequest,
+} from './scripted-openai-server.js';

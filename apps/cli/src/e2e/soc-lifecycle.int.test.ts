@@ -8,17 +8,12 @@
  * notifications that reached a webhook receiver. Nothing here is a test double.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import Database from 'better-sqlite3';
 import { normaliseEvent } from '@vigil/detector';
-import type { SupervisorStatus } from '@vigil/supervisor';
-import { REPO_ROOT, runVigil } from '../testing/run-vigil.js';
-import { startVigilUp } from '../testing/vigil-up.js';
+import { REPO_ROOT } from '../testing/run-vigil.js';
+import { startSoc } from './soc-harness.js';
 
 const SCENARIO = join(REPO_ROOT, 'examples/soc-demo/scenario.ndjson');
 const LABELS = join(REPO_ROOT, 'examples/soc-demo/scenario.labels.ndjson');
@@ -45,64 +40,6 @@ const EXPECTED: Record<string, { action: string; decision: string } | 'none'> = 
   'anonymous-access': 'none',
 };
 
-interface AuditEntry {
-  readonly kind: string;
-  readonly actor: string;
-  readonly incidentId: string | null;
-  readonly what: Record<string, unknown>;
-}
-
-interface IncidentRow {
-  readonly id: string;
-  readonly status: string;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** The repository's vigil.yaml, pointed at this test's ports and with absolute paths. */
-function declaration(ports: { api: number; ingest: number; webhook: number; smtp: number }) {
-  let yaml = readFileSync(join(REPO_ROOT, 'vigil.yaml'), 'utf8');
-  const replace = (from: string, to: string): void => {
-    assert.ok(yaml.includes(from), `vigil.yaml no longer contains ${JSON.stringify(from)}`);
-    yaml = yaml.replace(from, to);
-  };
-  replace(
-    '# http: { host: 127.0.0.1, port: 7400, tokenEnv: VIGIL_INGEST_TOKEN }',
-    `http: { host: 127.0.0.1, port: ${ports.ingest}, tokenEnv: VIGIL_INGEST_TOKEN }`,
-  );
-  replace('api: { host: 127.0.0.1, port: 7420 }', `api: { host: 127.0.0.1, port: ${ports.api} }`);
-  replace('bundle: policies/soc', `bundle: ${join(REPO_ROOT, 'policies/soc')}`);
-  replace(
-    'inventory: examples/soc-demo/inventory.yaml',
-    `inventory: ${join(REPO_ROOT, 'examples/soc-demo/inventory.yaml')}`,
-  );
-  replace('http://127.0.0.1:9494/notifications', `http://127.0.0.1:${ports.webhook}/notifications`);
-  // Nothing listens here: a failing channel must never hold an incident back.
-  replace('port: 2525', `port: ${ports.smtp}`);
-  return yaml;
-}
-
-/** A webhook receiver that keeps every notification body it is sent. */
-async function webhookReceiver(): Promise<{ server: Server; port: number; bodies: string[] }> {
-  const bodies: string[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => {
-      bodies.push(body);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as AddressInfo).port, bodies };
-}
-
 /** Event ids of each labelled attack, as the detector normalises them. */
 function attackEventIds(): Map<string, Set<string>> {
   const lines = readFileSync(SCENARIO, 'utf8').trimEnd().split('\n');
@@ -122,112 +59,33 @@ function attackEventIds(): Map<string, Set<string>> {
   return byAttack;
 }
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  context: () => string,
-  timeoutMs = 180_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}\n${context()}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 test('the labelled scenario through the real SOC: every attack gets its verdict, a killed coordinator loses nothing, the audit verifies', async (t) => {
-  const webhook = await webhookReceiver();
-  t.after(() => new Promise<void>((resolve) => webhook.server.close(() => resolve())));
-  const ports = {
-    api: await freePort(),
-    ingest: await freePort(),
-    webhook: webhook.port,
-    smtp: await freePort(),
-  };
-  const env = {
-    VIGIL_INGEST_TOKEN: randomBytes(24).toString('hex'),
-    VIGIL_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
-  };
-  const up = startVigilUp(t, declaration(ports), [], env);
-  await up.waitFor(/supervisor running/, 240_000);
-  const waitUntil = <T>(what: string, probe: () => Promise<T | undefined>) =>
-    until(what, probe, () => up.output().slice(-6000));
-  const cli = (...args: string[]) =>
-    runVigil(['-f', up.configPath, '--state-dir', up.stateDir, ...args], env);
-  const status = (): SupervisorStatus =>
-    JSON.parse(readFileSync(join(up.stateDir, 'run', 'status.json'), 'utf8')) as SupervisorStatus;
+  const soc = await startSoc(t);
   const coordinatorReplica = () =>
-    status().agents.find((a) => a.name === 'coordinator')?.replicas[0];
-  const token = readFileSync(join(up.stateDir, 'users', 'admin.token'), 'utf8').trim();
-  const incidents = async (): Promise<IncidentRow[]> => {
-    const response = await fetch(`http://127.0.0.1:${ports.api}/v1/incidents`, {
-      headers: { authorization: `Bearer ${token}` },
-    }).catch(() => undefined);
-    if (!response?.ok) return [];
-    return ((await response.json()) as { incidents: IncidentRow[] }).incidents;
-  };
+    soc.status().agents.find((a) => a.name === 'coordinator')?.replicas[0];
 
   // Every event in, over the authenticated HTTP source, as a log shipper would send them.
-  const replay = await cli(
-    '--json',
-    'replay',
-    SCENARIO,
-    '--to',
-    `http://127.0.0.1:${ports.ingest}/v1/events`,
-    '--token-env',
-    'VIGIL_INGEST_TOKEN',
-  );
-  assert.equal(replay.code, 0, replay.stderr);
-  const sent = JSON.parse(replay.stdout) as { sent: number; accepted: number };
-  assert.equal(sent.accepted, 3000);
+  assert.equal(await soc.replay(SCENARIO), 3000);
 
   // Kill the coordinator while incidents are still gathering findings or running.
   const victim = coordinatorReplica();
   assert.ok(victim?.pid);
-  const inFlight = (await incidents()).filter((i) => i.status === 'open');
+  const inFlight = (await soc.incidents()).filter((i) => i.status === 'open');
   assert.ok(inFlight.length > 0, 'incidents are in flight when the coordinator dies');
   process.kill(victim.pid, 'SIGKILL');
-  await waitUntil('the supervisor to restart the coordinator', async () => {
+  await soc.waitUntil('the supervisor to restart the coordinator', async () => {
     const replica = coordinatorReplica();
     return replica && replica.pid !== victim.pid && replica.state === 'ready' ? true : undefined;
   });
 
-  // The detector's outbox holds findings the coordinator has not acknowledged yet.
-  const undelivered = (): number => {
-    const db = new Database(join(up.stateDir, 'data', 'findings-outbox.sqlite'), {
-      readonly: true,
-    });
-    try {
-      return (db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
-    } finally {
-      db.close();
-    }
-  };
-  const settled = await waitUntil(
-    'every finding delivered and every incident settled',
-    async () => {
-      if (undelivered() > 0) return undefined;
-      const rows = await incidents();
-      return rows.length > 0 &&
-        rows.every((i) => i.status === 'closed' || i.status === 'awaiting-approval')
-        ? rows
-        : undefined;
-    },
-  );
+  const settled = await soc.settled();
   for (const incident of inFlight)
     assert.ok(
       settled.some((i) => i.id === incident.id),
       `incident ${incident.id}, in flight at the kill, was resumed`,
     );
 
-  const exported = await cli('audit', 'export', '--format', 'jsonl');
-  assert.equal(exported.code, 0, exported.stderr);
-  const entries = exported.stdout
-    .trimEnd()
-    .split('\n')
-    .map((l) => JSON.parse(l) as AuditEntry);
+  const entries = await soc.audit();
   const ofIncident = (id: string, kind: string) =>
     entries.filter((e) => e.incidentId === id && e.kind === kind);
 
@@ -268,7 +126,7 @@ test('the labelled scenario through the real SOC: every attack gets its verdict,
     for (const kind of ['finding', 'analysis', 'proposal', 'notification'])
       assert.ok(ofIncident(incident.id, kind).length > 0, `${incident.id} has a ${kind} entry`);
     assert.ok(
-      webhook.bodies.some((b) => b.includes(incident.id)),
+      soc.notifications.some((b) => b.includes(incident.id)),
       `${incident.id} reached the webhook`,
     );
   }
@@ -281,7 +139,7 @@ test('the labelled scenario through the real SOC: every attack gets its verdict,
   );
 
   // No action ran twice, although the coordinator died with executions in flight.
-  const actions = await cli('--json', 'actions', 'list', '--limit', '1000');
+  const actions = await soc.cli('--json', 'actions', 'list', '--limit', '1000');
   assert.equal(actions.code, 0, actions.stderr);
   const executions = JSON.parse(actions.stdout) as { idempotencyKey: string; state: string }[];
   assert.ok(executions.length > 0);
@@ -292,27 +150,35 @@ test('the labelled scenario through the real SOC: every attack gets its verdict,
   assert.ok(executedInAudit.length >= executions.length);
 
   // A human completes one escalation; the graph resumes and the action runs.
-  const pending = await cli('--json', 'approvals', 'list');
+  const pending = await soc.cli('--json', 'approvals', 'list');
   assert.equal(pending.code, 0, pending.stderr);
   const approval = (
     JSON.parse(pending.stdout) as { id: string; status: string; action: { type: string } }[]
   ).find((a) => a.status === 'pending' && a.action.type === 'revoke-sa-token');
   assert.ok(approval, 'the token theft waits for a human');
-  const approved = await cli('approvals', 'approve', approval.id, '--reason', 'confirmed by e2e');
+  const approved = await soc.cli(
+    'approvals',
+    'approve',
+    approval.id,
+    '--reason',
+    'confirmed by e2e',
+  );
   assert.equal(approved.code, 0, approved.stderr);
   const incidentId = approval.id.split('/')[0] as string;
-  await waitUntil('the approved action to execute', async () => {
-    const list = await cli('--json', 'actions', 'list', '--limit', '1000');
+  await soc.waitUntil('the approved action to execute', async () => {
+    const list = await soc.cli('--json', 'actions', 'list', '--limit', '1000');
     const rows = JSON.parse(list.stdout) as {
       action: { type: string };
       authorisation: { kind: string };
     }[];
     return rows.some((r) => r.authorisation.kind === 'approval') ? true : undefined;
   });
-  await waitUntil('the incident to close', async () =>
-    (await incidents()).find((i) => i.id === incidentId)?.status === 'closed' ? true : undefined,
+  await soc.waitUntil('the incident to close', async () =>
+    (await soc.incidents()).find((i) => i.id === incidentId)?.status === 'closed'
+      ? true
+      : undefined,
   );
 
-  const verify = await cli('audit', 'verify');
+  const verify = await soc.cli('audit', 'verify');
   assert.equal(verify.code, 0, `${verify.stdout}\n${verify.stderr}`);
 });

@@ -1,0 +1,200 @@
+/**
+ * The real SOC for end-to-end tests: the repository's vigil.yaml, pointed at this test's
+ * ports, started with `vigil up` (six agent processes, mTLS A2A), plus what a test reads
+ * back: the CLI against that state, the coordinator's incidents API, the detector's
+ * findings outbox, a webhook receiver for notifications and the audit trail.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import Database from 'better-sqlite3';
+import type { SupervisorStatus } from '@vigil/supervisor';
+import { REPO_ROOT, runVigil, type VigilRun } from '../testing/run-vigil.js';
+import { startVigilUp, type VigilUp } from '../testing/vigil-up.js';
+
+export interface AuditEntry {
+  readonly kind: string;
+  readonly actor: string;
+  readonly incidentId: string | null;
+  readonly what: Record<string, unknown>;
+  readonly why: Record<string, unknown> | null;
+}
+
+export interface IncidentRow {
+  readonly id: string;
+  readonly status: string;
+}
+
+export interface Soc {
+  readonly up: VigilUp;
+  readonly ingestUrl: string;
+  /** Bodies of every notification the webhook channel delivered. */
+  readonly notifications: readonly string[];
+  cli(...args: string[]): Promise<VigilRun>;
+  /** Pushes an NDJSON file into the detector with `vigil replay` (asserts it was all accepted). */
+  replay(file: string): Promise<number>;
+  incidents(): Promise<IncidentRow[]>;
+  /** Findings the detector holds that the coordinator has not acknowledged yet. */
+  undelivered(): number;
+  /** Waits until every finding is delivered and every incident closed or awaiting a human. */
+  settled(): Promise<IncidentRow[]>;
+  audit(): Promise<AuditEntry[]>;
+  status(): SupervisorStatus;
+  waitUntil<T>(what: string, probe: () => Promise<T | undefined>): Promise<T>;
+}
+
+export interface SocOptions {
+  /** An OpenAI-compatible endpoint for the analyst instead of the offline analyser. */
+  readonly modelBaseUrl?: string;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function declaration(
+  ports: { api: number; ingest: number; webhook: number; smtp: number },
+  options: SocOptions,
+): string {
+  let yaml = readFileSync(join(REPO_ROOT, 'vigil.yaml'), 'utf8');
+  const replace = (from: string, to: string): void => {
+    assert.ok(yaml.includes(from), `vigil.yaml no longer contains ${JSON.stringify(from)}`);
+    yaml = yaml.replace(from, to);
+  };
+  replace(
+    '# http: { host: 127.0.0.1, port: 7400, tokenEnv: VIGIL_INGEST_TOKEN }',
+    `http: { host: 127.0.0.1, port: ${ports.ingest}, tokenEnv: VIGIL_INGEST_TOKEN }`,
+  );
+  replace('api: { host: 127.0.0.1, port: 7420 }', `api: { host: 127.0.0.1, port: ${ports.api} }`);
+  replace('bundle: policies/soc', `bundle: ${join(REPO_ROOT, 'policies/soc')}`);
+  replace(
+    'inventory: examples/soc-demo/inventory.yaml',
+    `inventory: ${join(REPO_ROOT, 'examples/soc-demo/inventory.yaml')}`,
+  );
+  replace('http://127.0.0.1:9494/notifications', `http://127.0.0.1:${ports.webhook}/notifications`);
+  // Nothing listens here: a failing channel must never hold an incident back.
+  replace('port: 2525', `port: ${ports.smtp}`);
+  if (options.modelBaseUrl !== undefined)
+    replace(
+      'model:\n  provider: offline',
+      `model:\n  provider: openai\n  baseUrl: ${options.modelBaseUrl}\n  model: scripted\n  apiKeyEnv: OPENAI_API_KEY`,
+    );
+  return yaml;
+}
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  context: () => string,
+  timeoutMs = 180_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}\n${context()}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Starts the SOC and waits until every agent is up; everything stops when the test ends. */
+export async function startSoc(t: TestContext, options: SocOptions = {}): Promise<Soc> {
+  const notifications: string[] = [];
+  const webhook = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      notifications.push(body);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => webhook.close(() => resolve())));
+  const ports = {
+    api: await freePort(),
+    ingest: await freePort(),
+    webhook: (webhook.address() as AddressInfo).port,
+    smtp: await freePort(),
+  };
+  const env = {
+    VIGIL_INGEST_TOKEN: randomBytes(24).toString('hex'),
+    VIGIL_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
+    OPENAI_API_KEY: randomBytes(16).toString('hex'),
+  };
+  const up = startVigilUp(t, declaration(ports, options), [], env);
+  await up.waitFor(/supervisor running/, 240_000);
+  const token = readFileSync(join(up.stateDir, 'users', 'admin.token'), 'utf8').trim();
+  const ingestUrl = `http://127.0.0.1:${ports.ingest}/v1/events`;
+  const cli = (...args: string[]) =>
+    runVigil(['-f', up.configPath, '--state-dir', up.stateDir, ...args], env);
+  const waitUntil = <T>(what: string, probe: () => Promise<T | undefined>) =>
+    until(what, probe, () => up.output().slice(-6000));
+  const incidents = async (): Promise<IncidentRow[]> => {
+    const response = await fetch(`http://127.0.0.1:${ports.api}/v1/incidents`, {
+      headers: { authorization: `Bearer ${token}` },
+    }).catch(() => undefined);
+    if (!response?.ok) return [];
+    return ((await response.json()) as { incidents: IncidentRow[] }).incidents;
+  };
+  const undelivered = (): number => {
+    const db = new Database(join(up.stateDir, 'data', 'findings-outbox.sqlite'), {
+      readonly: true,
+    });
+    try {
+      return (db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  };
+  return {
+    up,
+    ingestUrl,
+    notifications,
+    cli,
+    incidents,
+    undelivered,
+    waitUntil,
+    status: () =>
+      JSON.parse(readFileSync(join(up.stateDir, 'run', 'status.json'), 'utf8')) as SupervisorStatus,
+    async replay(file) {
+      const run = await cli(
+        '--json',
+        'replay',
+        file,
+        '--to',
+        ingestUrl,
+        '--token-env',
+        'VIGIL_INGEST_TOKEN',
+      );
+      assert.equal(run.code, 0, run.stderr);
+      const report = JSON.parse(run.stdout) as { sent: number; accepted: number };
+      assert.equal(report.accepted, report.sent, 'the detector accepted every event');
+      return report.accepted;
+    },
+    settled: () =>
+      waitUntil('every finding delivered and every incident settled', async () => {
+        if (undelivered() > 0) return undefined;
+        const rows = await incidents();
+        return rows.length > 0 &&
+          rows.every((i) => i.status === 'closed' || i.status === 'awaiting-approval')
+          ? rows
+          : undefined;
+      }),
+    async audit() {
+      const exported = await cli('audit', 'export', '--format', 'jsonl');
+      assert.equal(exported.code, 0, exported.stderr);
+      return exported.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as AuditEntry);
+    },
+  };
+}
