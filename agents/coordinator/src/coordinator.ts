@@ -209,9 +209,11 @@ export class Coordinator {
       this.correlator.restore(id, this.options.store.findings(id, 1_000));
       const snapshot = await this.graph.getState({ configurable: { thread_id: id } });
       const first = this.options.store.findings(id, 1)[0];
-      // An incident that died while still gathering findings has no checkpoint yet: start it.
+      // An incident that died while still gathering findings has no checkpoint yet: it
+      // gathers again for its window (the detector is redelivering what piled up during
+      // the outage), then runs.
       if (Object.keys(snapshot.values as object).length === 0 && first)
-        this.schedule(id, { incidentId: id, finding: first });
+        this.startAggregation(id, first);
       else this.schedule(id, null);
     }
     return open;

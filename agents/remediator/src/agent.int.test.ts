@@ -14,8 +14,17 @@ import { verifyProposal } from '@vigil/soc';
 import type { SignedProposal } from './signed-proposals.js';
 import type { ExecutionRecord } from './store/execution-store.js';
 import type { UndoProposal } from './remediator.js';
+import { loadInventoryFile } from './inventory/inventory.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
+
+/** A storefront pod of the demo inventory the agent loads (names come from the scenario seed). */
+async function storefrontPod(): Promise<string> {
+  const inventory = await loadInventoryFile(join(ROOT, 'examples/soc-demo/inventory.yaml'));
+  const pod = inventory.pods({ namespace: 'shop' }).find((p) => p.name.startsWith('storefront-'));
+  assert.ok(pod, 'the demo inventory has a storefront pod');
+  return pod.name;
+}
 const CONFIG = join(ROOT, 'vigil.yaml');
 
 test('the remediator agent proposes, executes with a verdict, builds the undo, and keeps its record across a restart', async (t) => {
@@ -53,6 +62,7 @@ test('the remediator agent proposes, executes with a verdict, builds the undo, a
     });
   let runtime = await start();
   t.after(() => runtime.shutdown());
+  const pod = await storefrontPod();
   const finding: Finding = {
     id: 'f-demo',
     detectedAt: 0,
@@ -70,7 +80,7 @@ test('the remediator agent proposes, executes with a verdict, builds the undo, a
       actor: {},
       tags: [],
       raw: {},
-      workload: { namespace: 'shop', pod: 'storefront-dt5wgn46d-zbb59' },
+      workload: { namespace: 'shop', pod },
     },
     entities: { addresses: [] },
   };
@@ -107,7 +117,7 @@ test('the remediator agent proposes, executes with a verdict, builds the undo, a
     'proposals are signed by the remediator',
   );
   const action = proposals[0]?.action as Action;
-  assert.deepEqual(action.target, { namespace: 'shop', pod: 'storefront-dt5wgn46d-zbb59' });
+  assert.deepEqual(action.target, { namespace: 'shop', pod });
   assert.equal(proposals[0]?.blastRadius.pods, 1);
 
   await assert.rejects(

@@ -91,7 +91,9 @@ export class FindingOutbox {
 
   async #drain(): Promise<void> {
     const initial = this.#options.initialBackoffMs ?? 100;
-    const max = this.#options.maxBackoffMs ?? 5_000;
+    // A restarting coordinator is back within a second or two; retrying every second
+    // keeps the delay short without flooding it.
+    const max = this.#options.maxBackoffMs ?? 1_000;
     let backoff = initial;
     let failing = false;
     while (!this.#stopped) {
