@@ -73,7 +73,13 @@ function declaration(
     '# http: { host: 127.0.0.1, port: 7400, tokenEnv: VIGIL_INGEST_TOKEN }',
     `http: { host: 127.0.0.1, port: ${ports.ingest}, tokenEnv: VIGIL_INGEST_TOKEN }`,
   );
-  replace('api: { host: 127.0.0.1, port: 7420 }', `api: { host: 127.0.0.1, port: ${ports.api} }`);
+  // A longer gathering window than the shipped 2 s: on a loaded test machine the findings
+  // of one attack can arrive seconds apart, and the verdicts expected below assume each
+  // attack is analysed as one incident.
+  replace(
+    'api: { host: 127.0.0.1, port: 7420 }',
+    `api: { host: 127.0.0.1, port: ${ports.api} }\n      aggregation: { settleMs: 5000, maxWaitMs: 30000 }`,
+  );
   replace('bundle: policies/soc', `bundle: ${join(REPO_ROOT, 'policies/soc')}`);
   replace(
     'inventory: examples/soc-demo/inventory.yaml',
