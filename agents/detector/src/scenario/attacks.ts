@@ -27,11 +27,78 @@ const MINER_POOL = '45.9.148.21';
 const EXFIL = '185.220.101.47';
 const CONTRACTOR_IP = '203.0.113.77';
 const SCANNER_IP = '198.51.100.23';
+/** The compromised contractor identity behind the interactive attacks. */
+const CONTRACTOR = human(
+  'dev-contractor@example.com',
+  ['oidc:contractors', 'system:authenticated'],
+  CONTRACTOR_IP,
+);
 const DROPPER_HOST = '91.215.85.17';
 
 function stepper(ctx: Ctx, t0: number) {
   let t = t0;
   return (lo: number, hi: number): number => (t += ctx.rng.between(lo, hi));
+}
+
+/**
+ * A human's interactive shell in a pod: lists the namespace's pods, opens `kubectl exec
+ * -it … sh` (audit `create pods/exec`, HTTP 101), and Falco reports the terminal shell.
+ * Returns the time of the last event.
+ */
+function interactiveShell(
+  ctx: Ctx,
+  step: (lo: number, hi: number) => number,
+  who: ReturnType<typeof human>,
+  pod: PodSpec,
+  label: (technique: string) => { id: string; technique: string },
+  options: { execAfter: readonly [number, number]; shellTechnique: string },
+): number {
+  const { rng } = ctx;
+  let t = step(0, 0);
+  ctx.emit(
+    t,
+    auditEvent(rng, {
+      time: t,
+      actor: who,
+      verb: 'list',
+      resource: 'pods',
+      namespace: pod.namespace,
+    }),
+    label('T1613'),
+  );
+  t = step(...options.execAfter);
+  ctx.emit(
+    t,
+    auditEvent(rng, {
+      time: t,
+      actor: who,
+      verb: 'create',
+      resource: 'pods',
+      namespace: pod.namespace,
+      name: pod.name,
+      subresource: 'exec',
+      code: 101,
+      level: 'Request',
+      query: `command=sh&container=${pod.workload.name}&stdin=true&stdout=true&tty=true`,
+    }),
+    label('T1609'),
+  );
+  t = step(100, 600);
+  ctx.emit(
+    t,
+    falcoAlert(rng, {
+      time: t,
+      pod,
+      rule: 'Terminal shell in container',
+      priority: 'Notice',
+      message: 'A shell was spawned in a container with an attached terminal',
+      proc: { name: 'sh', cmdline: 'sh', pname: 'runc' },
+      tags: ['T1059', 'container', 'maturity_stable', 'mitre_execution', 'shell'],
+      sidekick: true,
+    }),
+    label(options.shellTechnique),
+  );
+  return t;
 }
 
 export const ATTACKS: readonly AttackSpec[] = [
@@ -45,50 +112,12 @@ export const ATTACKS: readonly AttackSpec[] = [
       const step = stepper(ctx, t0);
       const pod = rng.pick(estate.podsOf('shop', 'storefront'));
       estate.pinned.add(pod);
-      const who = human(
-        'dev-contractor@example.com',
-        ['oidc:contractors', 'system:authenticated'],
-        CONTRACTOR_IP,
-      );
+      const who = CONTRACTOR;
       const label = (technique: string) => ({ id: 'cryptominer', technique });
-      let t = step(0, 0);
-      ctx.emit(
-        t,
-        auditEvent(rng, { time: t, actor: who, verb: 'list', resource: 'pods', namespace: 'shop' }),
-        label('T1613'),
-      );
-      t = step(8000, 30000);
-      ctx.emit(
-        t,
-        auditEvent(rng, {
-          time: t,
-          actor: who,
-          verb: 'create',
-          resource: 'pods',
-          namespace: 'shop',
-          name: pod.name,
-          subresource: 'exec',
-          code: 101,
-          level: 'Request',
-          query: 'command=sh&container=storefront&stdin=true&stdout=true&tty=true',
-        }),
-        label('T1609'),
-      );
-      t = step(100, 600);
-      ctx.emit(
-        t,
-        falcoAlert(rng, {
-          time: t,
-          pod,
-          rule: 'Terminal shell in container',
-          priority: 'Notice',
-          message: 'A shell was spawned in a container with an attached terminal',
-          proc: { name: 'sh', cmdline: 'sh', pname: 'runc' },
-          tags: ['T1059', 'container', 'maturity_stable', 'mitre_execution', 'shell'],
-          sidekick: true,
-        }),
-        label('T1059.004'),
-      );
+      let t = interactiveShell(ctx, step, who, pod, label, {
+        execAfter: [8000, 30000],
+        shellTechnique: 'T1059.004',
+      });
       t = step(10000, 40000);
       ctx.emit(
         t,
@@ -436,11 +465,7 @@ export const ATTACKS: readonly AttackSpec[] = [
     run(ctx, t0) {
       const { rng, estate } = ctx;
       const step = stepper(ctx, t0);
-      const who = human(
-        'dev-contractor@example.com',
-        ['oidc:contractors', 'system:authenticated'],
-        CONTRACTOR_IP,
-      );
+      const who = CONTRACTOR;
       const node =
         estate.nodes.find((n) => n.name === 'node-c') ??
         (estate.nodes[1] as (typeof estate.nodes)[number]);
@@ -615,56 +640,12 @@ export const ATTACKS: readonly AttackSpec[] = [
       const step = stepper(ctx, t0);
       const pod = rng.pick(estate.podsOf('vigil', 'detector'));
       estate.pinned.add(pod);
-      const who = human(
-        'dev-contractor@example.com',
-        ['oidc:contractors', 'system:authenticated'],
-        CONTRACTOR_IP,
-      );
+      const who = CONTRACTOR;
       const label = (technique: string) => ({ id: 'soc-tamper', technique });
-      let t = step(0, 0);
-      ctx.emit(
-        t,
-        auditEvent(rng, {
-          time: t,
-          actor: who,
-          verb: 'list',
-          resource: 'pods',
-          namespace: 'vigil',
-        }),
-        label('T1613'),
-      );
-      t = step(5000, 20000);
-      ctx.emit(
-        t,
-        auditEvent(rng, {
-          time: t,
-          actor: who,
-          verb: 'create',
-          resource: 'pods',
-          namespace: 'vigil',
-          name: pod.name,
-          subresource: 'exec',
-          code: 101,
-          level: 'Request',
-          query: 'command=sh&container=detector&stdin=true&stdout=true&tty=true',
-        }),
-        label('T1609'),
-      );
-      t = step(100, 600);
-      ctx.emit(
-        t,
-        falcoAlert(rng, {
-          time: t,
-          pod,
-          rule: 'Terminal shell in container',
-          priority: 'Notice',
-          message: 'A shell was spawned in a container with an attached terminal',
-          proc: { name: 'sh', cmdline: 'sh', pname: 'runc' },
-          tags: ['T1059', 'container', 'maturity_stable', 'mitre_execution', 'shell'],
-          sidekick: true,
-        }),
-        label('T1609'),
-      );
+      let t = interactiveShell(ctx, step, who, pod, label, {
+        execAfter: [5000, 20000],
+        shellTechnique: 'T1609',
+      });
       t = step(3000, 15000);
       ctx.emit(
         t,
