@@ -7,7 +7,7 @@ import {
   type BaseCheckpointSaver,
 } from '@langchain/langgraph';
 import { digestOf } from '@vigil/core';
-import type { Analysis, Finding } from '@vigil/soc';
+import type { Analysis, Finding, SkippedResponse } from '@vigil/soc';
 import type {
   ApprovalRequest,
   Authorisation,
@@ -18,7 +18,6 @@ import type {
   Proposal,
   ProposalOutcome,
   Review,
-  SkippedResponse,
 } from './ports.js';
 
 /** Replaces the channel's value (the default for every field but `degraded`). */

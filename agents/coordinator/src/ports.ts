@@ -1,4 +1,4 @@
-import type { Analysis, ActionType, Finding } from '@vigil/soc';
+import type { Analysis, ActionType, Finding, SkippedResponse } from '@vigil/soc';
 
 /** A concrete, typed response proposed by the remediator. */
 export interface ProposedAction {
@@ -15,12 +15,6 @@ export interface Proposal {
   readonly asset: Readonly<Record<string, unknown>>;
   /** The remediator's signature over the action, asset and blast radius (`signProposal`). */
   readonly signature?: string;
-}
-
-/** A recommended response the remediator could not turn into a safe action, and why. */
-export interface SkippedResponse {
-  readonly type: string;
-  readonly reason: string;
 }
 
 /** The remediator's answer to a propose call. */

@@ -99,12 +99,7 @@ export {
 } from './inventory/schema.js';
 export { KubernetesExecutor } from './kubernetes/kubernetes-executor.js';
 export { KubernetesInventorySource } from './kubernetes/kubernetes-inventory.js';
-export {
-  proposeActions,
-  type Proposal,
-  type ProposalSet,
-  type SkippedResponse,
-} from './propose.js';
+export { proposeActions, type Proposal, type ProposalSet } from './propose.js';
 export {
   Remediator,
   type ExecuteOptions,

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { Analysis, Finding } from '@vigil/soc';
+import type { Analysis, Finding, SkippedResponse } from '@vigil/soc';
 import type { Action, BlastRadius } from './actions/action.js';
 import type { ActionRegistry } from './actions/registry.js';
 import { createDefaultRegistry } from './actions/catalogue/index.js';
@@ -15,12 +15,6 @@ export interface Proposal {
   readonly reversible: boolean;
   /** Why this target: which finding field it came from. */
   readonly basis: string;
-}
-
-/** A recommended response that could not become an action, and why. */
-export interface SkippedResponse {
-  readonly type: string;
-  readonly reason: string;
 }
 
 export interface ProposalSet {

@@ -8,7 +8,13 @@
  * const analysis = analysisSchema.parse(await client.callSkill('analyst', SKILLS.analyseFinding, finding));
  * ```
  */
-export { ACTION_TYPES, actionTypeSchema, isActionType, type ActionType } from './actions.js';
+export {
+  ACTION_TYPES,
+  actionTypeSchema,
+  isActionType,
+  type ActionType,
+  type SkippedResponse,
+} from './actions.js';
 export {
   analysisSchema,
   attackTechniqueSchema,
@@ -18,4 +24,9 @@ export {
 } from './analysis.js';
 export { findingSchema, type Finding } from './finding.js';
 export { SKILLS } from './skills.js';
-export { PROPOSAL_JWS_TYPE, signProposal, verifyProposal, type ProposalClaims } from './signed-proposal.js';
+export {
+  PROPOSAL_JWS_TYPE,
+  signProposal,
+  verifyProposal,
+  type ProposalClaims,
+} from './signed-proposal.js';
