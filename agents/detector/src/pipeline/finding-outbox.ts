@@ -32,8 +32,9 @@ export class FindingOutbox {
   readonly #insert: Database.Statement<[string]>;
   readonly #head: Database.Statement<[], { seq: number; finding: string }>;
   readonly #delete: Database.Statement<[number]>;
-  readonly #count: Database.Statement<[], { n: number }>;
   readonly #options: FindingOutboxOptions;
+  /** Rows on disk, counted once at open and kept by this process (the only writer). */
+  #pending: number;
   #wake: (() => void) | undefined;
   #draining: Promise<void> | undefined;
   #stopped = false;
@@ -50,12 +51,12 @@ export class FindingOutbox {
     this.#insert = this.#db.prepare('INSERT INTO outbox (finding) VALUES (?)');
     this.#head = this.#db.prepare('SELECT seq, finding FROM outbox ORDER BY seq LIMIT 1');
     this.#delete = this.#db.prepare('DELETE FROM outbox WHERE seq = ?');
-    this.#count = this.#db.prepare('SELECT count(*) AS n FROM outbox');
+    this.#pending = (this.#db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
   }
 
   /** Findings written but not yet acknowledged by the coordinator. */
   pending(): number {
-    return this.#count.get()!.n;
+    return this.#pending;
   }
 
   /** Durably queues a finding for delivery; throws when the outbox is full. */
@@ -67,6 +68,7 @@ export class FindingOutbox {
         `the findings outbox holds ${max} undelivered findings: the coordinator is not acknowledging them`,
       );
     this.#insert.run(JSON.stringify(finding));
+    this.#pending += 1;
     this.#wake?.();
   }
 
@@ -106,6 +108,7 @@ export class FindingOutbox {
       try {
         await this.#options.deliver(JSON.parse(row.finding) as Finding);
         this.#delete.run(row.seq);
+        this.#pending -= 1;
         if (failing)
           this.#options.logger?.info({ pending: this.pending() }, 'findings delivery resumed');
         failing = false;
