@@ -111,6 +111,35 @@ async function until<T>(
   }
 }
 
+function readStatus(up: VigilUp): SupervisorStatus {
+  return JSON.parse(
+    readFileSync(join(up.stateDir, 'run', 'status.json'), 'utf8'),
+  ) as SupervisorStatus;
+}
+
+/** The supervisor also reports "running" when an agent failed to start: say which, and why. */
+function assertEveryAgentReady(up: VigilUp): void {
+  const notReady = readStatus(up).agents.flatMap((a) =>
+    a.replicas.filter((r) => r.state !== 'ready').map((r) => ({ agent: a.name, replica: r })),
+  );
+  if (notReady.length === 0) return;
+  const logs = notReady.map(({ agent, replica }) => {
+    let tail = '(no log)';
+    try {
+      tail = readFileSync(
+        join(up.stateDir, 'logs', `${agent}-${replica.replica}.log`),
+        'utf8',
+      ).slice(-4000);
+    } catch {
+      // the agent never wrote one
+    }
+    return `--- ${agent} ---\n${tail}`;
+  });
+  assert.fail(
+    `agents not ready after start: ${JSON.stringify(notReady)}\n${logs.join('\n')}\n${up.output().slice(-4000)}`,
+  );
+}
+
 /** Starts the SOC and waits until every agent is up; everything stops when the test ends. */
 export async function startSoc(t: TestContext, options: SocOptions = {}): Promise<Soc> {
   const notifications: string[] = [];
@@ -137,6 +166,7 @@ export async function startSoc(t: TestContext, options: SocOptions = {}): Promis
   };
   const up = startVigilUp(t, declaration(ports, options), [], env);
   await up.waitFor(/supervisor running/, 240_000);
+  assertEveryAgentReady(up);
   const token = readFileSync(join(up.stateDir, 'users', 'admin.token'), 'utf8').trim();
   const ingestUrl = `http://127.0.0.1:${ports.ingest}/v1/events`;
   const cli = (...args: string[]) =>
@@ -168,8 +198,7 @@ export async function startSoc(t: TestContext, options: SocOptions = {}): Promis
     incidents,
     undelivered,
     waitUntil,
-    status: () =>
-      JSON.parse(readFileSync(join(up.stateDir, 'run', 'status.json'), 'utf8')) as SupervisorStatus,
+    status: () => readStatus(up),
     async replay(file) {
       const run = await cli(
         '--json',
