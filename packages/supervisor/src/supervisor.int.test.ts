@@ -34,6 +34,13 @@ import {
 import { waitForEvent, waitForStatus } from './wait.js';
 
 const WAIT = { timeoutMs: 90_000 };
+const TEST_PROBES = {
+  intervalMs: 250,
+  timeoutMs: 750,
+  failureThreshold: 3,
+  startTimeoutMs: 90_000,
+  readyPollMs: 100,
+};
 const quiet = createLogger('test', { level: 'silent' });
 
 interface AgentDecl {
@@ -93,13 +100,7 @@ async function runSystem(
     configPath,
     stateDir,
     logger: quiet,
-    probes: {
-      intervalMs: 250,
-      timeoutMs: 750,
-      failureThreshold: 3,
-      startTimeoutMs: 90_000,
-      readyPollMs: 100,
-    },
+    probes: TEST_PROBES,
     shutdownTimeoutMs: 20_000,
     drainTimeoutMs: 15_000,
     ...overrides,
@@ -567,7 +568,12 @@ test('with the watchdog in kill mode, an agent whose resident set exceeds resour
     t,
     { front: { calls: ['hog'] }, hog: { settings: { testHooks: { allocateOnSkill: 'echo' } } } },
     true,
-    { memory: { rssWatchdog: 'kill' } },
+    {
+      memory: { rssWatchdog: 'kill' },
+      // Touching 320 MiB can stall the hog's event loop past a probe deadline on a loaded
+      // machine; only the memory watchdog may kill it here.
+      probes: { ...TEST_PROBES, failureThreshold: 1_000 },
+    },
   );
   const { supervisor } = run;
   const client = run.clientAs('front');
