@@ -83,6 +83,45 @@ test('an escalation pauses the graph until a human decides, then executes under 
   );
 });
 
+test('what policy allowed runs at once, without waiting for the human deciding an escalated sibling', async (t) => {
+  const { ports, executed, approvalRequests, notified } = recordingPorts({
+    'isolate-pod': 'escalate',
+    'delete-pod': 'allow',
+  });
+  const graph = buildIncidentGraph(ports, SqliteSaver.fromConnString(saver(t)));
+  const config = { configurable: { thread_id: 'inc-5' } };
+  await graph.invoke({ incidentId: 'inc-5', finding: minerFinding }, config);
+  assert.deepEqual(approvalRequests, ['p0']);
+  assert.deepEqual(
+    [...executed.values()].map((e) => [e.action.type, e.kind]),
+    [['delete-pod', 'verdict']],
+  );
+  const waiting = notified.at(-1);
+  assert.equal(waiting?.status, 'awaiting-approval');
+  assert.deepEqual(
+    waiting?.items.map((i) => i.outcome),
+    ['awaiting-approval', 'executed'],
+    'the humans are told what already ran',
+  );
+  const final = await graph.invoke(
+    new Command({
+      resume: {
+        p0: { decision: 'approve', by: 'user:alice', reason: 'ok', approval: 'jws', at: 2 },
+      },
+    }),
+    config,
+  );
+  assert.equal(final.status, 'closed');
+  assert.deepEqual(
+    [...executed.values()].map((e) => [e.action.type, e.kind]),
+    [
+      ['delete-pod', 'verdict'],
+      ['isolate-pod', 'approval'],
+    ],
+    'the allowed action is not executed a second time',
+  );
+});
+
 test('an action edited by the approver is reviewed again before it runs', async (t) => {
   const { ports, executed } = recordingPorts({
     'delete-pod': 'escalate',

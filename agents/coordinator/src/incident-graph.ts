@@ -59,8 +59,8 @@ export function executionKey(incidentId: string, proposalId: string, action: unk
 export type ApprovalResume = Record<string, HumanDecision>;
 
 /**
- * Builds the incident graph: analyse → propose → review → (request approval → await
- * approval) → execute → notify → close. Escalation pauses the run with a LangGraph
+ * Builds the incident graph: analyse → propose → review → execute what policy allowed →
+ * (request approval → await approval → execute what humans approved) → notify → close. Escalation pauses the run with a LangGraph
  * `interrupt`; the run resumes with `Command({ resume: decisions })`. Side effects that
  * must happen once sit in their own nodes before the interrupt, because a node is
  * re-executed from its start when it resumes.
@@ -165,20 +165,26 @@ export function buildIncidentGraph(ports: IncidentPorts, checkpointer: BaseCheck
     .addEdge(START, 'analyse')
     .addEdge('analyse', 'propose')
     .addEdge('propose', 'review')
-    .addConditionalEdges(
-      'review',
-      (s) =>
-        Object.values(s.reviews).some((r) => r.decision === 'escalate')
-          ? 'request_approval'
-          : 'execute',
-      ['request_approval', 'execute'],
-    )
+    // What policy allowed runs at once; only then does the run wait for humans on what
+    // it escalated, and come back here to execute what they approved.
+    .addEdge('review', 'execute')
+    .addConditionalEdges('execute', (s) => (awaitsHumans(s) ? 'request_approval' : 'notify'), [
+      'request_approval',
+      'notify',
+    ])
     .addEdge('request_approval', 'await_approval')
     .addEdge('await_approval', 'execute')
-    .addEdge('execute', 'notify')
     .addEdge('notify', END);
 
   return graph.compile({ checkpointer });
+}
+
+/** Policy escalated an action and no human has decided yet (the decisions arrive all at once). */
+function awaitsHumans(s: IncidentStateValue): boolean {
+  return (
+    Object.keys(s.decisions).length === 0 &&
+    Object.values(s.reviews).some((r) => r.decision === 'escalate')
+  );
 }
 
 /** What to execute for a proposal, and on whose authority — or nothing. */
