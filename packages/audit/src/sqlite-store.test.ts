@@ -69,3 +69,74 @@ test('a batch that fails on the writer thread leaves no gap: batches of the chai
   assert.equal(r.ok, true, r.firstProblem?.message);
   assert.equal(r.entries, committed);
 });
+
+test('entries are found by id whether or not entry_ids covers them, and a lookup indexes them once more than 4,096 are missing', async (t) => {
+  const ca = createTestCa();
+  t.after(() => ca.dispose());
+  const store = new SqliteAuditStore(':memory:');
+  t.after(() => store.close());
+  const id = 'spiffe://ids.test/agent/a';
+  const w = createAuditWriter({ store, signer: ca.issue(id) });
+  const append = (count: number) =>
+    Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        w.append({ kind: 'finding', actor: id, what: { i }, why: {} }),
+      ),
+    );
+  const indexed = () =>
+    (store.database.prepare('SELECT COUNT(*) AS n FROM entry_ids').get() as { n: number }).n;
+  const byId = async (hashes: string[]) => {
+    const out: number[] = [];
+    for await (const e of store.query({ hashes })) out.push(e.sequence);
+    return out;
+  };
+  const few = await append(10);
+  assert.deepEqual(await byId([few[3]!.hash, few[7]!.hash]), [few[3]!.sequence, few[7]!.sequence]);
+  assert.equal(indexed(), 0, 'a short tail is scanned, not indexed');
+  const many = await append(5000);
+  assert.deepEqual(await byId([many[4999]!.hash]), [many[4999]!.sequence]);
+  assert.equal(indexed(), 5010);
+  const later = await append(3);
+  assert.deepEqual(await byId([few[0]!.hash, many[2500]!.hash, later[2]!.hash, 'f'.repeat(64)]), [
+    few[0]!.sequence,
+    many[2500]!.sequence,
+    later[2]!.sequence,
+  ]);
+  // entry_ids is derived data: a rewritten row neither hides an entry nor lends its id to another.
+  store.database
+    .prepare('UPDATE entry_ids SET hash = ? WHERE sequence = ?')
+    .run(many[10]!.hash, many[20]!.sequence);
+  store.database.prepare('DELETE FROM entry_ids WHERE sequence = ?').run(many[10]!.sequence);
+  assert.deepEqual(await byId([many[10]!.hash]), [many[10]!.sequence]);
+  assert.deepEqual(await byId([many[20]!.hash, many[30]!.hash]), [
+    many[20]!.sequence,
+    many[30]!.sequence,
+  ]);
+  await w.close();
+});
+
+test('a read-only store finds entries by id in a file written before entry_ids existed, and opening it for writing drops the old hash index', async (t) => {
+  const ca = createTestCa();
+  t.after(() => ca.dispose());
+  const path = join(dir, `audit-${++n}.db`);
+  const store = new SqliteAuditStore(path, { writerThread: false });
+  const id = 'spiffe://ids.test/agent/b';
+  const w = createAuditWriter({ store, signer: ca.issue(id) });
+  const entries = await Promise.all(
+    [1, 2, 3].map((i) => w.append({ kind: 'finding', actor: id, what: { i }, why: {} })),
+  );
+  await w.close();
+  store.database.exec('DROP TABLE entry_ids; CREATE INDEX entries_hash ON entries (hash)');
+  await store.close();
+  const reader = new SqliteAuditStore(path, { readOnly: true });
+  const found: string[] = [];
+  for await (const e of reader.query({ hashes: [entries[1]!.hash] })) found.push(e.hash);
+  await reader.close();
+  assert.deepEqual(found, [entries[1]!.hash]);
+  const reopened = new SqliteAuditStore(path);
+  t.after(() => reopened.close());
+  const indexes = reopened.database
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries'")
+    .all() as { name: string }[];
+  assert.ok(!indexes.some((i) => i.name === 'entries_hash'));
+});

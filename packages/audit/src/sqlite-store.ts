@@ -45,13 +45,15 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE UNIQUE INDEX IF NOT EXISTS entries_chain_pos ON entries (chain, chain_seq);
 CREATE INDEX IF NOT EXISTS entries_incident ON entries (incident_id) WHERE incident_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS entries_trace ON entries (trace_id) WHERE trace_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS entries_hash ON entries (hash);
+DROP INDEX IF EXISTS entries_hash;
 CREATE INDEX IF NOT EXISTS entries_time ON entries (time);
 CREATE TABLE IF NOT EXISTS checkpoints (
   id INTEGER PRIMARY KEY AUTOINCREMENT, chain TEXT NOT NULL, chain_seq INTEGER NOT NULL,
   head_hash TEXT NOT NULL, time TEXT NOT NULL, final INTEGER NOT NULL, signer TEXT NOT NULL,
   cert_fingerprint TEXT NOT NULL, signature TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS checkpoints_chain ON checkpoints (chain, chain_seq);
+CREATE TABLE IF NOT EXISTS entry_ids (sequence INTEGER PRIMARY KEY, hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS entry_ids_hash ON entry_ids (hash);
 CREATE TABLE IF NOT EXISTS anchors (
   anchor_seq INTEGER PRIMARY KEY, time TEXT NOT NULL, prev_hash TEXT NOT NULL, reason TEXT NOT NULL,
   heads TEXT NOT NULL, pruned_to TEXT NOT NULL, signer TEXT NOT NULL, cert_fingerprint TEXT NOT NULL,
@@ -80,6 +82,13 @@ THEN concat('{"actor":', json_quote(actor), ',"chain":', json_quote(chain), ',"c
   ',"time":', json_quote(time), ',"traceId":', json_quote(trace_id),
   ',"v":1,"what":', what, ',"why":', why, '}')
 END`;
+
+/**
+ * Entries a lookup by id scans beyond those `entry_ids` covers before it brings the table
+ * up to date (in one write transaction). Scanning a few thousand rows takes milliseconds,
+ * far less than a transaction and its fsync.
+ */
+const ID_INDEX_LAG = 4096;
 
 /** Address space a read-only connection maps (virtual; pages load on demand). */
 const READER_MMAP_BYTES = 1 << 30;
@@ -147,12 +156,14 @@ export class SqliteAuditStore implements AuditStore {
   /** Set when appends run in a writer thread (on-disk stores, unless disabled). */
   readonly #threadData: WriterThreadData | undefined;
   #thread: SqliteWriterThread | undefined;
+  readonly #readOnly: boolean;
   #closed = false;
 
   /** Opens (creating if needed) the store at `path`; `:memory:` for a private in-memory store. */
   constructor(path: string, options: SqliteAuditStoreOptions = {}) {
     this.location = path;
     this.readerPath = path === ':memory:' ? undefined : path;
+    this.#readOnly = options.readOnly === true;
     if (path !== ':memory:' && options.readOnly !== true)
       mkdirSync(dirname(path), { recursive: true });
     try {
@@ -275,10 +286,18 @@ export class SqliteAuditStore implements AuditStore {
 
   async *query(filter: AuditQuery = {}): AsyncIterable<AuditEntry> {
     this.#open();
-    const { sql, params } = whereClause(filter, () => '?');
+    const { sql, params } = whereClause({ ...filter, hashes: undefined }, () => '?');
+    const conditions = sql === '' ? [] : [sql.slice('WHERE '.length)];
+    const hashes = filter.hashes;
+    if (hashes !== undefined && hashes.length === 0) conditions.push('1 = 0');
+    else if (hashes !== undefined) {
+      const sequences = this.#sequencesOf(hashes);
+      conditions.push(`sequence IN (${sequences.map(() => '?').join(', ') || 'NULL'})`);
+      params.push(...sequences);
+    }
     const page = 1000;
     const stmt = this.#db.prepare(
-      `SELECT ${ENTRY_COLUMNS} FROM entries ${sql === '' ? 'WHERE' : `${sql} AND`} sequence > ? ORDER BY sequence LIMIT ?`,
+      `SELECT ${ENTRY_COLUMNS} FROM entries WHERE ${[...conditions, 'sequence > ?'].join(' AND ')} ORDER BY sequence LIMIT ?`,
     );
     // Page through results so a long export never holds the whole log in memory.
     let remaining = filter.limit ?? Number.POSITIVE_INFINITY;
@@ -321,6 +340,81 @@ export class SqliteAuditStore implements AuditStore {
       if (rows.length > 0) yield rows;
       if (rows.length < pageSize) return;
       from = rows[rows.length - 1]!.sequence;
+    }
+  }
+
+  /**
+   * The sequences of the entries whose id is in `hashes`, found through `entry_ids` (see
+   * #indexEntryIds), which the append path never writes, plus a scan of the entries it
+   * does not cover yet. `entry_ids` is derived data and never trusted: an id it points to
+   * is checked on the entry itself, and an id it does not find is looked for in every
+   * entry (a full scan, paid only when a lookup misses), so a stale or altered row can
+   * neither lend an id to another entry nor hide one.
+   */
+  #sequencesOf(hashes: readonly string[]): number[] {
+    const covered = this.#indexEntryIds();
+    const list = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+    const found = (
+      covered === undefined
+        ? []
+        : this.#db
+            .prepare(
+              `SELECT e.sequence, e.hash FROM entry_ids i JOIN entries e ON e.sequence = i.sequence
+               WHERE i.hash IN (${list(hashes.length)}) AND e.hash = i.hash
+               UNION SELECT sequence, hash FROM entries WHERE sequence > ? AND hash IN (${list(hashes.length)})`,
+            )
+            .all(...hashes, covered, ...hashes)
+    ) as { sequence: number; hash: string }[];
+    const seen = new Set(found.map((r) => r.hash));
+    const missing = [...new Set(hashes)].filter((h) => !seen.has(h));
+    if (missing.length > 0) {
+      found.push(
+        ...(this.#db
+          .prepare(`SELECT sequence, hash FROM entries WHERE hash IN (${list(missing.length)})`)
+          .all(...missing) as { sequence: number; hash: string }[]),
+      );
+    }
+    return [...new Set(found.map((r) => r.sequence))];
+  }
+
+  /**
+   * Brings `entry_ids` (entry id → sequence) up to date when more than {@link ID_INDEX_LAG}
+   * entries are not in it, and returns the last sequence it covers. Lookups by id are rare
+   * (trace reconstruction following `parentEntryId`), appends are not: an index on the
+   * random `hash` column of `entries` dirtied about one page per appended row and cost an
+   * append about as much as the rest of its row (bench/audit/README.md), so the id index
+   * is built here, in bulk, by whoever looks entries up. A read-only store does not write:
+   * it scans what the table does not cover (everything, on a file written before the
+   * table existed: then this returns undefined).
+   */
+  #indexEntryIds(): number | undefined {
+    if (
+      this.#readOnly &&
+      this.#db
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entry_ids'")
+        .get() === undefined
+    )
+      return undefined;
+    const covered = () =>
+      (this.#db.prepare('SELECT MAX(sequence) AS s FROM entry_ids').get() as { s: number | null })
+        .s ?? 0;
+    const last = () =>
+      (this.#db.prepare('SELECT MAX(sequence) AS s FROM entries').get() as { s: number | null })
+        .s ?? 0;
+    if (this.#readOnly || last() - covered() <= ID_INDEX_LAG) return covered();
+    const catchUp = this.#db.transaction(() => {
+      const from = covered();
+      this.#db
+        .prepare(
+          'INSERT INTO entry_ids (sequence, hash) SELECT sequence, hash FROM entries WHERE sequence > ? ORDER BY sequence',
+        )
+        .run(from);
+      return covered();
+    });
+    try {
+      return catchUp.immediate();
+    } catch (cause) {
+      throw mapError(cause, 'indexing entry ids');
     }
   }
 
@@ -414,12 +508,16 @@ export class SqliteAuditStore implements AuditStore {
   deleteThrough(cuts: readonly PruneCut[]): Promise<number> {
     this.#open();
     const delEntries = this.#db.prepare('DELETE FROM entries WHERE chain = ? AND chain_seq <= ?');
+    const delIds = this.#db.prepare(
+      'DELETE FROM entry_ids WHERE sequence IN (SELECT sequence FROM entries WHERE chain = ? AND chain_seq <= ?)',
+    );
     const delCheckpoints = this.#db.prepare(
       'DELETE FROM checkpoints WHERE chain = ? AND chain_seq < ?',
     );
     const run = this.#db.transaction(() => {
       let n = 0;
       for (const cut of cuts) {
+        delIds.run(cut.chain, cut.chainSeq);
         n += delEntries.run(cut.chain, cut.chainSeq).changes;
         delCheckpoints.run(cut.chain, cut.chainSeq);
       }
