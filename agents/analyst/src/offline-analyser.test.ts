@@ -32,6 +32,18 @@ test('maps a Falco shell-in-container alert to T1609 and recommends isolation', 
   assert.deepEqual(a.recommendedResponses, ['isolate-pod']);
 });
 
+test('a shell alone is a weak signal, left to a human under the shipped 0.55 reviewer threshold', () => {
+  // Reviewer confidence = 0.6 × 0.8 × analysis confidence + 0.4 × detector score (vigil.yaml).
+  for (const score of [0.6, 0.7, 0.8]) {
+    const a = analyseOffline({
+      ...findingFor({ format: 'falco', rule: 'Terminal shell in container' }),
+      score,
+    });
+    const reviewer = 0.6 * 0.8 * a.confidence + 0.4 * score;
+    assert.ok(reviewer < 0.55, `score ${score}: reviewer confidence ${reviewer}`);
+  }
+});
+
 test('maps a ClusterRoleBinding to cluster-admin to account manipulation', () => {
   const a = analyseOffline(
     findingFor({
