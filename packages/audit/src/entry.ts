@@ -212,7 +212,14 @@ export function sealedPart(entry: AuditEntry): SealedEntry {
  * cannot carry (non-finite number, bigint, function, symbol); `path` names the root.
  */
 export function canonicalText(value: unknown, path = '$'): string {
-  return writeCanonical(value, [path]);
+  const out: string[] = [];
+  writeCanonical(value, [path], out);
+  // One join into a flat string rather than concatenation, which builds a tree of dozens
+  // of pieces in V8: an append keeps the text until its batch commits, and a tree that
+  // lives that long is copied by every young-generation collection meanwhile (about a
+  // third more scavenge time and several µs more CPU per append, measured with 512 appends
+  // in flight).
+  return out.join('');
 }
 
 /**
@@ -220,45 +227,58 @@ export function canonicalText(value: unknown, path = '$'): string {
  * goes: the path is rendered only for an error, never built on the way (building a path
  * string for every member cost more than the serialisation itself).
  */
-function writeCanonical(value: unknown, trail: (string | number)[]): string {
-  if (value === null) return 'null';
+function writeCanonical(value: unknown, trail: (string | number)[], out: string[]): void {
+  if (value === null) {
+    out.push('null');
+    return;
+  }
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      out.push(JSON.stringify(value));
+      return;
     case 'boolean':
-      return value ? 'true' : 'false';
+      out.push(value ? 'true' : 'false');
+      return;
     case 'number':
       if (!Number.isFinite(value)) throw invalidValue(trail, `${value} has no JSON form`);
-      return JSON.stringify(value);
+      out.push(JSON.stringify(value));
+      return;
     case 'object': {
       if (Array.isArray(value)) {
-        let out = '[';
+        out.push('[');
         for (let i = 0; i < value.length; i++) {
-          if (i > 0) out += ',';
+          if (i > 0) out.push(',');
           const item: unknown = value[i];
-          trail.push(i);
-          out += item === undefined ? 'null' : writeCanonical(item, trail);
-          trail.pop();
+          if (item === undefined) out.push('null');
+          else {
+            trail.push(i);
+            writeCanonical(item, trail, out);
+            trail.pop();
+          }
         }
-        return `${out}]`;
+        out.push(']');
+        return;
       }
       const withToJson = value as { toJSON?: () => unknown };
-      if (typeof withToJson.toJSON === 'function')
-        return writeCanonical(withToJson.toJSON(), trail);
+      if (typeof withToJson.toJSON === 'function') {
+        writeCanonical(withToJson.toJSON(), trail, out);
+        return;
+      }
       const record = value as Record<string, unknown>;
       const keys = Object.keys(record).sort();
-      let out = '{';
       let first = true;
+      out.push('{');
       for (const k of keys) {
         const v = record[k];
         if (v === undefined) continue;
-        if (!first) out += ',';
+        out.push(first ? `${JSON.stringify(k)}:` : `,${JSON.stringify(k)}:`);
         first = false;
         trail.push(k);
-        out += `${JSON.stringify(k)}:${writeCanonical(v, trail)}`;
+        writeCanonical(v, trail, out);
         trail.pop();
       }
-      return `${out}}`;
+      out.push('}');
+      return;
     }
     default:
       throw invalidValue(trail, `a ${typeof value} has no JSON form`);

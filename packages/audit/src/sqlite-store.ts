@@ -28,6 +28,7 @@ import {
   type SealedRow,
   type SequenceRange,
   keepClause,
+  storedEntry,
   type StoredEntryRow,
 } from './store.js';
 
@@ -213,7 +214,7 @@ export class SqliteAuditStore implements AuditStore {
     this.#open();
     const request = toBatchRequest(batch);
     const entries = (sequences: number[]): AuditEntry[] =>
-      batch.entries.map((e, i) => ({ ...e.sealed, sequence: sequences[i]!, hash: e.hash }));
+      batch.entries.map((e, i) => storedEntry(e, sequences[i]!));
     const failed = (cause: unknown) =>
       Promise.reject(mapError(cause, `append to chain ${batch.chain.chain}`));
     if (this.#threadData !== undefined) {

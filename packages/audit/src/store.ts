@@ -42,6 +42,33 @@ export function entryRowValues(e: PreparedEntry): (string | number | null)[] {
   ];
 }
 
+/**
+ * The entry `e` became once committed at `sequence`. Built field by field rather than by
+ * spreading `e.sealed`: an append builds one of these per entry, and a spread of fifteen
+ * fields cost measurably more on the append path.
+ */
+export function storedEntry(e: PreparedEntry, sequence: number): AuditEntry {
+  const s = e.sealed;
+  return {
+    v: 1,
+    sequence,
+    chain: s.chain,
+    chainSeq: s.chainSeq,
+    time: s.time,
+    traceId: s.traceId,
+    spanId: s.spanId,
+    incidentId: s.incidentId,
+    actor: s.actor,
+    kind: s.kind,
+    what: s.what,
+    why: s.why,
+    inputDigest: s.inputDigest,
+    outputDigest: s.outputDigest,
+    prevHash: s.prevHash,
+    hash: e.hash,
+  };
+}
+
 /** The values of a checkpoint row, in the column order both backends insert them. */
 export function checkpointValues(c: Omit<ChainCheckpoint, 'id'>): (string | number)[] {
   return [
