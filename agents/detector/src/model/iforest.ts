@@ -28,6 +28,7 @@
  * attribution. The height limit is capped at {@link MAX_HEIGHT_LIMIT} to bound memory.
  */
 import { DetectorModelError } from './errors.js';
+import { ForestKernel } from './forest-kernel.js';
 import { Xoshiro128 } from './prng.js';
 
 /** Euler–Mascheroni constant, for H(i) ≈ ln(i) + γ (the paper's approximation). */
@@ -76,9 +77,6 @@ export interface IsolationForestArrays {
   readonly size: Int32Array;
 }
 
-/** Rows per block in {@link IsolationForest.scoreBatch}: one tree and one block of rows stay in cache together. */
-const BATCH_BLOCK_ROWS = 1024;
-
 /**
  * A trained Isolation Forest. Immutable; scoring never allocates and is safe to share
  * between any number of scorers.
@@ -95,6 +93,8 @@ export class IsolationForest implements IsolationForestArrays {
   readonly stride: number;
   /** t · c(ψ): a sum of path lengths over trees divided by this is E[h(x)] / c(ψ). */
   private readonly normaliser: number;
+  /** The scoring loops (WebAssembly), holding their own copy of the tree arrays. */
+  private readonly kernel: ForestKernel;
 
   private constructor(arrays: IsolationForestArrays) {
     this.cols = arrays.cols;
@@ -106,6 +106,14 @@ export class IsolationForest implements IsolationForestArrays {
     this.size = arrays.size;
     this.stride = 2 ** (arrays.heightLimit + 1) - 1;
     this.normaliser = this.trees * averagePathLength(this.sampleSize);
+    this.kernel = new ForestKernel(
+      this.feature,
+      this.threshold,
+      this.cols,
+      this.trees,
+      this.stride,
+      this.heightLimit,
+    );
   }
 
   /**
@@ -345,9 +353,8 @@ export class IsolationForest implements IsolationForestArrays {
   }
 
   /**
-   * Scores `rows` rows of `cols` values (row-major) into `out[0…rows)`. Walks tree by tree
-   * over blocks of rows (one tree and one block stay in cache), four rows in lockstep.
-   * Allocation-free.
+   * Scores `rows` rows of `cols` values (row-major) into `out[0…rows)`, tree by tree over
+   * chunks of rows. Each score equals {@link score} of the same row, bit for bit.
    * @throws RangeError when `cols` differs from the forest's or the arrays are too short.
    */
   scoreBatch(matrix: Float64Array, rows: number, cols: number, out: Float64Array): void {
@@ -355,59 +362,8 @@ export class IsolationForest implements IsolationForestArrays {
     if (matrix.length < rows * cols || out.length < rows) {
       throw new RangeError('scoreBatch: matrix or out is shorter than rows');
     }
-    const { feature, threshold, trees, normaliser, stride, heightLimit } = this;
-    for (let b = 0; b < rows; b += BATCH_BLOCK_ROWS) {
-      const blockEnd = Math.min(rows, b + BATCH_BLOCK_ROWS);
-      const octEnd = b + ((blockEnd - b) & ~7);
-      for (let r = b; r < blockEnd; r++) out[r] = 0;
-      for (let t = 0; t < trees; t++) {
-        const base = t * stride;
-        let r = b;
-        // Eight rows per pass: eight independent walks keep the core's load units busy
-        // while each waits on its own feature → value → compare chain. Slots are walked as
-        // absolute indices k (child of k: 2k − base + 1 + bit); `| 0` tells V8 the sums stay
-        // int32, which drops an overflow check per step.
-        for (; r < octEnd; r += 8) {
-          const x0 = r * cols;
-          const x1 = (x0 + cols) | 0;
-          const x2 = (x1 + cols) | 0;
-          const x3 = (x2 + cols) | 0;
-          const x4 = (x3 + cols) | 0;
-          const x5 = (x4 + cols) | 0;
-          const x6 = (x5 + cols) | 0;
-          const x7 = (x6 + cols) | 0;
-          let k0 = base;
-          let k1 = base;
-          let k2 = base;
-          let k3 = base;
-          let k4 = base;
-          let k5 = base;
-          let k6 = base;
-          let k7 = base;
-          for (let d = 0; d < heightLimit; d++) {
-            k0 = (2 * k0 - base + 1 + bit(matrix[(x0 + feature[k0]!) | 0]! > threshold[k0]!)) | 0;
-            k1 = (2 * k1 - base + 1 + bit(matrix[(x1 + feature[k1]!) | 0]! > threshold[k1]!)) | 0;
-            k2 = (2 * k2 - base + 1 + bit(matrix[(x2 + feature[k2]!) | 0]! > threshold[k2]!)) | 0;
-            k3 = (2 * k3 - base + 1 + bit(matrix[(x3 + feature[k3]!) | 0]! > threshold[k3]!)) | 0;
-            k4 = (2 * k4 - base + 1 + bit(matrix[(x4 + feature[k4]!) | 0]! > threshold[k4]!)) | 0;
-            k5 = (2 * k5 - base + 1 + bit(matrix[(x5 + feature[k5]!) | 0]! > threshold[k5]!)) | 0;
-            k6 = (2 * k6 - base + 1 + bit(matrix[(x6 + feature[k6]!) | 0]! > threshold[k6]!)) | 0;
-            k7 = (2 * k7 - base + 1 + bit(matrix[(x7 + feature[k7]!) | 0]! > threshold[k7]!)) | 0;
-          }
-          out[r] = out[r]! + threshold[k0]!;
-          out[r + 1] = out[r + 1]! + threshold[k1]!;
-          out[r + 2] = out[r + 2]! + threshold[k2]!;
-          out[r + 3] = out[r + 3]! + threshold[k3]!;
-          out[r + 4] = out[r + 4]! + threshold[k4]!;
-          out[r + 5] = out[r + 5]! + threshold[k5]!;
-          out[r + 6] = out[r + 6]! + threshold[k6]!;
-          out[r + 7] = out[r + 7]! + threshold[k7]!;
-        }
-        for (; r < blockEnd; r++)
-          out[r] = out[r]! + walkTree(feature, threshold, base, heightLimit, matrix, r * cols);
-      }
-      for (let r = b; r < blockEnd; r++) out[r] = Math.pow(2, -out[r]! / normaliser);
-    }
+    this.kernel.pathLengthSums(matrix, rows, out);
+    for (let r = 0; r < rows; r++) out[r] = Math.pow(2, -out[r]! / this.normaliser);
   }
 
   /**
@@ -447,72 +403,10 @@ export class IsolationForest implements IsolationForestArrays {
     if (total > 0) for (let j = 0; j < cols; j++) out[j] = out[j]! / total;
   }
 
-  /**
-   * Sum over trees of h_t(x): eight trees walked in lockstep so their loads (mostly from
-   * L2/L3: a 100-tree forest of ψ = 256 is larger than one core's L2) overlap. Summed in
-   * groups of four, in tree order, as it always was, so scores stay bit-identical.
-   */
+  /** Σ_t h_t(x), summed in tree order. */
   private pathLengthSum(x: Float64Array, offset: number): number {
-    const { feature, threshold, trees, stride, heightLimit } = this;
-    let sum = 0;
-    let t = 0;
-    for (; t + 8 <= trees; t += 8) {
-      const b0 = t * stride;
-      const b1 = (b0 + stride) | 0;
-      const b2 = (b1 + stride) | 0;
-      const b3 = (b2 + stride) | 0;
-      const b4 = (b3 + stride) | 0;
-      const b5 = (b4 + stride) | 0;
-      const b6 = (b5 + stride) | 0;
-      const b7 = (b6 + stride) | 0;
-      let k0 = b0;
-      let k1 = b1;
-      let k2 = b2;
-      let k3 = b3;
-      let k4 = b4;
-      let k5 = b5;
-      let k6 = b6;
-      let k7 = b7;
-      for (let d = 0; d < heightLimit; d++) {
-        k0 = (2 * k0 - b0 + 1 + bit(x[(offset + feature[k0]!) | 0]! > threshold[k0]!)) | 0;
-        k1 = (2 * k1 - b1 + 1 + bit(x[(offset + feature[k1]!) | 0]! > threshold[k1]!)) | 0;
-        k2 = (2 * k2 - b2 + 1 + bit(x[(offset + feature[k2]!) | 0]! > threshold[k2]!)) | 0;
-        k3 = (2 * k3 - b3 + 1 + bit(x[(offset + feature[k3]!) | 0]! > threshold[k3]!)) | 0;
-        k4 = (2 * k4 - b4 + 1 + bit(x[(offset + feature[k4]!) | 0]! > threshold[k4]!)) | 0;
-        k5 = (2 * k5 - b5 + 1 + bit(x[(offset + feature[k5]!) | 0]! > threshold[k5]!)) | 0;
-        k6 = (2 * k6 - b6 + 1 + bit(x[(offset + feature[k6]!) | 0]! > threshold[k6]!)) | 0;
-        k7 = (2 * k7 - b7 + 1 + bit(x[(offset + feature[k7]!) | 0]! > threshold[k7]!)) | 0;
-      }
-      sum += threshold[k0]! + threshold[k1]! + threshold[k2]! + threshold[k3]!;
-      sum += threshold[k4]! + threshold[k5]! + threshold[k6]! + threshold[k7]!;
-    }
-    for (; t + 4 <= trees; t += 4) {
-      const b = t * stride;
-      sum +=
-        walkTree(feature, threshold, b, heightLimit, x, offset) +
-        walkTree(feature, threshold, b + stride, heightLimit, x, offset) +
-        walkTree(feature, threshold, b + 2 * stride, heightLimit, x, offset) +
-        walkTree(feature, threshold, b + 3 * stride, heightLimit, x, offset);
-    }
-    for (; t < trees; t++) sum += walkTree(feature, threshold, t * stride, heightLimit, x, offset);
-    return sum;
+    return this.kernel.pathLengthSum(x, offset);
   }
-}
-
-/** h_t(x) of the one tree whose slots start at `base`: `heightLimit` branch-free steps. */
-function walkTree(
-  feature: Int32Array,
-  threshold: Float64Array,
-  base: number,
-  heightLimit: number,
-  x: Float64Array,
-  offset: number,
-): number {
-  let k = base;
-  for (let d = 0; d < heightLimit; d++) {
-    k = (2 * k - base + 1 + bit(x[(offset + feature[k]!) | 0]! > threshold[k]!)) | 0;
-  }
-  return threshold[k]!;
 }
 
 /**
@@ -547,15 +441,6 @@ function fillExternal(
     first = 2 * first + 1;
     width *= 2;
   }
-}
-
-/**
- * A comparison as 0 or 1 without a branch: `| 0` on a boolean lets V8 keep the compare's
- * flag as an integer (setcc) instead of emitting a jump that mispredicts half the time.
- * Tiny, so TurboFan inlines it.
- */
-function bit(b: boolean): number {
-  return (b as unknown as number) | 0;
 }
 
 function checkInt(name: string, value: number, min: number): void {
