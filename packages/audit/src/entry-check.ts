@@ -54,7 +54,81 @@ export function checkSealedRows(
   return page;
 }
 
+/**
+ * A checked page in which nothing needs a closer look: every entry hashed to its stored
+ * hash, no agent speaks for another, and the entries of each chain are consecutive
+ * positions each linking to the one before it in the page. Such a page carries its
+ * strings only where the chain checks can use them — for the first entry of each chain in
+ * the page its `prevHash` and `hash`, for the last its `hash`, and the `hash` of every
+ * position a checkpoint or anchor names — so a verification worker hands over a few
+ * strings per page instead of three per entry. Built by {@link compactPage}.
+ */
+export interface CompactPage {
+  readonly compact: true;
+  readonly sequence: Float64Array;
+  readonly chainSeq: Float64Array;
+  /** Per entry, its chain's index in `chains`. */
+  readonly chainIndex: Uint32Array;
+  readonly chains: string[];
+  /** `[index, prevHash]` of the first entry of each chain in the page. */
+  readonly prevHashes: [number, string][];
+  /** `[index, hash]` of the first and last entry of each chain and of the positions asked for. */
+  readonly hashes: [number, string][];
+}
+
+/**
+ * `page` as a {@link CompactPage}, or undefined when it holds anything the chain checks
+ * must see entry by entry (a hash mismatch, an impersonation, a chain that skips, repeats
+ * or breaks its links inside the page). `needed` lists, per chain, the positions whose
+ * hash checkpoints and anchors are compared with.
+ */
+export function compactPage(
+  page: CheckedPage,
+  needed: ReadonlyMap<string, ReadonlySet<number>>,
+): CompactPage | undefined {
+  if (page.impersonations.length > 0) return undefined;
+  const n = page.sequence.length;
+  const chainIndex = new Uint32Array(n);
+  const chains: string[] = [];
+  const last = new Map<string, { index: number; chain: number }>();
+  const prevHashes: [number, string][] = [];
+  const hashes: [number, string][] = [];
+  for (let i = 0; i < n; i++) {
+    if (page.altered[i] === 1) return undefined;
+    const chain = page.chain[i]!;
+    const before = last.get(chain);
+    if (before === undefined) {
+      chainIndex[i] = chains.length;
+      last.set(chain, { index: i, chain: chains.length });
+      chains.push(chain);
+      prevHashes.push([i, page.prevHash[i]!]);
+      hashes.push([i, page.hash[i]!]);
+      continue;
+    }
+    if (
+      page.chainSeq[i] !== page.chainSeq[before.index]! + 1 ||
+      page.prevHash[i] !== page.hash[before.index]
+    )
+      return undefined;
+    chainIndex[i] = before.chain;
+    before.index = i;
+    if (needed.get(chain)?.has(page.chainSeq[i]!) === true) hashes.push([i, page.hash[i]!]);
+  }
+  for (const { index } of last.values()) hashes.push([index, page.hash[index]!]);
+  return {
+    compact: true,
+    sequence: page.sequence,
+    chainSeq: page.chainSeq,
+    chainIndex,
+    chains,
+    prevHashes,
+    hashes,
+  };
+}
+
 /** The buffers of `page` that can be transferred to another thread instead of copied. */
-export function transferablesOf(page: CheckedPage): ArrayBuffer[] {
-  return [page.sequence.buffer, page.chainSeq.buffer, page.altered.buffer] as ArrayBuffer[];
+export function transferablesOf(page: CheckedPage | CompactPage): ArrayBuffer[] {
+  return 'compact' in page
+    ? ([page.sequence.buffer, page.chainSeq.buffer, page.chainIndex.buffer] as ArrayBuffer[])
+    : ([page.sequence.buffer, page.chainSeq.buffer, page.altered.buffer] as ArrayBuffer[]);
 }

@@ -75,6 +75,8 @@ export {
 } from './writer.js';
 export {
   verifyAudit,
+  AUTO_WORKERS_FROM_ENTRIES,
+  MAX_AUTO_WORKERS,
   type AuditProblem,
   type AuditProblemCode,
   type AuditVerification,

@@ -1,4 +1,4 @@
-import type { CheckedPage } from './entry-check.js';
+import type { CheckedPage, CompactPage } from './entry-check.js';
 import { AuditError } from './errors.js';
 import { startPackageWorker } from './package-worker.js';
 import type { SequenceRange } from './store.js';
@@ -9,6 +9,8 @@ export interface VerifyWorkerData {
   readonly path: string;
   /** `[chain, writer SPIFFE ID]` of every registered chain. */
   readonly writers: readonly (readonly [string, string])[];
+  /** Per chain, the positions whose hashes checkpoints and anchors are compared with. */
+  readonly needed: readonly (readonly [string, readonly number[]])[];
   readonly pageSize: number;
   /** The ranges this worker reads, in this order; `index` is the range's place in store order. */
   readonly ranges: readonly { readonly index: number; readonly range: SequenceRange }[];
@@ -16,13 +18,14 @@ export interface VerifyWorkerData {
 
 /** What a verification worker posts: a checked page of a range, or the end of that range. */
 export type VerifyWorkerMessage =
-  | { readonly range: number; readonly page: CheckedPage }
+  | { readonly range: number; readonly page: CheckedPage | CompactPage }
   | { readonly range: number; readonly done: true };
 
 /** Options of {@link scanCheckedInParallel}. */
 export interface ParallelScanOptions {
   readonly path: string;
   readonly writers: ReadonlyMap<string, string>;
+  readonly needed: ReadonlyMap<string, ReadonlySet<number>>;
   readonly workers: number;
   readonly pageSize: number;
   /** The log's sequence bounds when verification started (later entries are not read). */
@@ -41,9 +44,11 @@ const SLICES_PER_WORKER = 8;
  * Reads and hashes the entries of an on-disk SQLite store in `workers` threads, each with
  * its own read-only connection (WAL lets readers run side by side), and yields the checked
  * pages in store (`sequence`) order — the same pages, in the same order, as checking
- * `store.scanSealed()` in this thread. Throws `VIGIL_AUDIT_STORE` when a worker fails.
+ * `store.scanSealed()` in this thread, some of them compacted (see {@link CompactPage}). Throws `VIGIL_AUDIT_STORE` when a worker fails.
  */
-export async function* scanCheckedInParallel(o: ParallelScanOptions): AsyncIterable<CheckedPage> {
+export async function* scanCheckedInParallel(
+  o: ParallelScanOptions,
+): AsyncIterable<CheckedPage | CompactPage> {
   const count = o.lastSequence - o.firstSequence + 1;
   if (count <= 0) return;
   const slices = Math.min(count, o.workers * SLICES_PER_WORKER);
@@ -55,7 +60,7 @@ export async function* scanCheckedInParallel(o: ParallelScanOptions): AsyncItera
       throughSequence: Math.min(o.lastSequence, o.firstSequence - 1 + (index + 1) * span),
     },
   }));
-  const buffered = ranges.map(() => ({ pages: [] as CheckedPage[], done: false }));
+  const buffered = ranges.map(() => ({ pages: [] as (CheckedPage | CompactPage)[], done: false }));
   let failure: unknown;
   let wake: (() => void) | undefined;
   const signal = () => {
@@ -64,10 +69,12 @@ export async function* scanCheckedInParallel(o: ParallelScanOptions): AsyncItera
     w?.();
   };
   const writers = [...o.writers];
+  const needed = [...o.needed].map(([chain, positions]) => [chain, [...positions]] as const);
   const threads = Array.from({ length: Math.min(o.workers, slices) }, (_, w) => {
     const data: VerifyWorkerData = {
       path: o.path,
       writers,
+      needed,
       pageSize: o.pageSize,
       ranges: ranges.filter((r) => r.index % o.workers === w),
     };

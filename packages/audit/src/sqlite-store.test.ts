@@ -140,3 +140,30 @@ test('a read-only store finds entries by id in a file written before entry_ids e
     .all() as { name: string }[];
   assert.ok(!indexes.some((i) => i.name === 'entries_hash'));
 });
+
+test('worker threads report exactly what one thread reports when a run of a chain is stored again after it, across compacted pages', async (t) => {
+  const ca = createTestCa();
+  t.after(() => ca.dispose());
+  const store = new SqliteAuditStore(join(dir, `audit-${++n}.db`));
+  t.after(() => store.close());
+  const id = 'spiffe://copies.test/agent/a';
+  const other = 'spiffe://copies.test/agent/b';
+  const a = createAuditWriter({ store, signer: ca.issue(id), checkpoint: { everyEntries: 5 } });
+  const b = createAuditWriter({ store, signer: ca.issue(other) });
+  for (let i = 0; i < 20; i++) {
+    await a.append({ kind: 'finding', actor: id, what: { i }, why: {} });
+    if (i % 3 === 0) await b.append({ kind: 'finding', actor: other, what: { i }, why: {} });
+  }
+  await a.close();
+  await b.close();
+  // Positions 4..9 of chain a, stored again after everything: six consecutive, linked
+  // entries that fill clean pages of their own, below where the chain already stands.
+  store.database.exec(`DROP INDEX entries_chain_pos;
+    INSERT INTO entries (chain, chain_seq, time, trace_id, span_id, incident_id, actor, kind, what, why, input_digest, output_digest, prev_hash, hash)
+    SELECT chain, chain_seq, time, trace_id, span_id, incident_id, actor, kind, what, why, input_digest, output_digest, prev_hash, hash
+    FROM entries WHERE chain = '${a.chain}' AND chain_seq BETWEEN 4 AND 9 ORDER BY chain_seq`);
+  const one = await verifyAudit(store, { caPem: ca.caPem });
+  const parallel = await verifyAudit(store, { caPem: ca.caPem, workers: 2, pageSize: 3 });
+  assert.equal(one.firstProblem?.code, 'INSERTED');
+  assert.deepEqual({ ...parallel, durationMs: 0 }, { ...one, durationMs: 0 });
+});

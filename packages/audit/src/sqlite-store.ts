@@ -544,6 +544,20 @@ export class SqliteAuditStore implements AuditStore {
     });
   }
 
+  sequenceBounds(): Promise<{ first: number; last: number } | undefined> {
+    this.#open();
+    // MIN and MAX of the rowid are two B-tree descents; COUNT(*) in stats() reads every row.
+    const b = this.#db
+      .prepare('SELECT MIN(sequence) AS lo, MAX(sequence) AS hi FROM entries')
+      .get() as {
+      lo: number | null;
+      hi: number | null;
+    };
+    return Promise.resolve(
+      b.lo === null || b.hi === null ? undefined : { first: b.lo, last: b.hi },
+    );
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -236,6 +236,11 @@ export interface AuditStore {
   /** Deletes entries at or before each cut and checkpoints strictly before it, atomically. */
   deleteThrough(cuts: readonly PruneCut[]): Promise<number>;
   stats(): Promise<AuditStoreStats>;
+  /**
+   * The first and last `sequence` stored (undefined when empty), where the store can tell
+   * without counting entries (`stats` counts them). Optional: callers fall back to `stats`.
+   */
+  sequenceBounds?(): Promise<{ first: number; last: number } | undefined>;
   close(): Promise<void>;
 }
 

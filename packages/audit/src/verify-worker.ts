@@ -1,19 +1,21 @@
 // A worker thread of parallel verification (`parallel-scan.ts`): reads its ranges of the
 // log through its own read-only SQLite connection, hashes every entry, and posts each
-// checked page to the verifying thread.
+// checked page to the verifying thread (compacted when nothing in it needs a closer look).
 import { parentPort, workerData } from 'node:worker_threads';
-import { checkSealedRows, transferablesOf } from './entry-check.js';
+import { checkSealedRows, compactPage, transferablesOf } from './entry-check.js';
 import type { VerifyWorkerData, VerifyWorkerMessage } from './parallel-scan.js';
 import { SqliteAuditStore } from './sqlite-store.js';
 
 const data = workerData as VerifyWorkerData;
 const port = parentPort!;
 const writers = new Map(data.writers);
+const needed = new Map(data.needed.map(([chain, positions]) => [chain, new Set(positions)]));
 const store = new SqliteAuditStore(data.path, { readOnly: true });
 try {
   for (const { index, range } of data.ranges) {
     for await (const rows of store.scanSealed(data.pageSize, range)) {
-      const page = checkSealedRows(rows, writers);
+      const checked = checkSealedRows(rows, writers);
+      const page = compactPage(checked, needed) ?? checked;
       port.postMessage({ range: index, page } satisfies VerifyWorkerMessage, transferablesOf(page));
     }
     port.postMessage({ range: index, done: true } satisfies VerifyWorkerMessage);

@@ -1,7 +1,8 @@
 import type { X509Certificate, KeyObject } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { sha256Hex } from '@vigil/core';
 import { GENESIS_HASH } from './entry.js';
-import { checkSealedRows, type CheckedPage } from './entry-check.js';
+import { checkSealedRows, type CheckedPage, type CompactPage } from './entry-check.js';
 import { scanCheckedInParallel } from './parallel-scan.js';
 import {
   anchorPayload,
@@ -94,14 +95,19 @@ export interface VerifyOptions {
   /**
    * Worker threads that read and hash ranges of the log in parallel, each through its own
    * read-only connection; only for stores with a `readerPath` (an on-disk SQLite file),
-   * others are read in this thread. Default 0: read in this thread. Worth setting only
-   * where a core is free: on the shared 2-vCPU benchmark machine two workers verified
-   * 1,000,000 entries in 6.3 s against 8.8 s on one thread at load average ~2, but in
-   * 13.4 s against 10.2 s at load ~5 (bench/audit/README.md): starting the threads and
-   * handing pages over costs CPU.
+   * others are read in this thread. Default 0: read in this thread. `'auto'`: as many
+   * workers as the machine has cores (at most {@link MAX_AUTO_WORKERS}) when it has two or
+   * more and the log holds at least {@link AUTO_WORKERS_FROM_ENTRIES} entries, else 0 —
+   * below that one thread finishes within about a second and starting threads is not
+   * worth it. Workers pay off only where a core is free (figures in bench/audit/README.md).
    */
-  readonly workers?: number;
+  readonly workers?: number | 'auto';
 }
+
+/** Below this many entries, `workers: 'auto'` reads in the verifying thread. */
+export const AUTO_WORKERS_FROM_ENTRIES = 100_000;
+/** Most worker threads `workers: 'auto'` starts. */
+export const MAX_AUTO_WORKERS = 8;
 
 /**
  * Rows per page when verifying. Small enough that a page's strings die young (10,000-row
@@ -207,7 +213,25 @@ export async function verifyAudit(
 
   // 1. One pass over all entries in store order.
   let total = 0;
-  for await (const page of checkedPages(store, chainRecords, options)) {
+  const needed = new Map([...states].map(([chain, s]) => [chain, s.needed]));
+  for await (const checked of checkedPages(store, chainRecords, needed, options)) {
+    let page: CheckedPage;
+    if ('compact' in checked) {
+      if (compactFits(checked, state)) {
+        total += checkCompactPage(checked, state, chainInfo);
+        continue;
+      }
+      // A chain of the page resumes below its expected position (an entry repeated or
+      // stored out of order across pages): the chain checks need every link and hash of
+      // the page, so it is read again here.
+      const rows = [];
+      for await (const part of store.scanSealed(checked.sequence.length, {
+        afterSequence: checked.sequence[0]! - 1,
+        throughSequence: checked.sequence[checked.sequence.length - 1]!,
+      }))
+        rows.push(...part);
+      page = checkSealedRows(rows, new Map(chainRecords.map((c) => [c.chain, c.identity])));
+    } else page = checked;
     const impersonators = new Map(page.impersonations);
     for (let i = 0; i < page.sequence.length; i++) {
       total++;
@@ -495,21 +519,35 @@ export async function verifyAudit(
 async function* checkedPages(
   store: AuditStore,
   chainRecords: readonly ChainRecord[],
+  needed: ReadonlyMap<string, ReadonlySet<number>>,
   options: VerifyOptions,
-): AsyncIterable<CheckedPage> {
+): AsyncIterable<CheckedPage | CompactPage> {
   const writers = new Map(chainRecords.map((c) => [c.chain, c.identity]));
   const path = store.readerPath;
-  const workers = options.workers ?? 0;
+  const asked = options.workers ?? 0;
   let bounds: { first: number; last: number } | undefined;
-  if (path !== undefined && workers > 0) {
-    const stats = await store.stats();
-    if (stats.firstSequence !== null && stats.lastSequence !== null)
-      bounds = { first: stats.firstSequence, last: stats.lastSequence };
+  if (path !== undefined && asked !== 0) {
+    if (store.sequenceBounds !== undefined) bounds = await store.sequenceBounds();
+    else {
+      const stats = await store.stats();
+      if (stats.firstSequence !== null && stats.lastSequence !== null)
+        bounds = { first: stats.firstSequence, last: stats.lastSequence };
+    }
   }
-  if (path !== undefined && bounds !== undefined) {
+  const cores = availableParallelism();
+  const workers =
+    asked !== 'auto'
+      ? asked
+      : bounds !== undefined &&
+          bounds.last - bounds.first + 1 >= AUTO_WORKERS_FROM_ENTRIES &&
+          cores >= 2
+        ? Math.min(cores, MAX_AUTO_WORKERS)
+        : 0;
+  if (path !== undefined && bounds !== undefined && workers > 0) {
     yield* scanCheckedInParallel({
       path,
       writers,
+      needed,
       workers,
       pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
       firstSequence: bounds.first,
@@ -519,6 +557,49 @@ async function* checkedPages(
   }
   for await (const rows of store.scanSealed(options.pageSize ?? DEFAULT_PAGE_SIZE))
     yield checkSealedRows(rows, writers);
+}
+
+/**
+ * True when every chain of `page` continues at or beyond its expected position: its first
+ * entry in the page then leaves the chain state at that entry, and each later entry of
+ * the chain in the page, one position further and linking to it, takes the ordinary path
+ * of {@link checkEntry}, whose outcome needs no string the compact page left out.
+ */
+function compactFits(page: CompactPage, state: (chain: string) => ChainState): boolean {
+  for (const [i] of page.prevHashes) {
+    const s = state(page.chains[page.chainIndex[i]!]!);
+    if (s.started && page.chainSeq[i]! < s.expected) return false;
+  }
+  return true;
+}
+
+/**
+ * Runs {@link checkEntry} over a compact page that {@link compactFits}: an entry whose
+ * predecessor is in the page links to it, which the chain state holds as `prevHash`; a
+ * hash the page left out is never read again (the next entry of its chain links to it
+ * in the page, and no checkpoint or anchor names its position). Returns the entries checked.
+ */
+function checkCompactPage(
+  page: CompactPage,
+  state: (chain: string) => ChainState,
+  chainInfo: ReadonlyMap<string, ChainRecord>,
+): number {
+  const prevHashes = new Map(page.prevHashes);
+  const hashes = new Map(page.hashes);
+  const n = page.sequence.length;
+  for (let i = 0; i < n; i++) {
+    const chain = page.chains[page.chainIndex[i]!]!;
+    const s = state(chain);
+    checkEntry(s, chainInfo.get(chain), {
+      sequence: page.sequence[i]!,
+      chainSeq: page.chainSeq[i]!,
+      prevHash: prevHashes.get(i) ?? s.prevHash,
+      hash: hashes.get(i) ?? '',
+      altered: false,
+      impersonator: undefined,
+    });
+  }
+  return n;
 }
 
 function checkEntry(s: ChainState, record: ChainRecord | undefined, e: CheckedEntry): void {
