@@ -64,6 +64,12 @@ test('vigil audit verify | export | prune, trace and metrics work on a real stat
   const ok = vigil(dir, '--json', 'audit', 'verify');
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal((JSON.parse(ok.stdout) as { ok: boolean; entries: number }).entries, 6);
+  const threaded = vigil(dir, '--json', 'audit', 'verify', '--workers', '2');
+  assert.equal(threaded.code, 0, threaded.stderr);
+  assert.equal((JSON.parse(threaded.stdout) as { entries: number }).entries, 6);
+  const badWorkers = vigil(dir, 'audit', 'verify', '--workers', 'many');
+  assert.equal(badWorkers.code, 2);
+  assert.match(badWorkers.stderr, /--workers: "many" is neither auto nor a whole number/);
 
   const tree = vigil(dir, 'trace', 'inc-1');
   assert.equal(tree.code, 0, tree.stderr);

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import type { Command } from 'commander';
 import { VigilError } from '@vigil/core';
 import {
+  AUTO_WORKERS_FROM_ENTRIES,
   exportAudit,
   openAuditStore,
   pruneAudit,
@@ -73,7 +74,21 @@ function parseDuration(text: string, flag: string): number {
   return Number(m[1]) * unit;
 }
 
-export { parseDuration };
+/** `--workers`: `auto` or a whole number of threads from 0 to {@link MAX_WORKERS}. */
+function parseWorkers(text: string): number | 'auto' {
+  if (text === 'auto') return 'auto';
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n > MAX_WORKERS)
+    throw new UsageError(
+      `--workers: "${text}" is neither auto nor a whole number of threads from 0 to ${MAX_WORKERS}`,
+    );
+  return n;
+}
+
+/** More verification threads than this only add start-up cost and memory. */
+const MAX_WORKERS = 64;
+
+export { parseDuration, parseWorkers };
 
 /** `vigil audit verify | export | prune`. */
 export function registerAuditCommand(program: Command): void {
@@ -87,11 +102,20 @@ export function registerAuditCommand(program: Command): void {
       'check every chain, checkpoint signature and anchor; name the first bad entry (exit 1 if any)',
     )
     .option('--ca <file>', 'CA bundle to trust (default <state-dir>/pki/ca.crt)')
-    .action(async (opts: { ca?: string }, cmd: Command) => {
+    .option(
+      '--workers <n>',
+      `threads that read and hash the log in parallel: a number (0: read in this process's thread), or auto: one per core when the SQLite log holds ${AUTO_WORKERS_FROM_ENTRIES.toLocaleString('en-US')} entries or more`,
+      'auto',
+    )
+    .action(async (opts: { ca?: string; workers: string }, cmd: Command) => {
       const options = globalOptions(cmd);
+      const workers = parseWorkers(opts.workers);
       const { store } = await openDeclaredAuditStore(options);
       try {
-        const report = await verifyAudit(store, { caPem: await readCa(options, opts.ca) });
+        const report = await verifyAudit(store, {
+          caPem: await readCa(options, opts.ca),
+          workers,
+        });
         print(options, () => renderVerification(report), report);
         if (!report.ok) {
           throw new VigilError(
