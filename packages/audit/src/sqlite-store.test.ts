@@ -167,3 +167,25 @@ test('worker threads report exactly what one thread reports when a run of a chai
   assert.equal(one.firstProblem?.code, 'INSERTED');
   assert.deepEqual({ ...parallel, durationMs: 0 }, { ...one, durationMs: 0 });
 });
+
+test('entry_ids catches up in slices across a gap in sequences wider than a slice', async (t) => {
+  const ca = createTestCa();
+  t.after(() => ca.dispose());
+  const store = new SqliteAuditStore(':memory:');
+  t.after(() => store.close());
+  const id = 'spiffe://ids.test/agent/c';
+  const w = createAuditWriter({ store, signer: ca.issue(id), maxBatch: 5000 });
+  const entries = await Promise.all(
+    Array.from({ length: 26_000 }, (_, i) =>
+      w.append({ kind: 'finding', actor: id, what: { i }, why: {} }),
+    ),
+  );
+  await w.close();
+  store.database.prepare('DELETE FROM entries WHERE sequence <= 21000').run();
+  const found: number[] = [];
+  for await (const e of store.query({ hashes: [entries[21_500]!.hash] })) found.push(e.sequence);
+  assert.deepEqual(found, [entries[21_500]!.sequence]);
+  const n = (store.database.prepare('SELECT COUNT(*) AS n FROM entry_ids').get() as { n: number })
+    .n;
+  assert.equal(n, 5000);
+});
