@@ -172,6 +172,29 @@ export function sealedCanonical(
   );
 }
 
+/**
+ * The canonical text of a stored entry from its columns, for verification; a text that
+ * no stored hash matches when `why` is not JSON. `what` and `why` are embedded as stored,
+ * so bytes moved from one to the other across a `,"why":` inside either rebuild the very
+ * same text — but such a move always leaves `why` invalid JSON (what follows a key inside
+ * a JSON object cannot be a whole JSON value), so checking `why` alone closes it.
+ */
+export function storedCanonical(
+  s: Omit<SealedEntry, 'what' | 'why' | 'v' | 'kind'> & { readonly kind: string },
+  whatJson: string,
+  whyJson: string,
+): string {
+  try {
+    JSON.parse(whyJson);
+  } catch {
+    return NOT_JSON;
+  }
+  return sealedCanonical(s, whatJson, whyJson);
+}
+
+/** Hashes to no entry's hash: a canonical text always begins with `{`. */
+const NOT_JSON = 'why is not JSON';
+
 function str(value: string | null): string {
   return value === null ? 'null' : JSON.stringify(value);
 }

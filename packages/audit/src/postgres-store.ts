@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { sealedCanonical, type AuditEntry } from './entry.js';
+import { storedCanonical, type AuditEntry } from './entry.js';
 import { AuditError } from './errors.js';
 import type { AnchorCheckpoint, ChainCheckpoint, WriterCertificate } from './signing.js';
 import { anchorFromRow, type AnchorRow, type CheckpointRow } from './sqlite-store.js';
@@ -233,7 +233,7 @@ export class PostgresAuditStore implements AuditStore {
       );
       const rows = result.rows.map((r): SealedRow => {
         const row = fixRow(r);
-        return { ...row, sealed: sealedCanonical(row, row.what, row.why) };
+        return { ...row, sealed: storedCanonical(row, row.what, row.why) };
       });
       if (rows.length > 0) yield rows;
       if (rows.length < pageSize) return;

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { sealedCanonical, type AuditEntry } from './entry.js';
+import { storedCanonical, type AuditEntry } from './entry.js';
 import { AuditError } from './errors.js';
 import { prepareBatchStatements, toBatchRequest, type BatchStatements } from './sqlite-batch.js';
 import { SqliteWriterThread } from './sqlite-writer-client.js';
@@ -66,16 +66,17 @@ CREATE TABLE IF NOT EXISTS anchors (
  * `json_quote` escapes a text exactly as `JSON.stringify` does (tested over every BMP
  * character in entry-check.test.ts) and gives `null` for NULL, and an integer prints as in
  * JavaScript; one `concat` rather than a chain of `||` copies the text once (about 12 %
- * less CPU per row, measured). A row whose columns are not all of their usual types — only a tampered row
- * can be — yields NULL and is rebuilt in JavaScript from the values read, so both builds
- * agree on every row.
+ * less CPU per row, measured). A row whose columns are not all of their usual types, or
+ * whose `why` is not JSON — only a tampered row can be either — yields NULL and is rebuilt
+ * in JavaScript by `storedCanonical` from the values read, so both builds agree on every
+ * row (see `storedCanonical` for why `why` must be checked).
  */
 const SEALED_SQL = `CASE WHEN typeof(chain_seq) = 'integer'
   AND typeof(actor) = 'text' AND typeof(chain) = 'text' AND typeof(kind) = 'text'
   AND typeof(prev_hash) = 'text' AND typeof(time) = 'text' AND typeof(what) = 'text' AND typeof(why) = 'text'
   AND typeof(incident_id) IN ('text', 'null') AND typeof(input_digest) IN ('text', 'null')
   AND typeof(output_digest) IN ('text', 'null') AND typeof(span_id) IN ('text', 'null')
-  AND typeof(trace_id) IN ('text', 'null')
+  AND typeof(trace_id) IN ('text', 'null') AND json_valid(why)
 THEN concat('{"actor":', json_quote(actor), ',"chain":', json_quote(chain), ',"chainSeq":', chain_seq,
   ',"incidentId":', json_quote(incident_id), ',"inputDigest":', json_quote(input_digest),
   ',"kind":', json_quote(kind), ',"outputDigest":', json_quote(output_digest),
@@ -434,12 +435,12 @@ export class SqliteAuditStore implements AuditStore {
     }
   }
 
-  /** The canonical text of a row whose columns are not all of their usual types (a tampered row). */
+  /** The canonical text of a row SQLite did not build (a tampered row). */
   #sealedInJs(sequence: number): string {
     const row = this.#db
       .prepare(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE sequence = ?`)
       .get(sequence) as StoredEntryRow;
-    return sealedCanonical(row, row.what, row.why);
+    return storedCanonical(row, row.what, row.why);
   }
 
   chains(): Promise<ChainRecord[]> {

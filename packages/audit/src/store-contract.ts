@@ -257,6 +257,28 @@ export function describeAuditStoreContract(
       assert.equal(r.firstProblem?.sequence, target.sequence);
     });
 
+    test('detects bytes moved between what and why across a "why" key inside why, at that entry', async () => {
+      // The stored what/why texts are embedded in the hashed text as they are, so moving
+      // `{"a":1` from why to the end of what rebuilds the very same text: only checking
+      // that why is still JSON catches it.
+      const c = await fresh();
+      const w = createAuditWriter({ store: c.store, signer: detector });
+      await w.append(step(DETECTOR, 0));
+      const target = await w.append(step(DETECTOR, 1, { why: { a: 1, why: { b: 2 } } }));
+      await w.append(step(DETECTOR, 2));
+      await w.close();
+      const what = canonicalJson(target.what);
+      assert.equal(canonicalJson(target.why), '{"a":1,"why":{"b":2}}');
+      await c.sql('UPDATE entries SET what = ?, why = ? WHERE sequence = ?', [
+        `${what},"why":{"a":1`,
+        '{"b":2}}',
+        target.sequence,
+      ]);
+      const r = await verify(c.store, ca.caPem);
+      assert.equal(r.firstProblem?.code, 'ALTERED');
+      assert.equal(r.firstProblem?.sequence, target.sequence);
+    });
+
     test('detects an altered entry whose hash was recomputed, at that entry', async () => {
       const { c, entries } = await populated();
       const target = entries[6]!; // detector position 4
