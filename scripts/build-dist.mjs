@@ -20,7 +20,6 @@ import {
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Buffer } from 'node:buffer';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -56,7 +55,7 @@ function* filesUnder(dir) {
 
 function sameContent(path, contents) {
   try {
-    return Buffer.from(contents).equals(readFileSync(path));
+    return readFileSync(path).equals(contents);
   } catch {
     return false;
   }

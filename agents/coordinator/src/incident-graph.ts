@@ -60,10 +60,10 @@ export type ApprovalResume = Record<string, HumanDecision>;
 
 /**
  * Builds the incident graph: analyse → propose → review → execute what policy allowed →
- * (request approval → await approval → execute what humans approved) → notify → close. Escalation pauses the run with a LangGraph
- * `interrupt`; the run resumes with `Command({ resume: decisions })`. Side effects that
- * must happen once sit in their own nodes before the interrupt, because a node is
- * re-executed from its start when it resumes.
+ * (request approval → await approval → execute what humans approved) → notify → close.
+ * Escalation pauses the run with a LangGraph `interrupt`; the run resumes with
+ * `Command({ resume: decisions })`. Side effects that must happen once sit in their own
+ * nodes before the interrupt, because a node is re-executed from its start when it resumes.
  */
 export function buildIncidentGraph(ports: IncidentPorts, checkpointer: BaseCheckpointSaver) {
   const ctxOf = (s: IncidentStateValue) => ({ incidentId: s.incidentId });

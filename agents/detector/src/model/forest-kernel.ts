@@ -12,7 +12,8 @@
  * Both kernels sum each row's path lengths tree by tree in tree order from 0, so the
  * single-row and batch sums are bit-identical. The layout is the forest's own (see
  * `iforest.ts`): complete trees of height l in heap order, node k's children 2k+1 / 2k+2
- * relative to the tree's base, `feature` as i32 and `threshold` as f64 per slot.
+ * relative to the tree's base, with each slot's attribute (as a byte offset into a row, i32)
+ * and `threshold` (f64).
  */
 
 /** The part of the WebAssembly JavaScript API used here (the project's TypeScript libs do not declare it). */
@@ -25,7 +26,7 @@ declare const WebAssembly: {
 /** Rows whose walks are interleaved: independent load chains keep the core's load units busy. */
 const LANES = 8;
 /** Rows per batch chunk copied into the module's memory: one tree and one chunk stay in cache. */
-export const KERNEL_CHUNK_ROWS = 1024;
+const KERNEL_CHUNK_ROWS = 1024;
 const PAGE = 65_536;
 
 interface KernelExports {
@@ -180,7 +181,7 @@ const set = (local: number): number[] => [op.localSet, ...uleb(local)];
 const i32 = (n: number): number[] => [op.i32Const, ...sleb(n)];
 const f64Zero = (): number[] => [op.f64Const, 0, 0, 0, 0, 0, 0, 0, 0];
 /** Loads with their natural alignment (log2 bytes) and a constant offset. */
-const loadI32 = (offset = 0): number[] => [op.i32Load, 2, ...uleb(offset)];
+const loadI32 = (): number[] => [op.i32Load, 2, 0];
 const loadF64 = (offset = 0): number[] => [op.f64Load, 3, ...uleb(offset)];
 const storeF64 = (offset = 0): number[] => [op.f64Store, 3, ...uleb(offset)];
 

@@ -21,9 +21,9 @@
  * e + c(size) in `threshold`. An external node at depth e < l is padded: the slots below
  * it split on attribute 0 at +∞ (always left) and every leaf slot below it holds its path
  * length, so whatever the input (even NaN) the walk ends on the same value. Scoring is
- * then exactly l branch-free steps per tree, and several trees (single event) or rows
- * (batch) are walked in lockstep so their memory loads overlap — this is what makes a
- * 100-tree score take about a microsecond. `size` holds, per slot, the number of training
+ * then exactly l branch-free steps per tree, walked by a WebAssembly kernel
+ * (`forest-kernel.ts`) with several trees (single event) or rows (batch) in lockstep so
+ * their memory loads overlap. `size` holds, per slot, the number of training
  * rows that reached the node (padding slots repeat their external node's), used for
  * attribution. The height limit is capped at {@link MAX_HEIGHT_LIMIT} to bound memory.
  */
@@ -339,17 +339,17 @@ export class IsolationForest implements IsolationForestArrays {
 
   /** E[h(x)]: the mean path length of the row of `cols` values at `x[offset…]` over all trees. */
   pathLength(x: Float64Array, offset = 0): number {
-    return this.pathLengthSum(x, offset) / this.trees;
+    return this.kernel.pathLengthSum(x, offset) / this.trees;
   }
 
   /** The anomaly score s(x, ψ) ∈ (0, 1] of the row at `x[offset…]`. Allocation-free. */
   score(x: Float64Array, offset = 0): number {
-    return Math.pow(2, -this.pathLengthSum(x, offset) / this.normaliser);
+    return Math.pow(2, -this.kernel.pathLengthSum(x, offset) / this.normaliser);
   }
 
   /** Writes the score of the row at `x[offset…]` to `out[outIndex]`. Allocation-free. */
   scoreInto(x: Float64Array, out: Float64Array, outIndex = 0, offset = 0): void {
-    out[outIndex] = Math.pow(2, -this.pathLengthSum(x, offset) / this.normaliser);
+    out[outIndex] = Math.pow(2, -this.kernel.pathLengthSum(x, offset) / this.normaliser);
   }
 
   /**
@@ -401,11 +401,6 @@ export class IsolationForest implements IsolationForestArrays {
     let total = 0;
     for (let j = 0; j < cols; j++) total += out[j]!;
     if (total > 0) for (let j = 0; j < cols; j++) out[j] = out[j]! / total;
-  }
-
-  /** Σ_t h_t(x), summed in tree order. */
-  private pathLengthSum(x: Float64Array, offset: number): number {
-    return this.kernel.pathLengthSum(x, offset);
   }
 }
 

@@ -185,7 +185,7 @@ export function createHttpEventSource(options: HttpEventSourceOptions): HttpEven
     }
   }
 
-  /** Parses, normalises and delivers a request's records one by one; returns its rejections. */
+  /** Parses, normalises and delivers a request's records in runs; returns its counts and rejections. */
   async function processBody(
     data: Buffer,
     json: boolean,

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import Database from 'better-sqlite3';
-import type { SupervisorStatus } from '@vigil/supervisor';
+import { readSupervisorStatus, type SupervisorStatus } from '@vigil/supervisor';
 import { REPO_ROOT, runVigil, type VigilRun } from '../testing/run-vigil.js';
 import { startVigilUp, type VigilUp } from '../testing/vigil-up.js';
 
@@ -111,15 +111,9 @@ async function until<T>(
   }
 }
 
-function readStatus(up: VigilUp): SupervisorStatus {
-  return JSON.parse(
-    readFileSync(join(up.stateDir, 'run', 'status.json'), 'utf8'),
-  ) as SupervisorStatus;
-}
-
 /** The supervisor also reports "running" when an agent failed to start: say which, and why. */
 function assertEveryAgentReady(up: VigilUp): void {
-  const notReady = readStatus(up).agents.flatMap((a) =>
+  const notReady = readSupervisorStatus(up.stateDir).status.agents.flatMap((a) =>
     a.replicas.filter((r) => r.state !== 'ready').map((r) => ({ agent: a.name, replica: r })),
   );
   if (notReady.length === 0) return;
@@ -198,7 +192,7 @@ export async function startSoc(t: TestContext, options: SocOptions = {}): Promis
     incidents,
     undelivered,
     waitUntil,
-    status: () => readStatus(up),
+    status: () => readSupervisorStatus(up.stateDir).status,
     async replay(file) {
       const run = await cli(
         '--json',
