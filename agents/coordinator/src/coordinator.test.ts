@@ -78,6 +78,41 @@ test('findings about the same workload join one incident', async (t) => {
   assert.equal(store.incidents()[0]?.findings, 2);
 });
 
+test('an incident whose first findings are recorded out of order opens once and runs once', async (t) => {
+  const { ports, notified } = recordingPorts({ 'isolate-pod': 'allow' });
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-coord-'));
+  const store = new IncidentStore(join(dir, 'coordinator.db'));
+  t.after(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // The opener's audit append is slow; the joiner's, issued after it, completes first.
+  let releaseOpener!: () => void;
+  const openerRecorded = new Promise<void>((resolve) => (releaseOpener = resolve));
+  const coordinator = new Coordinator({
+    ports: {
+      ...ports,
+      record: async (kind, what, why, ctx) => {
+        if (what['findingId'] === minerFinding.id) await openerRecorded;
+        return ports.record(kind, what, why, ctx);
+      },
+    },
+    store,
+    checkpointer: SqliteSaver.fromConnString(join(dir, 'checkpoints.db')),
+    approvalTtlMs: 60_000,
+    verifyApproval: async () => assert.fail('no approval in this test'),
+  });
+  const opener = coordinator.handleFinding(minerFinding);
+  const joiner = await coordinator.handleFinding({ ...minerFinding, id: 'f-2' });
+  assert.equal(joiner.kind, 'joined');
+  releaseOpener();
+  assert.equal((await opener).kind, 'new');
+  await coordinator.idle();
+  assert.equal(store.incidents().length, 1);
+  assert.equal(store.incidents()[0]?.findings, 2);
+  assert.equal(notified.length, 1, 'one graph run, one notification');
+});
+
 test('findings about one workload hours apart in event time open separate incidents', async (t) => {
   // A replayed day arrives in seconds; correlation follows when the events happened.
   const { coordinator, store } = await setup(t, { 'isolate-pod': 'allow' });
@@ -267,7 +302,7 @@ test('an expired escalation is rejected, notified, and never executed', async (t
 test('a new coordinator process resumes incidents left open by the previous one', async (t) => {
   const { coordinator, store, make, executed } = await setup(t, { 'isolate-pod': 'allow' });
   // The previous process opened the incident and died before its graph ran.
-  store.openIncident('inc-orphan', 'orphan', 'unknown', 1);
+  store.recordFinding('inc-orphan', minerFinding, 1, { title: 'orphan', severity: 'unknown' });
   await coordinator.graph.updateState(
     { configurable: { thread_id: 'inc-orphan' } },
     { incidentId: 'inc-orphan', finding: minerFinding },
@@ -284,8 +319,10 @@ test('a new coordinator process resumes incidents left open by the previous one'
 test('after a restart, findings about an incident still in flight join it', async (t) => {
   const { store, make } = await setup(t, { 'isolate-pod': 'allow' });
   // The previous process recorded a finding, then died while gathering more.
-  store.openIncident('inc-gathering', 'gathering', 'unknown', 1);
-  store.addFindingRecord('inc-gathering', minerFinding);
+  store.recordFinding('inc-gathering', minerFinding, 1, {
+    title: 'gathering',
+    severity: 'unknown',
+  });
   // A fresh process: its correlator starts empty and learns the incident back.
   const again = make();
   t.after(() => again.store.close());

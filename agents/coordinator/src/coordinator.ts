@@ -155,19 +155,22 @@ export class Coordinator {
       },
       { incidentId: assignment.incidentId },
     );
-    this.options.store.addFindingRecord(assignment.incidentId, finding);
-    if (assignment.kind === 'joined' && this.options.store.incident(assignment.incidentId)) {
-      this.options.store.addFinding(assignment.incidentId, at);
-      this.extendAggregation(assignment.incidentId);
-      return assignment;
-    }
-    this.options.store.openIncident(
+    // Whichever of an incident's first findings is recorded first opens it: audit appends
+    // of concurrent findings may complete out of order.
+    const joins = this.options.store.incident(assignment.incidentId) !== undefined;
+    this.options.store.recordFinding(
       assignment.incidentId,
-      `${finding.event.activity} (score ${finding.score.toFixed(2)})`,
-      'unknown',
+      finding,
       at,
+      joins
+        ? undefined
+        : {
+            title: `${finding.event.activity} (score ${finding.score.toFixed(2)})`,
+            severity: 'unknown',
+          },
     );
-    this.startAggregation(assignment.incidentId, finding);
+    if (joins) this.extendAggregation(assignment.incidentId);
+    else this.startAggregation(assignment.incidentId, finding);
     return assignment;
   }
 

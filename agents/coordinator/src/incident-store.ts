@@ -59,23 +59,30 @@ export class IncidentStore {
       CREATE INDEX IF NOT EXISTS incident_findings_by_finding ON incident_findings (finding_id);`);
   }
 
-  openIncident(id: string, title: string, severity: string, at: number): void {
-    this.db
-      .prepare('INSERT OR IGNORE INTO incidents VALUES (?, ?, ?, ?, ?, ?, 1, NULL)')
-      .run(id, 'open', title, severity, at, at);
-  }
-
-  addFinding(id: string, at: number): void {
-    this.db
-      .prepare('UPDATE incidents SET findings = findings + 1, updated_at = ? WHERE id = ?')
-      .run(at, id);
-  }
-
-  /** Keeps a finding of an incident (idempotent per finding id). */
-  addFindingRecord(incidentId: string, finding: Finding): void {
-    this.db
-      .prepare('INSERT OR IGNORE INTO incident_findings VALUES (?, ?, ?, ?)')
-      .run(incidentId, finding.id, finding.score, JSON.stringify(finding));
+  /**
+   * Keeps a finding (idempotent per finding id) and opens its incident, or counts it in
+   * the open incident it joined — in one transaction, so a crash never leaves a finding
+   * recorded (and its redelivery acknowledged as a duplicate) in an incident never opened.
+   */
+  recordFinding(
+    incidentId: string,
+    finding: Finding,
+    at: number,
+    opens?: { readonly title: string; readonly severity: string },
+  ): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT OR IGNORE INTO incident_findings VALUES (?, ?, ?, ?)')
+        .run(incidentId, finding.id, finding.score, JSON.stringify(finding));
+      if (opens)
+        this.db
+          .prepare('INSERT OR IGNORE INTO incidents VALUES (?, ?, ?, ?, ?, ?, 1, NULL)')
+          .run(incidentId, 'open', opens.title, opens.severity, at, at);
+      else
+        this.db
+          .prepare('UPDATE incidents SET findings = findings + 1, updated_at = ? WHERE id = ?')
+          .run(at, incidentId);
+    })();
   }
 
   /** The incident a finding id was recorded in, if any (redeliveries are acknowledged, not re-run). */

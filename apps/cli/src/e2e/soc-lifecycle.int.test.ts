@@ -88,6 +88,14 @@ test('the labelled scenario through the real SOC: every attack gets its verdict,
   const entries = await soc.audit();
   const ofIncident = (id: string, kind: string) =>
     entries.filter((e) => e.incidentId === id && e.kind === kind);
+  // What an unmet expectation prints: the incident's trail, kind by kind, with the
+  // analysis and proposal that decided which actions reached the reviewer.
+  const trailOf = (id: string) => ({
+    id,
+    kinds: entries.filter((e) => e.incidentId === id).map((e) => e.kind),
+    analysis: ofIncident(id, 'analysis').map((e) => e.what),
+    proposal: ofIncident(id, 'proposal').map((e) => ({ what: e.what, why: e.why })),
+  });
 
   // Every attack: its findings' incidents carry the expected verdict.
   const outcomes: Record<string, unknown> = {};
@@ -109,7 +117,9 @@ test('the labelled scenario through the real SOC: every attack gets its verdict,
       (expected === 'none'
         ? verdicts.length === 0
         : verdicts.some((v) => v.action === expected?.action && v.decision === expected.decision));
-    outcomes[attack] = { met, incidents: [...incidentIds], verdicts };
+    outcomes[attack] = met
+      ? { met }
+      : { met, incidents: [...incidentIds].map((id) => trailOf(id)), verdicts };
   }
   assert.deepEqual(
     Object.keys(outcomes).sort(),
