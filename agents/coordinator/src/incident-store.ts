@@ -38,6 +38,8 @@ export interface ApprovalRow {
  */
 export class IncidentStore {
   private readonly db: Database.Database;
+  /** Prepared once per SQL text: preparing costs more than most of these statements run. */
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -71,52 +73,60 @@ export class IncidentStore {
     opens?: { readonly title: string; readonly severity: string },
   ): void {
     this.db.transaction(() => {
-      this.db
-        .prepare('INSERT OR IGNORE INTO incident_findings VALUES (?, ?, ?, ?)')
-        .run(incidentId, finding.id, finding.score, JSON.stringify(finding));
+      this.statement('INSERT OR IGNORE INTO incident_findings VALUES (?, ?, ?, ?)').run(
+        incidentId,
+        finding.id,
+        finding.score,
+        JSON.stringify(finding),
+      );
       if (opens)
-        this.db
-          .prepare('INSERT OR IGNORE INTO incidents VALUES (?, ?, ?, ?, ?, ?, 1, NULL)')
-          .run(incidentId, 'open', opens.title, opens.severity, at, at);
+        this.statement('INSERT OR IGNORE INTO incidents VALUES (?, ?, ?, ?, ?, ?, 1, NULL)').run(
+          incidentId,
+          'open',
+          opens.title,
+          opens.severity,
+          at,
+          at,
+        );
       else
-        this.db
-          .prepare('UPDATE incidents SET findings = findings + 1, updated_at = ? WHERE id = ?')
-          .run(at, incidentId);
+        this.statement(
+          'UPDATE incidents SET findings = findings + 1, updated_at = ? WHERE id = ?',
+        ).run(at, incidentId);
     })();
   }
 
   /** The incident a finding id was recorded in, if any (redeliveries are acknowledged, not re-run). */
   incidentOfFinding(findingId: string): string | undefined {
-    const row = this.db
-      .prepare('SELECT incident_id FROM incident_findings WHERE finding_id = ? LIMIT 1')
-      .get(findingId) as { incident_id: string } | undefined;
+    const row = this.statement(
+      'SELECT incident_id FROM incident_findings WHERE finding_id = ? LIMIT 1',
+    ).get(findingId) as { incident_id: string } | undefined;
     return row?.incident_id;
   }
 
   /** The incident's findings, most anomalous first. */
   findings(incidentId: string, limit = 50): Finding[] {
-    const rows = this.db
-      .prepare(
-        'SELECT finding FROM incident_findings WHERE incident_id = ? ORDER BY score DESC LIMIT ?',
-      )
-      .all(incidentId, limit) as { finding: string }[];
+    const rows = this.statement(
+      'SELECT finding FROM incident_findings WHERE incident_id = ? ORDER BY score DESC LIMIT ?',
+    ).all(incidentId, limit) as { finding: string }[];
     return rows.map((r) => JSON.parse(r.finding) as Finding);
   }
 
   setStatus(id: string, status: IncidentStatus, at: number, error?: string): void {
-    this.db
-      .prepare('UPDATE incidents SET status = ?, updated_at = ?, last_error = ? WHERE id = ?')
-      .run(status, at, error ?? null, id);
+    this.statement(
+      'UPDATE incidents SET status = ?, updated_at = ?, last_error = ? WHERE id = ?',
+    ).run(status, at, error ?? null, id);
   }
 
   setTitle(id: string, title: string, severity: string): void {
-    this.db
-      .prepare('UPDATE incidents SET title = ?, severity = ? WHERE id = ?')
-      .run(title, severity, id);
+    this.statement('UPDATE incidents SET title = ?, severity = ? WHERE id = ?').run(
+      title,
+      severity,
+      id,
+    );
   }
 
   incident(id: string): IncidentRow | undefined {
-    const row = this.db.prepare('SELECT * FROM incidents WHERE id = ?').get(id) as
+    const row = this.statement('SELECT * FROM incidents WHERE id = ?').get(id) as
       | RawIncident
       | undefined;
     return row && toIncident(row);
@@ -124,18 +134,18 @@ export class IncidentStore {
 
   incidents(filter: { status?: IncidentStatus; limit?: number } = {}): IncidentRow[] {
     const rows = filter.status
-      ? this.db
-          .prepare('SELECT * FROM incidents WHERE status = ? ORDER BY created_at DESC LIMIT ?')
-          .all(filter.status, filter.limit ?? 500)
-      : this.db
-          .prepare('SELECT * FROM incidents ORDER BY created_at DESC LIMIT ?')
-          .all(filter.limit ?? 500);
+      ? this.statement(
+          'SELECT * FROM incidents WHERE status = ? ORDER BY created_at DESC LIMIT ?',
+        ).all(filter.status, filter.limit ?? 500)
+      : this.statement('SELECT * FROM incidents ORDER BY created_at DESC LIMIT ?').all(
+          filter.limit ?? 500,
+        );
     return (rows as RawIncident[]).map(toIncident);
   }
 
   /** Persists approval requests (idempotent: a re-run node re-inserts nothing). */
   addApprovals(requests: readonly ApprovalRequest[], at: number, ttlMs: number): void {
-    const insert = this.db.prepare(
+    const insert = this.statement(
       'INSERT OR IGNORE INTO approvals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)',
     );
     this.db.transaction(() => {
@@ -156,7 +166,7 @@ export class IncidentStore {
   }
 
   approval(id: string): ApprovalRow | undefined {
-    const row = this.db.prepare('SELECT * FROM approvals WHERE id = ?').get(id) as
+    const row = this.statement('SELECT * FROM approvals WHERE id = ?').get(id) as
       | RawApproval
       | undefined;
     return row && toApproval(row);
@@ -174,7 +184,7 @@ export class IncidentStore {
       args.push(value);
     }
     const sql = `SELECT * FROM approvals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY requested_at`;
-    return (this.db.prepare(sql).all(...args) as RawApproval[]).map(toApproval);
+    return (this.statement(sql).all(...args) as RawApproval[]).map(toApproval);
   }
 
   /** Records a decision on a pending request; throws `VIGIL_APPROVAL_NOT_PENDING` otherwise. */
@@ -183,9 +193,9 @@ export class IncidentStore {
     status: Exclude<ApprovalStatus, 'pending'>,
     decision: HumanDecision,
   ): ApprovalRow {
-    const changed = this.db
-      .prepare("UPDATE approvals SET status = ?, decision = ? WHERE id = ? AND status = 'pending'")
-      .run(status, JSON.stringify(decision), id);
+    const changed = this.statement(
+      "UPDATE approvals SET status = ?, decision = ? WHERE id = ? AND status = 'pending'",
+    ).run(status, JSON.stringify(decision), id);
     const row = this.approval(id);
     if (!row) throw new VigilError('VIGIL_APPROVAL_NOT_FOUND', `no approval request "${id}"`);
     if (changed.changes === 0)
@@ -194,6 +204,16 @@ export class IncidentStore {
         `approval "${id}" is already ${row.status}`,
       );
     return row;
+  }
+
+  /** The prepared statement for `sql` (a fixed text: the cache holds one per query shape). */
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   close(): void {
