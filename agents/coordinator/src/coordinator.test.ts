@@ -12,7 +12,7 @@ import { createApprovalVerifier } from './approval-verifier.js';
 import { analyseOffline } from '@vigil/analyst';
 import { Coordinator, mergeAnalyses } from './coordinator.js';
 import { IncidentStore } from './incident-store.js';
-import type { Decision, ProposedAction } from './ports.js';
+import type { Decision, IncidentPorts, ProposedAction } from './ports.js';
 import { minerFinding, recordingPorts } from './testing/recording-ports.js';
 
 const TRUST_DOMAIN = 'soc.test';
@@ -38,6 +38,8 @@ async function setup(
   t: TestContext,
   decisions: Partial<Record<string, Decision>>,
   clock = { now: Date.now() },
+  /** Wraps the recording ports, to hold a step back at a chosen moment. */
+  wrap: (ports: IncidentPorts) => IncidentPorts = (ports) => ports,
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-coord-'));
   const { certPem: caPem } = await ensureCertificateAuthority(dir, TRUST_DOMAIN);
@@ -45,7 +47,7 @@ async function setup(
   const make = () => {
     const store = new IncidentStore(join(dir, 'coordinator.db'));
     const coordinator = new Coordinator({
-      ports: recording.ports,
+      ports: wrap(recording.ports),
       store,
       checkpointer: SqliteSaver.fromConnString(join(dir, 'checkpoints.db')),
       approvalTtlMs: 60_000,
@@ -78,39 +80,70 @@ test('findings about the same workload join one incident', async (t) => {
   assert.equal(store.incidents()[0]?.findings, 2);
 });
 
+/** A promise and the function that settles it: a step the test lets go of when it chooses. */
+function gate() {
+  let open!: () => void;
+  const closed = new Promise<void>((resolve) => (open = resolve));
+  return { closed, open };
+}
+
 test('an incident whose first findings are recorded out of order opens once and runs once', async (t) => {
-  const { ports, notified } = recordingPorts({ 'isolate-pod': 'allow' });
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-coord-'));
-  const store = new IncidentStore(join(dir, 'coordinator.db'));
-  t.after(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
   // The opener's audit append is slow; the joiner's, issued after it, completes first.
-  let releaseOpener!: () => void;
-  const openerRecorded = new Promise<void>((resolve) => (releaseOpener = resolve));
-  const coordinator = new Coordinator({
-    ports: {
+  const opener = gate();
+  const { coordinator, store, notified } = await setup(
+    t,
+    { 'isolate-pod': 'allow' },
+    undefined,
+    (ports) => ({
       ...ports,
       record: async (kind, what, why, ctx) => {
-        if (what['findingId'] === minerFinding.id) await openerRecorded;
+        if (what['findingId'] === minerFinding.id) await opener.closed;
         return ports.record(kind, what, why, ctx);
       },
-    },
-    store,
-    checkpointer: SqliteSaver.fromConnString(join(dir, 'checkpoints.db')),
-    approvalTtlMs: 60_000,
-    verifyApproval: async () => assert.fail('no approval in this test'),
-  });
-  const opener = coordinator.handleFinding(minerFinding);
+    }),
+  );
+  const first = coordinator.handleFinding(minerFinding);
   const joiner = await coordinator.handleFinding({ ...minerFinding, id: 'f-2' });
   assert.equal(joiner.kind, 'joined');
-  releaseOpener();
-  assert.equal((await opener).kind, 'new');
+  opener.open();
+  assert.equal((await first).kind, 'new');
   await coordinator.idle();
   assert.equal(store.incidents().length, 1);
   assert.equal(store.incidents()[0]?.findings, 2);
   assert.equal(notified.length, 1, 'one graph run, one notification');
+});
+
+test('a finding arriving once its incident is being analysed opens a new incident with its own analysis', async (t) => {
+  const analysing = gate();
+  const release = gate();
+  const { coordinator, store, notified } = await setup(
+    t,
+    { 'isolate-pod': 'allow' },
+    undefined,
+    (ports) => ({
+      ...ports,
+      analyse: async (finding, ctx) => {
+        analysing.open();
+        await release.closed;
+        return ports.analyse(finding, ctx);
+      },
+    }),
+  );
+  const first = await coordinator.handleFinding(minerFinding);
+  await analysing.closed;
+  const later = await coordinator.handleFinding({ ...minerFinding, id: 'f-late' });
+  release.open();
+  await coordinator.idle();
+  assert.equal(later.kind, 'new');
+  assert.notEqual(
+    'incidentId' in later && later.incidentId,
+    'incidentId' in first && first.incidentId,
+  );
+  assert.deepEqual(
+    store.incidents().map((i) => i.status),
+    ['closed', 'closed'],
+  );
+  assert.equal(notified.length, 2, 'each incident analysed and notified');
 });
 
 test('findings about one workload hours apart in event time open separate incidents', async (t) => {

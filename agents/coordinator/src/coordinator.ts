@@ -178,6 +178,10 @@ export class Coordinator {
     const { settleMs, maxWaitMs } = this.options.aggregation ?? { settleMs: 0, maxWaitMs: 0 };
     const fire = () => {
       this.aggregating.delete(incidentId);
+      // The analysis is about to read the incident's findings: later evidence about its
+      // entities opens a new incident with an analysis of its own, instead of joining one
+      // whose analysis will never see it.
+      this.correlator.forget(incidentId);
       this.schedule(incidentId, { incidentId, finding });
     };
     this.aggregating.set(incidentId, {
@@ -208,16 +212,15 @@ export class Coordinator {
       ...this.options.store.incidents({ status: 'failed' }),
     ].map((i) => i.id);
     for (const id of open) {
-      // The correlator lived in memory: findings still arriving must join these incidents.
-      this.correlator.restore(id, this.options.store.findings(id, 1_000));
       const snapshot = await this.graph.getState({ configurable: { thread_id: id } });
       const first = this.options.store.findings(id, 1)[0];
-      // An incident that died while still gathering findings has no checkpoint yet: it
-      // gathers again for its window (the detector is redelivering what piled up during
-      // the outage), then runs.
-      if (Object.keys(snapshot.values as object).length === 0 && first)
+      // An incident that died while still gathering findings has no checkpoint yet: the
+      // correlator (it lived in memory) learns it back, and it gathers again for its
+      // window (the detector is redelivering what piled up during the outage), then runs.
+      if (Object.keys(snapshot.values as object).length === 0 && first) {
+        this.correlator.restore(id, this.options.store.findings(id, 1_000));
         this.startAggregation(id, first);
-      else this.schedule(id, null);
+      } else this.schedule(id, null);
     }
     return open;
   }
@@ -392,10 +395,6 @@ export class Coordinator {
         waiting ? 'awaiting-approval' : 'closed',
         this.now(),
       );
-      // Findings join an incident only while its graph is still working on it; once it
-      // settles (closed, or waiting for a human), new evidence opens a new incident that
-      // gets its own analysis instead of being folded into a decided one.
-      this.correlator.forget(incidentId);
     } catch (error) {
       // The checkpoint keeps the incident resumable: `resumeInFlight` retries failed runs.
       const message = error instanceof Error ? error.message : String(error);

@@ -73,14 +73,14 @@ export class Correlator {
     return { kind: match ? 'joined' : 'new', incidentId, entities: keys };
   }
 
-  /** Re-learns an incident still being worked on (after a restart) from its recorded findings. */
+  /** Re-learns an incident still gathering findings (after a restart) from its recorded findings. */
   restore(incidentId: string, findings: readonly Finding[]): void {
     for (const finding of [...findings].sort((a, b) => a.event.time - b.event.time))
       for (const key of entityKeys(finding))
         this.remember(this.open, key, { incidentId, lastSeen: finding.event.time });
   }
 
-  /** Forgets a closed incident, so later findings about its entities open a new one. */
+  /** Forgets an incident whose analysis has begun, so later findings about its entities open a new one. */
   forget(incidentId: string): void {
     for (const [key, value] of this.open)
       if (value.incidentId === incidentId) this.open.delete(key);
