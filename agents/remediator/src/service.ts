@@ -1,18 +1,14 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '@vigil/core';
 import { createDefaultRegistry } from './actions/catalogue/index.js';
 import { createPolicyAuthoriser } from './authorisation.js';
 import { RemediatorError, REMEDIATOR_ERROR_CODES } from './errors.js';
-import { DryRunExecutor } from './executors/dry-run.js';
+import { openDryRunExecutor } from './executors/dry-run-journal.js';
 import { RoutingExecutor, type Executor } from './executors/executor.js';
 import { WebhookExecutor } from './executors/webhook.js';
-import {
-  InventorySnapshot,
-  loadInventoryFile,
-  type InventorySource,
-} from './inventory/inventory.js';
+import { loadInventoryFile, type InventorySource } from './inventory/inventory.js';
 import { KubernetesExecutor } from './kubernetes/kubernetes-executor.js';
 import { KubernetesInventorySource } from './kubernetes/kubernetes-inventory.js';
 import { Remediator } from './remediator.js';
@@ -24,12 +20,14 @@ export function remediatorPaths(stateDir: string): {
   dir: string;
   store: string;
   dryRunInventory: string;
+  dryRunJournal: string;
 } {
   const dir = join(stateDir, 'remediator');
   return {
     dir,
     store: join(dir, 'executions.db'),
     dryRunInventory: join(dir, 'dry-run-inventory.json'),
+    dryRunJournal: join(dir, 'dry-run-journal.jsonl'),
   };
 }
 
@@ -48,7 +46,8 @@ export interface OpenRemediatorOptions {
 /**
  * Builds the configured {@link Remediator}: the execution store under
  * `<stateDir>/remediator/`, the executor (`dry-run`: the inventory file, its state kept
- * in `dry-run-inventory.json` across restarts so reconcile sees what ran; `kubernetes`:
+ * in `dry-run-inventory.json` and `dry-run-journal.jsonl` across restarts so reconcile
+ * sees what ran; `kubernetes`:
  * the default kubeconfig or in-cluster account), the identity-provider webhook when
  * configured, and the policy authoriser. Reconcile is the caller's first call.
  */
@@ -64,23 +63,15 @@ export async function openRemediator(options: OpenRemediatorOptions): Promise<{
   const store = ExecutionStore.open(paths.store);
   let kubernetes: Executor;
   let inventory: InventorySource;
+  let closeState = (): void => {};
   if (settings.executor === 'dry-run') {
-    const initial = existsSync(paths.dryRunInventory)
-      ? InventorySnapshot.parse(
-          JSON.parse(readFileSync(paths.dryRunInventory, 'utf8')),
-          paths.dryRunInventory,
-        )
-      : await loadInventoryFile(resolveSettingsPath(settings.inventory, options.baseDir));
-    const dry = new DryRunExecutor(initial, {
-      onChange: (doc) => {
-        // Atomic replace: a crash never leaves half an inventory behind.
-        const tmp = `${paths.dryRunInventory}.tmp`;
-        writeFileSync(tmp, JSON.stringify(doc));
-        renameSync(tmp, paths.dryRunInventory);
-      },
-    });
-    kubernetes = dry;
-    inventory = dry;
+    const dry = await openDryRunExecutor(
+      { inventory: paths.dryRunInventory, journal: paths.dryRunJournal },
+      () => loadInventoryFile(resolveSettingsPath(settings.inventory, options.baseDir)),
+    );
+    kubernetes = dry.executor;
+    inventory = dry.executor;
+    closeState = dry.close;
   } else {
     const kc = new KubeConfig();
     kc.loadFromDefault();
@@ -115,6 +106,7 @@ export async function openRemediator(options: OpenRemediatorOptions): Promise<{
     executor,
     async close() {
       await executor.close?.();
+      closeState();
       store.close();
     },
   };

@@ -90,8 +90,15 @@ export function selectorMatches(
 export class InventorySnapshot implements Inventory {
   readonly #doc: InventoryDocument;
 
-  constructor(document: InventoryDocument) {
-    this.#doc = structuredClone(document);
+  /**
+   * A snapshot of a deep copy of `document`, so later changes to `document` do not show.
+   * With `copy: false` it is a snapshot over `document` itself, saving the copy (an
+   * O(inventory) cost per snapshot), for a caller that never changes `document` nor any
+   * record in it afterwards — as the dry-run executor, which applies requests to a
+   * `writableCopy` (inventory/apply.ts) that replaces records instead of changing them.
+   */
+  constructor(document: InventoryDocument, options: { readonly copy?: boolean } = {}) {
+    this.#doc = options.copy === false ? document : structuredClone(document);
   }
 
   /**
