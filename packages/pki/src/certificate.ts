@@ -103,7 +103,9 @@ export function spiffeIdFromCertificate(pem: string | Buffer): string | undefine
  * Verifies that `pem` (a leaf) was issued and signed by the CA in `caPem`, is within
  * its validity period at `at` (default now), is not itself a CA, and carries exactly
  * one SPIFFE ID. `caPem` may be a bundle of several CA certificates (during a CA
- * rotation); the leaf must chain to one of them. Synchronous (node:crypto).
+ * rotation); the leaf must chain to one of them. Synchronous (node:crypto). Parsing and
+ * the signature check are done once per pair of exact `pem` and `caPem` texts (a bounded
+ * cache); the validity periods are checked at `at` on every call.
  *
  * Failure codes: `VIGIL_PKI_CERT_INVALID`, `VIGIL_PKI_CHAIN_UNTRUSTED`,
  * `VIGIL_PKI_CERT_EXPIRED`, `VIGIL_PKI_CERT_NOT_YET_VALID`, `VIGIL_PKI_CERT_IS_CA`,
@@ -114,17 +116,98 @@ export function verifyCertificateChain(
   caPem: string,
   at: Date = new Date(),
 ): ChainVerification {
+  const facts = chainFactsOf(pem, caPem);
+  if (facts === 'leaf-invalid') {
+    return {
+      ok: false,
+      code: PKI_ERROR_CODES.CERT_INVALID,
+      reason: 'not a valid PEM X.509 certificate',
+    };
+  }
+  if (facts === 'bundle-invalid') {
+    return {
+      ok: false,
+      code: PKI_ERROR_CODES.CA_INVALID,
+      reason: 'the trust bundle holds no valid certificate',
+    };
+  }
+  if (!facts.issuers.some((ca) => withinValidity(ca, at))) {
+    return {
+      ok: false,
+      code: PKI_ERROR_CODES.CHAIN_UNTRUSTED,
+      reason: `issuer "${facts.issuer}" is not a valid CA of the trust bundle or the signature does not verify`,
+    };
+  }
+  if (at.getTime() < facts.notBefore.getTime()) {
+    return {
+      ok: false,
+      code: PKI_ERROR_CODES.CERT_NOT_YET_VALID,
+      reason: `not valid before ${facts.notBefore.toISOString()}`,
+    };
+  }
+  if (at.getTime() > facts.notAfter.getTime()) {
+    return {
+      ok: false,
+      code: PKI_ERROR_CODES.CERT_EXPIRED,
+      reason: `expired at ${facts.notAfter.toISOString()}`,
+    };
+  }
+  if (facts.isCa) {
+    return {
+      ok: false,
+      code: PKI_ERROR_CODES.CERT_IS_CA,
+      reason: 'a CA certificate is not a workload identity',
+    };
+  }
+  if (!facts.spiffeId) {
+    return {
+      ok: false,
+      code: PKI_ERROR_CODES.NO_SPIFFE_ID,
+      reason: 'the certificate does not carry exactly one spiffe:// URI SAN',
+    };
+  }
+  return { ok: true, spiffeId: facts.spiffeId, notAfter: new Date(facts.notAfter) };
+}
+
+/** What chain verification learns from the bytes of a leaf and a trust bundle alone. */
+interface ChainFacts {
+  readonly issuer: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly isCa: boolean;
+  readonly spiffeId: string | undefined;
+  /** Validity periods of the bundle's CA certificates that issued and signed the leaf. */
+  readonly issuers: readonly { readonly validFrom: string; readonly validTo: string }[];
+}
+
+/** Chain facts by leaf and bundle bytes; bounded, oldest dropped first. */
+const chainFacts = new Map<string, ChainFacts | 'leaf-invalid' | 'bundle-invalid'>();
+const CHAIN_FACTS_KEPT = 256;
+
+/**
+ * The facts of `pem` under `caPem`, parsed and signature-checked once per pair of exact
+ * bytes (agents verify the same few certificates on every signed message; parsing one
+ * costs about a millisecond). What depends on the time is checked by the caller.
+ */
+function chainFactsOf(pem: string, caPem: string): ChainFacts | 'leaf-invalid' | 'bundle-invalid' {
+  const key = `${caPem}\u0000${pem}`;
+  let facts = chainFacts.get(key);
+  if (facts === undefined) {
+    facts = parseChain(pem, caPem);
+    if (chainFacts.size >= CHAIN_FACTS_KEPT) chainFacts.delete(chainFacts.keys().next().value!);
+    chainFacts.set(key, facts);
+  }
+  return facts;
+}
+
+function parseChain(pem: string, caPem: string): ChainFacts | 'leaf-invalid' | 'bundle-invalid' {
   let leaf: X509Certificate;
   let nodeLeaf: NodeX509Certificate;
   try {
     leaf = new X509Certificate(pem);
     nodeLeaf = new NodeX509Certificate(Buffer.from(leaf.rawData));
   } catch {
-    return {
-      ok: false,
-      code: PKI_ERROR_CODES.CERT_INVALID,
-      reason: 'not a valid PEM X.509 certificate',
-    };
+    return 'leaf-invalid';
   }
   const cas = splitPemBundle(caPem).flatMap((one) => {
     try {
@@ -133,57 +216,20 @@ export function verifyCertificateChain(
       return [];
     }
   });
-  if (cas.length === 0) {
-    return {
-      ok: false,
-      code: PKI_ERROR_CODES.CA_INVALID,
-      reason: 'the trust bundle holds no valid certificate',
-    };
-  }
-  const issuer = cas.find(
-    (ca) =>
-      ca.ca && nodeLeaf.checkIssued(ca) && nodeLeaf.verify(ca.publicKey) && withinValidity(ca, at),
-  );
-  if (!issuer) {
-    return {
-      ok: false,
-      code: PKI_ERROR_CODES.CHAIN_UNTRUSTED,
-      reason: `issuer "${leaf.issuer}" is not a valid CA of the trust bundle or the signature does not verify`,
-    };
-  }
-  if (at.getTime() < leaf.notBefore.getTime()) {
-    return {
-      ok: false,
-      code: PKI_ERROR_CODES.CERT_NOT_YET_VALID,
-      reason: `not valid before ${leaf.notBefore.toISOString()}`,
-    };
-  }
-  if (at.getTime() > leaf.notAfter.getTime()) {
-    return {
-      ok: false,
-      code: PKI_ERROR_CODES.CERT_EXPIRED,
-      reason: `expired at ${leaf.notAfter.toISOString()}`,
-    };
-  }
-  if (leaf.getExtension(BasicConstraintsExtension)?.ca === true) {
-    return {
-      ok: false,
-      code: PKI_ERROR_CODES.CERT_IS_CA,
-      reason: 'a CA certificate is not a workload identity',
-    };
-  }
-  const spiffeId = spiffeIdOfCert(leaf);
-  if (!spiffeId) {
-    return {
-      ok: false,
-      code: PKI_ERROR_CODES.NO_SPIFFE_ID,
-      reason: 'the certificate does not carry exactly one spiffe:// URI SAN',
-    };
-  }
-  return { ok: true, spiffeId, notAfter: leaf.notAfter };
+  if (cas.length === 0) return 'bundle-invalid';
+  return {
+    issuer: leaf.issuer,
+    notBefore: leaf.notBefore,
+    notAfter: leaf.notAfter,
+    isCa: leaf.getExtension(BasicConstraintsExtension)?.ca === true,
+    spiffeId: spiffeIdOfCert(leaf),
+    issuers: cas
+      .filter((ca) => ca.ca && nodeLeaf.checkIssued(ca) && nodeLeaf.verify(ca.publicKey))
+      .map((ca) => ({ validFrom: ca.validFrom, validTo: ca.validTo })),
+  };
 }
 
-function withinValidity(cert: NodeX509Certificate, at: Date): boolean {
+function withinValidity(cert: { validFrom: string; validTo: string }, at: Date): boolean {
   return at.getTime() >= Date.parse(cert.validFrom) && at.getTime() <= Date.parse(cert.validTo);
 }
 

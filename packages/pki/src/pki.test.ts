@@ -202,6 +202,47 @@ test('verifyCertificateChain accepts a valid leaf and names each failure with it
   assert.equal(verifyCertificateChain(leaf.certPem, bundle, now).ok, true);
 });
 
+test('verifyCertificateChain answers for the exact bytes: a verified leaf vouches neither for another identity nor under another bundle', async () => {
+  const ca = await createCertificateAuthority({ trustDomain: 'td.example' });
+  const otherCa = await createCertificateAuthority({ trustDomain: 'td.example' });
+  const notAfter = new Date(Date.now() + HOUR);
+  const issue = (authority: typeof ca, name: string) =>
+    issueLeafCertificate(authority, {
+      spiffeId: `spiffe://td.example/agent/${name}`,
+      commonName: name,
+      notAfter,
+    });
+  const [a, b, impostor] = await Promise.all([issue(ca, 'a'), issue(ca, 'b'), issue(otherCa, 'a')]);
+  const spiffeIdOf = (pem: string, bundle: string) => {
+    const result = verifyCertificateChain(pem, bundle);
+    return result.ok ? result.spiffeId : result.code;
+  };
+
+  assert.equal(spiffeIdOf(a.certPem, ca.certPem), 'spiffe://td.example/agent/a');
+  assert.equal(spiffeIdOf(b.certPem, ca.certPem), 'spiffe://td.example/agent/b');
+  assert.equal(spiffeIdOf(impostor.certPem, ca.certPem), PKI_ERROR_CODES.CHAIN_UNTRUSTED);
+  assert.equal(spiffeIdOf(a.certPem, otherCa.certPem), PKI_ERROR_CODES.CHAIN_UNTRUSTED);
+  assert.equal(spiffeIdOf(a.certPem, ca.certPem), 'spiffe://td.example/agent/a');
+});
+
+test('verifyCertificateChain checks the issuing CA is still valid on every call', async () => {
+  const now = new Date();
+  const ca = await createCertificateAuthority({ trustDomain: 'td.example', validityDays: 1, now });
+  const leaf = await issueLeafCertificate(ca, {
+    spiffeId: 'spiffe://td.example/agent/a',
+    commonName: 'a',
+    notAfter: new Date(now.getTime() + 72 * HOUR),
+    now,
+  });
+  assert.equal(verifyCertificateChain(leaf.certPem, ca.certPem, now).ok, true);
+  const later = verifyCertificateChain(
+    leaf.certPem,
+    ca.certPem,
+    new Date(now.getTime() + 48 * HOUR),
+  );
+  assert.equal(!later.ok && later.code, PKI_ERROR_CODES.CHAIN_UNTRUSTED);
+});
+
 test('verifyCertificateChain rejects a CA-signed leaf without a SPIFFE ID', async () => {
   const ca = await createCertificateAuthority({ trustDomain: 'td.example' });
   const subtle = webcrypto.subtle;
