@@ -1,6 +1,6 @@
 import type { CheckedPage, CompactPage } from './entry-check.js';
 import { AuditError } from './errors.js';
-import { startPackageWorker } from './package-worker.js';
+import { startBundledPackageWorker } from './package-worker.js';
 import type { SequenceRange } from './store.js';
 
 /** What a verification worker thread is given (see `verify-worker.ts`). */
@@ -70,31 +70,33 @@ export async function* scanCheckedInParallel(
   };
   const writers = [...o.writers];
   const needed = [...o.needed].map(([chain, positions]) => [chain, [...positions]] as const);
-  const threads = Array.from({ length: Math.min(o.workers, slices) }, (_, w) => {
-    const data: VerifyWorkerData = {
-      path: o.path,
-      writers,
-      needed,
-      pageSize: o.pageSize,
-      ranges: ranges.filter((r) => r.index % o.workers === w),
-    };
-    const thread = startPackageWorker('verify-worker', data);
-    thread.on('message', (m: VerifyWorkerMessage) => {
-      const slot = buffered[m.range]!;
-      if ('page' in m) slot.pages.push(m.page);
-      else slot.done = true;
-      signal();
-    });
-    thread.on('error', (error) => {
-      failure ??= error;
-      signal();
-    });
-    thread.on('exit', (code) => {
-      if (code !== 0) failure ??= new Error(`verification worker exited with code ${code}`);
-      signal();
-    });
-    return thread;
-  });
+  const threads = await Promise.all(
+    Array.from({ length: Math.min(o.workers, slices) }, async (_, w) => {
+      const data: VerifyWorkerData = {
+        path: o.path,
+        writers,
+        needed,
+        pageSize: o.pageSize,
+        ranges: ranges.filter((r) => r.index % o.workers === w),
+      };
+      const thread = await startBundledPackageWorker('verify-worker', data);
+      thread.on('message', (m: VerifyWorkerMessage) => {
+        const slot = buffered[m.range]!;
+        if ('page' in m) slot.pages.push(m.page);
+        else slot.done = true;
+        signal();
+      });
+      thread.on('error', (error) => {
+        failure ??= error;
+        signal();
+      });
+      thread.on('exit', (code) => {
+        if (code !== 0) failure ??= new Error(`verification worker exited with code ${code}`);
+        signal();
+      });
+      return thread;
+    }),
+  );
   try {
     for (const slot of buffered) {
       for (;;) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { canonicalText, sealedCanonical, type AuditEntry } from './entry.js';
 import type { SealedRow } from './store.js';
 import { SqliteAuditStore } from './sqlite-store.js';
@@ -30,6 +30,22 @@ async function entries(store: SqliteAuditStore): Promise<AuditEntry[]> {
   const out: AuditEntry[] = [];
   for await (const e of store.query()) out.push(e);
   return out;
+}
+
+/** A store of four entries by one writer, entry i with incident id `incident(i)`. */
+async function fourEntries(
+  t: TestContext,
+  incident: (i: number) => string,
+): Promise<{ ca: ReturnType<typeof createTestCa>; store: SqliteAuditStore }> {
+  const ca = createTestCa();
+  t.after(() => ca.dispose());
+  const store = new SqliteAuditStore(':memory:');
+  t.after(() => store.close());
+  const w = createAuditWriter({ store, signer: ca.issue(ID) });
+  for (let i = 0; i < 4; i++)
+    await w.append({ kind: 'finding', actor: ID, what: { i }, why: {}, incidentId: incident(i) });
+  await w.close();
+  return { ca, store };
 }
 
 test('SQLite rebuilds the canonical text of every entry exactly as sealedCanonical does (all of Unicode, nulls, numbers)', async (t) => {
@@ -66,14 +82,7 @@ test('SQLite rebuilds the canonical text of every entry exactly as sealedCanonic
 });
 
 test('a row whose column was given another type is rebuilt in JavaScript and found altered, not an error', async (t) => {
-  const ca = createTestCa();
-  t.after(() => ca.dispose());
-  const store = new SqliteAuditStore(':memory:');
-  t.after(() => store.close());
-  const w = createAuditWriter({ store, signer: ca.issue(ID) });
-  for (let i = 0; i < 4; i++)
-    await w.append({ kind: 'finding', actor: ID, what: { i }, why: {}, incidentId: `inc-${i}` });
-  await w.close();
+  const { ca, store } = await fourEntries(t, (i) => `inc-${i}`);
   const [, second] = await entries(store);
   store.database
     .prepare('UPDATE entries SET incident_id = CAST(? AS BLOB) WHERE sequence = ?')
@@ -83,4 +92,35 @@ test('a row whose column was given another type is rebuilt in JavaScript and fou
   const r = await verifyAudit(store, { caPem: ca.caPem });
   assert.equal(r.firstProblem?.code, 'ALTERED');
   assert.equal(r.firstProblem?.sequence, second!.sequence);
+});
+
+test('a number stored in a text column is found altered at its entry, integer or not', async (t) => {
+  const { ca, store } = await fourEntries(t, String);
+  const [, second, third] = await entries(store);
+  // TEXT affinity turns a number into a text on write: a party editing the file can drop it.
+  const db = store.database;
+  db.unsafeMode(true);
+  db.pragma('writable_schema = ON');
+  db.prepare(
+    "UPDATE sqlite_schema SET sql = replace(sql, 'incident_id TEXT', 'incident_id') WHERE name = 'entries'",
+  ).run();
+  db.pragma('writable_schema = RESET');
+  db.unsafeMode(false);
+  const set = db.prepare('UPDATE entries SET incident_id = ? WHERE sequence = ?');
+  set.run(1n, second!.sequence);
+  set.run(2.5, third!.sequence);
+  assert.deepEqual(
+    db.prepare('SELECT typeof(incident_id) AS t FROM entries ORDER BY sequence').pluck().all(),
+    ['text', 'integer', 'real', 'text'],
+  );
+  const rows = await sealedRows(store);
+  assert.ok(rows[1]!.sealed.includes('"incidentId":1,'));
+  assert.ok(rows[2]!.sealed.includes('"incidentId":2.5,'));
+  const r = await verifyAudit(store, { caPem: ca.caPem });
+  assert.equal(r.firstProblem?.code, 'ALTERED');
+  assert.equal(r.firstProblem?.sequence, second!.sequence);
+  assert.deepEqual(
+    r.problems.map((p) => p.sequence),
+    [second!.sequence],
+  );
 });
