@@ -72,22 +72,32 @@ function splitPem(bundle: string): string[] {
   return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }
 
+/** Adds `value` to a cache bounded to `max` entries, dropping the oldest first. */
+function remember<V>(cache: Map<string, V>, key: string, value: V, max: number): V {
+  if (cache.size >= max) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
+  return value;
+}
+
+/** Signers and signer certificates kept parsed: a SOC has a few dozen identities at most. */
+const MATERIALS_KEPT = 64;
+
+/** A signer's key as signing uses it, and its certificate as the `x5c` header carries it. */
+interface SigningMaterial {
+  readonly key: KeyObject;
+  readonly x5c: string;
+}
+const signingMaterials = new Map<string, SigningMaterial>();
+
 /**
- * Signs `claims` as a compact JWS (ES256) with `typ` and the signer's certificate in
- * `x5c`; adds `iss`, `iat`, `exp` (now + ttl) and a fresh `jti`.
+ * The signer's checked key and certificate, imported once per exact signer (spiffeId,
+ * certificate and key texts): importing a key and parsing a certificate cost more than
+ * the signature. A rotated key or certificate is another signer, checked afresh.
  */
-export async function signDocument(
-  typ: string,
-  claims: Record<string, unknown>,
-  signer: Signer,
-  options: { ttlSeconds: number; now?: Date },
-): Promise<{ jws: string; jti: string; iat: number; exp: number }> {
-  if (!Number.isInteger(options.ttlSeconds) || options.ttlSeconds <= 0) {
-    throw new PolicyError(
-      POLICY_ERROR_CODES.CONFIG,
-      `ttlSeconds must be a positive integer, not ${options.ttlSeconds}`,
-    );
-  }
+function signingMaterialOf(signer: Signer): SigningMaterial {
+  const cacheKey = `${signer.spiffeId}\u0000${signer.certPem}\u0000${signer.privateKeyPem}`;
+  const cached = signingMaterials.get(cacheKey);
+  if (cached !== undefined) return cached;
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(signer.certPem);
@@ -111,12 +121,37 @@ export async function signDocument(
       'the signing key does not match the signer certificate',
     );
   }
+  return remember(
+    signingMaterials,
+    cacheKey,
+    { key, x5c: cert.raw.toString('base64') },
+    MATERIALS_KEPT,
+  );
+}
+
+/**
+ * Signs `claims` as a compact JWS (ES256) with `typ` and the signer's certificate in
+ * `x5c`; adds `iss`, `iat`, `exp` (now + ttl) and a fresh `jti`.
+ */
+export async function signDocument(
+  typ: string,
+  claims: Record<string, unknown>,
+  signer: Signer,
+  options: { ttlSeconds: number; now?: Date },
+): Promise<{ jws: string; jti: string; iat: number; exp: number }> {
+  if (!Number.isInteger(options.ttlSeconds) || options.ttlSeconds <= 0) {
+    throw new PolicyError(
+      POLICY_ERROR_CODES.CONFIG,
+      `ttlSeconds must be a positive integer, not ${options.ttlSeconds}`,
+    );
+  }
+  const { key, x5c } = signingMaterialOf(signer);
   const iat = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const exp = iat + options.ttlSeconds;
   const jti = randomUUID();
   const payload = { ...claims, iss: signer.spiffeId, iat, exp, jti };
   const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-    .setProtectedHeader({ alg: 'ES256', typ, x5c: [cert.raw.toString('base64')] })
+    .setProtectedHeader({ alg: 'ES256', typ, x5c: [x5c] })
     .sign(key);
   return { jws, jti, iat, exp };
 }
@@ -128,6 +163,52 @@ export interface VerifiedDocument {
   readonly signer: string;
   readonly issuedAt: Date;
   readonly expiresAt: Date;
+}
+
+/** What verification learns from an `x5c` certificate and a trust bundle alone. */
+interface SignerCertificate {
+  readonly publicKey: KeyObject;
+  /** Issued and signed by a certificate of the bundle. */
+  readonly issued: boolean;
+  readonly isCa: boolean;
+  readonly validFrom: number;
+  readonly validTo: number;
+  readonly spiffeId: string | undefined;
+}
+const signerCertificates = new Map<string, SignerCertificate>();
+
+/**
+ * The facts of the `x5c` certificate under `caPem`, parsed and signature-checked once
+ * per exact pair of texts; what depends on the time is checked by the caller. The same
+ * public key object each time also lets jose reuse its imported key.
+ */
+function signerCertificateOf(x5c: string, caPem: string, codes: SignedDocCodes): SignerCertificate {
+  const cacheKey = `${caPem}\u0000${x5c}`;
+  const cached = signerCertificates.get(cacheKey);
+  if (cached !== undefined) return cached;
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(Buffer.from(x5c, 'base64'));
+  } catch (cause) {
+    throw new PolicyError(codes.untrusted, 'the x5c certificate does not parse', { cause });
+  }
+  const cas = splitPem(caPem).map((pem) => new X509Certificate(pem));
+  if (cas.length === 0) {
+    throw new PolicyError(POLICY_ERROR_CODES.CONFIG, 'caPem holds no CA certificate');
+  }
+  return remember(
+    signerCertificates,
+    cacheKey,
+    {
+      publicKey: cert.publicKey,
+      issued: cas.some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey)),
+      isCa: cert.ca,
+      validFrom: Date.parse(cert.validFrom),
+      validTo: Date.parse(cert.validTo),
+      spiffeId: spiffeIdOf(cert),
+    },
+    MATERIALS_KEPT,
+  );
 }
 
 /**
@@ -182,30 +263,20 @@ export async function verifyDocument(
   if (!Array.isArray(x5c) || typeof x5c[0] !== 'string') {
     throw new PolicyError(codes.untrusted, 'the JWS carries no signer certificate (x5c)');
   }
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(Buffer.from(x5c[0], 'base64'));
-  } catch (cause) {
-    throw new PolicyError(codes.untrusted, 'the x5c certificate does not parse', { cause });
-  }
-  const cas = splitPem(options.caPem).map((pem) => new X509Certificate(pem));
-  if (cas.length === 0) {
-    throw new PolicyError(POLICY_ERROR_CODES.CONFIG, 'caPem holds no CA certificate');
-  }
-  const issuer = cas.find((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
-  if (issuer === undefined) {
+  const cert = signerCertificateOf(x5c[0], options.caPem, codes);
+  if (!cert.issued) {
     throw new PolicyError(
       codes.untrusted,
       'the signer certificate was not issued by the trusted CA',
     );
   }
-  if (cert.ca) {
+  if (cert.isCa) {
     throw new PolicyError(
       codes.untrusted,
       'the signer certificate is a CA certificate, not an identity',
     );
   }
-  if (now < new Date(cert.validFrom) || now > new Date(cert.validTo)) {
+  if (now.getTime() < cert.validFrom || now.getTime() > cert.validTo) {
     throw new PolicyError(
       codes.untrusted,
       `the signer certificate is not valid at ${now.toISOString()}`,
@@ -225,7 +296,7 @@ export async function verifyDocument(
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
     throw new PolicyError(codes.malformed, 'the signed payload is not an object');
   }
-  const signer = spiffeIdOf(cert);
+  const signer = cert.spiffeId;
   if (signer === undefined) {
     throw new PolicyError(codes.wrongSigner, 'the signer certificate carries no single SPIFFE ID');
   }

@@ -115,6 +115,45 @@ describe('signed verdicts', () => {
     );
   });
 
+  test('a verified signer certificate vouches only for its own bytes, under its own CA, while valid', async () => {
+    const genuine = await signVerdict(verdictOf('allow'), reviewer, { ttlSeconds: 300, now: NOW });
+    const impostor = await signVerdict(verdictOf('allow'), foreign, { ttlSeconds: 300, now: NOW });
+    assert.equal((await verifyVerdict(genuine, verifyOptions())).signer, REVIEWER);
+
+    await assert.rejects(
+      verifyVerdict(impostor, verifyOptions()),
+      rejectsWith(POLICY_ERROR_CODES.VERDICT_UNTRUSTED_SIGNER),
+    );
+    await assert.rejects(
+      verifyVerdict(genuine, { ...verifyOptions(), caPem: pki.other().caPem }),
+      rejectsWith(POLICY_ERROR_CODES.VERDICT_UNTRUSTED_SIGNER),
+    );
+    await assert.rejects(
+      verifyVerdict(genuine, { ...verifyOptions(), now: new Date(NOW.getTime() + 2 * 86_400_000) }),
+      rejectsWith(POLICY_ERROR_CODES.VERDICT_UNTRUSTED_SIGNER),
+    );
+  });
+
+  test('a signer that signed once lends its key to no other certificate, nor its certificate to another key', async () => {
+    await signVerdict(verdictOf('allow'), reviewer, { ttlSeconds: 300, now: NOW });
+    await assert.rejects(
+      signVerdict(
+        verdictOf('allow'),
+        { ...reviewer, certPem: analyst.certPem },
+        { ttlSeconds: 300 },
+      ),
+      rejectsWith(POLICY_ERROR_CODES.CONFIG),
+    );
+    await assert.rejects(
+      signVerdict(
+        verdictOf('allow'),
+        { ...analyst, privateKeyPem: reviewer.privateKeyPem },
+        { ttlSeconds: 300 },
+      ),
+      rejectsWith(POLICY_ERROR_CODES.CONFIG),
+    );
+  });
+
   test('refuses a verdict for a different action', async () => {
     const jws = await signVerdict(verdictOf('allow'), reviewer, { ttlSeconds: 300, now: NOW });
     const other = { ...ACTION, target: { ...ACTION.target, name: 'web-2' } };
