@@ -116,6 +116,8 @@ export type BeginResult =
 export class ExecutionStore {
   readonly #db: Database.Database;
   readonly #now: () => Date;
+  /** Prepared once per SQL text: preparing costs more than running most of these. */
+  readonly #statements = new Map<string, Database.Statement>();
 
   private constructor(db: Database.Database, now: () => Date) {
     this.#db = db;
@@ -149,51 +151,47 @@ export class ExecutionStore {
    */
   begin(intent: ExecutionIntent): BeginResult {
     const tx = this.#db.transaction((): BeginResult => {
-      const existing = this.#db
-        .prepare<[string], Row>('SELECT * FROM executions WHERE idempotency_key = ?')
-        .get(intent.idempotencyKey);
+      const existing = this.#statement<[string], Row>(
+        'SELECT * FROM executions WHERE idempotency_key = ?',
+      ).get(intent.idempotencyKey);
       const now = this.#now().toISOString();
       if (existing) {
         if (existing.state === 'failed' && existing.retryable === 1) {
-          this.#db
-            .prepare(
-              `UPDATE executions SET state = 'pending', attempts = attempts + 1, result_json = NULL,
+          this.#statement(
+            `UPDATE executions SET state = 'pending', attempts = attempts + 1, result_json = NULL,
                error_json = NULL, retryable = 0, memo_json = ?, plan_json = ?, authorisation_json = ?,
                updated_at = ? WHERE id = ?`,
-            )
-            .run(
-              JSON.stringify(intent.memo ?? null),
-              JSON.stringify(intent.plan),
-              JSON.stringify(intent.authorisation),
-              now,
-              existing.id,
-            );
+          ).run(
+            JSON.stringify(intent.memo ?? null),
+            JSON.stringify(intent.plan),
+            JSON.stringify(intent.authorisation),
+            now,
+            existing.id,
+          );
           return { status: 'started', record: this.get(existing.id) as ExecutionRecord };
         }
         return { status: 'existing', record: toRecord(existing) };
       }
       const id = randomUUID();
-      this.#db
-        .prepare(
-          `INSERT INTO executions (id, idempotency_key, action_type, action_json, action_digest, executor,
+      this.#statement(
+        `INSERT INTO executions (id, idempotency_key, action_type, action_json, action_digest, executor,
            authorisation_json, state, reversible, memo_json, plan_json, undo_of, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          id,
-          intent.idempotencyKey,
-          intent.action.type,
-          JSON.stringify(intent.action),
-          intent.actionDigest,
-          intent.executor,
-          JSON.stringify(intent.authorisation),
-          intent.reversible ? 1 : 0,
-          JSON.stringify(intent.memo ?? null),
-          JSON.stringify(intent.plan),
-          intent.undoOf ?? null,
-          now,
-          now,
-        );
+      ).run(
+        id,
+        intent.idempotencyKey,
+        intent.action.type,
+        JSON.stringify(intent.action),
+        intent.actionDigest,
+        intent.executor,
+        JSON.stringify(intent.authorisation),
+        intent.reversible ? 1 : 0,
+        JSON.stringify(intent.memo ?? null),
+        JSON.stringify(intent.plan),
+        intent.undoOf ?? null,
+        now,
+        now,
+      );
       return { status: 'started', record: this.get(id) as ExecutionRecord };
     });
     try {
@@ -221,24 +219,24 @@ export class ExecutionStore {
   ): ExecutionRecord {
     const now = this.#now().toISOString();
     const tx = this.#db.transaction(() => {
-      this.#db
-        .prepare(
-          `UPDATE executions SET state = ?, result_json = ?, error_json = ?, retryable = ?, updated_at = ?
+      this.#statement(
+        `UPDATE executions SET state = ?, result_json = ?, error_json = ?, retryable = ?, updated_at = ?
            WHERE id = ?`,
-        )
-        .run(
-          outcome.state,
-          outcome.result === undefined ? null : JSON.stringify(outcome.result),
-          outcome.error === undefined ? null : JSON.stringify(outcome.error),
-          outcome.retryable ? 1 : 0,
-          now,
-          id,
-        );
-      const row = this.#db.prepare<[string], Row>('SELECT * FROM executions WHERE id = ?').get(id);
+      ).run(
+        outcome.state,
+        outcome.result === undefined ? null : JSON.stringify(outcome.result),
+        outcome.error === undefined ? null : JSON.stringify(outcome.error),
+        outcome.retryable ? 1 : 0,
+        now,
+        id,
+      );
+      const row = this.#statement<[string], Row>('SELECT * FROM executions WHERE id = ?').get(id);
       if (row?.undo_of && outcome.state === 'done') {
-        this.#db
-          .prepare('UPDATE executions SET undone_by = ?, updated_at = ? WHERE id = ?')
-          .run(id, now, row.undo_of);
+        this.#statement('UPDATE executions SET undone_by = ?, updated_at = ? WHERE id = ?').run(
+          id,
+          now,
+          row.undo_of,
+        );
       }
     });
     tx.immediate();
@@ -246,14 +244,14 @@ export class ExecutionStore {
   }
 
   get(id: string): ExecutionRecord | undefined {
-    const row = this.#db.prepare<[string], Row>('SELECT * FROM executions WHERE id = ?').get(id);
+    const row = this.#statement<[string], Row>('SELECT * FROM executions WHERE id = ?').get(id);
     return row ? toRecord(row) : undefined;
   }
 
   byKey(idempotencyKey: string): ExecutionRecord | undefined {
-    const row = this.#db
-      .prepare<[string], Row>('SELECT * FROM executions WHERE idempotency_key = ?')
-      .get(idempotencyKey);
+    const row = this.#statement<[string], Row>(
+      'SELECT * FROM executions WHERE idempotency_key = ?',
+    ).get(idempotencyKey);
     return row ? toRecord(row) : undefined;
   }
 
@@ -262,19 +260,22 @@ export class ExecutionStore {
     const limit = filter.limit ?? 1000;
     const rows =
       filter.state === undefined
-        ? this.#db
-            .prepare<
-              [number],
-              Row
-            >('SELECT * FROM executions ORDER BY created_at DESC, rowid DESC LIMIT ?')
-            .all(limit)
-        : this.#db
-            .prepare<
-              [string, number],
-              Row
-            >('SELECT * FROM executions WHERE state = ? ORDER BY created_at DESC, rowid DESC LIMIT ?')
-            .all(filter.state, limit);
+        ? this.#statement<[number], Row>(
+            'SELECT * FROM executions ORDER BY created_at DESC, rowid DESC LIMIT ?',
+          ).all(limit)
+        : this.#statement<[string, number], Row>(
+            'SELECT * FROM executions WHERE state = ? ORDER BY created_at DESC, rowid DESC LIMIT ?',
+          ).all(filter.state, limit);
     return rows.map(toRecord);
+  }
+
+  #statement<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement as Database.Statement<P, R>;
   }
 
   close(): void {
