@@ -22,6 +22,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openAuditStore, type AuditStore } from '@vigil/audit';
+import { isVigilError } from '@vigil/core';
 import type { Assignment } from '@vigil/coordinator';
 import { SKILLS, type Finding } from '@vigil/soc';
 import { auditAppendBaseline, hopBaseline, policyBaseline, type Baseline } from './baselines.js';
@@ -85,10 +86,19 @@ function recorder(): Sent & { record(a: Assignment, sentAt: number): void } {
   return sent;
 }
 
+/** Sends one finding; a coordinator whose run queue is full is asked again, as the detector's outbox does. */
 async function send(soc: RunningSoc, finding: Finding): Promise<Assignment> {
-  return soc.client.callSkill<Assignment>('coordinator', SKILLS.handleFinding, finding, {
-    deadlineMs: 30_000,
-  });
+  for (;;) {
+    try {
+      return await soc.client.callSkill<Assignment>('coordinator', SKILLS.handleFinding, finding, {
+        deadlineMs: 30_000,
+      });
+    } catch (error) {
+      if (!isVigilError(error) || error.details['remoteCode'] !== 'VIGIL_COORDINATOR_BUSY')
+        throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 /**

@@ -30,6 +30,12 @@ export const coordinatorSettingsSchema = z.strictObject({
   /** Deadline of each specialist call; the analyst gets the model timeout on top. */
   callDeadlineMs: z.number().int().min(100).default(10_000),
   concurrency: z.number().int().min(1).max(64).default(4),
+  /**
+   * Incident runs waiting for one of the `concurrency` slots at most; beyond it
+   * `handle-finding` refuses (VIGIL_COORDINATOR_BUSY) and the detector's outbox keeps the
+   * finding and retries, so a flood waits on disk instead of in this process.
+   */
+  maxQueuedRuns: z.number().int().min(1).default(256),
   /** Findings are gathered into an incident for settleMs of quiet (at most maxWaitMs) before it is analysed. */
   aggregation: z
     .strictObject({
@@ -102,6 +108,7 @@ export function createCoordinatorAgent(): AgentDefinition {
         checkpointer: checkpointer.saver,
         approvalTtlMs: ctx.system.policy.approvals.ttlSeconds * 1000,
         concurrency: settings.concurrency,
+        maxQueuedRuns: settings.maxQueuedRuns,
         aggregation: settings.aggregation,
         logger: ctx.logger,
         verifyApproval: createApprovalVerifier({

@@ -37,16 +37,27 @@ async function signedBy(
 async function setup(
   t: TestContext,
   decisions: Partial<Record<string, Decision>>,
-  clock = { now: Date.now() },
-  /** Wraps the recording ports, to hold a step back at a chosen moment. */
-  wrap: (ports: IncidentPorts) => IncidentPorts = (ports) => ports,
+  options: {
+    /** Wraps the recording ports, to hold a step back at a chosen moment. */
+    readonly wrap?: (ports: IncidentPorts) => IncidentPorts;
+    readonly concurrency?: number;
+    readonly maxQueuedRuns?: number;
+    /** The coordinator's clock, moved by the test. */
+    readonly clock?: { now: number };
+  } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-coord-'));
   const { certPem: caPem } = await ensureCertificateAuthority(dir, TRUST_DOMAIN);
   const recording = recordingPorts(decisions);
+  const {
+    wrap = (ports: IncidentPorts) => ports,
+    clock = { now: Date.now() },
+    ...limits
+  } = options;
   const make = () => {
     const store = new IncidentStore(join(dir, 'coordinator.db'));
     const coordinator = new Coordinator({
+      ...limits,
       ports: wrap(recording.ports),
       store,
       checkpointer: SqliteSaver.fromConnString(join(dir, 'checkpoints.db')),
@@ -87,20 +98,36 @@ function gate() {
   return { closed, open };
 }
 
+/** Ports whose analyses wait for `release`; `analysing` opens when the first one starts. */
+function heldAnalysis() {
+  const analysing = gate();
+  const release = gate();
+  const wrap = (ports: IncidentPorts): IncidentPorts => ({
+    ...ports,
+    analyse: async (finding, ctx) => {
+      analysing.open();
+      await release.closed;
+      return ports.analyse(finding, ctx);
+    },
+  });
+  return { analysing, release, wrap };
+}
+
 test('an incident whose first findings are recorded out of order opens once and runs once', async (t) => {
   // The opener's audit append is slow; the joiner's, issued after it, completes first.
   const opener = gate();
   const { coordinator, store, notified } = await setup(
     t,
     { 'isolate-pod': 'allow' },
-    undefined,
-    (ports) => ({
-      ...ports,
-      record: async (kind, what, why, ctx) => {
-        if (what['findingId'] === minerFinding.id) await opener.closed;
-        return ports.record(kind, what, why, ctx);
-      },
-    }),
+    {
+      wrap: (ports) => ({
+        ...ports,
+        record: async (kind, what, why, ctx) => {
+          if (what['findingId'] === minerFinding.id) await opener.closed;
+          return ports.record(kind, what, why, ctx);
+        },
+      }),
+    },
   );
   const first = coordinator.handleFinding(minerFinding);
   const joiner = await coordinator.handleFinding({ ...minerFinding, id: 'f-2' });
@@ -114,21 +141,8 @@ test('an incident whose first findings are recorded out of order opens once and 
 });
 
 test('a finding arriving once its incident is being analysed opens a new incident with its own analysis', async (t) => {
-  const analysing = gate();
-  const release = gate();
-  const { coordinator, store, notified } = await setup(
-    t,
-    { 'isolate-pod': 'allow' },
-    undefined,
-    (ports) => ({
-      ...ports,
-      analyse: async (finding, ctx) => {
-        analysing.open();
-        await release.closed;
-        return ports.analyse(finding, ctx);
-      },
-    }),
-  );
+  const { analysing, release, wrap } = heldAnalysis();
+  const { coordinator, store, notified } = await setup(t, { 'isolate-pod': 'allow' }, { wrap });
   const first = await coordinator.handleFinding(minerFinding);
   await analysing.closed;
   const later = await coordinator.handleFinding({ ...minerFinding, id: 'f-late' });
@@ -144,6 +158,34 @@ test('a finding arriving once its incident is being analysed opens a new inciden
     ['closed', 'closed'],
   );
   assert.equal(notified.length, 2, 'each incident analysed and notified');
+});
+
+test('a coordinator with a full run queue refuses a finding without recording it, and accepts it again later', async (t) => {
+  const { analysing, release, wrap } = heldAnalysis();
+  const { coordinator, store, notified } = await setup(
+    t,
+    { 'isolate-pod': 'allow' },
+    { wrap, concurrency: 1, maxQueuedRuns: 1 },
+  );
+  const about = (pod: string) => ({
+    ...minerFinding,
+    id: `f-${pod}`,
+    event: { ...minerFinding.event, id: `e-${pod}`, workload: { namespace: 'shop', pod } },
+    entities: { workload: `shop/${pod}`, addresses: [] },
+  });
+  await coordinator.handleFinding(about('a'));
+  await analysing.closed; // the one slot is busy
+  await coordinator.handleFinding(about('b'));
+  await new Promise((resolve) => setTimeout(resolve, 0)); // b's window (0 ms) ends: b queues
+  await assert.rejects(coordinator.handleFinding(about('c')), (e) =>
+    isVigilError(e, 'VIGIL_COORDINATOR_BUSY'),
+  );
+  assert.equal(store.incidentOfFinding('f-c'), undefined, 'nothing of the refused finding kept');
+  release.open();
+  await coordinator.idle();
+  assert.equal((await coordinator.handleFinding(about('c'))).kind, 'new');
+  await coordinator.idle();
+  assert.equal(notified.length, 3);
 });
 
 test('findings about one workload hours apart in event time open separate incidents', async (t) => {
@@ -247,7 +289,7 @@ test('a human decision ends an approval.wait span begun at the request, carrying
   const { coordinator, store, dir } = await setup(
     t,
     { 'isolate-pod': 'escalate', 'delete-pod': 'deny' },
-    { now: Date.now() - 60_000 },
+    { clock: { now: Date.now() - 60_000 } },
   );
   await coordinator.handleFinding(minerFinding);
   await coordinator.idle();

@@ -20,8 +20,13 @@ export interface CoordinatorOptions {
   readonly approvalTtlMs: number;
   readonly verifyApproval: ApprovalVerifier;
   readonly correlation?: CorrelationSettings;
-  /** Graph runs in flight at once; further runs queue (bounded by the correlator's rate limits). */
+  /** Graph runs in flight at once; further runs queue. */
   readonly concurrency?: number;
+  /**
+   * Runs waiting for a slot at most (default 256): beyond it `handleFinding` refuses with
+   * `VIGIL_COORDINATOR_BUSY` before recording anything, and the sender retries later.
+   */
+  readonly maxQueuedRuns?: number;
   /**
    * Aggregation window: an incident's graph starts once no finding has joined it for
    * `settleMs`, and at the latest `maxWaitMs` after it opened, so its analysis sees the
@@ -116,6 +121,12 @@ export class Coordinator {
   async handleFinding(finding: Finding): Promise<Assignment> {
     const seenIn = this.options.store.incidentOfFinding(finding.id);
     if (seenIn !== undefined) return { kind: 'duplicate', incidentId: seenIn };
+    const maxQueued = this.options.maxQueuedRuns ?? 256;
+    if (this.queue.length >= maxQueued)
+      throw new VigilError(
+        'VIGIL_COORDINATOR_BUSY',
+        `${this.queue.length} incident runs are waiting for a slot (at most ${maxQueued}): finding ${finding.id} was not recorded; retry later`,
+      );
     const assignment = this.correlator.assign(finding);
     const at = this.now();
     if (assignment.kind === 'rate-limited') {
