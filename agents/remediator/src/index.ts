@@ -58,7 +58,7 @@ export {
   type VerifyVerdict,
 } from './authorisation.js';
 export { RemediatorError, REMEDIATOR_ERROR_CODES } from './errors.js';
-export { DryRunExecutor, type RecordedRequest } from './executors/dry-run.js';
+export { DryRunExecutor, type AppliedRequest, type RecordedRequest } from './executors/dry-run.js';
 export {
   OUTCOME_CODES,
   RoutingExecutor,
