@@ -61,7 +61,7 @@ export function checkSealedRows(
  * strings only where the chain checks can use them — for the first entry of each chain in
  * the page its `prevHash` and `hash`, for the last its `hash`, and the `hash` of every
  * position a checkpoint or anchor names — so a verification worker hands over a few
- * strings per page instead of three per entry. Built by {@link compactPage}.
+ * strings per page instead of three per entry. Built by {@link checkSealedRowsCompactly}.
  */
 export interface CompactPage {
   readonly compact: true;
@@ -77,53 +77,71 @@ export interface CompactPage {
 }
 
 /**
- * `page` as a {@link CompactPage}, or undefined when it holds anything the chain checks
- * must see entry by entry (a hash mismatch, an impersonation, a chain that skips, repeats
- * or breaks its links inside the page). `needed` lists, per chain, the positions whose
- * hash checkpoints and anchors are compared with.
+ * {@link checkSealedRows} for a worker thread: the same checks in one pass, giving a
+ * {@link CompactPage} when nothing in `rows` needs a closer look, else the full checked
+ * page (a hash mismatch, an impersonation, a chain that skips, repeats or breaks its links
+ * inside the page: the page is then checked again by {@link checkSealedRows}). `needed`
+ * lists, per chain, the positions whose hash checkpoints and anchors are compared with.
+ * One pass without the full page's string arrays costs less than checking and then
+ * compacting.
  */
-export function compactPage(
-  page: CheckedPage,
+export function checkSealedRowsCompactly(
+  rows: readonly SealedRow[],
+  writers: ReadonlyMap<string, string>,
   needed: ReadonlyMap<string, ReadonlySet<number>>,
-): CompactPage | undefined {
-  if (page.impersonations.length > 0) return undefined;
-  const n = page.sequence.length;
+): CheckedPage | CompactPage {
+  const n = rows.length;
+  const sequence = new Float64Array(n);
+  const chainSeq = new Float64Array(n);
   const chainIndex = new Uint32Array(n);
   const chains: string[] = [];
-  const last = new Map<string, { index: number; chain: number }>();
   const prevHashes: [number, string][] = [];
   const hashes: [number, string][] = [];
+  const seen = new Map<string, PageChain>();
   for (let i = 0; i < n; i++) {
-    if (page.altered[i] === 1) return undefined;
-    const chain = page.chain[i]!;
-    const before = last.get(chain);
-    if (before === undefined) {
-      chainIndex[i] = chains.length;
-      last.set(chain, { index: i, chain: chains.length });
-      chains.push(chain);
-      prevHashes.push([i, page.prevHash[i]!]);
-      hashes.push([i, page.hash[i]!]);
-      continue;
+    const e = rows[i]!;
+    if (sha256OfText(e.sealed) !== e.hash) return checkSealedRows(rows, writers);
+    let c = seen.get(e.chain);
+    if (c === undefined) {
+      c = {
+        index: chains.length,
+        writer: writers.get(e.chain),
+        needed: needed.get(e.chain),
+        last: i,
+        chainSeq: e.chainSeq,
+        hash: e.hash,
+      };
+      seen.set(e.chain, c);
+      chains.push(e.chain);
+      prevHashes.push([i, e.prevHash]);
+      hashes.push([i, e.hash]);
+    } else {
+      if (e.chainSeq !== c.chainSeq + 1 || e.prevHash !== c.hash)
+        return checkSealedRows(rows, writers);
+      if (c.needed?.has(e.chainSeq) === true) hashes.push([i, e.hash]);
+      c.last = i;
+      c.chainSeq = e.chainSeq;
+      c.hash = e.hash;
     }
-    if (
-      page.chainSeq[i] !== page.chainSeq[before.index]! + 1 ||
-      page.prevHash[i] !== page.hash[before.index]
-    )
-      return undefined;
-    chainIndex[i] = before.chain;
-    before.index = i;
-    if (needed.get(chain)?.has(page.chainSeq[i]!) === true) hashes.push([i, page.hash[i]!]);
+    if (c.writer !== undefined && e.actor !== c.writer && e.actor.startsWith('spiffe://'))
+      return checkSealedRows(rows, writers);
+    sequence[i] = e.sequence;
+    chainSeq[i] = e.chainSeq;
+    chainIndex[i] = c.index;
   }
-  for (const { index } of last.values()) hashes.push([index, page.hash[index]!]);
-  return {
-    compact: true,
-    sequence: page.sequence,
-    chainSeq: page.chainSeq,
-    chainIndex,
-    chains,
-    prevHashes,
-    hashes,
-  };
+  for (const c of seen.values()) hashes.push([c.last, c.hash]);
+  return { compact: true, sequence, chainSeq, chainIndex, chains, prevHashes, hashes };
+}
+
+/** A chain as {@link checkSealedRowsCompactly} has seen it so far in a page. */
+interface PageChain {
+  readonly index: number;
+  readonly writer: string | undefined;
+  readonly needed: ReadonlySet<number> | undefined;
+  /** Index, position and hash of its last entry so far. */
+  last: number;
+  chainSeq: number;
+  hash: string;
 }
 
 /** The buffers of `page` that can be transferred to another thread instead of copied. */

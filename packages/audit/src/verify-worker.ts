@@ -2,7 +2,7 @@
 // log through its own read-only SQLite connection, hashes every entry, and posts each
 // checked page to the verifying thread (compacted when nothing in it needs a closer look).
 import { parentPort, workerData } from 'node:worker_threads';
-import { checkSealedRows, compactPage, transferablesOf } from './entry-check.js';
+import { checkSealedRowsCompactly, transferablesOf } from './entry-check.js';
 import type { VerifyWorkerData, VerifyWorkerMessage } from './parallel-scan.js';
 import { SqliteAuditStore } from './sqlite-store.js';
 
@@ -14,8 +14,7 @@ const store = new SqliteAuditStore(data.path, { readOnly: true });
 try {
   for (const { index, range } of data.ranges) {
     for await (const rows of store.scanSealed(data.pageSize, range)) {
-      const checked = checkSealedRows(rows, writers);
-      const page = compactPage(checked, needed) ?? checked;
+      const page = checkSealedRowsCompactly(rows, writers, needed);
       port.postMessage({ range: index, page } satisfies VerifyWorkerMessage, transferablesOf(page));
     }
     port.postMessage({ range: index, done: true } satisfies VerifyWorkerMessage);
