@@ -12,8 +12,13 @@ export interface VerifyWorkerData {
   /** Per chain, the positions whose hashes checkpoints and anchors are compared with. */
   readonly needed: readonly (readonly [string, readonly number[]])[];
   readonly pageSize: number;
-  /** The ranges this worker reads, in this order; `index` is the range's place in store order. */
-  readonly ranges: readonly { readonly index: number; readonly range: SequenceRange }[];
+  /** The slices of the log, in store order. */
+  readonly ranges: readonly SequenceRange[];
+  /**
+   * `[0]`: the next slice to read, shared by all workers (each takes one with
+   * `Atomics.add`), so a worker that gets less CPU reads fewer slices.
+   */
+  readonly next: Int32Array;
 }
 
 /** What a verification worker posts: a checked page of a range, or the end of that range. */
@@ -34,11 +39,13 @@ export interface ParallelScanOptions {
 }
 
 /**
- * Slices per worker: more slices than workers, dealt round-robin, so the verifying thread
- * (which consumes slices in store order) never holds more than a few slices' pages that a
- * faster worker produced ahead of time.
+ * Slices per worker. Workers take the next slice as they finish one, in store order, so
+ * the verifying thread (which consumes slices in that order) holds at most a few slices'
+ * pages read ahead; small slices let the workers finish together (on a machine shared with
+ * other work one of them may get less CPU): a million entries make slices of ~16,000, a
+ * few tens of milliseconds of work each.
  */
-const SLICES_PER_WORKER = 8;
+const SLICES_PER_WORKER = 32;
 
 /**
  * Reads and hashes the entries of an on-disk SQLite store in `workers` threads, each with
@@ -54,12 +61,10 @@ export async function* scanCheckedInParallel(
   const slices = Math.min(count, o.workers * SLICES_PER_WORKER);
   const span = Math.ceil(count / slices);
   const ranges = Array.from({ length: slices }, (_, index) => ({
-    index,
-    range: {
-      afterSequence: o.firstSequence - 1 + index * span,
-      throughSequence: Math.min(o.lastSequence, o.firstSequence - 1 + (index + 1) * span),
-    },
+    afterSequence: o.firstSequence - 1 + index * span,
+    throughSequence: Math.min(o.lastSequence, o.firstSequence - 1 + (index + 1) * span),
   }));
+  const next = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
   const buffered = ranges.map(() => ({ pages: [] as (CheckedPage | CompactPage)[], done: false }));
   let failure: unknown;
   let wake: (() => void) | undefined;
@@ -71,13 +76,14 @@ export async function* scanCheckedInParallel(
   const writers = [...o.writers];
   const needed = [...o.needed].map(([chain, positions]) => [chain, [...positions]] as const);
   const threads = await Promise.all(
-    Array.from({ length: Math.min(o.workers, slices) }, async (_, w) => {
+    Array.from({ length: Math.min(o.workers, slices) }, async () => {
       const data: VerifyWorkerData = {
         path: o.path,
         writers,
         needed,
         pageSize: o.pageSize,
-        ranges: ranges.filter((r) => r.index % o.workers === w),
+        ranges,
+        next,
       };
       const thread = await startBundledPackageWorker('verify-worker', data);
       thread.on('message', (m: VerifyWorkerMessage) => {
