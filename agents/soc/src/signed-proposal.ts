@@ -1,4 +1,4 @@
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
 import { digestOf, VigilError } from '@vigil/core';
 import { verifyCertificateChain } from '@vigil/pki';
@@ -26,10 +26,45 @@ export async function signProposal(
   claims: ProposalClaims,
   signer: { readonly key: string; readonly cert: string },
 ): Promise<string> {
-  const der = new X509Certificate(signer.cert).raw.toString('base64');
+  const { key, x5c } = signingMaterialOf(signer);
   return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
-    .setProtectedHeader({ alg: 'ES256', typ: PROPOSAL_JWS_TYPE, x5c: [der] })
-    .sign(createPrivateKey(signer.key));
+    .setProtectedHeader({ alg: 'ES256', typ: PROPOSAL_JWS_TYPE, x5c: [x5c] })
+    .sign(key);
+}
+
+/** Identities kept parsed: a SOC has a few dozen at most. */
+const PARSED_KEPT = 64;
+const signingMaterials = new Map<string, { key: KeyObject; x5c: string }>();
+const publicKeys = new Map<string, KeyObject>();
+
+/** Adds `value` to a cache bounded to {@link PARSED_KEPT} entries, dropping the oldest first. */
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  if (cache.size >= PARSED_KEPT) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
+  return value;
+}
+
+/**
+ * The signer's key and certificate as signing uses them, imported once per exact key and
+ * certificate texts (importing them cost more than the signature; a rotated identity is
+ * new texts, imported afresh).
+ */
+function signingMaterialOf(signer: { readonly key: string; readonly cert: string }) {
+  const cacheKey = `${signer.cert}\u0000${signer.key}`;
+  return (
+    signingMaterials.get(cacheKey) ??
+    remember(signingMaterials, cacheKey, {
+      key: createPrivateKey(signer.key),
+      x5c: new X509Certificate(signer.cert).raw.toString('base64'),
+    })
+  );
+}
+
+/** The public key of a certificate already verified against the trust bundle, parsed once per text. */
+function publicKeyOf(certPem: string): KeyObject {
+  return (
+    publicKeys.get(certPem) ?? remember(publicKeys, certPem, new X509Certificate(certPem).publicKey)
+  );
 }
 
 /**
@@ -38,7 +73,13 @@ export async function signProposal(
  */
 export async function verifyProposal(
   jws: string,
-  expected: { incidentId: string; proposalId: string; action: unknown; asset: unknown; blastRadius: unknown },
+  expected: {
+    incidentId: string;
+    proposalId: string;
+    action: unknown;
+    asset: unknown;
+    blastRadius: unknown;
+  },
   caPem: string,
   now: Date = new Date(),
 ): Promise<string> {
@@ -51,19 +92,22 @@ export async function verifyProposal(
   } catch {
     return fail('not a compact JWS');
   }
-  if (header.typ !== PROPOSAL_JWS_TYPE || header.alg !== 'ES256' || !header.x5c?.[0]) return fail('wrong JWS type, algorithm or missing certificate');
+  if (header.typ !== PROPOSAL_JWS_TYPE || header.alg !== 'ES256' || !header.x5c?.[0])
+    return fail('wrong JWS type, algorithm or missing certificate');
   const certPem = `-----BEGIN CERTIFICATE-----\n${header.x5c[0].match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
   const chain = verifyCertificateChain(certPem, caPem, now);
   if (!chain.ok) return fail(`signer certificate rejected: ${chain.reason}`);
   let payload: Uint8Array;
   try {
-    ({ payload } = await compactVerify(jws, new X509Certificate(certPem).publicKey));
+    ({ payload } = await compactVerify(jws, publicKeyOf(certPem)));
   } catch {
     return fail('bad signature');
   }
   const claims = JSON.parse(new TextDecoder().decode(payload)) as ProposalClaims;
-  if (claims.incidentId !== expected.incidentId || claims.proposalId !== expected.proposalId) fail('signed for another incident or proposal');
+  if (claims.incidentId !== expected.incidentId || claims.proposalId !== expected.proposalId)
+    fail('signed for another incident or proposal');
   if (claims.actionDigest !== digestOf(expected.action)) fail('signed for a different action');
-  if (claims.factsDigest !== digestOf({ asset: expected.asset, blastRadius: expected.blastRadius })) fail('asset or blast radius altered after signing');
+  if (claims.factsDigest !== digestOf({ asset: expected.asset, blastRadius: expected.blastRadius }))
+    fail('asset or blast radius altered after signing');
   return chain.spiffeId;
 }
