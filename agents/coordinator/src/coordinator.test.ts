@@ -140,6 +140,36 @@ test('an incident whose first findings are recorded out of order opens once and 
   assert.equal(notified.length, 1, 'one graph run, one notification');
 });
 
+test('the analysis of an incident waits for a finding correlated into it that is still being recorded', async (t) => {
+  const joinerRecorded = gate();
+  const analysed: string[] = [];
+  const { coordinator } = await setup(
+    t,
+    { 'isolate-pod': 'allow' },
+    {
+      wrap: (ports) => ({
+        ...ports,
+        record: async (kind, what, why, ctx) => {
+          if (what['findingId'] === 'f-2') await joinerRecorded.closed;
+          return ports.record(kind, what, why, ctx);
+        },
+        analyse: async (finding, ctx) => {
+          analysed.push(finding.id);
+          return ports.analyse(finding, ctx);
+        },
+      }),
+    },
+  );
+  await coordinator.handleFinding(minerFinding);
+  const joiner = coordinator.handleFinding({ ...minerFinding, id: 'f-2' });
+  await new Promise((resolve) => setTimeout(resolve, 0)); // the window (0 ms) ends meanwhile
+  assert.deepEqual(analysed, [], 'the analysis waits for the joiner');
+  joinerRecorded.open();
+  assert.equal((await joiner).kind, 'joined');
+  await coordinator.idle();
+  assert.deepEqual(analysed.sort(), ['f-1', 'f-2']);
+});
+
 test('a finding arriving once its incident is being analysed opens a new incident with its own analysis', async (t) => {
   const { analysing, release, wrap } = heldAnalysis();
   const { coordinator, store, notified } = await setup(t, { 'isolate-pod': 'allow' }, { wrap });

@@ -73,10 +73,9 @@ export class Coordinator {
   private readonly correlator: Correlator;
   private readonly now: () => number;
   private readonly running = new Map<string, Promise<void>>();
-  private readonly aggregating = new Map<
-    string,
-    { timer: NodeJS.Timeout; deadline: number; fire: () => void }
-  >();
+  private readonly aggregating = new Map<string, Aggregation>();
+  /** Findings correlated into an incident and not yet recorded, per incident: its analysis waits for them. */
+  private readonly recording = new Map<string, number>();
   private readonly queue: (() => Promise<void>)[] = [];
   private active = 0;
 
@@ -149,6 +148,21 @@ export class Coordinator {
       );
       return assignment;
     }
+    const incidentId = assignment.incidentId;
+    this.recording.set(incidentId, (this.recording.get(incidentId) ?? 0) + 1);
+    try {
+      await this.recordFinding(finding, assignment, at);
+    } finally {
+      this.recorded(incidentId);
+    }
+    return assignment;
+  }
+
+  private async recordFinding(
+    finding: Finding,
+    assignment: Extract<Assignment, { kind: 'new' | 'joined' }>,
+    at: number,
+  ): Promise<void> {
     await this.options.ports.record(
       'finding',
       {
@@ -182,24 +196,43 @@ export class Coordinator {
     );
     if (joins) this.extendAggregation(assignment.incidentId);
     else this.startAggregation(assignment.incidentId, finding);
-    return assignment;
+  }
+
+  /** A finding of the incident is recorded (or failed to be): an analysis it held back may start. */
+  private recorded(incidentId: string): void {
+    const left = (this.recording.get(incidentId) ?? 1) - 1;
+    if (left > 0) {
+      this.recording.set(incidentId, left);
+      return;
+    }
+    this.recording.delete(incidentId);
+    const pending = this.aggregating.get(incidentId);
+    if (pending?.due) pending.fire();
   }
 
   private startAggregation(incidentId: string, finding: Finding): void {
     const { settleMs, maxWaitMs } = this.options.aggregation ?? { settleMs: 0, maxWaitMs: 0 };
-    const fire = () => {
-      this.aggregating.delete(incidentId);
-      // The analysis is about to read the incident's findings: later evidence about its
-      // entities opens a new incident with an analysis of its own, instead of joining one
-      // whose analysis will never see it.
-      this.correlator.forget(incidentId);
-      this.schedule(incidentId, { incidentId, finding });
-    };
-    this.aggregating.set(incidentId, {
-      timer: setTimeout(fire, settleMs),
+    const aggregation: Aggregation = {
+      timer: setTimeout(() => aggregation.fire(), settleMs),
       deadline: Date.now() + maxWaitMs,
-      fire,
-    });
+      due: false,
+      fire: () => {
+        if (this.aggregating.get(incidentId) !== aggregation) return;
+        // A finding correlated into it is still being recorded: the window ends when it is.
+        if (this.recording.has(incidentId)) {
+          aggregation.due = true;
+          return;
+        }
+        clearTimeout(aggregation.timer);
+        this.aggregating.delete(incidentId);
+        // The analysis is about to read the incident's findings: later evidence about its
+        // entities opens a new incident with an analysis of its own, instead of joining one
+        // whose analysis will never see it.
+        this.correlator.forget(incidentId);
+        this.schedule(incidentId, { incidentId, finding });
+      },
+    };
+    this.aggregating.set(incidentId, aggregation);
   }
 
   private extendAggregation(incidentId: string): void {
@@ -426,6 +459,16 @@ export class Coordinator {
       void this.queue.shift()?.();
     }
   }
+}
+
+/** An incident gathering findings before its analysis. */
+interface Aggregation {
+  timer: NodeJS.Timeout;
+  readonly deadline: number;
+  /** The window ended while a finding was still being recorded. */
+  due: boolean;
+  /** Ends the window and starts the analysis, unless a finding is still being recorded. */
+  readonly fire: () => void;
 }
 
 /** Findings of one incident analysed at most (the most anomalous). */
