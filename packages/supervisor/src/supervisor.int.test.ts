@@ -569,9 +569,11 @@ test('with the watchdog in kill mode, an agent whose resident set exceeds resour
     { front: { calls: ['hog'] }, hog: { settings: { testHooks: { allocateOnSkill: 'echo' } } } },
     true,
     {
-      memory: { rssWatchdog: 'kill' },
-      // Touching 320 MiB can stall the hog's event loop past a probe deadline on a loaded
-      // machine; only the memory watchdog may kill it here.
+      // Only the resident-set watchdog is under test: the default data rlimit (512 MiB)
+      // refuses the 320 MiB allocation when the process already maps ~200 MiB, and
+      // touching 320 MiB can stall the hog's event loop past a probe deadline on a loaded
+      // machine, so neither may stop the hog first.
+      memory: { rssWatchdog: 'kill', rlimitFloorBytes: 2048 * 1024 * 1024 },
       probes: { ...TEST_PROBES, failureThreshold: 1_000 },
     },
   );
@@ -590,7 +592,12 @@ test('with the watchdog in kill mode, an agent whose resident set exceeds resour
       () => undefined,
       (e: unknown) => e,
     );
-  const warning = await over;
+  const warning = await Promise.race([
+    over,
+    call.then((ended) =>
+      assert.fail(`the hog's call ended before the watchdog fired: ${String(ended)}`),
+    ),
+  ]);
   assert.ok(warning.type === 'memory-over-limit' && warning.action === 'kill');
   assert.ok(warning.rssBytes > warning.limitBytes);
   const exit = await exited;
