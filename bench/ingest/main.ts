@@ -8,13 +8,13 @@
  *    share filtered, recall of the labelled attack events, attacks with at least one
  *    finding. Done at the SOC demo's density (3,000 events a day) and at a busier cluster's.
  * 2. Throughput: NDJSON over HTTP (keep-alive, 1,000-line requests, 4 in flight, bearer
- *    token) into the HTTP source, normalisation, features and scoring, client and server
- *    in this one process. Baselines measured in the same run on the same lines: JSON.parse
- *    only (the floor), normalise only, normalise + score without HTTP.
+ *    token) into the HTTP source, normalisation, features and scoring, sent by a client in
+ *    this process and then by a shipper process (`shipper.ts`). Baselines measured in the
+ *    same run on the same lines: JSON.parse only (the floor), normalise only, normalise +
+ *    score without HTTP.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,7 @@ import {
   type Scenario,
   type SecurityEvent,
 } from '@vigil/detector';
+import { ndjsonBodies, sendBodies } from './send-ndjson.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2)
@@ -195,54 +196,14 @@ async function throughput(model: DetectorModel, lines: readonly string[]): Promi
   // the pipeline (features, scoring, findings) — with the client in this process, and then
   // from a shipper process of its own, as a log shipper runs beside a detector.
   const BATCH = 1000;
-  const bodies: Buffer[] = [];
-  for (let i = 0; i < n; i += BATCH)
-    bodies.push(Buffer.from(`${all.slice(i, i + BATCH).join('\n')}\n`));
+  const bodies = ndjsonBodies(all, BATCH);
   const ndjsonFile = join(mkdtempSync(join(tmpdir(), 'vigil-bench-ingest-')), 'events.ndjson');
   writeFileSync(ndjsonFile, `${all.join('\n')}\n`);
   let retries = 0;
   type Client = (url: URL, waitForRoom: () => Promise<void>) => Promise<() => Promise<number>>;
-  const inProcess: Client = async (url, waitForRoom) => async () => {
-    const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-    const post = (body: Buffer): Promise<number> =>
-      new Promise((resolve, reject) => {
-        const req = request(
-          url,
-          {
-            method: 'POST',
-            agent,
-            headers: {
-              authorization: `Bearer ${TOKEN}`,
-              'content-type': 'application/x-ndjson',
-              'content-length': body.length,
-            },
-          },
-          (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      });
-    let next = 0;
-    let resent = 0;
-    const worker = async (): Promise<void> => {
-      while (next < bodies.length) {
-        const body = bodies[next++] as Buffer;
-        for (;;) {
-          const status = await post(body);
-          if (status === 202) break;
-          if (status !== 429) throw new Error(`HTTP ${status}`);
-          resent += 1;
-          await waitForRoom(); // the bench client waits for the queue instead of Retry-After seconds
-        }
-      }
-    };
-    await Promise.all([worker(), worker(), worker(), worker()]);
-    agent.destroy();
-    return resent;
-  };
+  // The bench client waits for the queue instead of Retry-After seconds.
+  const inProcess: Client = async (url, waitForRoom) => () =>
+    sendBodies(url, TOKEN, bodies, 4, waitForRoom);
   const shipperProcess: Client = async (url) => {
     const child = fork(
       fileURLToPath(new URL('./shipper.ts', import.meta.url)),

@@ -7,62 +7,23 @@
  *   fork('shipper.ts', [file, url, token, batch, inflight]) → 'ready' … 'go' → { sent, retries }
  */
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { ndjsonBodies, sendBodies } from './send-ndjson.js';
 
 const [file, url, token, batchArg, inflightArg] = process.argv.slice(2);
 if (!file || !url || !token || !process.send)
   throw new Error('usage: fork(shipper.ts, [file, url, token, batch, inflight])');
-const batch = Number(batchArg ?? 1000);
-const inflight = Number(inflightArg ?? 4);
-
 const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
-const bodies: Buffer[] = [];
-for (let i = 0; i < lines.length; i += batch)
-  bodies.push(Buffer.from(`${lines.slice(i, i + batch).join('\n')}\n`));
+const bodies = ndjsonBodies(lines, Number(batchArg ?? 1000));
 
-const agent = new Agent({ keepAlive: true, maxSockets: inflight });
-const post = (body: Buffer): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/x-ndjson',
-          'content-length': body.length,
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-
-async function ship(): Promise<void> {
-  let next = 0;
-  let retries = 0;
-  const sender = async (): Promise<void> => {
-    while (next < bodies.length) {
-      const body = bodies[next++] as Buffer;
-      for (;;) {
-        const status = await post(body);
-        if (status === 202) break;
-        if (status !== 429) throw new Error(`HTTP ${status}`);
-        retries += 1;
-        // Retry-After is in whole seconds; a shipper this close polls sooner.
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: inflight }, sender));
-  agent.destroy();
+process.once('message', async () => {
+  // Retry-After is in whole seconds; a shipper this close polls sooner.
+  const retries = await sendBodies(
+    url,
+    token,
+    bodies,
+    Number(inflightArg ?? 4),
+    () => new Promise((resolve) => setTimeout(resolve, 5)),
+  );
   process.send!({ sent: lines.length, retries }, undefined, undefined, () => process.disconnect());
-}
-
-process.once('message', () => void ship());
+});
 process.send({ ready: bodies.length });
