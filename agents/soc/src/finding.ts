@@ -1,4 +1,31 @@
 import { z } from 'zod';
+import { attackTechniqueSchema, severitySchema } from './analysis.js';
+
+/**
+ * One detection rule that matched the event (the detector's rule tier, rules as data).
+ * `source` is the rule's provenance: `vigil` for Vigil's own rules, `sigma:<uuid>` for a
+ * SigmaHQ rule, `falco` for a rule Falco itself evaluated.
+ */
+export const ruleHitSchema = z.object({
+  id: z.string().min(1),
+  title: z.string(),
+  techniques: z.array(attackTechniqueSchema),
+  severity: severitySchema,
+  source: z.string(),
+});
+
+export type RuleHit = z.infer<typeof ruleHitSchema>;
+
+/**
+ * What the detection decided, independently of any analyst: `severity` is the highest
+ * severity of the rules that fired. An analysis (model or offline) is never below it.
+ */
+export const detectionSchema = z.object({
+  severity: severitySchema,
+  ruleHits: z.array(ruleHitSchema).min(1),
+});
+
+export type Detection = z.infer<typeof detectionSchema>;
 
 /**
  * What the detector forwards for each anomalous event: the score, why (top features),
@@ -26,6 +53,8 @@ export const findingSchema = z.object({
       raw: z.unknown(),
     })
     .loose(),
+  /** Present when one or more detection rules fired; absent for a forest-only anomaly. */
+  detection: detectionSchema.optional(),
   /** Correlation keys: findings sharing one of these, close in time, join one incident. */
   entities: z.object({
     workload: z.string().optional(),

@@ -22,7 +22,14 @@ export {
   type Analysis,
   type Severity,
 } from './analysis.js';
-export { findingSchema, type Finding } from './finding.js';
+export {
+  detectionSchema,
+  findingSchema,
+  ruleHitSchema,
+  type Detection,
+  type Finding,
+  type RuleHit,
+} from './finding.js';
 export { SKILLS } from './skills.js';
 export {
   PROPOSAL_JWS_TYPE,
