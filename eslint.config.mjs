@@ -9,9 +9,11 @@ export default tseslint.config(
     ignores: [
       '**/node_modules/**',
       '**/dist/**',
-      '.vigil/**',
+      '**/.vigil/**',
       '.tools/**',
       'bench/.venv/**',
+      'bench/results/**',
+      'coverage/**',
       '**/*.wasm',
     ],
   },

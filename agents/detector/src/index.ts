@@ -115,4 +115,8 @@ export {
 } from './pipeline/pipeline.js';
 export { demo } from './demo/soc-demo.js';
 export { agent, detectorStats } from './agent/agent.js';
-export { DetectorSettingsSchema, parseDetectorSettings, type DetectorSettings } from './agent/settings.js';
+export {
+  DetectorSettingsSchema,
+  parseDetectorSettings,
+  type DetectorSettings,
+} from './agent/settings.js';
