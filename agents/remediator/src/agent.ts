@@ -6,6 +6,7 @@ import { analysisSchema, findingSchema, SKILLS } from '@vigil/soc';
 import { z } from 'zod';
 import { RemediatorError, REMEDIATOR_ERROR_CODES, formatProblems, problemsOf } from './errors.js';
 import type { Remediator } from './remediator.js';
+import { exercisedGrants } from './permissions-used.js';
 import { openRemediator } from './service.js';
 import { parseRemediatorSettings } from './settings.js';
 import { signProposals } from './signed-proposals.js';
@@ -140,6 +141,7 @@ export function createRemediatorAgent(): AgentDefinition {
               state: record.state,
               executor: record.executor,
               plan: [...record.plan],
+              ...exercisedGrants(record),
             },
             outputDigest: digestOf(record.result ?? null),
           }),

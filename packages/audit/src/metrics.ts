@@ -127,6 +127,68 @@ function nonEmpty(v: unknown): boolean {
   return false;
 }
 
+/** Declared agents (by SPIFFE ID) that wrote entries under each value of `key`. */
+function agentsSharing(
+  entries: readonly AuditEntry[],
+  agentIds: ReadonlyMap<string, string>,
+  key: (e: AuditEntry) => string | null,
+): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const e of entries) {
+    const value = key(e);
+    if (value === null || !agentIds.has(e.actor)) continue;
+    const set = out.get(value) ?? new Set<string>();
+    set.add(e.actor);
+    out.set(value, set);
+  }
+  return out;
+}
+
+function actionTypeOf(what: AuditEntry['what'] | undefined): string | undefined {
+  const action = what?.['action'];
+  if (typeof action !== 'object' || action === null) return undefined;
+  const type = (action as { type?: unknown }).type;
+  return typeof type === 'string' ? type : undefined;
+}
+
+function rulesOf(value: unknown): RbacRule[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (r): r is RbacRule =>
+      typeof r === 'object' &&
+      r !== null &&
+      ['apiGroups', 'resources', 'verbs'].every((k) =>
+        Array.isArray((r as Record<string, unknown>)[k]),
+      ),
+  );
+}
+
+/**
+ * Permission atoms an agent's execution entries show it used: `tool:<action type>` of a
+ * succeeded execution (the action is on its intent entry, found by the outcome's
+ * `parentEntryId`, or on a one-entry execution), and `what.toolsUsed` / the atoms of
+ * `what.permissionsUsed` of any outcome — those list only what succeeded, so a partly
+ * failed plan still counts the requests that went through.
+ */
+function usedAtomsOf(
+  own: readonly AuditEntry[],
+  byHash: ReadonlyMap<string, AuditEntry>,
+): Set<string> {
+  const used = new Set<string>();
+  for (const e of own) {
+    if (e.kind !== 'execution' || e.what['phase'] === 'intent') continue;
+    const parentId = e.what['parentEntryId'];
+    const intent = typeof parentId === 'string' ? byHash.get(parentId) : undefined;
+    const type = actionTypeOf(e.what) ?? actionTypeOf(intent?.what);
+    if (type !== undefined && e.what['status'] !== 'failed') used.add(`tool:${type}`);
+    const tools = e.what['toolsUsed'];
+    if (Array.isArray(tools))
+      for (const t of tools) if (typeof t === 'string') used.add(`tool:${t}`);
+    for (const x of atoms(rulesOf(e.what['permissionsUsed']))) used.add(x);
+  }
+  return used;
+}
+
 /**
  * Computes the three compliance metrics (formulas in docs/audit.md) over the entries of
  * `store` in the window. Reads only the audit store and the declarations.
@@ -149,6 +211,7 @@ export function complianceFromEntries(
   chainIdentity: ReadonlyMap<string, string>,
 ): ComplianceMetrics {
   const byActor = new Map<string, AuditEntry[]>();
+  const byHash = new Map(entries.map((e) => [e.hash, e]));
   for (const e of entries) {
     const list = byActor.get(e.actor) ?? [];
     list.push(e);
@@ -176,23 +239,7 @@ export function complianceFromEntries(
       if (options.toolPermissions === undefined) return autoTools.length > 0;
       return [...autoViaTools].some((x) => covers(p, x) || covers(x, p));
     });
-    const id = options.spiffeIdOf(a.name);
-    const usedAtoms = new Set<string>();
-    for (const e of byActor.get(id) ?? []) {
-      if (e.kind !== 'execution' || e.what['phase'] === 'intent') continue;
-      if (e.what['status'] === 'failed') continue;
-      const action = e.what['action'];
-      if (
-        typeof action === 'object' &&
-        action !== null &&
-        typeof (action as { type?: unknown }).type === 'string'
-      ) {
-        usedAtoms.add(`tool:${(action as { type: string }).type}`);
-      }
-      const permissionsUsed = e.what['permissionsUsed'];
-      if (Array.isArray(permissionsUsed))
-        for (const x of atoms(permissionsUsed as RbacRule[])) usedAtoms.add(x);
-    }
+    const usedAtoms = usedAtomsOf(byActor.get(options.spiffeIdOf(a.name)) ?? [], byHash);
     const used = granted.filter((p) => [...usedAtoms].some((u) => covers(p, u)));
     return { agent: a, granted: granted.length, autonomous: autonomous.length, used: used.length };
   });
@@ -217,13 +264,11 @@ export function complianceFromEntries(
 
   // Five-signal coverage.
   const agentIds = new Map(options.agents.map((a) => [options.spiffeIdOf(a.name), a.name]));
-  const tracesBy = new Map<string, Set<string>>(); // trace id -> agents
-  for (const e of entries) {
-    if (e.traceId === null || !agentIds.has(e.actor)) continue;
-    const set = tracesBy.get(e.traceId) ?? new Set<string>();
-    set.add(e.actor);
-    tracesBy.set(e.traceId, set);
-  }
+  // Agents per trace id and per correlation id: an id that two declared agents wrote
+  // entries under is an interaction between them (the callee learns either id only from
+  // the caller's A2A call: `traceparent`, or the correlation id in the call's input).
+  const tracesBy = agentsSharing(entries, agentIds, (e) => e.traceId);
+  const correlatedBy = agentsSharing(entries, agentIds, (e) => e.incidentId);
   const lifecycleAbout = new Set<string>();
   for (const e of entries) {
     if (e.kind !== 'agent-lifecycle') continue;
@@ -245,7 +290,9 @@ export function complianceFromEntries(
           nonEmpty(e.why['comment']),
       ),
       communication: own.some(
-        (e) => e.traceId !== null && (tracesBy.get(e.traceId)?.size ?? 0) > 1,
+        (e) =>
+          (e.traceId !== null && (tracesBy.get(e.traceId)?.size ?? 0) > 1) ||
+          (e.incidentId !== null && (correlatedBy.get(e.incidentId)?.size ?? 0) > 1),
       ),
       health: lifecycleAbout.has(a.name),
     };
@@ -283,34 +330,78 @@ export function complianceFromEntries(
   };
 }
 
-/** The metrics as a fixed-width table for a terminal. */
+/** One column of {@link formatColumns}: its header and which side its cells align to. */
+interface Column {
+  readonly header: string;
+  readonly align: 'left' | 'right';
+}
+
+/**
+ * Lines of a table whose columns are as wide as their widest cell, two spaces apart, so
+ * no value of any length runs into its neighbour (a role such as "Response execution").
+ */
+function formatColumns(columns: readonly Column[], rows: readonly (readonly string[])[]): string[] {
+  const widths = columns.map((c, i) =>
+    Math.max(c.header.length, ...rows.map((r) => (r[i] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    `  ${columns
+      .map((c, i) => {
+        const cell = cells[i] ?? '';
+        return c.align === 'left' ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!);
+      })
+      .join('  ')
+      .trimEnd()}`;
+  return [line(columns.map((c) => c.header)), ...rows.map(line)];
+}
+
+/** The metrics as a table for a terminal (columns sized to their content). */
 export function renderComplianceTable(m: ComplianceMetrics): string {
   const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
+  const left = (header: string): Column => ({ header, align: 'left' });
+  const right = (header: string): Column => ({ header, align: 'right' });
   const lines: string[] = [
     `window ${m.window.since} .. ${m.window.until} (${m.entries} entries)`,
     '',
-  ];
-  lines.push('least agency ratio (autonomous ÷ granted, lower is better)');
-  lines.push(
-    `  ${'class'.padEnd(16)}${'agents'.padEnd(28)}${'granted'.padStart(8)}${'auton.'.padStart(8)}${'ratio'.padStart(9)}${'used'.padStart(7)}${'used %'.padStart(9)}`,
-  );
-  for (const l of m.leastAgency) {
-    lines.push(
-      `  ${l.agentClass.padEnd(16)}${l.agents.join(',').slice(0, 27).padEnd(28)}${String(l.granted).padStart(8)}${String(l.autonomous).padStart(8)}${pct(l.ratio).padStart(9)}${String(l.used).padStart(7)}${pct(l.usedShare).padStart(9)}`,
-    );
-  }
-  lines.push(
+    'least agency ratio (autonomous ÷ granted, lower is better)',
+    ...formatColumns(
+      [
+        left('class'),
+        left('agents'),
+        right('granted'),
+        right('auton.'),
+        right('ratio'),
+        right('used'),
+        right('used %'),
+      ],
+      m.leastAgency.map((l) => [
+        l.agentClass,
+        l.agents.join(','),
+        String(l.granted),
+        String(l.autonomous),
+        pct(l.ratio),
+        String(l.used),
+        pct(l.usedShare),
+      ]),
+    ),
     '',
     `five-signal coverage: ${m.fiveSignal.covered}/${m.fiveSignal.total} = ${pct(m.fiveSignal.coverage)}`,
-  );
-  lines.push(`  ${'agent'.padEnd(16)}${SIGNALS.map((s) => s.padEnd(15)).join('')}`);
-  for (const a of m.fiveSignal.agents)
-    lines.push(
-      `  ${a.agent.padEnd(16)}${SIGNALS.map((s) => (a.signals[s] ? 'yes' : '-').padEnd(15)).join('')}`,
-    );
-  lines.push(
-    `  ${'share'.padEnd(16)}${SIGNALS.map((s) => pct(m.fiveSignal.perSignal[s]).padEnd(15)).join('')}`,
-  );
+    ...formatColumns(
+      [left('agent'), ...SIGNALS.map(left), left('all')],
+      [
+        ...m.fiveSignal.agents.map((a) => [
+          a.agent,
+          ...SIGNALS.map((s) => (a.signals[s] ? 'yes' : '-')),
+          a.all ? 'yes' : '-',
+        ]),
+        [
+          'share',
+          ...SIGNALS.map((s) => pct(m.fiveSignal.perSignal[s])),
+          pct(m.fiveSignal.coverage),
+        ],
+      ],
+    ),
+  ];
   const mu = m.mutation;
   lines.push(
     '',

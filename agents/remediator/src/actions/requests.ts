@@ -114,3 +114,24 @@ export function httpRequestOf(request: KubernetesRequest): HttpRequestShape {
       };
   }
 }
+
+/** The RBAC permission one Kubernetes request exercises, in the registry's rule shape. */
+export interface RbacPermission {
+  readonly apiGroups: readonly [string];
+  readonly resources: readonly [string];
+  readonly verbs: readonly [string];
+}
+
+/**
+ * The RBAC permission `request` exercises (API group, plural[/subresource], verb), as an
+ * RBAC rule would grant it; undefined for a webhook call, which needs no cluster RBAC.
+ * The audit trail records these per execution, so the "used share" of least agency
+ * (docs/audit.md) compares what was granted with what a plan actually needed.
+ */
+export function permissionOf(request: ApiRequest): RbacPermission | undefined {
+  if (request.kind !== 'kubernetes') return undefined;
+  const { apiVersion, plural } = RESOURCES[request.resource];
+  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+  const resource = request.subresource === undefined ? plural : `${plural}/${request.subresource}`;
+  return { apiGroups: [group], resources: [resource], verbs: [request.verb] };
+}

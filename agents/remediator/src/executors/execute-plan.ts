@@ -1,9 +1,14 @@
 import type { ActionPlan } from '../actions/action.js';
+import { permissionOf, type RbacPermission } from '../actions/requests.js';
 import type { Executor, RequestOutcome } from './executor.js';
 
 /** What happened to one planned request. */
 export interface StepResult {
   readonly summary: string;
+  /** `kubernetes` or `webhook`: which side of a routing executor carried it. */
+  readonly kind: 'kubernetes' | 'webhook';
+  /** The RBAC permission the request exercised (Kubernetes requests only). */
+  readonly permission?: RbacPermission;
   readonly outcome: RequestOutcome;
 }
 
@@ -31,7 +36,13 @@ export async function executePlan(
       idempotencyKey: `${idempotencyKey}#${i}`,
       ...(signal ? { signal } : {}),
     });
-    steps.push({ summary: request.summary, outcome });
+    const permission = permissionOf(request);
+    steps.push({
+      summary: request.summary,
+      kind: request.kind,
+      ...(permission ? { permission } : {}),
+      outcome,
+    });
     if (!outcome.ok) {
       return {
         ok: false,
