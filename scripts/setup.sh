@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Vigil and its tests need on a fresh machine of this kind
-# (Debian, root, Node 20+, Go): system packages, the pinned OPA binary built from
-# source through the Go module proxy, and the npm workspaces. Idempotent and quick
+# (Debian, root, Node 20+, Go): system packages, the pinned OPA, kube-apiserver, etcd,
+# Kyverno and Helm binaries built from source through the Go module proxy, and the npm
+# workspaces. Idempotent and quick
 # when nothing changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,37 @@ if ! "$TOOLS/opa" version 2>/dev/null | grep -qx "Version: ${OPA_VERSION#v}"; th
   GOBIN="$TOOLS" GOFLAGS=-mod=mod go install "github.com/open-policy-agent/opa@$OPA_VERSION"
 fi
 
+# The real Kubernetes components the tests start on loopback (kube-apiserver, etcd), the
+# Kyverno CLI and Helm, built from source through the Go module proxy. Each wrapper module
+# under tools/ pins its version in go.mod/go.sum; a stamp of those files decides whether
+# the cached binary is current, so a rebuild happens only when a version changes.
+build_go_tool() { # name, then extra `go build` flags
+  local name=$1 dir="tools/$1" stamp="$TOOLS/.$1.stamp" want
+  shift
+  want=$(cat "$dir/go.mod" "$dir/go.sum" "$dir/main.go" | sha256sum | cut -d' ' -f1)
+  [ -x "$TOOLS/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return 0
+  echo "setup: building $name ($(grep -m1 -oP '^// Wrapper module that builds \K.*' "$dir/go.mod"))"
+  mkdir -p "$TOOLS"
+  (cd "$dir" && nice -n 10 go build -mod=readonly -trimpath -ldflags "-s -w $*" -o "$TOOLS/$name.new" .)
+  mv "$TOOLS/$name.new" "$TOOLS/$name"
+  echo "$want" >"$stamp"
+}
+KUBE_VERSION=$(grep -m1 -oP '(^|\s)k8s.io/kubernetes \Kv[0-9.]+' tools/kube-apiserver/go.mod)
+KUBE_MINOR=$(echo "$KUBE_VERSION" | cut -d. -f2)
+build_go_tool kube-apiserver "-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION" \
+  "-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$KUBE_MINOR" \
+  "-X k8s.io/component-base/version.gitTreeState=clean"
+build_go_tool etcd
+KYVERNO_VERSION=$(grep -m1 -oP '(^|\s)github.com/kyverno/kyverno \Kv[0-9.]+' tools/kyverno/go.mod)
+build_go_tool kyverno "-X github.com/kyverno/kyverno/pkg/version.BuildVersion=$KYVERNO_VERSION"
+
+HELM_VERSION=v4.3.2
+if [ "$(cat "$TOOLS/.helm.stamp" 2>/dev/null)" != "$HELM_VERSION" ] || [ ! -x "$TOOLS/helm" ]; then
+  echo "setup: building helm $HELM_VERSION from source"
+  GOBIN="$TOOLS" GOFLAGS=-mod=mod nice -n 10 go install -trimpath "helm.sh/helm/v4/cmd/helm@$HELM_VERSION"
+  echo "$HELM_VERSION" >"$TOOLS/.helm.stamp"
+fi
+
 # npm ci only when the lockfile changed since the last install (it takes minutes:
 # better-sqlite3 compiles from source against the local Node headers).
 stamp=node_modules/.vigil-lock.sha256
@@ -35,4 +67,4 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   npm ci --no-audit --no-fund
   echo "$want" >"$stamp"
 fi
-echo "setup: ready (opa $("$TOOLS/opa" version | head -1 | cut -d' ' -f2), node $(node --version))"
+echo "setup: ready (opa $("$TOOLS/opa" version | head -1 | cut -d' ' -f2), kube-apiserver $KUBE_VERSION, $("$TOOLS/etcd" --version | head -1), kyverno $KYVERNO_VERSION, helm $HELM_VERSION, node $(node --version))"

@@ -16,6 +16,13 @@ export {
   type AfterHook,
 } from './postgres.js';
 export { startOpaServer, opaBinary, type OpaServer } from './opa.js';
+export {
+  startKubeApiServer,
+  compactKubeApiServerStorage,
+  type KubeApiServer,
+  type VendoredCrds,
+} from './kube-api-server.js';
+export { toolBinary, type ToolName } from './tools.js';
 export { startNats, type NatsServer, type StartNatsOptions } from './nats.js';
 // The one exception: no language model is reachable from a test machine, so the analyst's
 // model is a scripted OpenAI-compatible server (a test double, said so wherever it is used).

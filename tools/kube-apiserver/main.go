@@ -1,0 +1,22 @@
+// Command kube-apiserver is the upstream Kubernetes API server, built from the
+// Go module proxy so the tests can start a real one on loopback (see
+// packages/testkit/src/kube-api-server.ts). It is k8s.io/kubernetes'
+// cmd/kube-apiserver main, unchanged.
+package main
+
+import (
+	"os"
+	_ "time/tzdata" // for timeZone support in CronJob
+
+	"k8s.io/component-base/cli"
+	_ "k8s.io/component-base/logs/json/register"          // for JSON log format registration
+	_ "k8s.io/component-base/metrics/prometheus/clientgo" // load all the prometheus client-go plugins
+	_ "k8s.io/component-base/metrics/prometheus/version"  // for version metric registration
+	"k8s.io/kubernetes/cmd/kube-apiserver/app"
+)
+
+func main() {
+	command := app.NewAPIServerCommand()
+	code := cli.Run(command)
+	os.Exit(code)
+}
