@@ -58,6 +58,7 @@ export {
   type DeepReadonly,
   type EmailChannel,
   type FieldProblem,
+  type KubernetesConfig,
   type ModelConfig,
   type NotificationChannel,
   type NotificationsConfig,
@@ -69,6 +70,7 @@ export {
   type StoreConfig,
   type WebhookChannel,
 } from './schema.js';
+export { goDurationSeconds } from './kubernetes-schema.js';
 export {
   MIN_AGENT_MEMORY_BYTES,
   parseCpuQuantity,

@@ -8,6 +8,7 @@
  * docs/registry.md is the field-by-field reference; keep it in step with this file.
  */
 import { z } from 'zod';
+import { kubernetesSchema } from './kubernetes-schema.js';
 import { parseCpuQuantity, parseMemoryQuantity } from './quantity.js';
 import { closestMatch } from './suggest.js';
 
@@ -254,6 +255,18 @@ const policyRule = z.strictObject({
   verbs: uniqueArray(rbacVerb, (v) => `verb ${JSON.stringify(v)}`).min(1),
   /** Optional allow-list of object names (RBAC `resourceNames`). */
   resourceNames: uniqueArray(z.string().min(1), (v) => `name ${JSON.stringify(v)}`).optional(),
+  /**
+   * Where namespaced resources are granted on Kubernetes: these namespaces, or `["*"]` for
+   * every namespace; the system's own namespace when omitted.
+   */
+  namespaces: uniqueArray(
+    z.string().refine((v) => v === '*' || dnsLabelProblem(v) === undefined, {
+      message: 'must be a namespace name (DNS-1123 label) or "*"',
+    }),
+    (v) => `namespace ${JSON.stringify(v)}`,
+  )
+    .min(1)
+    .optional(),
 });
 
 const agent = z
@@ -546,6 +559,7 @@ export const AgentSystemSchema = z.strictObject({
     })
     .prefault({}),
   telemetry: z.strictObject({ otlpEndpoint: httpUrl().optional() }).prefault({}),
+  kubernetes: kubernetesSchema.describe('What `vigil k8s render` needs beyond the agents'),
 });
 
 /** Recursively read-only: the loader deep-freezes what it returns. */
@@ -573,6 +587,8 @@ export type AgentResources = AgentSpec['resources'];
 export type StoreConfig = AgentSystem['storage']['audit'];
 /** Policy settings. */
 export type PolicyConfig = AgentSystem['policy'];
+/** The `kubernetes:` section, defaults filled. */
+export type KubernetesConfig = AgentSystem['kubernetes'];
 /** Model settings. */
 export type ModelConfig = AgentSystem['model'];
 /** Notification settings. */

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { ConfigProblem } from './errors.js';
 import { formatPath, type SourceMap } from './source-map.js';
+import { kubernetesAgentReferences } from './kubernetes-schema.js';
 import { closestMatch } from './suggest.js';
 
 type Issue = z.core.$ZodIssue;
@@ -323,6 +324,17 @@ export function crossReferenceProblems(raw: unknown, map: SourceMap): ConfigProb
     state.set(name, 'done');
   };
   for (const name of names) if (!state.has(name)) visit(name);
+
+  // Agent names in the kubernetes: section (egress/ingress entries, state users, OPA clients).
+  for (const ref of kubernetesAgentReferences(raw)) {
+    if (indexOf.has(ref.name)) continue;
+    const match = closestMatch(ref.name, names);
+    add(
+      ref.path,
+      `unknown agent "${ref.name}"`,
+      match === undefined ? `declared agents: ${names.join(', ')}` : `did you mean "${match}"?`,
+    );
+  }
 
   return problems;
 }

@@ -1,0 +1,35 @@
+/**
+ * `@vigil/kubernetes`: renders an AgentSystem declaration as Kubernetes manifests — per
+ * agent a ServiceAccount, RBAC derived exactly from `permissions.rules`, a hardened
+ * Deployment, a Service, a PodDisruptionBudget and a cert-manager Certificate carrying its
+ * SPIFFE ID; NetworkPolicies from `calls`; the policy bundle, OPA and Kyverno policies —
+ * as plain YAML, a Helm chart or a kustomization, and applies them with server-side apply.
+ * Nothing here knows any particular agent system.
+ *
+ * @example
+ * ```ts
+ * import { renderAgentRbac } from '@vigil/kubernetes';
+ * const objects = renderAgentRbac(system, getAgent(system, 'remediator')); // Role, ClusterRole, bindings
+ * ```
+ */
+export { KubernetesError, KUBERNETES_ERROR_CODES, type KubernetesErrorCode } from './errors.js';
+export {
+  AGENT_LABEL,
+  COMPONENT_LABEL,
+  SYSTEM_LABEL,
+  agentLabels,
+  componentLabels,
+  systemLabels,
+} from './labels.js';
+export {
+  CLUSTER_SCOPED_RESOURCES,
+  agentRbacRules,
+  isClusterScoped,
+  rbacNameOf,
+  renderAgentRbac,
+  splitRule,
+  usesKubernetesApi,
+  type AgentRbacRules,
+  type RbacObject,
+  type RbacScope,
+} from './rbac.js';
