@@ -10,9 +10,20 @@ export const REGISTRY_ERROR_CODES = {
   unreadable: 'VIGIL_CONFIG_UNREADABLE',
   /** The file is not well-formed YAML; `problems` carry line and column. */
   yaml: 'VIGIL_CONFIG_YAML',
+  /** The declaration is larger than {@link MAX_DECLARATION_BYTES}; it is not read. */
+  tooLarge: 'VIGIL_CONFIG_TOO_LARGE',
+  /** The declaration is not UTF-8; the message names the first bad byte's offset. */
+  encoding: 'VIGIL_CONFIG_ENCODING',
   /** A query named an agent the system does not declare. */
   unknownAgent: 'VIGIL_CONFIG_UNKNOWN_AGENT',
 } as const;
+
+/**
+ * The largest declaration read, in bytes (1 MiB). The SOC's own is about 15 KiB; a
+ * declaration is refused above this before it is parsed, so that a huge file costs
+ * neither memory nor minutes.
+ */
+export const MAX_DECLARATION_BYTES = 1024 * 1024;
 
 /** One problem in a declaration. */
 export interface ConfigProblem {

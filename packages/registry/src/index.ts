@@ -38,6 +38,7 @@ export {
 } from './describe.js';
 export {
   formatProblem,
+  MAX_DECLARATION_BYTES,
   RegistryError,
   REGISTRY_ERROR_CODES,
   type ConfigProblem,
@@ -49,7 +50,9 @@ export {
   KIND,
   RBAC_VERBS,
   dnsLabelProblem,
+  isRbacWildcard,
   trustDomainProblem,
+  type ActionSpec,
   type AgentResources,
   type AgentSkill,
   type AgentSpec,

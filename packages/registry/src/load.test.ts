@@ -673,3 +673,126 @@ test('answers every wrongly typed field of the SOC declaration with a RegistryEr
     );
   }
 });
+
+test('refuses unknown YAML tags instead of keeping their bare value', () => {
+  for (const tag of [
+    '!!js/function',
+    '!custom',
+    '!!binary',
+    '!!set',
+    '!<tag:example.com,2026:x>',
+  ]) {
+    const text = system(THREE.replace('role: Analysis', `role: ${tag} Analysis`));
+    const error = expectError(text, 'VIGIL_CONFIG_YAML');
+    const problem = only(error);
+    assert.equal(problem.line, lineOf(text, 'role: !'), error.message);
+    assert.match(
+      problem.message,
+      new RegExp(`unsupported YAML tag "${tag.replace(/[!<>]/g, '.')}"`),
+    );
+  }
+  // The YAML 1.2 core tags are plain data and stay accepted.
+  const plain = parseAgentSystem(
+    system(THREE.replace('role: Analysis', 'role: !!str Analysis')),
+    'x',
+  );
+  assert.equal(plain.agents[1]?.role, 'Analysis');
+});
+
+const WITH_RULE = (rule: string) =>
+  system(
+    THREE.replace(
+      '  - name: notifier\n',
+      `  - name: notifier\n    permissions:\n      rules:\n${rule}`,
+    ),
+  );
+
+test('refuses wildcard RBAC unless the rule says it is meant, with a reason', () => {
+  const text = WITH_RULE(
+    "        - { apiGroups: ['*'], resources: ['*'], verbs: ['*'] }\n" +
+      "        - { apiGroups: [apps], resources: ['*/scale'], verbs: [get] }\n",
+  );
+  const error = expectError(text);
+  assert.deepEqual(
+    error.problems.map((p) => p.path),
+    [
+      'agents[2].permissions.rules[0].apiGroups[0]',
+      'agents[2].permissions.rules[0].resources[0]',
+      'agents[2].permissions.rules[0].verbs[0]',
+      'agents[2].permissions.rules[1].resources[0]',
+    ],
+  );
+  assert.equal(error.problems[0]?.line, lineOf(text, "apiGroups: ['*']"));
+  assert.match(error.problems[2]?.message ?? '', /"\*" is a wildcard \(every verb/);
+  assert.match(error.problems[2]?.hint ?? '', /wildcard: \{ reason: "…" \}/);
+
+  const meant = parseAgentSystem(
+    WITH_RULE(
+      "        - apiGroups: ['']\n          resources: [pods]\n          verbs: ['*']\n          wildcard: { reason: break-glass responder }\n",
+    ),
+    'x',
+  );
+  assert.deepEqual(meant.agents[2]?.permissions.rules[0]?.wildcard, {
+    reason: 'break-glass responder',
+  });
+  // An empty reason is no reason, and a wildcard field on a rule without one is a mistake.
+  expectError(
+    WITH_RULE(
+      "        - { apiGroups: [''], resources: [pods], verbs: ['*'], wildcard: { reason: ' ' } }\n",
+    ),
+  );
+  const stray = only(
+    expectError(
+      WITH_RULE(
+        "        - { apiGroups: [''], resources: [pods], verbs: [get], wildcard: { reason: x } }\n",
+      ),
+    ),
+  );
+  assert.equal(stray.path, 'agents[2].permissions.rules[0].wildcard');
+});
+
+const ACTIONS = `actions:
+  - { type: isolate-pod, description: Deny all traffic to a pod }
+  - { type: block-ip }
+`;
+
+test('validates autonomy.autoExecute against the action catalogue the system declares', () => {
+  const auto = (list: string, extra = ACTIONS) =>
+    system(
+      THREE.replace(
+        '  - name: notifier\n',
+        `  - name: notifier\n    autonomy:\n      autoExecute: ${list}\n`,
+      ),
+      extra,
+    );
+  const ok = parseAgentSystem(auto('[isolate-pod, block-ip]'), 'x');
+  assert.deepEqual(ok.agents[2]?.autonomy.autoExecute, ['isolate-pod', 'block-ip']);
+  assert.deepEqual(ok.actions, [
+    { type: 'isolate-pod', description: 'Deny all traffic to a pod' },
+    { type: 'block-ip', description: '' },
+  ]);
+
+  const text = auto('[isolate-pdo, delete-everything, "*"]');
+  const error = expectError(text);
+  assert.deepEqual(
+    error.problems.map((p) => [p.path, p.hint]),
+    [
+      ['agents[2].autonomy.autoExecute[0]', 'did you mean "isolate-pod"?'],
+      ['agents[2].autonomy.autoExecute[1]', 'declared actions: isolate-pod, block-ip'],
+      ['agents[2].autonomy.autoExecute[2]', 'declared actions: isolate-pod, block-ip'],
+    ],
+  );
+  assert.equal(error.problems[1]?.line, lineOf(text, 'autoExecute:'));
+  assert.match(
+    error.problems[1]?.message ?? '',
+    /"delete-everything" is not an action of the system's catalogue/,
+  );
+
+  // Without a catalogue nothing may be auto-executed: the harness knows no actions itself.
+  const none = only(expectError(auto('[isolate-pod]', '')));
+  assert.match(none.message, /the declaration has no action catalogue/);
+  assert.match(none.hint ?? '', /actions: \[\{ type: "isolate-pod" \}\]/);
+
+  const twice = only(expectError(auto('[]', `${ACTIONS}  - { type: block-ip }\n`)));
+  assert.equal(twice.path, 'actions[2].type');
+});

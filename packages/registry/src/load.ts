@@ -2,14 +2,20 @@
  * Reading a declaration: YAML (with node ranges) → schema + cross-reference checks →
  * a deep-frozen {@link AgentSystem}, or a {@link RegistryError} listing every problem.
  */
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { RegistryError, REGISTRY_ERROR_CODES, type ConfigProblem } from './errors.js';
+import { decodeDeclaration, tooLargeError } from './encoding.js';
+import {
+  MAX_DECLARATION_BYTES,
+  RegistryError,
+  REGISTRY_ERROR_CODES,
+  type ConfigProblem,
+} from './errors.js';
 import { AgentSystemSchema, type AgentSystem } from './schema.js';
 import { SourceMap } from './source-map.js';
-import { crossReferenceProblems, issueProblems } from './validate.js';
+import { actionCatalogueProblems, crossReferenceProblems, issueProblems } from './validate.js';
 
 /** Where each system was read from (kept off the object so that it stays plain data). */
 const sources = new WeakMap<object, string>();
@@ -33,18 +39,42 @@ function deepFreeze<T>(value: T): T {
  *   with every schema and cross-reference problem in `problems` (path, message, line, hint).
  */
 export function parseAgentSystem(text: string, source: string): AgentSystem {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: only a long text needs the exact count.
+  if (text.length * 3 > MAX_DECLARATION_BYTES) {
+    const size = Buffer.byteLength(text, 'utf8');
+    if (size > MAX_DECLARATION_BYTES) throw tooLargeError(source, size);
+  }
   const lineCounter = new LineCounter();
-  const document = parseDocument(text.replace(/^\uFEFF/, ''), {
+  const body = text.replace(/^\uFEFF/, '');
+  const document = parseDocument(body, {
     lineCounter,
     prettyErrors: false, // our own messages: the pretty ones quote source lines
     merge: true, // allow `<<: *defaults` for shared agent settings
     uniqueKeys: true,
+    // A declaration is plain data: `!!binary`, `!!set`, `!!timestamp` … would turn into
+    // Buffers, Sets and Dates; with this off they are unresolved tags, refused below.
+    resolveKnownTags: false,
   });
-  if (document.errors.length > 0) {
-    const problems: ConfigProblem[] = document.errors.map((error) => {
-      const position = lineCounter.linePos(error.pos[0]);
-      return { path: '', message: error.message, line: position.line, column: position.col };
-    });
+  // An unresolved tag (`!!js/function`, `!custom`) is only a warning to the parser, which
+  // then keeps the bare value: refusing it keeps a tag from meaning something elsewhere.
+  const tagProblems = document.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED');
+  if (document.errors.length > 0 || tagProblems.length > 0) {
+    const problems: ConfigProblem[] = [
+      ...document.errors.map((error) => {
+        const position = lineCounter.linePos(error.pos[0]);
+        return { path: '', message: error.message, line: position.line, column: position.col };
+      }),
+      ...tagProblems.map((warning) => {
+        const position = lineCounter.linePos(warning.pos[0]);
+        const tag = body.slice(warning.pos[0], warning.pos[1]).split(/\s/, 1)[0] ?? '';
+        return {
+          path: '',
+          message: `unsupported YAML tag ${JSON.stringify(tag)}: a declaration is plain data; only the YAML 1.2 core tags (!!str, !!int, !!float, !!bool, !!null, !!map, !!seq) are accepted`,
+          line: position.line,
+          column: position.col,
+        };
+      }),
+    ].sort((a, b) => a.line - b.line || a.column - b.column);
     throw RegistryError.fromProblems(
       REGISTRY_ERROR_CODES.yaml,
       `${source} is not well-formed YAML`,
@@ -82,6 +112,7 @@ export function parseAgentSystem(text: string, source: string): AgentSystem {
   const problems = [
     ...(parsed.success ? [] : issueProblems(parsed.error.issues, raw, AgentSystemSchema, map)),
     ...crossReferenceProblems(raw, map),
+    ...actionCatalogueProblems(raw, map),
   ];
   if (problems.length > 0 || !parsed.success) {
     throw RegistryError.fromProblems(
@@ -133,25 +164,56 @@ function readError(path: string, error: unknown): RegistryError {
  */
 export async function loadAgentSystem(path: string): Promise<AgentSystem> {
   const absolute = resolve(path);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(absolute, 'utf8');
+    const file = await open(absolute, 'r');
+    try {
+      const { size } = await file.stat();
+      if (size > MAX_DECLARATION_BYTES) throw tooLargeError(absolute, size);
+      // One byte more than the cap: a file that grew since the stat is still caught.
+      const buffer = Buffer.alloc(MAX_DECLARATION_BYTES + 1);
+      let length = 0;
+      for (;;) {
+        const { bytesRead } = await file.read(buffer, length, buffer.length - length, null);
+        length += bytesRead;
+        if (bytesRead === 0 || length >= buffer.length) break;
+      }
+      bytes = buffer.subarray(0, length);
+    } finally {
+      await file.close();
+    }
   } catch (error) {
+    if (error instanceof RegistryError) throw error;
     throw readError(absolute, error);
   }
-  return parseAgentSystem(text, absolute);
+  return parseAgentSystem(decodeDeclaration(bytes, absolute), absolute);
 }
 
 /** Synchronous {@link loadAgentSystem}, for process start-up paths that cannot await. */
 export function loadAgentSystemSync(path: string): AgentSystem {
   const absolute = resolve(path);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(absolute, 'utf8');
+    const fd = openSync(absolute, 'r');
+    try {
+      const { size } = fstatSync(fd);
+      if (size > MAX_DECLARATION_BYTES) throw tooLargeError(absolute, size);
+      const buffer = Buffer.alloc(MAX_DECLARATION_BYTES + 1);
+      let length = 0;
+      for (;;) {
+        const bytesRead = readSync(fd, buffer, length, buffer.length - length, null);
+        length += bytesRead;
+        if (bytesRead === 0 || length >= buffer.length) break;
+      }
+      bytes = buffer.subarray(0, length);
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
+    if (error instanceof RegistryError) throw error;
     throw readError(absolute, error);
   }
-  return parseAgentSystem(text, absolute);
+  return parseAgentSystem(decodeDeclaration(bytes, absolute), absolute);
 }
 
 /** The `source` the system was parsed from (a file path for loaded systems). */

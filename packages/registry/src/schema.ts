@@ -247,26 +247,92 @@ const rbacVerb = checkedString((value) => {
   };
 });
 
-const policyRule = z.strictObject({
-  /** API groups; `""` is the core group, `"*"` every group. */
-  apiGroups: uniqueArray(z.string(), (v) => `API group ${JSON.stringify(v)}`).min(1),
-  /** Resources, with subresources as `deployments/scale`. */
-  resources: uniqueArray(z.string().min(1), (v) => `resource ${JSON.stringify(v)}`).min(1),
-  verbs: uniqueArray(rbacVerb, (v) => `verb ${JSON.stringify(v)}`).min(1),
-  /** Optional allow-list of object names (RBAC `resourceNames`). */
-  resourceNames: uniqueArray(z.string().min(1), (v) => `name ${JSON.stringify(v)}`).optional(),
-  /**
-   * Where namespaced resources are granted on Kubernetes: these namespaces, or `["*"]` for
-   * every namespace; the system's own namespace when omitted.
-   */
-  namespaces: uniqueArray(
-    z.string().refine((v) => v === '*' || dnsLabelProblem(v) === undefined, {
-      message: 'must be a namespace name (DNS-1123 label) or "*"',
-    }),
-    (v) => `namespace ${JSON.stringify(v)}`,
-  )
-    .min(1)
-    .optional(),
+/** True when an RBAC `apiGroups`, `resources` or `verbs` entry is a wildcard (`*`, or a pattern such as `*` + `/scale`). */
+export function isRbacWildcard(value: string): boolean {
+  return value.includes('*');
+}
+
+const WILDCARD_FIELDS = ['apiGroups', 'resources', 'verbs'] as const;
+const WILDCARD_MEANING: Readonly<Record<(typeof WILDCARD_FIELDS)[number], string>> = {
+  apiGroups: 'every API group',
+  resources: 'every resource',
+  verbs: 'every verb',
+};
+
+const policyRule = z
+  .strictObject({
+    /** API groups; `""` is the core group, `"*"` every group. */
+    apiGroups: uniqueArray(z.string(), (v) => `API group ${JSON.stringify(v)}`).min(1),
+    /** Resources, with subresources as `deployments/scale`. */
+    resources: uniqueArray(z.string().min(1), (v) => `resource ${JSON.stringify(v)}`).min(1),
+    verbs: uniqueArray(rbacVerb, (v) => `verb ${JSON.stringify(v)}`).min(1),
+    /** Optional allow-list of object names (RBAC `resourceNames`). */
+    resourceNames: uniqueArray(z.string().min(1), (v) => `name ${JSON.stringify(v)}`).optional(),
+    /**
+     * Required when the rule has a wildcard (`*` in apiGroups, resources or verbs): a
+     * wildcard grants what nobody enumerated, so it must be meant, and say why.
+     */
+    /**
+     * Where namespaced resources are granted on Kubernetes: these namespaces, or `["*"]` for
+     * every namespace; the system's own namespace when omitted.
+     */
+    namespaces: uniqueArray(
+      z.string().refine((v) => v === '*' || dnsLabelProblem(v) === undefined, {
+        message: 'must be a namespace name (DNS-1123 label) or "*"',
+      }),
+      (v) => `namespace ${JSON.stringify(v)}`,
+    )
+      .min(1)
+      .optional(),
+    wildcard: z
+      .strictObject({ reason: z.string().trim().min(1) })
+      .optional()
+      .describe(
+        'Required with a "*" in apiGroups, resources or verbs: { reason: why it is meant }',
+      ),
+  })
+  .superRefine((rule, ctx) => {
+    let wildcards = 0;
+    for (const field of WILDCARD_FIELDS) {
+      const list: unknown = rule[field];
+      if (!Array.isArray(list)) continue; // the field's own check reports it
+      list.forEach((value: unknown, index) => {
+        if (typeof value !== 'string' || !isRbacWildcard(value)) return;
+        wildcards++;
+        if (rule.wildcard !== undefined) return;
+        ctx.addIssue({
+          code: 'custom',
+          path: [field, index],
+          message: `${JSON.stringify(value)} is a wildcard (${value === '*' ? WILDCARD_MEANING[field] : 'a pattern'}, including any added later): list what the agent needs`,
+          params: {
+            hint: 'or, if the wildcard is meant, say why in the rule: wildcard: { reason: "…" }',
+          },
+        });
+      });
+    }
+    if (wildcards === 0 && rule.wildcard !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['wildcard'],
+        message: 'the rule has no wildcard in apiGroups, resources or verbs: remove "wildcard"',
+      });
+    }
+  }, ALWAYS);
+
+/**
+ * One action of the system's catalogue: what its agents can do to the world. The
+ * harness knows no action vocabulary; `autonomy.autoExecute` may name only these.
+ */
+const actionSpec = z.strictObject({
+  /** Stable action type, as proposals and policies name it (e.g. `isolate-pod`). */
+  type: checkedString((value) =>
+    SKILL_ID.test(value)
+      ? undefined
+      : {
+          message: `"${value}" is not an action type (lowercase words joined by "-", "." or "_", e.g. isolate-pod)`,
+        },
+  ),
+  description: z.string().default(''),
 });
 
 const agent = z
@@ -546,6 +612,10 @@ export const AgentSystemSchema = z.strictObject({
     'SPIFFE trust domain; identities are spiffe://<trustDomain>/agent/<name>',
   ),
   agents: z.array(agent).min(1).describe('The agents of the system'),
+  actions: z
+    .array(actionSpec)
+    .default([])
+    .describe('The action catalogue: the action types agents may propose and autoExecute'),
   storage: z
     .strictObject({ audit: store.prefault({}), checkpoints: store.prefault({}) })
     .prefault({}),
@@ -579,6 +649,8 @@ export type AgentSpec = AgentSystem['agents'][number];
 export type AgentSkill = AgentSpec['skills'][number];
 /** One Kubernetes RBAC rule granted to an agent. */
 export type PermissionRule = AgentSpec['permissions']['rules'][number];
+/** One action of the system's catalogue (top-level `actions`). */
+export type ActionSpec = AgentSystem['actions'][number];
 /** An agent's restart policy under the supervisor. */
 export type RestartPolicy = AgentSpec['restartPolicy'];
 /** An agent's resources, with `memoryBytes` and `cpuMillis` derived. */

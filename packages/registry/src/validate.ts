@@ -125,13 +125,8 @@ function secretKeyHint(key: string, known: readonly string[]): string | undefine
   return undefined;
 }
 
-/** Converts zod issues to problems with paths, lines and suggestions. */
-export function issueProblems(
-  issues: readonly Issue[],
-  raw: unknown,
-  schema: z.ZodType,
-  map: SourceMap,
-): ConfigProblem[] {
+/** A list of problems and the function that adds one, placed on its line. */
+function collector(map: SourceMap) {
   const problems: ConfigProblem[] = [];
   const add = (path: readonly PropertyKey[], message: string, hint?: string) =>
     problems.push({
@@ -140,6 +135,17 @@ export function issueProblems(
       line: map.lineOf(path),
       ...(hint === undefined ? {} : { hint }),
     });
+  return { problems, add };
+}
+
+/** Converts zod issues to problems with paths, lines and suggestions. */
+export function issueProblems(
+  issues: readonly Issue[],
+  raw: unknown,
+  schema: z.ZodType,
+  map: SourceMap,
+): ConfigProblem[] {
+  const { problems, add } = collector(map);
 
   // Required fields that an unknown key right beside them probably misspells: the
   // did-you-mean on the unknown key says it all, so "is required" would be noise.
@@ -242,14 +248,7 @@ export function issueProblems(
  * shape is wrong are left to the schema, which reports them.
  */
 export function crossReferenceProblems(raw: unknown, map: SourceMap): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  const add = (path: readonly PropertyKey[], message: string, hint?: string) =>
-    problems.push({
-      path: formatPath(path),
-      message,
-      line: map.lineOf(path),
-      ...(hint === undefined ? {} : { hint }),
-    });
+  const { problems, add } = collector(map);
   if (!isRecord(raw) || !Array.isArray(raw['agents'])) return problems;
   const agents: unknown[] = raw['agents'];
 
@@ -336,5 +335,53 @@ export function crossReferenceProblems(raw: unknown, map: SourceMap): ConfigProb
     );
   }
 
+  return problems;
+}
+
+/**
+ * Problems between the action catalogue (top-level `actions`) and the agents: a type
+ * declared twice, and an `autonomy.autoExecute` entry that is not a declared action type
+ * (with a did-you-mean). The harness knows no action vocabulary: the system declares it.
+ */
+export function actionCatalogueProblems(raw: unknown, map: SourceMap): ConfigProblem[] {
+  const { problems, add } = collector(map);
+  if (!isRecord(raw)) return problems;
+  const declared = Array.isArray(raw['actions']) ? (raw['actions'] as unknown[]) : [];
+  const types = new Map<string, number>();
+  declared.forEach((action, i) => {
+    if (!isRecord(action) || typeof action['type'] !== 'string') return;
+    const first = types.get(action['type']);
+    if (first === undefined) types.set(action['type'], i);
+    else
+      add(
+        ['actions', i, 'type'],
+        `duplicate action type "${action['type']}", first declared at actions[${first}]`,
+      );
+  });
+  const known = [...types.keys()];
+  const agents = Array.isArray(raw['agents']) ? (raw['agents'] as unknown[]) : [];
+  agents.forEach((agent, i) => {
+    const autonomy = isRecord(agent) ? agent['autonomy'] : undefined;
+    const autoExecute = isRecord(autonomy) ? autonomy['autoExecute'] : undefined;
+    if (!Array.isArray(autoExecute)) return;
+    autoExecute.forEach((type: unknown, j) => {
+      if (typeof type !== 'string' || types.has(type)) return; // the schema reports non-strings
+      const at = ['agents', i, 'autonomy', 'autoExecute', j];
+      if (known.length === 0) {
+        add(
+          at,
+          `"${type}" is not an action of the system: the declaration has no action catalogue`,
+          `declare the actions the agents can take under top-level "actions", e.g. actions: [{ type: ${JSON.stringify(type)} }]`,
+        );
+        return;
+      }
+      const match = closestMatch(type, known);
+      add(
+        at,
+        `"${type}" is not an action of the system's catalogue (top-level "actions")`,
+        match === undefined ? `declared actions: ${known.join(', ')}` : `did you mean "${match}"?`,
+      );
+    });
+  });
   return problems;
 }
