@@ -17,7 +17,8 @@ interface Meta {
  * StatefulSets, DaemonSets (ReplicaSets to resolve pod owners), pods, service accounts
  * with their legacy token Secrets, NetworkPolicies. Users are not Kubernetes objects:
  * pass the identity provider's list as `users`. Needs list on those resources
- * cluster-wide (the remediator's RBAC in `vigil k8s render`).
+ * cluster-wide (the remediator's RBAC in `vigil k8s render`). Pods already being
+ * deleted are left out.
  */
 export class KubernetesInventorySource implements InventorySource {
   readonly #core: CoreV1Api;
@@ -119,24 +120,28 @@ export class KubernetesInventorySource implements InventorySource {
           ...workload('StatefulSet', statefulsets.items),
           ...workload('DaemonSet', daemonsets.items),
         ] as InventoryDocumentInput['workloads'],
-        pods: pods.items.map((p) => {
-          const m = p.metadata as Meta;
-          const ref = m.ownerReferences?.find((o) => o.controller);
-          const owner =
-            ref?.kind === 'ReplicaSet' ? (rsOwner.get(`${m.namespace}/${ref.name}`) ?? ref) : ref;
-          return {
-            namespace: m.namespace ?? '',
-            name: m.name ?? '',
-            uid: m.uid,
-            labels: m.labels ?? {},
-            ...(owner ? { owner: { kind: owner.kind, name: owner.name } } : {}),
-            node: p.spec?.nodeName,
-            ips: (p.status?.podIPs ?? []).map((i) => i.ip),
-            serviceAccount: p.spec?.serviceAccountName ?? 'default',
-            hostNetwork: p.spec?.hostNetwork ?? false,
-            phase: p.status?.phase ?? 'Unknown',
-          };
-        }),
+        // A pod being deleted (deletionTimestamp set, waiting for its kubelet to finish the
+        // grace period) is leaving: it is no longer part of what an action can touch.
+        pods: pods.items
+          .filter((p) => !p.metadata?.deletionTimestamp)
+          .map((p) => {
+            const m = p.metadata as Meta;
+            const ref = m.ownerReferences?.find((o) => o.controller);
+            const owner =
+              ref?.kind === 'ReplicaSet' ? (rsOwner.get(`${m.namespace}/${ref.name}`) ?? ref) : ref;
+            return {
+              namespace: m.namespace ?? '',
+              name: m.name ?? '',
+              uid: m.uid,
+              labels: m.labels ?? {},
+              ...(owner ? { owner: { kind: owner.kind, name: owner.name } } : {}),
+              node: p.spec?.nodeName,
+              ips: (p.status?.podIPs ?? []).map((i) => i.ip),
+              serviceAccount: p.spec?.serviceAccountName ?? 'default',
+              hostNetwork: p.spec?.hostNetwork ?? false,
+              phase: p.status?.phase ?? 'Unknown',
+            };
+          }),
         serviceAccounts: sas.items.map((s) => {
           const m = s.metadata as Meta;
           return {
