@@ -33,15 +33,15 @@ const metrics = complianceFromEntries(
 test('the demo trail: used share counts what the remediator executed and nothing it did not', () => {
   // Two executions succeeded on the dry-run executor: isolate-pod (create networkpolicies,
   // patch pods) and revoke-sa-token (delete + create serviceaccounts). Granted and used:
-  // tool dry-run-executor, networking.k8s.io/networkpolicies:create,
-  // core/serviceaccounts:delete, core/serviceaccounts:create = 4. pods:patch is used but
-  // not granted (vigil.yaml grants pods only get/list/watch/delete), so it is no granted
-  // atom. Granted: 12 core reads + 12 apps reads + 4 networkpolicies + 2 deployments/scale
-  // + pods:delete + 2 serviceaccounts writes + nodes:patch = 34 RBAC atoms + 4 tools = 38.
+  // tool dry-run-executor, networking.k8s.io/networkpolicies:create, core/pods:patch,
+  // core/serviceaccounts:delete, core/serviceaccounts:create = 5. Granted: 12 core reads +
+  // 12 apps reads + 3 secrets (list, watch, delete) + 6 networkpolicies + 4 scale
+  // subresources (deployments/scale, statefulsets/scale: get, patch) + 2 pods writes (patch,
+  // delete) + 2 serviceaccounts writes + nodes:patch = 42 RBAC atoms + 4 tools = 46.
   const remediator = metrics.leastAgency.find((l) => l.agents.includes('remediator'));
-  assert.equal(remediator?.granted, 38);
-  assert.equal(remediator?.used, 4);
-  assert.equal(remediator?.usedShare, 4 / 38);
+  assert.equal(remediator?.granted, 46);
+  assert.equal(remediator?.used, 5);
+  assert.equal(remediator?.usedShare, 5 / 46);
   // No other agent writes execution entries.
   for (const l of metrics.leastAgency)
     if (!l.agents.includes('remediator')) assert.equal(l.used, 0, l.agentClass);
@@ -78,7 +78,7 @@ test('the table keeps every column apart, whatever the length of a class name', 
   const table = renderComplianceTable(metrics).split('\n');
   const header = table.find((l) => l.trimStart().startsWith('class'))!;
   const row = table.find((l) => l.includes('Response execution'))!;
-  assert.match(row, /Response execution {2,}remediator {2,}38 {2,}27 {2,}71\.1% {2,}4 {2,}10\.5%/);
+  assert.match(row, /Response execution {2,}remediator {2,}46 {2,}31 {2,}67\.4% {2,}5 {2,}10\.9%/);
   // Each row's columns start where the header's do.
   assert.equal(row.indexOf('remediator'), header.indexOf('agents'));
   for (const line of table)
