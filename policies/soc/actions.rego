@@ -5,8 +5,9 @@
 #   input.action      {type, target: {kind?, name?, namespace?, ...}, parameters: {...}}
 #   input.asset       {kind, name, namespace?, labels: {}, owner?: {kind, name}, replicas?}
 #   input.blastRadius {pods, replicas, users}
-#   input.analysis    {severity, confidence, techniques, source: "model" | "rule-based",
-#                      observedAddresses?, affectedPods?}
+#   input.analysis    {severity, confidence, ruleConfidence, techniques,
+#                      source: "model" | "rule-based", observedAddresses?, affectedPods?}
+#                     (confidence is the analysis' own, a model's self-report: unused here)
 #   input.detectorScore  number in [0, 1]
 #   input.requester   {spiffeId}
 #   input.time        RFC 3339 timestamp (recorded for replay)
@@ -27,7 +28,7 @@ default_settings := {
 	# Agents (registry names) allowed to propose actions.
 	"requesters": ["remediator"],
 	# The reviewer-confidence formula (confidence.rego).
-	"confidence": {"analysisWeight": 0.6, "sourceDiscount": {"model": 1, "rule-based": 0.8}},
+	"confidence": {"ruleWeight": 0.6, "ruleDiscount": 0.8},
 	# block-ip: ranges wider than maxPrefixWidth are narrowed to observed hosts; ranges
 	# wider than minPrefix are denied outright.
 	"blockIp": {"maxPrefixWidth": {"ipv4": 24, "ipv6": 64}, "minPrefix": {"ipv4": 8, "ipv6": 16}},
@@ -164,4 +165,20 @@ workload_replicas := asset.replicas if is_number(asset.replicas)
 
 workload_replicas := input.blastRadius.replicas if not is_number(object.get(asset, "replicas", null))
 
-affected_pods := object.get(input.analysis, "affectedPods", [])
+# The affected pods of the targeted workload's namespace, by name. Findings name pods
+# `namespace/name` (a bare name means the asset's namespace); a pod of another namespace is
+# not this workload's, and the rewrite must name the pod alone (isolate-pod's target shape).
+affected_pods contains name if {
+	some entry in object.get(input.analysis, "affectedPods", [])
+	parts := split(entry, "/")
+	name := parts[count(parts) - 1]
+	name != ""
+	pod_in_asset_namespace(parts)
+}
+
+pod_in_asset_namespace(parts) if count(parts) == 1
+
+pod_in_asset_namespace(parts) if {
+	count(parts) == 2
+	parts[0] == asset.namespace
+}

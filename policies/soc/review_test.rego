@@ -44,7 +44,7 @@ base := {
 		"labels": {"app": "web"}, "owner": {"kind": "Deployment", "name": "web"},
 	},
 	"blastRadius": {"pods": 1, "replicas": 1, "users": 0},
-	"analysis": {"severity": "high", "confidence": 0.9, "techniques": ["T1059"], "source": "model"},
+	"analysis": {"severity": "high", "confidence": 0.9, "ruleConfidence": 0.9, "techniques": ["T1059"], "source": "model"},
 	"detectorScore": 0.8,
 	"requester": {"spiffeId": "spiffe://vigil.test/agent/remediator"},
 	"time": "2026-11-25T18:00:00Z",
@@ -70,7 +70,7 @@ test_allow_clean_isolate if {
 	v := verdict_for({})
 	v.decision == "allow"
 	v.rules == ["allow.no-objection"]
-	v.confidence == 0.86
+	v.confidence == 0.752
 	not v.mutated_action
 }
 
@@ -89,23 +89,41 @@ test_settings_default_without_overrides if {
 }
 
 test_confidence_weights_come_from_settings if {
-	cfg := object.union(config, {"settings": {"confidence": {"analysisWeight": 1}}})
+	cfg := object.union(config, {"settings": {"confidence": {"ruleWeight": 1, "ruleDiscount": 1}}})
 	review.reviewer_confidence == 0.9 with input as base with data.vigil.config as cfg
 }
 
 # --- Confidence --------------------------------------------------------------------------
 
-test_confidence_model if {
-	review.reviewer_confidence == 0.86 with input as base with data.vigil.config as config
+test_confidence_from_rule_evidence_and_detector if {
+	review.reviewer_confidence == 0.752 with input as base with data.vigil.config as config
 }
 
-test_confidence_rule_based_is_discounted if {
+test_confidence_ignores_model_self_report if {
+	sure := with_input({"analysis": object.union(base.analysis, {"confidence": 0.99})})
+	unsure := with_input({"analysis": object.union(base.analysis, {"confidence": 0.01})})
+	review.reviewer_confidence == 0.752 with input as sure with data.vigil.config as config
+	review.reviewer_confidence == 0.752 with input as unsure with data.vigil.config as config
+}
+
+# A model that says 0.99 about an event the rules barely support cannot clear the gate.
+test_model_confidence_cannot_cross_the_autonomy_gate if {
+	v := verdict_for({
+		"detectorScore": 0.6,
+		"analysis": object.union(base.analysis, {"confidence": 0.99, "ruleConfidence": 0.5}),
+	})
+	v.confidence == 0.48
+	v.decision == "escalate"
+	v.rules == ["escalate.low-confidence"]
+}
+
+test_confidence_same_for_model_and_rule_based_sources if {
 	inp := with_input({"analysis": object.union(base.analysis, {"source": "rule-based"})})
 	review.reviewer_confidence == 0.752 with input as inp with data.vigil.config as config
 }
 
-test_confidence_unknown_source_is_zero if {
-	v := verdict_for({"analysis": object.union(base.analysis, {"source": "oracle"})})
+test_confidence_without_rule_evidence_is_zero if {
+	v := verdict_for({"analysis": object.remove(base.analysis, ["ruleConfidence"])})
 	v.confidence == 0
 	v.decision == "escalate"
 	v.rules == ["escalate.low-confidence"]
@@ -192,10 +210,10 @@ test_deny_range_too_wide_ipv6 if {
 # --- Escalate ----------------------------------------------------------------------------
 
 test_escalate_low_confidence if {
-	v := verdict_for({"detectorScore": 0.1, "analysis": object.union(base.analysis, {"confidence": 0.5})})
+	v := verdict_for({"detectorScore": 0.1, "analysis": object.union(base.analysis, {"ruleConfidence": 0.5})})
 	v.decision == "escalate"
 	v.rules == ["escalate.low-confidence"]
-	v.confidence == 0.34
+	v.confidence == 0.28
 }
 
 test_escalate_protected_namespace if {
@@ -362,6 +380,19 @@ test_mutate_scale_to_zero_of_multi_replica_workload if {
 		"target": {"namespace": "shop", "pod": "web-b"},
 		"parameters": {},
 	}
+}
+
+# Observed: the finding's pod arrives as "namespace/name"; the rewrite names the pod alone.
+test_scale_to_zero_rewrite_names_the_pod_without_its_namespace if {
+	v := verdict_for(object.union(scale_web, {"analysis": object.union(base.analysis, {"affectedPods": ["shop/web-b"]})}))
+	v.decision == "mutate"
+	v.mutated_action.target == {"namespace": "shop", "pod": "web-b"}
+}
+
+test_scale_to_zero_ignores_affected_pods_of_another_namespace if {
+	v := verdict_for(object.union(scale_web, {"analysis": object.union(base.analysis, {"affectedPods": ["default/web-b"]})}))
+	v.decision == "escalate"
+	v.rules == ["escalate.no-affected-pods"]
 }
 
 test_scale_to_zero_with_several_affected_pods_escalates if {

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { digestOf, VigilError } from '@vigil/core';
+import { modelView, type ModelClaims } from './untrusted-model.js';
 import {
   ACTION_TYPES,
   analysisSchema,
   attackTechniqueSchema,
   severitySchema,
-  type Analysis,
   type Finding,
 } from '@vigil/soc';
 
@@ -34,6 +34,10 @@ export const modelOutputSchema = z.object({
     .array(z.enum(ACTION_TYPES))
     .max(7)
     .describe('only actions from the catalogue'),
+  disposition: z
+    .enum(['malicious', 'suspicious', 'benign'])
+    .optional()
+    .describe('your judgement of the activity; advice for a human analyst'),
 });
 
 /**
@@ -57,8 +61,9 @@ export function encodeUntrusted(value: unknown): string {
   return JSON.stringify(value, null, 1).replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
 }
 
-/** The user message for one finding. */
-export function findingPrompt(finding: Finding): string {
+/** The user message for one finding: the model sees it with every secret redacted. */
+export function findingPrompt(input: Finding): string {
+  const finding = modelView(input);
   const view = {
     score: finding.score,
     threshold: finding.threshold,
@@ -106,7 +111,8 @@ export async function createChatModel(
 /**
  * Asks the model for a structured analysis with a hard timeout. The output is
  * validated twice: by LangChain's structured-output parser and by `analysisSchema`
- * (catalogue-only responses, ATT&CK id shape, confidence range). Throws
+ * (catalogue-only responses, ATT&CK id shape, confidence range). It returns the model's
+ * CLAIMS, unfiltered: `guardModelAnalysis` decides what of them the SOC keeps. Throws
  * `VIGIL_ANALYST_MODEL_FAILED` (with the cause) on timeout, transport error or invalid
  * output; the caller falls back to the offline analyser and says so.
  */
@@ -114,7 +120,7 @@ export async function analyseWithModel(
   finding: Finding,
   model: BaseChatModel,
   settings: Pick<ModelSettings, 'provider' | 'model' | 'timeoutMs'>,
-): Promise<Analysis> {
+): Promise<ModelClaims> {
   const { HumanMessage, SystemMessage } = await import('@langchain/core/messages');
   const messages = [new SystemMessage(SYSTEM_PROMPT), new HumanMessage(findingPrompt(finding))];
   const promptDigest = digestOf(messages.map((m) => ({ role: m.getType(), content: m.content })));
@@ -157,7 +163,8 @@ export async function analyseWithModel(
       `model ${settings.model} returned an invalid analysis: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
   }
-  return parsed.data;
+  const disposition = (result.parsed as { disposition?: ModelClaims['disposition'] }).disposition;
+  return { ...parsed.data, ...(disposition ? { disposition } : {}) };
 }
 
 function describe(cause: unknown): string {

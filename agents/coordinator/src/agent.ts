@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
-import { analyseOffline } from '@vigil/analyst';
+import { analyseFinding } from '@vigil/analyst';
 import { openAgentAuditWriter, type AgentAuditWriter } from '@vigil/audit';
 import { isVigilError } from '@vigil/core';
 import type { AgentContext, AgentDefinition } from '@vigil/runtime';
@@ -220,7 +220,7 @@ function createPorts(
         // Degrade visibly: the offline analyser runs here, and the reason travels with the analysis.
         const reason = isVigilError(error) ? `${error.code}: ${error.message}` : String(error);
         const analysis: Analysis = {
-          ...analyseOffline(finding),
+          ...(await analyseFinding(finding, {})),
           degraded: `analyst unavailable (${reason}); the coordinator used the offline rule-based analyser`,
         };
         await record(

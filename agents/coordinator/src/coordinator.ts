@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Command, type BaseCheckpointSaver } from '@langchain/langgraph';
 import { VigilError, type Logger } from '@vigil/core';
-import type { Analysis, Finding, Severity } from '@vigil/soc';
+import { maxSeverity, type Analysis, type Finding } from '@vigil/soc';
 import { withAuditedSpan } from '@vigil/telemetry';
 import { Correlator, type Assignment, type CorrelationSettings } from './correlator.js';
 import {
@@ -474,21 +474,20 @@ interface Aggregation {
 /** Findings of one incident analysed at most (the most anomalous). */
 const MAX_FINDINGS_ANALYSED = 5;
 
-const SEVERITY_RANK: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
-
 /**
  * One analysis for an incident from the analyses of its findings: the union of
  * techniques and recommended responses, the highest severity, the confidence and summary
- * of the most confident analysis, every rationale, and every degradation.
+ * of the most confident analysis, every rationale, and every degradation. The detection
+ * evidence is the strongest of the findings' (highest rule confidence, highest floor); an
+ * analysis without evidence contributes none.
  */
 export function mergeAnalyses(analyses: readonly Analysis[]): Analysis {
   const lead = [...analyses].sort((a, b) => b.confidence - a.confidence)[0]!;
   const degraded = [...new Set(analyses.flatMap((a) => (a.degraded ? [a.degraded] : [])))];
+  const evidence = analyses.flatMap((a) => (a.evidence ? [a.evidence] : []));
   return {
     techniques: [...new Set(analyses.flatMap((a) => a.techniques))].slice(0, 10),
-    severity: analyses
-      .map((a) => a.severity)
-      .reduce((x, y) => (SEVERITY_RANK.indexOf(y) > SEVERITY_RANK.indexOf(x) ? y : x)),
+    severity: analyses.map((a) => a.severity).reduce(maxSeverity),
     confidence: lead.confidence,
     summary:
       `${lead.summary}${analyses.length > 1 ? ` (+${analyses.length - 1} correlated finding${analyses.length > 2 ? 's' : ''})` : ''}`.slice(
@@ -503,5 +502,14 @@ export function mergeAnalyses(analyses: readonly Analysis[]): Analysis {
     source: analyses.some((a) => a.source === 'model') ? 'model' : 'rule-based',
     ...(lead.model ? { model: lead.model } : {}),
     ...(degraded.length ? { degraded: degraded.join('; ') } : {}),
+    ...(evidence.length
+      ? {
+          evidence: {
+            ruleConfidence: Math.max(...evidence.map((e) => e.ruleConfidence)),
+            severityFloor: evidence.map((e) => e.severityFloor).reduce(maxSeverity),
+          },
+        }
+      : {}),
+    ...(lead.advice ? { advice: lead.advice } : {}),
   };
 }

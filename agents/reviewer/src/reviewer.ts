@@ -82,6 +82,11 @@ export async function reviewProposal(
     analysis: {
       severity: request.analysis.severity,
       confidence: request.analysis.confidence,
+      // The reviewer's confidence is built from this and the detector score alone; a
+      // model's self-reported confidence (above) never reaches the autonomy gate.
+      ...(request.analysis.evidence
+        ? { ruleConfidence: request.analysis.evidence.ruleConfidence }
+        : {}),
       techniques: request.analysis.techniques,
       source: request.analysis.source,
       observedAddresses: request.observed.addresses,

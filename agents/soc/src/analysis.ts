@@ -9,6 +9,27 @@ export const attackTechniqueSchema = z
 export const severitySchema = z.enum(['low', 'medium', 'high', 'critical']);
 export type Severity = z.infer<typeof severitySchema>;
 
+/** Severities from least to most severe. */
+export const SEVERITY_ORDER: readonly Severity[] = severitySchema.options;
+
+/** The more severe of two severities. */
+export function maxSeverity(a: Severity, b: Severity): Severity {
+  return SEVERITY_ORDER.indexOf(b) > SEVERITY_ORDER.indexOf(a) ? b : a;
+}
+
+/**
+ * What the detection itself established about a finding, computed by Vigil's own code
+ * (detector priority, the rule-based analysis of the same event) and never by a language
+ * model: the reviewer's confidence and the severity floor are derived from it alone.
+ */
+export const detectionEvidenceSchema = z.object({
+  /** Confidence of the deterministic rule-based analysis of the same finding(s). */
+  ruleConfidence: z.number().min(0).max(1),
+  /** The lowest severity an analysis may report: rule severity, event priority. */
+  severityFloor: severitySchema,
+});
+export type DetectionEvidence = z.infer<typeof detectionEvidenceSchema>;
+
 /**
  * The analyst's structured verdict on a finding — the schema both the language model's
  * output and the offline analyser's output are validated against. `source` is honest
@@ -31,6 +52,20 @@ export const analysisSchema = z.object({
     })
     .optional(),
   degraded: z.string().optional(),
+  /** Set by Vigil for every analysis; an analysis without it gets no confidence at review. */
+  evidence: detectionEvidenceSchema.optional(),
+  /**
+   * What a language model claimed and Vigil did not take as fact: a lower severity than
+   * the floor, a "benign" disposition, its self-reported confidence. A recommendation for
+   * a human, shown beside the incident; never a closure.
+   */
+  advice: z
+    .object({
+      severity: severitySchema,
+      confidence: z.number().min(0).max(1),
+      disposition: z.enum(['malicious', 'suspicious', 'benign']).optional(),
+    })
+    .optional(),
 });
 
 export type Analysis = z.infer<typeof analysisSchema>;

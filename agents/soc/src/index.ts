@@ -18,8 +18,12 @@ export {
 export {
   analysisSchema,
   attackTechniqueSchema,
+  detectionEvidenceSchema,
+  maxSeverity,
+  SEVERITY_ORDER,
   severitySchema,
   type Analysis,
+  type DetectionEvidence,
   type Severity,
 } from './analysis.js';
 export {
@@ -30,6 +34,18 @@ export {
   type Finding,
   type RuleHit,
 } from './finding.js';
+export { redactSecrets, redactSecretText, REDACTED } from './redaction.js';
+export {
+  DEFAULT_LINK_HOSTS,
+  ECHO_REMOVED,
+  ECHO_WORDS,
+  escapeSlackText,
+  filterUntrustedText,
+  IMAGE_REMOVED,
+  LINK_REMOVED,
+  neutraliseMarkdown,
+  type UntrustedTextOptions,
+} from './untrusted-text.js';
 export { SKILLS } from './skills.js';
 export {
   PROPOSAL_JWS_TYPE,

@@ -32,3 +32,5 @@ export {
   type ScriptedReply,
   type ChatRequest,
 } from './scripted-openai-server.js';
+// Its worst case: a model that obeys every instruction it finds in event data.
+export { obey, startObedientOpenAiServer, type ObedientAnswer } from './obedient-openai-server.js';
