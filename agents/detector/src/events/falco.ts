@@ -115,9 +115,19 @@ export function normaliseFalco(o: JsonObject, raw: unknown): NormaliseResult {
     ),
     rule,
     tags: strings(o, 'tags') ?? [],
+    signal: isFalcoOperational(o, rule) ? 'health' : undefined,
     raw,
   });
   return { ok: true, event };
+}
+
+/**
+ * Falco's own operational messages — "Falco internal: syscall event drop", "Falco
+ * internal: metrics snapshot" — arrive as alerts with `source: internal`: they say
+ * Falco is losing events or report its counters, nothing about the workloads.
+ */
+export function isFalcoOperational(o: JsonObject, rule: string): boolean {
+  return str(o, 'source') === 'internal' || rule.startsWith('Falco internal:');
 }
 
 /** Falco writes `<NA>` for fields it could not resolve. */

@@ -3,12 +3,14 @@
  * them (GKE Cloud Logging `protoPayload`) → {@link SecurityEvent} with OCSF class API
  * Activity (6003).
  *
- * Required (as the apiserver always writes them): `level`, `auditID`, `stage`,
- * `requestURI`, `verb`, `user` (an object; `username` is absent on requests that failed
- * authentication) and one of `requestReceivedTimestamp` / `stageTimestamp`.
+ * Attribution needs a `verb` and a `user` object (on a failed authentication, HTTP 401,
+ * the apiserver records `user: {}`; that is attributed to its source address). The
+ * bookkeeping fields trimming pipelines drop — `level`, `stage`, `auditID`, `requestURI`,
+ * the timestamps — are defaulted and listed in `defaulted`: level from what the record
+ * carries, stage `ResponseComplete`, id a digest of the record, time the receive time.
  */
-import type { SecurityEvent } from './security-event.js';
-import { type NormaliseResult, invalid, missing } from './result.js';
+import type { DefaultedField, SecurityEvent } from './security-event.js';
+import { type NormaliseResult, unattributable } from './result.js';
 import {
   type JsonObject,
   compact,
@@ -17,6 +19,7 @@ import {
   nonEmpty,
   obj,
   parseTime,
+  recordDigest,
   str,
   strings,
 } from './fields.js';
@@ -27,41 +30,67 @@ const FORMAT = 'k8s audit';
 const STAGES = new Set(['RequestReceived', 'ResponseStarted', 'ResponseComplete', 'Panic']);
 const LEVELS = new Set(['None', 'Metadata', 'Request', 'RequestResponse']);
 
-/** True for `apiVersion: audit.k8s.io/v1` (or v1beta1) records of kind `Event`. */
+/**
+ * True for `apiVersion: audit.k8s.io/v1` (or v1beta1) records of kind `Event`, and for
+ * trimmed records that kept the audit event's shape without them: a string `verb`, a
+ * `user` object and an `objectRef` object or a `requestURI`.
+ */
 export function isK8sAuditEvent(o: JsonObject): boolean {
   const api = o['apiVersion'];
-  return typeof api === 'string' && api.startsWith('audit.k8s.io/') && o['kind'] === 'Event';
+  if (typeof api === 'string') return api.startsWith('audit.k8s.io/') && o['kind'] === 'Event';
+  return (
+    typeof o['verb'] === 'string' &&
+    (isObject(o['objectRef']) || typeof o['requestURI'] === 'string') &&
+    (isObject(o['user']) || typeof o['auditID'] === 'string')
+  );
+}
+
+/** Options shared by the normalisers: the receive clock for records without a timestamp. */
+export interface NormaliseOptions {
+  readonly now?: () => number;
 }
 
 export function normaliseK8sAudit(
   o: JsonObject,
   raw: unknown,
   origin?: SecurityEvent['origin'],
+  options: NormaliseOptions = {},
 ): NormaliseResult {
-  const level = str(o, 'level');
-  if (level === undefined) return missing('level', FORMAT);
-  if (!LEVELS.has(level)) return invalid('level', `one of ${[...LEVELS].join(', ')}`, FORMAT);
-  const auditId = nonEmpty(o, 'auditID');
-  if (auditId === undefined) return missing('auditID', FORMAT);
-  const stage = str(o, 'stage');
-  if (stage === undefined) return missing('stage', FORMAT);
-  if (!STAGES.has(stage)) return invalid('stage', `one of ${[...STAGES].join(', ')}`, FORMAT);
-  if (str(o, 'requestURI') === undefined) return missing('requestURI', FORMAT);
   const verb = nonEmpty(o, 'verb');
-  if (verb === undefined) return missing('verb', FORMAT);
+  if (verb === undefined) return unattributable('verb', FORMAT);
   const user = obj(o, 'user');
-  if (user === undefined) return missing('user', FORMAT);
-  const time = parseTime(o['requestReceivedTimestamp']) ?? parseTime(o['stageTimestamp']);
-  if (time === undefined) return missing('requestReceivedTimestamp', FORMAT);
-
-  const ref = obj(o, 'objectRef');
   const status = obj(o, 'responseStatus');
   const code = int(status, 'code');
+  if (user === undefined || (!hasIdentity(user) && code !== 401))
+    return unattributable('user', FORMAT);
+
+  const defaulted: DefaultedField[] = [];
+  const level = str(o, 'level');
+  if (level === undefined || !LEVELS.has(level)) defaulted.push('level');
+  let stage = str(o, 'stage');
+  if (stage === undefined || !STAGES.has(stage)) {
+    defaulted.push('stage');
+    stage = 'ResponseComplete';
+  }
+  let auditId = nonEmpty(o, 'auditID');
+  if (auditId === undefined) {
+    defaulted.push('id');
+    auditId = recordDigest(o);
+  }
+  const requestUri = str(o, 'requestURI');
+  if (requestUri === undefined) defaulted.push('requestURI');
+  let time = parseTime(o['requestReceivedTimestamp']) ?? parseTime(o['stageTimestamp']);
+  if (time === undefined) {
+    defaulted.push('time');
+    time = (options.now ?? Date.now)();
+  }
+
+  const ref = obj(o, 'objectRef');
   const annotations = obj(o, 'annotations');
   const decision = str(annotations, 'authorization.k8s.io/decision');
   const sourceIps = strings(o, 'sourceIPs');
   const impersonated = obj(o, 'impersonatedUser');
-  const resourceType = str(ref, 'resource');
+  const resourceType = nonEmpty(ref, 'resource');
 
   const event: SecurityEvent = compact({
     // RequestReceived and ResponseComplete of one request share the auditID.
@@ -73,7 +102,7 @@ export function normaliseK8sAudit(
     activity: verb,
     severityId: severityOf(code, decision),
     actor: compact({
-      user: str(user, 'username'),
+      user: nonEmpty(user, 'username'),
       groups: strings(user, 'groups'),
       userAgent: str(o, 'userAgent'),
       sourceIp: sourceIps?.[0],
@@ -97,9 +126,21 @@ export function normaliseK8sAudit(
             decision: decisionOf(decision),
           }),
     tags: [],
+    requestUri,
+    requestObject: objectOrUndefined(o['requestObject']),
+    responseObject: objectOrUndefined(o['responseObject']),
+    defaulted: defaulted.length === 0 ? undefined : defaulted,
     raw,
   });
   return { ok: true, event };
+}
+
+function hasIdentity(user: JsonObject): boolean {
+  return nonEmpty(user, 'username') !== undefined || (strings(user, 'groups')?.length ?? 0) > 0;
+}
+
+function objectOrUndefined(v: unknown): unknown {
+  return v === null || v === undefined ? undefined : v;
 }
 
 function decisionOf(d: string | undefined): 'allow' | 'forbid' | undefined {
@@ -131,27 +172,43 @@ export function isGkeAuditEntry(o: JsonObject): boolean {
  * google.rpc code: 0 OK, 7 PERMISSION_DENIED, 16 UNAUTHENTICATED). The verb is the last
  * segment of `methodName`; `exec.create` style methods name a subresource.
  */
-export function normaliseGkeAudit(o: JsonObject, raw: unknown): NormaliseResult {
+export function normaliseGkeAudit(
+  o: JsonObject,
+  raw: unknown,
+  options: NormaliseOptions = {},
+): NormaliseResult {
   const p = obj(o, 'protoPayload') as JsonObject;
   const method = nonEmpty(p, 'methodName');
-  if (method === undefined) return missing('protoPayload.methodName', GKE);
+  if (method === undefined) return unattributable('verb', GKE);
+  const auth = obj(p, 'authenticationInfo');
+  const principal = nonEmpty(auth, 'principalEmail');
+  const rpcCode = int(obj(p, 'status'), 'code');
+  if (principal === undefined && rpcCode !== 16) return unattributable('user', GKE);
+
+  const defaulted: DefaultedField[] = [];
+  let time = parseTime(o['timestamp']) ?? parseTime(o['receiveTimestamp']);
+  if (time === undefined) {
+    defaulted.push('time');
+    time = (options.now ?? Date.now)();
+  }
+  // operation.id is the apiserver's auditID; insertId is Cloud Logging's own.
+  let id = nonEmpty(obj(o, 'operation'), 'id') ?? nonEmpty(o, 'insertId');
+  if (id === undefined) {
+    defaulted.push('id');
+    id = recordDigest(o);
+  }
   const resourceName = str(p, 'resourceName');
-  if (resourceName === undefined) return missing('protoPayload.resourceName', GKE);
-  const time = parseTime(o['timestamp']) ?? parseTime(o['receiveTimestamp']);
-  if (time === undefined) return missing('timestamp', GKE);
-  const id = nonEmpty(o, 'insertId') ?? nonEmpty(obj(o, 'operation'), 'id');
-  if (id === undefined) return missing('insertId', GKE);
+  if (resourceName === undefined) defaulted.push('requestURI');
 
   const segments = method.split('.');
   const verb = segments[segments.length - 1] ?? method;
-  const auth = obj(p, 'authenticationInfo');
   const meta = obj(p, 'requestMetadata');
-  const rpcCode = int(obj(p, 'status'), 'code');
   const authz = Array.isArray(p['authorizationInfo']) ? p['authorizationInfo'][0] : undefined;
   const granted = isObject(authz) ? authz['granted'] : undefined;
   const code = rpcCode === undefined ? undefined : httpOfRpc(rpcCode);
   const decision = decisionOf(
-    granted === true ? 'allow' : granted === false ? 'forbid' : undefined,
+    str(obj(o, 'labels'), 'authorization.k8s.io/decision') ??
+      (granted === true ? 'allow' : granted === false ? 'forbid' : undefined),
   );
 
   const event: SecurityEvent = compact({
@@ -163,16 +220,41 @@ export function normaliseGkeAudit(o: JsonObject, raw: unknown): NormaliseResult 
     activity: verb,
     severityId: severityOf(code, decision),
     actor: compact({
-      user: str(auth, 'principalEmail'),
+      user: principal,
       userAgent: str(meta, 'callerSuppliedUserAgent'),
       sourceIp: str(meta, 'callerIp'),
     }),
-    resource: resourceOfGkeName(resourceName),
+    resource:
+      resourceName === undefined ? resourceOfGkeMethod(segments) : resourceOfGkeName(resourceName),
     outcome: code === undefined && decision === undefined ? undefined : compact({ code, decision }),
     tags: [],
+    requestUri: resourceName,
+    requestObject: objectOrUndefined(p['request']),
+    responseObject: objectOrUndefined(p['response']),
+    defaulted: defaulted.length === 0 ? undefined : defaulted,
     raw,
   });
   return { ok: true, event };
+}
+
+/**
+ * `io.k8s.core.v1.pods.exec.create` → pods/exec; `io.k8s.authorization.rbac.v1.clusterrolebindings.create`
+ * → clusterrolebindings: the resource is the segment after the version (`v1`, `v1beta1`).
+ */
+function resourceOfGkeMethod(segments: readonly string[]): SecurityEvent['resource'] {
+  const v = segments.findIndex((s, i) => i > 1 && /^v\d+((alpha|beta)\d+)?$/.test(s));
+  const type = v < 0 ? undefined : segments[v + 1];
+  if (type === undefined || v + 2 >= segments.length) return undefined;
+  // The method names the group reversed: io.k8s.authorization.rbac → rbac.authorization.k8s.io,
+  // io.k8s.apps → apps (built-in one-word groups carry no k8s.io suffix).
+  const reversed = segments.slice(0, v).reverse().join('.');
+  const short = reversed.endsWith('.k8s.io') ? reversed.slice(0, -'.k8s.io'.length) : reversed;
+  const group = short.includes('.') ? reversed : short;
+  return compact({
+    type,
+    apiGroup: group === 'core' || group === '' ? undefined : group,
+    subresource: v + 3 < segments.length ? segments[v + 2] : undefined,
+  });
 }
 
 /** google.rpc.Code → the HTTP status the apiserver would have answered. */

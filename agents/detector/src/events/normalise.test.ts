@@ -61,29 +61,86 @@ test('gives the RequestReceived stage its own id so both stages of a request sta
   assert.equal(ok(raw).id, '2f6a7c1e-5b3d-4e0a-9c8f-1d2e3f4a5b6c#RequestReceived');
 });
 
-for (const field of ['level', 'auditID', 'stage', 'requestURI', 'verb', 'user']) {
-  test(`rejects a Kubernetes audit event without "${field}", naming the field`, () => {
+for (const field of ['level', 'stage', 'requestURI'] as const) {
+  test(`accepts a Kubernetes audit event without "${field}" and marks it defaulted`, () => {
     const raw = fixture('k8s-audit-exec.json');
     delete raw[field];
-    const r = rejected(raw);
-    assert.equal(r.code, 'INVALID_EVENT');
-    assert.equal(r.reason, `k8s audit: missing required field "${field}"`);
+    const e = ok(raw);
+    assert.deepEqual(e.defaulted, [field]);
+    assert.equal(e.activity, 'create');
+    assert.equal(e.id, '2f6a7c1e-5b3d-4e0a-9c8f-1d2e3f4a5b6c');
   });
 }
 
-test('rejects a Kubernetes audit event with an unknown stage', () => {
-  const r = rejected({ ...fixture('k8s-audit-exec.json'), stage: 'Done' });
-  assert.match(r.reason, /field "stage" must be one of RequestReceived/);
+test('gives an audit event without auditID a stable digest id and marks it defaulted', () => {
+  const raw = fixture('k8s-audit-exec.json');
+  delete raw['auditID'];
+  const a = ok(raw);
+  assert.match(a.id, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(ok(structuredClone(raw)).id, a.id, 'same record, same id');
+  assert.deepEqual(a.defaulted, ['id']);
 });
 
-test('rejects a Kubernetes audit event with no timestamp', () => {
+test('accepts a trimmed audit event with only verb, user and objectRef (no apiVersion, kind, level, stage, auditID)', () => {
+  const e = ok({
+    verb: 'get',
+    user: { username: 'alice@example.com' },
+    objectRef: { resource: 'secrets', namespace: 'shop', name: 'db' },
+    requestReceivedTimestamp: '2026-11-20T14:03:11.204Z',
+  });
+  assert.equal(e.format, 'k8s-audit');
+  assert.deepEqual(e.resource, { type: 'secrets', namespace: 'shop', name: 'db' });
+  assert.deepEqual([...(e.defaulted ?? [])].sort(), ['id', 'level', 'requestURI', 'stage']);
+});
+
+test('defaults an unknown stage to ResponseComplete and marks it', () => {
+  const e = ok({ ...fixture('k8s-audit-exec.json'), stage: 'Done' });
+  assert.deepEqual(e.defaulted, ['stage']);
+  assert.equal(e.id, '2f6a7c1e-5b3d-4e0a-9c8f-1d2e3f4a5b6c');
+});
+
+test('gives an audit event with no timestamp the receive time and marks it', () => {
   const raw = fixture('k8s-audit-exec.json');
   delete raw['requestReceivedTimestamp'];
   delete raw['stageTimestamp'];
-  assert.equal(
-    rejected(raw).reason,
-    'k8s audit: missing required field "requestReceivedTimestamp"',
-  );
+  const r = normaliseEvent(raw, { now: () => 1_700_000_000_000 });
+  assert.ok(r.ok);
+  assert.equal(r.event.time, 1_700_000_000_000);
+  assert.deepEqual(r.event.defaulted, ['time']);
+});
+
+test('refuses an audit event without "verb" as unattributable, with its own code', () => {
+  const raw = fixture('k8s-audit-exec.json');
+  delete raw['verb'];
+  delete raw['apiVersion'];
+  raw['apiVersion'] = 'audit.k8s.io/v1';
+  const r = rejected(raw);
+  assert.equal(r.code, 'NO_VERB');
+  assert.equal(r.reason, 'k8s audit: cannot attribute the event: missing "verb"');
+});
+
+test('refuses an audit event without "user" as unattributable, with its own code', () => {
+  const raw = fixture('k8s-audit-exec.json');
+  delete raw['user'];
+  const r = rejected(raw);
+  assert.equal(r.code, 'NO_USER');
+  assert.equal(r.reason, 'k8s audit: cannot attribute the event: missing "user"');
+});
+
+test('accepts an empty user on a failed authentication (401) but refuses it otherwise', () => {
+  const base = fixture('k8s-audit-forbidden.json');
+  const failedAuth = ok({ ...base, user: {}, responseStatus: { code: 401 } });
+  assert.equal(failedAuth.actor.user, undefined);
+  assert.equal(failedAuth.outcome?.code, 401);
+  assert.equal(rejected({ ...base, user: {}, responseStatus: { code: 200 } }).code, 'NO_USER');
+});
+
+test('carries requestObject and responseObject of the inner event by reference', () => {
+  const requestObject = { kind: 'Pod', spec: { hostPID: true, containers: [] } };
+  const raw = { ...fixture('k8s-audit-exec.json'), requestObject, responseObject: { kind: 'Pod' } };
+  const e = ok(raw);
+  assert.equal(e.requestObject, requestObject);
+  assert.deepEqual(e.responseObject, { kind: 'Pod' });
 });
 
 test('expands a kube-apiserver webhook EventList into its events', () => {
@@ -150,13 +207,80 @@ test('maps a GKE Cloud Logging audit entry to API Activity with the exec subreso
   assert.deepEqual(e.outcome, { code: 200, decision: 'allow' });
 });
 
-test('rejects a GKE entry without methodName', () => {
+test('refuses a GKE entry without methodName as unattributable (no verb)', () => {
   const raw = fixture('gke-audit.json');
   delete (raw['protoPayload'] as Record<string, unknown>)['methodName'];
-  assert.equal(
-    rejected(raw).reason,
-    'GKE audit log: missing required field "protoPayload.methodName"',
-  );
+  const r = rejected(raw);
+  assert.equal(r.code, 'NO_VERB');
+  assert.equal(r.reason, 'GKE audit log: cannot attribute the event: missing "verb"');
+});
+
+test('refuses a GKE entry without a principal unless it failed authentication', () => {
+  const raw = fixture('gke-audit.json');
+  const p = raw['protoPayload'] as Record<string, unknown>;
+  delete p['authenticationInfo'];
+  assert.equal(rejected(raw).code, 'NO_USER');
+  p['status'] = { code: 16, message: 'UNAUTHENTICATED' };
+  assert.equal(ok(raw).outcome?.code, 401);
+});
+
+test('accepts a GKE entry without insertId, operation, resourceName or timestamp, resource from methodName', () => {
+  const raw = fixture('gke-audit.json');
+  for (const k of ['insertId', 'operation', 'timestamp', 'receiveTimestamp']) delete raw[k];
+  const p = raw['protoPayload'] as Record<string, unknown>;
+  delete p['resourceName'];
+  p['methodName'] = 'io.k8s.authorization.rbac.v1.clusterrolebindings.create';
+  p['request'] = { roleRef: { name: 'cluster-admin' } };
+  const r = normaliseEvent(raw, { now: () => 42 });
+  assert.ok(r.ok);
+  assert.equal(r.event.time, 42);
+  assert.deepEqual(r.event.resource, {
+    type: 'clusterrolebindings',
+    apiGroup: 'rbac.authorization.k8s.io',
+  });
+  assert.deepEqual(r.event.requestObject, { roleRef: { name: 'cluster-admin' } });
+  assert.deepEqual([...(r.event.defaulted ?? [])].sort(), ['id', 'requestURI', 'time']);
+});
+
+test('unwraps an AKS record whose properties.log was already parsed into an object', () => {
+  const [record] = expandRecords(fixture('aks-diagnostics.json')) as Record<string, unknown>[];
+  const props = record!['properties'] as Record<string, unknown>;
+  props['log'] = JSON.parse(props['log'] as string);
+  const e = ok(record);
+  assert.equal(e.origin, 'aks-diagnostics');
+  assert.equal(e.resource?.subresource, 'exec');
+});
+
+test('unwraps an AKS record whose inner event was trimmed of level, stage and auditID', () => {
+  const [record] = expandRecords(fixture('aks-diagnostics.json')) as Record<string, unknown>[];
+  const props = record!['properties'] as Record<string, unknown>;
+  const inner = JSON.parse(props['log'] as string) as Record<string, unknown>;
+  for (const k of ['level', 'stage', 'auditID', 'apiVersion', 'kind']) delete inner[k];
+  props['log'] = JSON.stringify(inner);
+  const e = ok(record);
+  assert.equal(e.origin, 'aks-diagnostics');
+  assert.deepEqual([...(e.defaulted ?? [])].sort(), ['id', 'level', 'stage']);
+});
+
+test('unwraps an EKS record whose message is already an object', () => {
+  const raw = fixture('eks-cloudwatch-export.json');
+  raw['@message'] = JSON.parse(raw['@message'] as string);
+  assert.equal(ok(raw).origin, 'eks-cloudwatch');
+});
+
+test("marks Falco's operational alerts (source internal, event drops, metrics) as health signals", () => {
+  const base = fixture('falco-terminal-shell.json');
+  const drop = ok({
+    ...base,
+    rule: 'Falco internal: syscall event drop',
+    source: 'internal',
+    priority: 'Debug',
+    output: 'Falco internal: syscall event drop. 1234 system calls dropped in last second.',
+    output_fields: { n_drops: 1234, n_evts: 50000 },
+  });
+  assert.equal(drop.signal, 'health');
+  assert.equal(ok({ ...base, rule: 'Falco internal: metrics snapshot' }).signal, 'health');
+  assert.equal(ok(base).signal, undefined, 'a workload alert is not a health signal');
 });
 
 test('normalises a Falco alert into a Detection Finding with workload and process', () => {

@@ -17,6 +17,7 @@ import type { SecurityEvent } from './security-event.js';
 import { type NormaliseResult, reject } from './result.js';
 import { type JsonObject, isObject, obj, str } from './fields.js';
 import {
+  type NormaliseOptions,
   isGkeAuditEntry,
   isK8sAuditEvent,
   normaliseGkeAudit,
@@ -30,20 +31,20 @@ import { isOcsfEvent, normaliseOcsf } from './ocsf.js';
  * has no recognisable format, or lacks a required field comes back as
  * `{ ok: false, code, reason }` with a reason that names the field.
  */
-export function normaliseEvent(raw: unknown): NormaliseResult {
+export function normaliseEvent(raw: unknown, options: NormaliseOptions = {}): NormaliseResult {
   if (!isObject(raw)) {
     return reject(
       'UNRECOGNISED_FORMAT',
       `unrecognised format: expected a JSON object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}`,
     );
   }
-  if (isK8sAuditEvent(raw)) return normaliseK8sAudit(raw, raw);
+  if (isK8sAuditEvent(raw)) return normaliseK8sAudit(raw, raw, undefined, options);
   const wrapped = unwrapCloudAudit(raw);
   if (wrapped !== undefined) {
     if (!wrapped.ok) return wrapped;
-    return normaliseK8sAudit(wrapped.inner, raw, wrapped.origin);
+    return normaliseK8sAudit(wrapped.inner, raw, wrapped.origin, options);
   }
-  if (isGkeAuditEntry(raw)) return normaliseGkeAudit(raw, raw);
+  if (isGkeAuditEntry(raw)) return normaliseGkeAudit(raw, raw, options);
   if (isFalcoAlert(raw)) return normaliseFalco(raw, raw);
   if (isOcsfEvent(raw)) return normaliseOcsf(raw, raw);
   if (typeof raw['apiVersion'] === 'string')
@@ -63,8 +64,11 @@ function unwrapCloudAudit(o: JsonObject): Unwrapped | undefined {
   // AKS: diagnostic-settings record, category kube-audit or kube-audit-admin.
   const category = str(o, 'category');
   if (category !== undefined && category.startsWith('kube-audit')) {
-    const log = str(obj(o, 'properties'), 'log');
-    if (log === undefined)
+    // Diagnostic settings write the audit event as a JSON string; some exports
+    // (Event Hub consumers that re-serialise) have already parsed it into an object.
+    const props = obj(o, 'properties');
+    const log = props?.['log'];
+    if (typeof log !== 'string' && !isObject(log))
       return reject(
         'INVALID_EVENT',
         'AKS kube-audit record: missing required field "properties.log"',
@@ -72,23 +76,35 @@ function unwrapCloudAudit(o: JsonObject): Unwrapped | undefined {
     return parseInner(log, 'AKS kube-audit record "properties.log"', 'aks-diagnostics');
   }
   // EKS: CloudWatch Logs event (subscription `message`, Insights/export `@message`),
-  // log stream kube-apiserver-audit-*. Only unwrap when the string looks like audit JSON.
-  const message = str(o, 'message') ?? str(o, '@message');
-  if (message !== undefined && message.includes('"audit.k8s.io/')) {
+  // log stream kube-apiserver-audit-*. Only unwrap when the message looks like an audit
+  // event (trimmed ones may have lost apiVersion, never the verb).
+  const message = o['message'] ?? o['@message'];
+  if (
+    typeof message === 'string' &&
+    message.startsWith('{') &&
+    /"verb"|"audit\.k8s\.io\//.test(message)
+  )
     return parseInner(message, 'EKS CloudWatch "message"', 'eks-cloudwatch');
-  }
+  if (isObject(message) && isK8sAuditEvent(message))
+    return { ok: true, inner: message, origin: 'eks-cloudwatch' };
   return undefined;
 }
 
-function parseInner(text: string, where: string, origin: SecurityEvent['origin']): Unwrapped {
-  let inner: unknown;
-  try {
-    inner = JSON.parse(text);
-  } catch (error) {
-    return reject(
-      'MALFORMED_JSON',
-      `${where} is not JSON: ${(error as Error).message}`,
-    ) as Unwrapped;
+function parseInner(
+  text: string | JsonObject,
+  where: string,
+  origin: SecurityEvent['origin'],
+): Unwrapped {
+  let inner: unknown = text;
+  if (typeof text === 'string') {
+    try {
+      inner = JSON.parse(text);
+    } catch (error) {
+      return reject(
+        'MALFORMED_JSON',
+        `${where} is not JSON: ${(error as Error).message}`,
+      ) as Unwrapped;
+    }
   }
   if (!isObject(inner) || !isK8sAuditEvent(inner))
     return reject('INVALID_EVENT', `${where} does not hold an audit.k8s.io Event`) as Unwrapped;

@@ -8,6 +8,10 @@ export type RejectCode =
   | 'MALFORMED_JSON'
   | 'UNRECOGNISED_FORMAT'
   | 'INVALID_EVENT'
+  /** An audit record with no verb: what was done cannot be attributed. */
+  | 'NO_VERB'
+  /** An audit record with no user (and not a failed authentication): who did it cannot be attributed. */
+  | 'NO_USER'
   | 'UNSUPPORTED_CLASS'
   | 'LINE_TOO_LONG';
 
@@ -26,4 +30,12 @@ export function missing(field: string, format: string): NormaliseResult {
 
 export function invalid(field: string, expected: string, format: string): NormaliseResult {
   return reject('INVALID_EVENT', `${format}: field "${field}" must be ${expected}`);
+}
+
+/** A record that is recognisably an audit event but cannot be attributed to an action or an actor. */
+export function unattributable(field: 'verb' | 'user', format: string): NormaliseResult {
+  return reject(
+    field === 'verb' ? 'NO_VERB' : 'NO_USER',
+    `${format}: cannot attribute the event: missing "${field}"`,
+  );
 }

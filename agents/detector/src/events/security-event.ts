@@ -32,9 +32,31 @@ export interface SecurityEvent {
   readonly rule?: string;
   /** Source tags (Falco tags include MITRE ids such as `T1611`). */
   readonly tags: readonly string[];
+  /** Audit `requestURI` (path and query), when the source recorded it. */
+  readonly requestUri?: string;
+  /**
+   * The inner audit event's `requestObject` / `responseObject` (GKE: `protoPayload.request`
+   * / `.response`), by reference, whatever wrapper the event came in: where privileged
+   * pods, host mounts and RBAC rules are visible. Absent below level `Request`.
+   */
+  readonly requestObject?: unknown;
+  readonly responseObject?: unknown;
+  /**
+   * Bookkeeping fields the record lacked and normalisation filled in (trimming pipelines
+   * drop them): the event is attributable, but these values are Vigil's, not the source's.
+   */
+  readonly defaulted?: readonly DefaultedField[];
+  /**
+   * `health` for a producer's operational message (Falco's event drops and internal
+   * metrics, `source: internal`): routed as a health signal, never scored as an incident.
+   */
+  readonly signal?: 'health';
   /** The original record, unchanged, for evidence. */
   readonly raw: unknown;
 }
+
+/** Fields normalisation may default (see {@link SecurityEvent.defaulted}). */
+export type DefaultedField = 'id' | 'level' | 'stage' | 'requestURI' | 'time';
 
 export type EventFormat = 'k8s-audit' | 'falco' | 'ocsf';
 
