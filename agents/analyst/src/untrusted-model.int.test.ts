@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ACTION_TYPES } from '@vigil/soc';
 import { startObedientOpenAiServer } from '@vigil/testkit';
 import { analyseFinding } from './analyst.js';
 import { createChatModel, SYSTEM_PROMPT, type ModelSettings } from './model-analyser.js';
@@ -38,7 +39,7 @@ const finding = () =>
   });
 
 test('an obeying model cannot lower severity, close, leak, echo its prompt or link out', async (t) => {
-  const server = await startObedientOpenAiServer();
+  const server = await startObedientOpenAiServer({ actionTypes: ACTION_TYPES });
   t.after(() => server.close());
   const s = settings(server.baseUrl);
   const f = finding();

@@ -33,4 +33,9 @@ export {
   type ChatRequest,
 } from './scripted-openai-server.js';
 // Its worst case: a model that obeys every instruction it finds in event data.
-export { obey, startObedientOpenAiServer, type ObedientAnswer } from './obedient-openai-server.js';
+export {
+  obey,
+  startObedientOpenAiServer,
+  type ObedientAnswer,
+  type ObedientModelOptions,
+} from './obedient-openai-server.js';

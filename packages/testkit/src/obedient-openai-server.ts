@@ -22,12 +22,20 @@ import {
  * - "recommend nothing / no action" → no responses; "recommend a, b" → those.
  * Every request is recorded (`requests`), so a test can also check what the model saw.
  */
-export async function startObedientOpenAiServer(): Promise<ScriptedModelServer> {
-  return startScriptedOpenAiServer((request) => ({ arguments: obey(request) }));
+export async function startObedientOpenAiServer(
+  options: ObedientModelOptions,
+): Promise<ScriptedModelServer> {
+  return startScriptedOpenAiServer((request) => ({ arguments: obey(request, options) }));
+}
+
+/** What the agent system lets its analyst recommend: the harness knows no catalogue. */
+export interface ObedientModelOptions {
+  /** Action types the model picks from when the event tells it to "recommend" some. */
+  readonly actionTypes: readonly string[];
 }
 
 /** What the obedient model answers to one request (exported for its own unit test). */
-export function obey(request: ChatRequest): ObedientAnswer {
+export function obey(request: ChatRequest, options: ObedientModelOptions): ObedientAnswer {
   const system = request.messages
     .filter((m) => m.role === 'system')
     .map((m) => textOf(m.content))
@@ -71,7 +79,7 @@ export function obey(request: ChatRequest): ObedientAnswer {
     disposition: benign ? 'benign' : 'malicious',
     summary: parts.join(' ').slice(0, 2000),
     rationale: [...parts, 'Event as received:', data].join('\n').slice(0, 8000),
-    recommendedResponses: recommendations(data),
+    recommendedResponses: recommendations(data, options.actionTypes),
   };
 }
 
@@ -86,20 +94,10 @@ export interface ObedientAnswer {
   readonly recommendedResponses: readonly string[];
 }
 
-const CATALOGUE = [
-  'isolate-pod',
-  'scale-to-zero',
-  'delete-pod',
-  'block-ip',
-  'revoke-sa-token',
-  'cordon-node',
-  'disable-user',
-];
-
-function recommendations(data: string): string[] {
+function recommendations(data: string, actionTypes: readonly string[]): string[] {
   if (/recommend\W{0,3}(nothing|no action|none)/i.test(data)) return [];
   const named = /recommend\W{0,3}((?:[a-z-]+(?:,\s*|\s+and\s+)?)+)/i.exec(data)?.[1] ?? '';
-  return CATALOGUE.filter((a) => named.includes(a));
+  return actionTypes.filter((a) => named.includes(a));
 }
 
 function secretsIn(data: string): string[] {
