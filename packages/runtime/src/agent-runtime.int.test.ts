@@ -88,6 +88,7 @@ test('runs skills, reloads rotated credentials in place, and stops after drainin
     stop: async () => {
       stopped = true;
     },
+    status: () => ({ greeted: 0 }),
   };
   const runtime = await startAgentRuntime({
     system,
@@ -100,6 +101,10 @@ test('runs skills, reloads rotated credentials in place, and stops after drainin
   t.after(() => runtime.shutdown().catch(() => undefined));
   const ready = await fetch(`${runtime.healthUrl}/readyz`);
   assert.equal(ready.status, 200);
+  // The agent's own counters ride along in the readiness body.
+  assert.deepEqual(((await ready.json()) as { agentStatus?: unknown }).agentStatus, {
+    greeted: 0,
+  });
   const result = await runtime.invoke('greet', { x: 1 });
   assert.deepEqual(result.output, { hello: 'operator', input: { x: 1 } });
   assert.match(result.traceId, /^[0-9a-f]{32}$/);

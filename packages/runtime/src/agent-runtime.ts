@@ -159,7 +159,13 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
     {
       phase: () => phase,
       inFlight: () => inFlight,
-      describe: () => ({ agent: agentName, replica, pid: process.pid, certificate }),
+      describe: () => ({
+        agent: agentName,
+        replica,
+        pid: process.pid,
+        certificate,
+        ...(definition?.status === undefined ? {} : { agentStatus: definition.status() }),
+      }),
     },
     { port: options.healthPort ?? 0 },
   );

@@ -49,6 +49,11 @@ export interface AgentDefinition {
   readonly skills: Readonly<Record<string, AgentSkillHandler>>;
   start?(ctx: AgentContext): Promise<void>;
   stop?(): Promise<void>;
+  /**
+   * The agent's own status counters, shown under `agentStatus` in the health server's
+   * `/readyz` body (no secrets: it is plain HTTP on loopback). Called per probe; keep it cheap.
+   */
+  status?(): Record<string, unknown> | undefined;
 }
 
 /**

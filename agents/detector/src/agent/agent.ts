@@ -66,6 +66,15 @@ async function start(ctx: AgentContext): Promise<void> {
     holder,
     topFeatures: settings.topFeatures,
     forward: async (finding: Finding) => outbox.enqueue(finding),
+    // A sensor's operational message (Falco dropping events) means blind spots: say so
+    // once per rule in the log; the counts stay in the status.
+    onHealthSignal: (event, n) => {
+      if (n === 1)
+        ctx.logger.warn(
+          { rule: event.rule ?? event.activity, format: event.format },
+          'sensor health signal (counted, not scored); further ones of this rule are counted in status',
+        );
+    },
   });
   const deadLetter = createDeadLetterFile(resolveInState(ctx.stateDir, settings.deadLetter));
   const sources: EventSource[] = [];
@@ -174,6 +183,17 @@ export const agent: AgentDefinition = {
   skills: { [SKILLS.ingestEvents]: ingestEvents },
   start,
   stop,
+  status: () => {
+    const stats = running?.pipeline.stats();
+    return stats === undefined
+      ? undefined
+      : {
+          scored: stats.scored,
+          findings: stats.findings,
+          forwardFailures: stats.forwardFailures,
+          healthSignals: stats.health,
+        };
+  },
 };
 
 /** Counters of the running detector (for health and metrics endpoints). */

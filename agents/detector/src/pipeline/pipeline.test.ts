@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findingSchema, type Finding } from '@vigil/soc';
@@ -5,7 +6,7 @@ import { generateScenario } from '../scenario/generate.js';
 import { normaliseEvent } from '../events/normalise.js';
 import type { SecurityEvent } from '../events/security-event.js';
 import { trainModel } from '../model/train.js';
-import { ModelHolder } from '../model/model.js';
+import { DetectorModel, ModelHolder } from '../model/model.js';
 import { DetectorPipeline } from './pipeline.js';
 
 function normalise(lines: readonly string[]): SecurityEvent[] {
@@ -93,4 +94,74 @@ test('a failed forward fails the event, so a durable source redelivers it', asyn
   );
   assert.equal(pipeline.stats().forwardFailures, 1);
   assert.equal(pipeline.stats().findings, 0);
+});
+
+test("Falco's operational alerts are counted as health signals by rule, never scored or forwarded", async () => {
+  const drop = normaliseEvent({
+    output: 'Falco internal: syscall event drop. 1523 system calls dropped in last second.',
+    output_fields: { n_drops: 1523, n_evts: 90211, ebpf_enabled: 1 },
+    priority: 'Debug',
+    rule: 'Falco internal: syscall event drop',
+    source: 'internal',
+    time: '2026-11-20T14:03:11.000000000Z',
+    hostname: 'node-a',
+  });
+  const snapshot = normaliseEvent({
+    output: 'Falco metrics snapshot',
+    output_fields: { 'falco.evts_rate_sec': 1200 },
+    priority: 'Informational',
+    rule: 'Falco internal: metrics snapshot',
+    source: 'internal',
+    time: '2026-11-20T14:04:00.000000000Z',
+    hostname: 'node-a',
+  });
+  assert.ok(drop.ok && snapshot.ok);
+  const findings: Finding[] = [];
+  const seen: [string | undefined, number][] = [];
+  const pipeline = new DetectorPipeline({
+    // A threshold of −1 makes every scored event a finding: a health signal must not be one.
+    holder: new ModelHolder(
+      new DetectorModel(
+        model.createdAt,
+        model.params,
+        model.encoder,
+        model.forest,
+        -1,
+        model.calibration,
+      ),
+    ),
+    forward: async (f) => void findings.push(f),
+    onHealthSignal: (e, n) => void seen.push([e.rule, n]),
+  });
+  const ctx = { source: 'test', ref: 'x', line: 1, attempt: 1 };
+  await pipeline.sink(drop.event, ctx);
+  await pipeline.sink(drop.event, ctx);
+  await pipeline.sink(snapshot.event, ctx);
+  const stats = pipeline.stats();
+  assert.equal(findings.length, 0);
+  assert.equal(stats.scored, 0);
+  assert.equal(stats.health.total, 3);
+  assert.deepEqual(stats.health.byRule, {
+    'Falco internal: syscall event drop': 2,
+    'Falco internal: metrics snapshot': 1,
+  });
+  assert.equal(stats.health.lastAt, Date.parse('2026-11-20T14:04:00Z'));
+  assert.deepEqual(seen, [
+    ['Falco internal: syscall event drop', 1],
+    ['Falco internal: syscall event drop', 2],
+    ['Falco internal: metrics snapshot', 1],
+  ]);
+  // A workload alert from Falco is still scored (and here, with threshold −1, forwarded).
+  const shell = normaliseEvent(
+    JSON.parse(
+      readFileSync(
+        new URL('../events/fixtures/falco-terminal-shell.json', import.meta.url),
+        'utf8',
+      ),
+    ),
+  );
+  assert.ok(shell.ok);
+  await pipeline.sink(shell.event, ctx);
+  assert.equal(pipeline.stats().scored, 1);
+  assert.equal(findings.length, 1);
 });

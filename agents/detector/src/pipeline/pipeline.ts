@@ -10,6 +10,7 @@ import type { SecurityEvent } from '../events/security-event.js';
 import type { EventSink } from '../sources/event-source.js';
 import type { ModelHolder } from '../model/model.js';
 import { EventScorer, type EventScorerOptions } from '../model/scorer.js';
+import { HealthSignals, type HealthSignalStats } from './health-signals.js';
 
 export interface DetectorPipelineOptions {
   readonly holder: ModelHolder;
@@ -20,6 +21,11 @@ export interface DetectorPipelineOptions {
   readonly scorer?: EventScorerOptions;
   /** Wall clock for `detectedAt`. Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * Called for each health signal (a sensor's operational message) with the count of its
+   * rule so far, e.g. to log the first of each. Health signals are never scored.
+   */
+  readonly onHealthSignal?: (event: SecurityEvent, countOfRule: number) => void;
 }
 
 /** Counters of the pipeline (DESIGN: events in per finding out is a headline figure). */
@@ -33,6 +39,8 @@ export interface PipelineStats {
   readonly filtered: number;
   /** Score histogram: 20 bins of width 0.05 over [0, 1]. */
   readonly histogram: readonly number[];
+  /** Sensors' operational messages, counted apart: never scored, never findings. */
+  readonly health: HealthSignalStats;
 }
 
 export const HISTOGRAM_BINS = 20;
@@ -44,12 +52,18 @@ export class DetectorPipeline {
   private findings = 0;
   private forwardFailures = 0;
   private readonly histogram = new Float64Array(HISTOGRAM_BINS);
+  private readonly health = new HealthSignals();
 
   constructor(private readonly options: DetectorPipelineOptions) {
     this.scorer = new EventScorer(options.holder, options.scorer);
     const k = options.topFeatures ?? 5;
     const now = options.now ?? Date.now;
     this.sink = async (event) => {
+      if (event.signal === 'health') {
+        const n = this.health.record(event);
+        options.onHealthSignal?.(event, n);
+        return;
+      }
       const score = this.scorer.score(event);
       this.scored += 1;
       this.histogram[Math.min(HISTOGRAM_BINS - 1, Math.floor(score * HISTOGRAM_BINS))]! += 1;
@@ -87,6 +101,7 @@ export class DetectorPipeline {
       reduction: this.findings === 0 ? this.scored : this.scored / this.findings,
       filtered: this.scored === 0 ? 1 : 1 - this.findings / this.scored,
       histogram: Array.from(this.histogram),
+      health: this.health.stats(),
     };
   }
 }
