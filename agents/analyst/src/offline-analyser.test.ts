@@ -84,6 +84,16 @@ test('flags successful anonymous API access but not a refused one', () => {
     }),
   );
   assert.ok(ok.techniques.includes('T1078.001'));
+  const spoofed = analyseOffline(
+    findingFor({
+      classUid: 6003,
+      activity: 'list',
+      actor: { user: 'system:anonymous', sourceIp: '203.0.113.9', claimedSourceIps: ['10.0.0.5'] },
+      resource: { type: 'secrets' },
+      outcome: { code: 200 },
+    }),
+  );
+  assert.match(spoofed.summary, /from 203\.0\.113\.9 \(client claims 10\.0\.0\.5\)/);
   const refused = analyseOffline(
     findingFor({
       classUid: 6003,

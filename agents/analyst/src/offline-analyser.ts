@@ -26,7 +26,12 @@ export interface NormalisedEventView {
   readonly activity?: string;
   readonly rule?: string;
   readonly tags?: readonly string[];
-  readonly actor?: { user?: string; groups?: readonly string[]; sourceIp?: string };
+  readonly actor?: {
+    user?: string;
+    groups?: readonly string[];
+    sourceIp?: string;
+    claimedSourceIps?: readonly string[];
+  };
   readonly resource?: { type?: string; subresource?: string; name?: string; namespace?: string };
   readonly process?: { name?: string; cmdline?: string };
   readonly network?: { dstIp?: string; dstPort?: number };
@@ -38,6 +43,11 @@ const MINER_PROCESS =
   /\b(xmrig|minerd|cpuminer|ccminer|ethminer|t-rex|nbminer|kdevtmpfsi|kinsing)\b/i;
 const MINING_PORTS = new Set([3333, 4444, 5555, 7777, 14444, 45700]);
 const SHELLS = /^(sh|bash|ash|dash|zsh|ksh)$/;
+
+/** The client-claimed (X-Forwarded-For) addresses, shown as claims beside the observed one. */
+function claimedSuffix(claimed: readonly string[] | undefined): string {
+  return claimed && claimed.length > 0 ? ` (client claims ${claimed.join(', ')})` : '';
+}
 
 function isServiceAccount(user: string | undefined): boolean {
   return user?.startsWith('system:serviceaccount:') ?? false;
@@ -123,7 +133,7 @@ export const OFFLINE_RULES: readonly AnalysisRule[] = [
     matches: (e) =>
       e.actor?.user === 'system:anonymous' &&
       (e.outcome?.code === undefined || e.outcome.code < 400)
-        ? `anonymous request "${e.activity ?? ''} ${e.resource?.type ?? ''}" succeeded from ${e.actor.sourceIp ?? 'an unknown address'}`
+        ? `anonymous request "${e.activity ?? ''} ${e.resource?.type ?? ''}" succeeded from ${e.actor.sourceIp ?? 'an unknown address'}${claimedSuffix(e.actor.claimedSourceIps)}`
         : undefined,
   },
   {

@@ -104,6 +104,37 @@ test('blocks an address only in the direction it was seen', () => {
   assert.equal(blockOf({ dstIp: '203.0.113.9' }, '203.0.113.9')?.['direction'], 'both');
 });
 
+test('never proposes block-ip on an address the client only claimed (X-Forwarded-For)', () => {
+  // The API server observed 203.0.113.9; 198.51.100.7 came from the client's
+  // X-Forwarded-For and may name anything (a bastion, a partner's gateway).
+  const spoofed = finding(
+    {
+      workload: { namespace: 'shop', pod: 'web-7d9f8-1' },
+      actor: { user: 'x', sourceIp: '203.0.113.9', claimedSourceIps: ['198.51.100.7'] },
+    },
+    // Even when an older detector put the claim among the entities.
+    { addresses: ['198.51.100.7', '203.0.113.9'] },
+  );
+  const blocked = proposeActions(spoofed, analysis(['block-ip']), smallInventory()).proposals.map(
+    (p) => p.action.parameters?.['cidr'],
+  );
+  assert.deepEqual(blocked, ['203.0.113.9/32']);
+  // Only claims, nothing observed outside the cluster: nothing to block, and it says why.
+  const onlyClaimed = proposeActions(
+    finding(
+      {
+        workload: { namespace: 'shop', pod: 'web-7d9f8-1' },
+        actor: { user: 'x', claimedSourceIps: ['198.51.100.7'] },
+      },
+      { addresses: ['198.51.100.7'] },
+    ),
+    analysis(['block-ip']),
+    smallInventory(),
+  );
+  assert.deepEqual(onlyClaimed.proposals, []);
+  assert.match(onlyClaimed.skipped[0]?.reason ?? '', /claimed are never blocked/);
+});
+
 test('never guesses: no pod means no pod action, and in-cluster addresses are not blocked', () => {
   const { proposals, skipped } = proposeActions(
     finding({ actor: { user: 'alice@example.com', sourceIp: '10.244.2.1' } }),

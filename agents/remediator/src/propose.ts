@@ -108,7 +108,13 @@ export function proposeActions(
           ...inventory.nodes().flatMap((n) => n.addresses),
         ]);
         const external = [...new Set(addressesOf(finding))].filter((ip) => !inCluster.has(ip));
-        if (external.length === 0) skip(type, 'no address outside the cluster in the finding');
+        if (external.length === 0)
+          skip(
+            type,
+            claimedOf(finding).length > 0
+              ? 'no observed address outside the cluster in the finding (addresses the client only claimed are never blocked)'
+              : 'no address outside the cluster in the finding',
+          );
         const selector = selectorFor(pod, inventory);
         for (const ip of external.slice(0, MAX_BLOCKS)) {
           add(
@@ -185,16 +191,30 @@ function podOf(finding: Finding, inventory: Inventory): PodRecord | undefined {
   return undefined;
 }
 
+/**
+ * The addresses a block may name: the finding's and the event's, less those the client
+ * only claimed (`X-Forwarded-For` entries of an audit event's `sourceIPs`, which anyone
+ * can set — blocking them would let an attacker block a bastion of its choosing). An
+ * address counts as observed when the event saw it itself (the API server's own
+ * `sourceIp`, a flow's endpoints).
+ */
 function addressesOf(finding: Finding): string[] {
   const event = finding.event as {
     network?: { srcIp?: string; dstIp?: string };
     actor: { sourceIp?: unknown };
   };
-  const out = [...finding.entities.addresses];
-  for (const a of [event.network?.dstIp, event.network?.srcIp, event.actor.sourceIp]) {
-    if (typeof a === 'string') out.push(a);
-  }
-  return out.filter((a) => isIP(a) !== 0);
+  const observed = [event.network?.dstIp, event.network?.srcIp, event.actor.sourceIp].filter(
+    (a): a is string => typeof a === 'string',
+  );
+  const claimed = new Set(claimedOf(finding));
+  return [...finding.entities.addresses, ...observed].filter(
+    (a) => isIP(a) !== 0 && (!claimed.has(a) || observed.includes(a)),
+  );
+}
+
+function claimedOf(finding: Finding): string[] {
+  const claimed = (finding.event.actor as { claimedSourceIps?: unknown }).claimedSourceIps;
+  return Array.isArray(claimed) ? claimed.filter((a): a is string => typeof a === 'string') : [];
 }
 
 /**

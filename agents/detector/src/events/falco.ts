@@ -10,6 +10,7 @@
  * target (`ka.*`).
  */
 import type { SecurityEvent } from './security-event.js';
+import { observedAndClaimed } from './source-address.js';
 import { type NormaliseResult, invalid, missing } from './result.js';
 import {
   type JsonObject,
@@ -74,7 +75,12 @@ export function normaliseFalco(o: JsonObject, raw: unknown): NormaliseResult {
     severityId,
     actor: compact({
       user: fieldStr(f, 'ka.user.name') ?? fieldStr(f, 'user.name'),
-      sourceIp: fieldStr(f, 'ka.sourceips')?.split(',')[0],
+      ...observedAndClaimed(
+        fieldStr(f, 'ka.sourceips')
+          ?.split(',')
+          .map((a) => a.trim())
+          .filter((a) => a !== ''),
+      ),
       userAgent: fieldStr(f, 'ka.useragent'),
     }),
     network:

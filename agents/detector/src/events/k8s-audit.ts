@@ -10,6 +10,7 @@
  * carries, stage `ResponseComplete`, id a digest of the record, time the receive time.
  */
 import type { DefaultedField, SecurityEvent } from './security-event.js';
+import { observedAndClaimed } from './source-address.js';
 import { type NormaliseResult, unattributable } from './result.js';
 import {
   type JsonObject,
@@ -105,7 +106,7 @@ export function normaliseK8sAudit(
       user: nonEmpty(user, 'username'),
       groups: strings(user, 'groups'),
       userAgent: str(o, 'userAgent'),
-      sourceIp: sourceIps?.[0],
+      ...observedAndClaimed(sourceIps),
       impersonatedUser: str(impersonated, 'username'),
     }),
     resource:

@@ -500,3 +500,25 @@ test('parseNdjson counts UTF-8 bytes, not characters, against the line limit', (
   const [parsed] = [...parseNdjson(line, { maxLineBytes: 60 })];
   assert.ok(parsed && !parsed.ok && parsed.code === 'LINE_TOO_LONG');
 });
+
+test('acts only on the source address the API server observed: X-Forwarded-For entries are kept as claimed', () => {
+  // The client sent `X-Forwarded-For: 10.0.0.5, 192.0.2.1` (an internal bastion and a
+  // made-up hop); the API server saw the connection from 203.0.113.9, listed last.
+  const raw = {
+    ...fixture('k8s-audit-exec.json'),
+    sourceIPs: ['10.0.0.5', '192.0.2.1', '203.0.113.9'],
+  };
+  const e = ok(raw);
+  assert.equal(e.actor.sourceIp, '203.0.113.9');
+  assert.deepEqual(e.actor.claimedSourceIps, ['10.0.0.5', '192.0.2.1']);
+  // One entry: the connection's own address, nothing claimed.
+  const single = ok({ ...fixture('k8s-audit-exec.json'), sourceIPs: ['203.0.113.9'] });
+  assert.equal(single.actor.sourceIp, '203.0.113.9');
+  assert.equal(single.actor.claimedSourceIps, undefined);
+  // Falco's k8saudit plugin carries the same list comma-separated.
+  const falco = fixture('falco-k8saudit.json');
+  const fields = falco['output_fields'] as Record<string, unknown>;
+  const f = ok({ ...falco, output_fields: { ...fields, 'ka.sourceips': '10.0.0.5,10.42.3.9' } });
+  assert.equal(f.actor.sourceIp, '10.42.3.9');
+  assert.deepEqual(f.actor.claimedSourceIps, ['10.0.0.5']);
+});

@@ -78,8 +78,17 @@ export interface EventActor {
   readonly user?: string;
   readonly groups?: readonly string[];
   readonly userAgent?: string;
-  /** Source address of the request, for API activity. */
+  /**
+   * Source address of the request, for API activity: only the address the API server
+   * itself observed (the last entry of an audit event's `sourceIPs`, which is the
+   * connection's remote address or the last proxy hop). Vigil acts on this one alone.
+   */
   readonly sourceIp?: string;
+  /**
+   * Addresses the client claimed (the `X-Forwarded-For` / `X-Real-IP` entries before
+   * the observed one). Client-controlled: shown as claimed, never acted on.
+   */
+  readonly claimedSourceIps?: readonly string[];
   /** The user a request impersonated (audit `impersonatedUser.username`). */
   readonly impersonatedUser?: string;
 }
