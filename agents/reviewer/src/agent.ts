@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { openAgentAuditWriter, type AgentAuditWriter } from '@vigil/audit';
+import { openAgentAuditWriter, type AgentAuditWriter, type JsonObject } from '@vigil/audit';
 import { createPolicyEngine, type PolicyEngine } from '@vigil/policy';
 import { resolveSystemPath, sourceOf } from '@vigil/registry';
 import type { AgentContext, AgentDefinition } from '@vigil/runtime';
@@ -61,7 +61,7 @@ export function createReviewerAgent(): AgentDefinition {
           'policy.decision',
           { 'vigil.incident_id': request.incidentId, 'vigil.proposal_id': request.proposal.id },
           async (span) => {
-            const response = await reviewProposal(request, {
+            const { response, input: policyInput } = await reviewProposal(request, {
               engine: engine!,
               signer: () => {
                 const c = self.credentials();
@@ -87,6 +87,8 @@ export function createReviewerAgent(): AgentDefinition {
                 proposedAction: request.proposal.action,
                 rounds: response.rounds,
                 requestedBy: ctx.caller.spiffeId,
+                // The first round's input, replayable through another bundle (`vigil policy diff`).
+                policyInput: policyInput as unknown as JsonObject,
               },
               why: {
                 reasons: [...response.reasons],

@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { reviewProposal } from '@vigil/reviewer';
- * const response = await reviewProposal(request, { engine, signer, caPem, ttlSeconds: 300, maxReviewRounds: 2, failClosed: 'deny' });
+ * const { response, input } = await reviewProposal(request, { engine, signer, caPem, ttlSeconds: 300, maxReviewRounds: 2, failClosed: 'deny' });
  * ```
  */
 export { agent, createReviewerAgent, SOC_POLICY_ENTRYPOINT } from './agent.js';
@@ -14,6 +14,7 @@ export { reviewRequestSchema, type ReviewRequest } from './review-request.js';
 export {
   reviewInputDigest,
   reviewProposal,
+  type ReviewOutcome,
   type ReviewerDeps,
   type ReviewResponse,
 } from './reviewer.js';

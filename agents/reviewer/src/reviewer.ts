@@ -23,6 +23,17 @@ export interface ReviewResponse {
   readonly rounds: number;
 }
 
+/**
+ * A review and the exact policy input it was decided on. The input is recorded in the
+ * verdict's audit entry so `vigil policy diff` can replay the decision through another
+ * bundle; it holds facts (action, asset, blast radius, analysis scores, requester, time),
+ * never event content or credentials.
+ */
+export interface ReviewOutcome {
+  readonly response: ReviewResponse;
+  readonly input: PolicyInput;
+}
+
 export interface ReviewerDeps {
   readonly engine: PolicyEngine;
   readonly signer: () => Signer;
@@ -44,7 +55,7 @@ export interface ReviewerDeps {
 export async function reviewProposal(
   request: ReviewRequest,
   deps: ReviewerDeps,
-): Promise<ReviewResponse> {
+): Promise<ReviewOutcome> {
   const now = deps.now?.() ?? new Date();
   const { proposal } = request;
   let requester: string;
@@ -101,7 +112,7 @@ export async function reviewProposal(
     failClosed: deps.failClosed,
   });
   const jws = await signVerdict(verdict, deps.signer(), { ttlSeconds: deps.ttlSeconds, now });
-  return {
+  const response: ReviewResponse = {
     decision: verdict.decision,
     action: verdict.decision === 'mutate' ? verdict.mutatedAction! : verdict.reviewedAction,
     verdict: jws,
@@ -111,6 +122,7 @@ export async function reviewProposal(
     confidence: verdict.confidence,
     rounds: verdict.rounds.length,
   };
+  return { response, input };
 }
 
 /** Digest of the policy input facts, recorded in the audit entry so an auditor can replay the decision. */

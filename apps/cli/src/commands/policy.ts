@@ -16,6 +16,7 @@ import {
 } from '@vigil/policy';
 import { loadAgentSystem, resolveSystemPath, type AgentSystem } from '@vigil/registry';
 import { UsageError, globalOptions, print, type GlobalOptions } from '../context.js';
+import { registerPolicyDiffCommand } from './policy-diff.js';
 
 /** The SOC review rule: the entrypoint both backends serve. */
 export const DEFAULT_ENTRYPOINT = 'vigil/soc/review/verdict';
@@ -52,11 +53,11 @@ function renderVerdict(verdict: Verdict): string {
   return lines.join('\n');
 }
 
-/** `vigil policy test | eval | build`: tools for policy authors (docs/policy.md). */
+/** `vigil policy test | eval | build | diff`: tools for policy authors (docs/policy.md, docs/eval.md). */
 export function registerPolicyCommand(program: Command): void {
   const policy = program
     .command('policy')
-    .description('OPA policies: unit tests, evaluation, wasm bundle');
+    .description('OPA policies: unit tests, evaluation, wasm bundle, change review');
 
   policy
     .command('test')
@@ -195,6 +196,8 @@ export function registerPolicyCommand(program: Command): void {
         result,
       );
     });
+
+  registerPolicyDiffCommand(policy, DEFAULT_ENTRYPOINT);
 }
 
 async function readStdin(): Promise<string> {
