@@ -1,0 +1,188 @@
+/**
+ * The whole render: from a declaration (and the files it points to, read by the caller)
+ * to a sorted list of typed objects. Pure and deterministic: the same inputs give the
+ * same objects in the same order, so renders diff cleanly and golden tests hold.
+ */
+import type { KubernetesObject, V1ConfigMap, V1Namespace } from '@kubernetes/client-node';
+import type { AgentSystem } from '@vigil/registry';
+import { KubernetesError, KUBERNETES_ERROR_CODES } from './errors.js';
+import { componentLabels, systemLabels } from './labels.js';
+import { renderNetworkPolicies } from './network.js';
+import { renderOpaServer, renderStateStores } from './components.js';
+import { renderAgentRbac } from './rbac.js';
+import {
+  CONFIG_MAP_NAME,
+  renderCertificate,
+  renderDeployment,
+  renderPodDisruptionBudget,
+  renderService,
+  renderServiceAccount,
+} from './workload.js';
+
+/** The policy bundle to ship: its modules and the revision the reviewer reports. */
+export interface PolicyBundleInput {
+  /** Module path (relative to the bundle) → Rego text. */
+  readonly modules: Readonly<Record<string, string>>;
+  readonly revision: string;
+  /** The policy data document (`data.json` of the OPA server). */
+  readonly data: unknown;
+}
+
+/** What the render reads besides the declaration. */
+export interface RenderInputs {
+  /** The declaration's own text, mounted into every agent as vigil.yaml. */
+  readonly declaration: string;
+  /** The policy bundle, when the declaration's bundle directory exists. */
+  readonly policy?: PolicyBundleInput;
+  /** Kyverno ClusterPolicies as parsed from `kubernetes.kyvernoPolicies`. */
+  readonly kyvernoPolicies?: readonly KubernetesObject[];
+  /** Overrides `kubernetes.image`. */
+  readonly image?: string;
+}
+
+/** Install order by kind (what must exist before what), then namespace and name. */
+export const KIND_ORDER: readonly string[] = [
+  'Namespace',
+  'NetworkPolicy',
+  'ServiceAccount',
+  'Secret',
+  'ConfigMap',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Role',
+  'RoleBinding',
+  'Service',
+  'StatefulSet',
+  'Deployment',
+  'PodDisruptionBudget',
+  'Issuer',
+  'Certificate',
+  'ClusterPolicy',
+];
+
+function sortKey(o: KubernetesObject): [number, string, string] {
+  const rank = KIND_ORDER.indexOf(o.kind ?? '');
+  return [
+    rank === -1 ? KIND_ORDER.length : rank,
+    o.metadata?.namespace ?? '',
+    o.metadata?.name ?? '',
+  ];
+}
+
+/** Sorts objects into install order (stable, locale-independent). */
+export function sortObjects<T extends KubernetesObject>(objects: readonly T[]): T[] {
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...objects].sort((a, b) => {
+    const [ra, na, ma] = sortKey(a);
+    const [rb, nb, mb] = sortKey(b);
+    return ra - rb || cmp(na, nb) || cmp(ma, mb) || cmp(a.kind ?? '', b.kind ?? '');
+  });
+}
+
+const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
+
+/** The policy bundle as a ConfigMap: one key per module (`/` becomes `__`) plus data.json. */
+export function renderPolicyConfigMap(system: AgentSystem, policy: PolicyBundleInput): V1ConfigMap {
+  const data: Record<string, string> = {};
+  for (const path of Object.keys(policy.modules).sort()) {
+    const key = path.split('/').join('__');
+    if (!CONFIG_KEY.test(key) || key in data) {
+      throw new KubernetesError(
+        KUBERNETES_ERROR_CODES.renderInvalid,
+        `policy module "${path}" cannot be a ConfigMap key (letters, digits, "-", "_", "." only)`,
+      );
+    }
+    data[key] = policy.modules[path] ?? '';
+  }
+  data['data.json'] = `${JSON.stringify(policy.data, null, 2)}\n`;
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: 'vigil-policy',
+      namespace: system.metadata.namespace,
+      labels: componentLabels(system, 'policy'),
+      annotations: { 'vigil.dev/policy-revision': policy.revision },
+    },
+    data,
+  };
+}
+
+/**
+ * Kyverno ClusterPolicies bound to this system: the name gets the namespace as suffix (they
+ * are cluster-scoped), every `namespaces:` match becomes the system's namespace, and the
+ * system labels are added.
+ */
+export function parametriseKyverno(
+  system: AgentSystem,
+  policy: KubernetesObject,
+): KubernetesObject {
+  const ns = system.metadata.namespace;
+  const copy = JSON.parse(JSON.stringify(policy)) as KubernetesObject & Record<string, unknown>;
+  const rewrite = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(rewrite);
+    else if (typeof node === 'object' && node !== null) {
+      const record = node as Record<string, unknown>;
+      for (const [key, value] of Object.entries(record)) {
+        if (key === 'namespaces' && Array.isArray(value)) record[key] = [ns];
+        else rewrite(value);
+      }
+    }
+  };
+  rewrite(copy['spec']);
+  const name = copy.metadata?.name ?? 'policy';
+  copy.metadata = {
+    ...copy.metadata,
+    name: `${name}-${ns}`,
+    labels: { ...copy.metadata?.labels, ...systemLabels(system) },
+  };
+  return copy;
+}
+
+/**
+ * Every object of the system, in install order.
+ * @throws KubernetesError `VIGIL_CONFIG_K8S_RENDER` when a policy module name cannot be a key.
+ */
+export function renderSystem(system: AgentSystem, inputs: RenderInputs): KubernetesObject[] {
+  const ns = system.metadata.namespace;
+  const image = inputs.image ?? system.kubernetes.image;
+  const namespace: V1Namespace = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: ns, labels: systemLabels(system) },
+  };
+  const config: V1ConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: CONFIG_MAP_NAME, namespace: ns, labels: systemLabels(system) },
+    data: { 'vigil.yaml': inputs.declaration },
+  };
+  const objects: KubernetesObject[] = [namespace, config, ...renderNetworkPolicies(system)];
+  const issuer = system.kubernetes.certificates.issuer;
+  if ('caSecret' in issuer) {
+    objects.push({
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Issuer',
+      metadata: { name: 'vigil-ca', namespace: ns, labels: systemLabels(system) },
+      spec: { ca: { secretName: issuer.caSecret } },
+    } as KubernetesObject);
+  }
+  for (const agent of system.agents) {
+    objects.push(
+      renderServiceAccount(system, agent),
+      ...renderAgentRbac(system, agent),
+      renderDeployment(system, agent, image),
+      renderService(system, agent),
+      renderCertificate(system, agent) as KubernetesObject,
+    );
+    const pdb = renderPodDisruptionBudget(system, agent);
+    if (pdb !== undefined) objects.push(pdb);
+  }
+  if (inputs.policy !== undefined) {
+    objects.push(renderPolicyConfigMap(system, inputs.policy));
+    if (system.policy.engine === 'server') objects.push(...renderOpaServer(system));
+  }
+  objects.push(...renderStateStores(system));
+  for (const p of inputs.kyvernoPolicies ?? []) objects.push(parametriseKyverno(system, p));
+  return sortObjects(objects);
+}
