@@ -33,3 +33,60 @@ export {
   type RbacObject,
   type RbacScope,
 } from './rbac.js';
+export {
+  KIND_ORDER,
+  parametriseKyverno,
+  renderPolicyConfigMap,
+  renderSystem,
+  sortObjects,
+  type PolicyBundleInput,
+  type RenderInputs,
+} from './render.js';
+export { loadKyvernoPolicies, loadPolicyBundle, loadRenderInputs } from './inputs.js';
+export {
+  callGraphOf,
+  renderMermaid,
+  renderNetworkPolicies,
+  type CallGraph,
+  type ExternalEdge,
+} from './network.js';
+export {
+  CONFIG_MAP_NAME,
+  MOUNTS,
+  renderCertificate,
+  renderDeployment,
+  renderPodDisruptionBudget,
+  renderService,
+  renderServiceAccount,
+  tlsSecretOf,
+  type Certificate,
+} from './workload.js';
+export { renderOpaServer, renderStateStores } from './components.js';
+export {
+  RENDER_FORMATS,
+  filesByKind,
+  renderFiles,
+  toYamlDocument,
+  toYamlStream,
+  writeRenderFiles,
+  type RenderFormat,
+} from './output.js';
+export {
+  createKubeApiClient,
+  statusMessage,
+  type ApiRequest,
+  type ApiResponse,
+  type KubeApiClient,
+} from './api-client.js';
+export {
+  FIELD_MANAGER,
+  applyObjects,
+  createResourceResolver,
+  diffFields,
+  diffObjects,
+  readObject,
+  type AppliedObject,
+  type FieldChange,
+  type ObjectDiff,
+  type ResourceResolver,
+} from './apply.js';

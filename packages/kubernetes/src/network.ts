@@ -195,18 +195,29 @@ export function renderNetworkPolicies(
   return policies;
 }
 
-/** The call graph as a Mermaid flowchart: agents, calls on the A2A port, and other egress. */
+/** A Mermaid node id for `name`: DNS labels may hold `--`, which Mermaid reads as an edge. */
+function mermaidId(prefix: string, name: string): string {
+  return `${prefix}_${name.replace(/-/g, '_')}`;
+}
+
+/**
+ * The call graph as a Mermaid flowchart: agents (boxes), calls on the A2A port (solid
+ * arrows) and every other egress the NetworkPolicies open (dotted arrows to cylinders).
+ * Built from {@link callGraphOf}, the graph the NetworkPolicies are rendered from.
+ */
 export function renderMermaid(system: AgentSystem, graph = callGraphOf(system)): string {
   const lines = ['flowchart LR'];
-  for (const a of graph.agents) lines.push(`  ${a}[${a}]`);
+  for (const a of graph.agents) lines.push(`  ${mermaidId('agent', a)}["${a}"]`);
   const externals = [...new Set(graph.egress.map((e) => e.to))].sort();
-  for (const x of externals) lines.push(`  ext_${x.replace(/-/g, '_')}[(${x})]`);
+  for (const x of externals) lines.push(`  ${mermaidId('ext', x)}[("${x}")]`);
   for (const [caller, callee] of graph.calls) {
-    lines.push(`  ${caller} -->|A2A ${system.kubernetes.ports.a2a}| ${callee}`);
+    lines.push(
+      `  ${mermaidId('agent', caller)} -->|"A2A ${system.kubernetes.ports.a2a}"| ${mermaidId('agent', callee)}`,
+    );
   }
   for (const e of graph.egress) {
     lines.push(
-      `  ${e.from} -.->|${e.protocol} ${e.ports.join(',')}| ext_${e.to.replace(/-/g, '_')}`,
+      `  ${mermaidId('agent', e.from)} -.->|"${e.protocol} ${e.ports.join(',')}"| ${mermaidId('ext', e.to)}`,
     );
   }
   return `${lines.join('\n')}\n`;

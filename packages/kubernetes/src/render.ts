@@ -6,7 +6,7 @@
 import type { KubernetesObject, V1ConfigMap, V1Namespace } from '@kubernetes/client-node';
 import type { AgentSystem } from '@vigil/registry';
 import { KubernetesError, KUBERNETES_ERROR_CODES } from './errors.js';
-import { componentLabels, systemLabels } from './labels.js';
+import { SYSTEM_LABEL, componentLabels, systemLabels } from './labels.js';
 import { renderNetworkPolicies } from './network.js';
 import { renderOpaServer, renderStateStores } from './components.js';
 import { renderAgentRbac } from './rbac.js';
@@ -108,32 +108,57 @@ export function renderPolicyConfigMap(system: AgentSystem, policy: PolicyBundleI
   };
 }
 
+type Json = Record<string, unknown>;
+
+function asRecord(value: unknown): Json | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Json)
+    : undefined;
+}
+
+/** Narrows one Kyverno resource filter to this system's namespace and pods' system label. */
+function bindFilter(system: AgentSystem, filter: Json): void {
+  const resources = asRecord(filter['resources']);
+  if (resources === undefined) return;
+  resources['namespaces'] = [system.metadata.namespace];
+  const selector = asRecord(resources['selector']) ?? {};
+  selector['matchLabels'] = {
+    ...asRecord(selector['matchLabels']),
+    [SYSTEM_LABEL]: system.metadata.name,
+  };
+  resources['selector'] = selector;
+}
+
 /**
- * Kyverno ClusterPolicies bound to this system: the name gets the namespace as suffix (they
- * are cluster-scoped), every `namespaces:` match becomes the system's namespace, and the
- * system labels are added.
+ * A Kyverno ClusterPolicy bound to this system: every `match` filter (`any`, `all` or a
+ * bare `resources`) is narrowed to the system's namespace and to objects carrying its
+ * system label, the name gets the namespace as suffix (ClusterPolicies are cluster-scoped,
+ * two systems must not overwrite each other's) and the system labels are added. `exclude`
+ * filters are left as written.
  */
 export function parametriseKyverno(
   system: AgentSystem,
   policy: KubernetesObject,
 ): KubernetesObject {
-  const ns = system.metadata.namespace;
-  const copy = JSON.parse(JSON.stringify(policy)) as KubernetesObject & Record<string, unknown>;
-  const rewrite = (node: unknown): void => {
-    if (Array.isArray(node)) node.forEach(rewrite);
-    else if (typeof node === 'object' && node !== null) {
-      const record = node as Record<string, unknown>;
-      for (const [key, value] of Object.entries(record)) {
-        if (key === 'namespaces' && Array.isArray(value)) record[key] = [ns];
-        else rewrite(value);
+  const copy = JSON.parse(JSON.stringify(policy)) as KubernetesObject & Json;
+  const rules = asRecord(copy['spec'])?.['rules'];
+  for (const rule of Array.isArray(rules) ? rules : []) {
+    const match = asRecord(asRecord(rule)?.['match']);
+    if (match === undefined) continue;
+    bindFilter(system, match);
+    for (const key of ['any', 'all'] as const) {
+      const list = match[key];
+      if (!Array.isArray(list)) continue;
+      for (const filter of list) {
+        const f = asRecord(filter);
+        if (f !== undefined) bindFilter(system, f);
       }
     }
-  };
-  rewrite(copy['spec']);
+  }
   const name = copy.metadata?.name ?? 'policy';
   copy.metadata = {
     ...copy.metadata,
-    name: `${name}-${ns}`,
+    name: `${name}-${system.metadata.namespace}`,
     labels: { ...copy.metadata?.labels, ...systemLabels(system) },
   };
   return copy;

@@ -12,6 +12,7 @@ import { registerMetricsCommand } from './metrics.js';
 import { registerActionsCommand } from './actions.js';
 import { registerApprovalsCommand } from './approvals.js';
 import { registerUsersCommand } from './users.js';
+import { registerK8sCommand } from './k8s.js';
 
 /** A `vigil` sub-command: adds itself (and its own sub-commands) to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -34,4 +35,5 @@ export const COMMANDS: readonly CommandRegistration[] = [
   registerActionsCommand,
   registerApprovalsCommand,
   registerUsersCommand,
+  registerK8sCommand,
 ];
