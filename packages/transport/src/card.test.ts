@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { AgentCard } from '@a2a-js/sdk';
 import type { AgentCredentials } from '@vigil/pki';
-import { buildAgentCard, signAgentCard, verifyAgentCard } from './card.js';
+import { agentCardDocument, buildAgentCard, signAgentCard, verifyAgentCard } from './card.js';
 import { TRANSPORT_ERROR_CODES as CODES } from './errors.js';
 import { testIdentities, testSystem } from './testing/fixtures.js';
 
@@ -36,17 +35,17 @@ test('the agent card is generated from the registry', () => {
 
 test('a signed card verifies after a JSON round trip and carries x5c and kid in its protected header', async () => {
   const signed = await signAgentCard(
-    buildAgentCard(system, 'detector', 'https://127.0.0.1:8443'),
+    agentCardDocument(buildAgentCard(system, 'detector', 'https://127.0.0.1:8443')),
     detector,
   );
-  const wire = AgentCard.fromJSON(JSON.parse(JSON.stringify(AgentCard.toJSON(signed))));
+  const wire = JSON.parse(JSON.stringify(signed)) as typeof signed;
   const verdict = await verifyAgentCard(wire, {
     caPem: detector.ca,
     expectedSpiffeId: detector.spiffeId,
   });
   assert.deepEqual(verdict, { ok: true, spiffeId: detector.spiffeId });
   const header = JSON.parse(
-    Buffer.from(signed.signatures[0]!.protected, 'base64url').toString(),
+    Buffer.from(signed.signatures![0]!.protected, 'base64url').toString(),
   ) as Record<string, unknown>;
   assert.equal(header['alg'], 'ES256');
   assert.equal(header['kid'], detector.spiffeId);
@@ -55,14 +54,25 @@ test('a signed card verifies after a JSON round trip and carries x5c and kid in 
 
 test('an altered, unsigned, mis-signed or untrusted card fails with a stable code', async () => {
   const signed = await signAgentCard(
-    buildAgentCard(system, 'detector', 'https://127.0.0.1:8443'),
+    agentCardDocument(buildAgentCard(system, 'detector', 'https://127.0.0.1:8443')),
     detector,
   );
   const expect = { caPem: detector.ca, expectedSpiffeId: detector.spiffeId };
 
-  const altered = { ...signed, skills: signed.skills.slice(0, 1) };
+  const skills = signed['skills'] as unknown[];
+  const altered = { ...signed, skills: skills.slice(0, 1) };
   const alteredVerdict = await verifyAgentCard(altered, expect);
   assert.equal(!alteredVerdict.ok && alteredVerdict.code, CODES.CARD_SIGNATURE_INVALID);
+
+  // The security schemes are covered too: removing or weakening them breaks the signature.
+  const { securitySchemes: _dropped, ...withoutSchemes } = signed;
+  const dropped = await verifyAgentCard(withoutSchemes, expect);
+  assert.equal(!dropped.ok && dropped.code, CODES.CARD_SIGNATURE_INVALID);
+  const weakened = await verifyAgentCard(
+    { ...signed, securitySchemes: { none: { apiKeySecurityScheme: { name: 'x' } } } },
+    expect,
+  );
+  assert.equal(!weakened.ok && weakened.code, CODES.CARD_SIGNATURE_INVALID);
 
   const unsigned = await verifyAgentCard({ ...signed, signatures: [] }, expect);
   assert.equal(!unsigned.ok && unsigned.code, CODES.CARD_SIGNATURE_INVALID);

@@ -1,11 +1,7 @@
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
-import {
-  A2A_PROTOCOL_VERSION,
-  canonicalizeAgentCard,
-  generateAgentCardSignature,
-  type AgentCard,
-} from '@a2a-js/sdk';
-import { base64url, decodeProtectedHeader, flattenedVerify } from 'jose';
+import { A2A_PROTOCOL_VERSION, AgentCard } from '@a2a-js/sdk';
+import canonicalize from 'canonicalize';
+import { FlattenedSign, base64url, decodeProtectedHeader, flattenedVerify } from 'jose';
 import { splitPemBundle, verifyCertificateChain } from '@vigil/pki';
 import { TRANSPORT_ERROR_CODES } from './errors.js';
 import { agentSpec, type TransportSystem } from './system.js';
@@ -78,26 +74,62 @@ export function buildAgentCard(
   };
 }
 
+/** One JWS of an agent card (A2A §8.4.2), as served. */
+export interface AgentCardSignatureJson {
+  readonly protected: string;
+  readonly signature: string;
+  readonly header?: Readonly<Record<string, unknown>>;
+}
+
 /**
- * Signs `card` (A2A §8.4: JWS over the RFC 8785 canonical card without `signatures`)
- * with the agent's ECDSA P-256 key, ES256. The protected header carries `x5c` (the
- * agent certificate, RFC 7515 §4.1.6) and `kid` (its SPIFFE ID), so a verifier needs
- * only the trust bundle.
+ * An agent card as it travels: the A2A 1.0 JSON form (ProtoJSON, e.g.
+ * `securitySchemes.mtls.mtlsSecurityScheme`), not the SDK's in-memory form
+ * (`{ scheme: { $case } }`). This is what is served, signed and verified.
+ */
+export type AgentCardDocument = Readonly<Record<string, unknown>> & {
+  readonly signatures?: readonly AgentCardSignatureJson[];
+};
+
+/** The A2A 1.0 JSON form of `card`, without signatures (the SDK's ProtoJSON encoder). */
+export function agentCardDocument(card: AgentCard): AgentCardDocument {
+  const { signatures: _signatures, ...rest } = AgentCard.toJSON(card) as Record<string, unknown>;
+  return rest;
+}
+
+/**
+ * The JWS payload of a card (A2A §8.4.1): the RFC 8785 canonical form of the served JSON
+ * without `signatures`. Computed over the document itself, not a re-encoding of it, so that
+ * every byte a verifier receives (securitySchemes included) is covered.
+ */
+function signingInput(document: AgentCardDocument): Uint8Array {
+  const { signatures: _signatures, ...covered } = document;
+  const canonical = canonicalize(covered);
+  if (canonical === undefined) throw new RangeError('the agent card has no JSON form');
+  return new TextEncoder().encode(canonical);
+}
+
+/**
+ * Signs `document` (A2A §8.4: JWS over the RFC 8785 canonical card without `signatures`)
+ * with the agent's ECDSA P-256 key, ES256, replacing any signature it had. The protected
+ * header carries `x5c` (the agent certificate, RFC 7515 §4.1.6) and `kid` (its SPIFFE ID),
+ * so a verifier needs only the trust bundle.
  */
 export async function signAgentCard(
-  card: AgentCard,
+  document: AgentCardDocument,
   credentials: { cert: string; key: string; spiffeId: string },
-): Promise<AgentCard> {
+): Promise<AgentCardDocument> {
   const [leaf] = splitPemBundle(credentials.cert);
   if (!leaf) throw new RangeError('credentials.cert holds no certificate');
   const der = new X509Certificate(leaf).raw.toString('base64');
-  const sign = generateAgentCardSignature(createPrivateKey(credentials.key), {
-    alg: 'ES256',
-    typ: 'JOSE',
-    kid: credentials.spiffeId,
-    x5c: [der],
-  });
-  return sign({ ...card, signatures: [] });
+  const { signatures: _signatures, ...unsigned } = document;
+  const jws = await new FlattenedSign(signingInput(unsigned))
+    .setProtectedHeader({ alg: 'ES256', typ: 'JOSE', kid: credentials.spiffeId, x5c: [der] })
+    .sign(createPrivateKey(credentials.key));
+  // A protected header was set, so the flattened JWS always carries it.
+  return {
+    ...unsigned,
+    signatures: [{ protected: jws.protected ?? '', signature: jws.signature }],
+  };
 }
 
 /** Outcome of {@link verifyAgentCard}; a failure is a value with a stable code. */
@@ -106,7 +138,7 @@ export type CardVerification =
   | { readonly ok: false; readonly code: string; readonly reason: string };
 
 /**
- * Verifies that `card` carries a JWS signature (ES256) by a certificate (its `x5c`)
+ * Verifies that `card` (the JSON as received) carries a JWS signature (ES256) by a certificate (its `x5c`)
  * that chains to `caPem` and whose SPIFFE ID is `expectedSpiffeId`.
  *
  * Codes: `VIGIL_TRANSPORT_CARD_SIGNATURE_INVALID` (no signature, bad header, untrusted
@@ -114,10 +146,10 @@ export type CardVerification =
  * `VIGIL_TRANSPORT_CARD_IDENTITY_MISMATCH` (validly signed by another identity).
  */
 export async function verifyAgentCard(
-  card: AgentCard,
+  card: AgentCardDocument,
   options: { caPem: string; expectedSpiffeId: string; now?: Date },
 ): Promise<CardVerification> {
-  const signatures = card.signatures ?? [];
+  const signatures = Array.isArray(card.signatures) ? card.signatures : [];
   if (signatures.length === 0) {
     return {
       ok: false,
@@ -125,7 +157,7 @@ export async function verifyAgentCard(
       reason: 'the agent card is not signed',
     };
   }
-  const payload = base64url.encode(new TextEncoder().encode(canonicalizeAgentCard(card)));
+  const payload = base64url.encode(signingInput(card));
   let failure: CardVerification = {
     ok: false,
     code: TRANSPORT_ERROR_CODES.CARD_SIGNATURE_INVALID,

@@ -6,7 +6,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import type { Logger } from '@vigil/core';
 import { spiffeIdFromCertificate } from '@vigil/pki';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './breaker.js';
-import { AGENT_CARD_PATH, verifyAgentCard } from './card.js';
+import { AGENT_CARD_PATH, verifyAgentCard, type AgentCardDocument } from './card.js';
 import { TRANSPORT_ERROR_CODES, TransportError, type TransportErrorCode } from './errors.js';
 import { delay, fullJitterDelay, type RetryPolicy } from './retry.js';
 import { DEADLINE_HEADER, type TransportCredentials } from './server.js';
@@ -227,9 +227,13 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
           { status: response.status },
         );
       }
-      let card: AgentCard;
+      let document: AgentCardDocument;
       try {
-        card = AgentCard.fromJSON(await response.json());
+        const body: unknown = await response.json();
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+          throw new TypeError('the agent card is not a JSON object');
+        }
+        document = body as AgentCardDocument;
       } catch (cause) {
         throw new TransportError(
           TRANSPORT_ERROR_CODES.CARD_UNAVAILABLE,
@@ -238,7 +242,8 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
         );
       }
       const expected = spiffeIdOf(system, peer);
-      const verdict = await verifyAgentCard(card, {
+      // Verified as received: the signature covers the JSON, not the SDK's decoding of it.
+      const verdict = await verifyAgentCard(document, {
         caPem: currentCredentials().ca,
         expectedSpiffeId: expected,
       });
@@ -255,6 +260,7 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
           },
         );
       }
+      const card = AgentCard.fromJSON(document);
       const iface = card.supportedInterfaces.find(
         (candidate) => candidate.protocolBinding === 'JSONRPC',
       );

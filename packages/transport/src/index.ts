@@ -40,6 +40,7 @@ export {
   type CallSkillOptions,
 } from './client.js';
 export {
+  agentCardDocument,
   buildAgentCard,
   signAgentCard,
   verifyAgentCard,
@@ -47,6 +48,8 @@ export {
   AGENT_CARD_PATH,
   SKILL_METADATA_KEY,
   SKILL_MEDIA_TYPE,
+  type AgentCardDocument,
+  type AgentCardSignatureJson,
   type CardVerification,
 } from './card.js';
 export { createFilePeerDirectory, createStaticPeerDirectory, type PeerDirectory } from './peers.js';

@@ -5,7 +5,6 @@ import { after, before, describe, test } from 'node:test';
 import { context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { AgentCard } from '@a2a-js/sdk';
 import { Agent, request } from 'undici';
 import {
   createCertificateAuthority,
@@ -21,6 +20,7 @@ import {
   createStaticPeerDirectory,
   signAgentCard,
   startAgentServer,
+  type AgentCardDocument,
   type AgentServer,
   type SkillCallContext,
 } from './index.js';
@@ -239,7 +239,7 @@ describe('A2A over mutual TLS', () => {
   async function impostor(
     t: { after(fn: () => unknown): void },
     tls: AgentCredentials,
-    card: AgentCard,
+    card: AgentCardDocument,
   ) {
     const fake = createHttpsServer(
       {
@@ -252,7 +252,7 @@ describe('A2A over mutual TLS', () => {
       },
       (req, res) => {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(AgentCard.toJSON(card)));
+        res.end(JSON.stringify(card));
       },
     );
     await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));

@@ -124,7 +124,7 @@ test('certificate rotation while calls are in flight loses no call', async (t) =
   });
   assert.equal(verdict.ok, true);
   const x5c = JSON.parse(
-    Buffer.from(server.agentCard().signatures[0]!.protected, 'base64url').toString(),
+    Buffer.from(server.agentCard().signatures![0]!.protected, 'base64url').toString(),
   ) as { x5c: string[] };
   assert.equal(x5c.x5c[0], new X509Certificate(newCallee.cert).raw.toString('base64'));
   assert.deepEqual(await client.callSkill('callee', 'work', { after: true }), { after: true });

@@ -10,12 +10,19 @@ import {
   type RequestContext,
   type User,
 } from '@a2a-js/sdk/server';
-import { agentCardHandler, jsonRpcHandler } from '@a2a-js/sdk/server/express';
-import type { AgentCard } from '@a2a-js/sdk';
+import { jsonRpcHandler } from '@a2a-js/sdk/server/express';
+import { AgentCard } from '@a2a-js/sdk';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '@vigil/core';
 import { isVigilError } from '@vigil/core';
-import { A2A_JSONRPC_PATH, AGENT_CARD_PATH, buildAgentCard, signAgentCard } from './card.js';
+import {
+  A2A_JSONRPC_PATH,
+  AGENT_CARD_PATH,
+  agentCardDocument,
+  buildAgentCard,
+  signAgentCard,
+  type AgentCardDocument,
+} from './card.js';
 import { TRANSPORT_ERROR_CODES, TransportError } from './errors.js';
 import { admit, classifyHandshakeError, peerIdentityOf } from './peer-identity.js';
 import { parseSkillRequest, skillFailureTask, skillResponseMessage } from './skill-rpc.js';
@@ -79,8 +86,8 @@ export interface AgentServer {
   reloadCredentials(credentials: TransportCredentials): Promise<void>;
   /** Number of skill calls being served. */
   inFlight(): number;
-  /** The signed agent card being served. */
-  agentCard(): AgentCard;
+  /** The signed agent card being served, in its A2A 1.0 JSON form (byte for byte what is sent). */
+  agentCard(): AgentCardDocument;
   /** Stops accepting, waits for in-flight calls (up to the drain timeout), then closes. */
   close(): Promise<void>;
 }
@@ -248,13 +255,19 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   };
 
   let baseUrl = options.publicUrl ?? '';
-  const unsignedCard = (): AgentCard => buildAgentCard(system, agentName, baseUrl);
-  let signedCard: AgentCard | undefined;
+  const unsignedCard = (): AgentCardDocument =>
+    agentCardDocument(buildAgentCard(system, agentName, baseUrl));
+  // The served JSON and its SDK form, replaced together when the card is re-signed.
+  let signed: { document: AgentCardDocument; body: string; card: AgentCard } | undefined;
+  const resign = async (next: TransportCredentials): Promise<void> => {
+    const document = await signAgentCard(unsignedCard(), next);
+    signed = { document, body: JSON.stringify(document), card: AgentCard.fromJSON(document) };
+  };
   let credentials = options.credentials;
   const cardProvider = async (): Promise<AgentCard> => {
-    if (!signedCard)
+    if (!signed)
       throw new TransportError(TRANSPORT_ERROR_CODES.CLOSED, 'the agent card is not ready');
-    return signedCard;
+    return signed.card;
   };
   // The card's URL is only known after listen(); the handler keeps this copy for its
   // capability checks and serves the signed card through the override.
@@ -296,7 +309,15 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     res.locals['caller'] = verdict.caller;
     next();
   });
-  app.use(AGENT_CARD_PATH, agentCardHandler({ agentCardProvider: cardProvider }));
+  // The card is served as signed (A2A §8.2, §8.4): the JSON whose canonical form the JWS covers.
+  app.get(AGENT_CARD_PATH, (_req: Request, res: Response) => {
+    if (!signed) {
+      res.status(503).json({ error: { code: TRANSPORT_ERROR_CODES.CLOSED, message: 'not ready' } });
+      return;
+    }
+    res.setHeader('cache-control', 'no-cache');
+    res.type('application/json').send(signed.body);
+  });
   app.use(A2A_JSONRPC_PATH, express.json({ limit: options.maxBodyBytes ?? 4 * 1024 * 1024 }));
   app.use(
     A2A_JSONRPC_PATH,
@@ -376,7 +397,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   const port = (server.address() as AddressInfo).port;
   const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   baseUrl = options.publicUrl ?? url;
-  signedCard = await signAgentCard(unsignedCard(), credentials);
+  await resign(credentials);
   log.info(
     { url, spiffeId: selfId, skills: Object.keys(options.skills) },
     'A2A server listening (mTLS, TLS 1.3)',
@@ -386,7 +407,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     url,
     port,
     inFlight: () => inFlight,
-    agentCard: () => signedCard!,
+    agentCard: () => signed!.document,
     async reloadCredentials(next: TransportCredentials): Promise<void> {
       if (next.spiffeId !== selfId) {
         throw new TransportError(
@@ -397,7 +418,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       // Throws on a broken key/cert pair, before anything changes.
       server.setSecureContext(tlsOptions(next));
       credentials = next;
-      signedCard = await signAgentCard(unsignedCard(), next);
+      await resign(next);
       log.info({ spiffeId: selfId }, 'credentials reloaded (TLS context swapped, card re-signed)');
     },
     async close(): Promise<void> {

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { X509Certificate, verify } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Agent, request } from 'undici';
+import type { AgentCredentials } from '@vigil/pki';
+import {
+  AGENT_CARD_PATH,
+  TRANSPORT_ERROR_CODES as CODES,
+  startAgentServer,
+  verifyAgentCard,
+  type AgentServer,
+} from './index.js';
+import { captureLogger, testIdentities, testSystem } from './testing/fixtures.js';
+
+// What a peer that is not Vigil sees of a Vigil agent: the card as JSON on the wire, and the
+// JSON-RPC endpoint's answers to bad requests. The card is checked with code that shares
+// nothing with the transport (its own RFC 8785 serialiser, node:crypto for ES256) and with
+// the A2A 1.0 JSON Schema generated from the specification's proto (testing/a2a-1.0-schema).
+
+const system = testSystem({ callee: { skills: ['echo'] }, caller: { calls: ['callee'] } });
+
+/** RFC 8785 (JCS): keys sorted by UTF-16 code units, ECMAScript number and string forms. */
+function jcs(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(jcs).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  return `{${Object.keys(record)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${jcs(record[key])}`)
+    .join(',')}}`;
+}
+
+/** A2A §8.4.3 verification of the received JSON, by a verifier that is not the transport's. */
+function independentlyVerifies(card: Record<string, unknown>, caPem: string): boolean {
+  const { signatures, ...covered } = card as {
+    signatures?: { protected: string; signature: string }[];
+  };
+  const [jws] = signatures ?? [];
+  if (!jws) return false;
+  const header = JSON.parse(Buffer.from(jws.protected, 'base64url').toString()) as {
+    alg: string;
+    x5c: string[];
+  };
+  assert.equal(header.alg, 'ES256');
+  const leaf = new X509Certificate(Buffer.from(header.x5c[0]!, 'base64'));
+  if (!leaf.verify(new X509Certificate(caPem).publicKey)) return false;
+  const payload = Buffer.from(jcs(covered)).toString('base64url');
+  return verify(
+    'sha256',
+    Buffer.from(`${jws.protected}.${payload}`),
+    { key: leaf.publicKey, dsaEncoding: 'ieee-p1363' },
+    Buffer.from(jws.signature, 'base64url'),
+  );
+}
+
+function a2aSchemaValidator() {
+  const dir = fileURLToPath(new URL('./testing/a2a-1.0-schema/', import.meta.url));
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.json'))) {
+    ajv.addSchema(JSON.parse(readFileSync(`${dir}${file}`, 'utf8')) as object);
+  }
+  const validate = ajv.getSchema('lf.a2a.v1.AgentCard.jsonschema.json');
+  assert.ok(validate, 'the vendored schema defines AgentCard');
+  return validate;
+}
+
+describe('the A2A edge as a standard peer sees it', () => {
+  let ids: Awaited<ReturnType<typeof testIdentities>>;
+  let server: AgentServer;
+  let caller: AgentCredentials;
+  let dispatcher: Agent;
+
+  before(async () => {
+    ids = await testIdentities(system);
+    caller = await ids.credentials('caller');
+    server = await startAgentServer({
+      system,
+      agentName: 'callee',
+      credentials: await ids.credentials('callee'),
+      logger: captureLogger('callee').logger,
+      maxBodyBytes: 64 * 1024,
+      skills: { echo: async (input) => ({ echoed: input }) },
+    });
+    dispatcher = new Agent({
+      connect: {
+        ca: caller.ca,
+        cert: caller.cert,
+        key: caller.key,
+        checkServerIdentity: () => undefined,
+      },
+    });
+  });
+  after(async () => {
+    await dispatcher.close();
+    await server.close();
+    ids.cleanup();
+  });
+
+  async function receivedCard(): Promise<Record<string, unknown>> {
+    const response = await request(`${server.url}${AGENT_CARD_PATH}`, { dispatcher });
+    assert.equal(response.statusCode, 200);
+    return (await response.body.json()) as Record<string, unknown>;
+  }
+
+  test('the card is served in the A2A 1.0 JSON shape and validates against the 1.0 schema', async () => {
+    const card = await receivedCard();
+    assert.deepEqual(card['securitySchemes'], {
+      mtls: {
+        mtlsSecurityScheme: {
+          description:
+            'Mutual TLS 1.3; client certificates are SPIFFE X509-SVIDs of trust domain test.vigil.local',
+        },
+      },
+    });
+    assert.doesNotMatch(JSON.stringify(card), /\$case/);
+    const validate = a2aSchemaValidator();
+    assert.ok(validate(card), JSON.stringify(validate.errors));
+  });
+
+  test('the signature covers exactly the served JSON, security schemes included', async () => {
+    const card = await receivedCard();
+    assert.equal(independentlyVerifies(card, caller.ca), true);
+    const expect = { caPem: caller.ca, expectedSpiffeId: 'spiffe://test.vigil.local/agent/callee' };
+    assert.equal((await verifyAgentCard(card, expect)).ok, true);
+
+    const { securitySchemes: _removed, ...withoutSchemes } = card;
+    const changed = {
+      ...card,
+      securitySchemes: { mtls: { mtlsSecurityScheme: { description: 'anything goes' } } },
+    };
+    for (const tampered of [withoutSchemes, changed]) {
+      assert.equal(independentlyVerifies(tampered, caller.ca), false);
+      const verdict = await verifyAgentCard(tampered, expect);
+      assert.equal(!verdict.ok && verdict.code, CODES.CARD_SIGNATURE_INVALID);
+    }
+  });
+});
