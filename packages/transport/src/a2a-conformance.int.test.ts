@@ -8,6 +8,7 @@ import { Agent, request } from 'undici';
 import type { AgentCredentials } from '@vigil/pki';
 import {
   AGENT_CARD_PATH,
+  A2A_JSONRPC_PATH,
   TRANSPORT_ERROR_CODES as CODES,
   startAgentServer,
   verifyAgentCard,
@@ -136,5 +137,54 @@ describe('the A2A edge as a standard peer sees it', () => {
       const verdict = await verifyAgentCard(tampered, expect);
       assert.equal(!verdict.ok && verdict.code, CODES.CARD_SIGNATURE_INVALID);
     }
+  });
+
+  /** POSTs `body` to the JSON-RPC endpoint; the reply must be a JSON-RPC error object. */
+  async function rpcError(body: string) {
+    const response = await request(`${server.url}${A2A_JSONRPC_PATH}`, {
+      method: 'POST',
+      dispatcher,
+      // A 1.0 client names its version (A2A §3.6.2); without it a server assumes 0.3.
+      headers: { 'content-type': 'application/json', 'a2a-version': '1.0' },
+      body,
+    });
+    const text = await response.body.text();
+    assert.match(String(response.headers['content-type']), /^application\/json/);
+    assert.doesNotMatch(text, /<html|<pre|\bat [\w.<>]+ \(|node_modules|\/work\/|file:\/\//i);
+    const reply = JSON.parse(text) as {
+      jsonrpc: string;
+      id: unknown;
+      error: { code: number; message: string };
+    };
+    assert.equal(reply.jsonrpc, '2.0');
+    return { status: response.statusCode, id: reply.id, ...reply.error };
+  }
+
+  test('a body that is not JSON is a JSON-RPC parse error (-32700), not an HTML stack trace', async () => {
+    for (const body of ['{"jsonrpc": "2.0", "method": ', 'not json at all', '\u0000\u0001']) {
+      const error = await rpcError(body);
+      assert.equal(error.code, -32700, body);
+      assert.equal(error.id, null);
+    }
+  });
+
+  test('a request that is not a JSON-RPC request is -32600; an unknown method -32601; bad params -32602', async () => {
+    assert.equal((await rpcError('{"id": 1, "params": {}}')).code, -32600);
+    assert.equal((await rpcError('[]')).code, -32600);
+    const unknown = await rpcError(
+      JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tasks/explode', params: {} }),
+    );
+    assert.equal(unknown.code, -32601);
+    assert.equal(unknown.id, 7);
+    const badParams = await rpcError(
+      JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'SendMessage', params: { message: 42 } }),
+    );
+    assert.equal(badParams.code, -32602);
+  });
+
+  test('a body over the limit is refused as an invalid request (HTTP 413, -32600)', async () => {
+    const error = await rpcError(`{"pad":"${'x'.repeat(70 * 1024)}"}`);
+    assert.equal(error.status, 413);
+    assert.equal(error.code, -32600);
   });
 });

@@ -24,6 +24,7 @@ import {
   type AgentCardDocument,
 } from './card.js';
 import { TRANSPORT_ERROR_CODES, TransportError } from './errors.js';
+import { jsonRpcEnvelopeGuard, jsonRpcErrorHandler } from './jsonrpc-errors.js';
 import { admit, classifyHandshakeError, peerIdentityOf } from './peer-identity.js';
 import { parseSkillRequest, skillFailureTask, skillResponseMessage } from './skill-rpc.js';
 import { agentSpec, spiffeIdOf, type TransportSystem } from './system.js';
@@ -318,7 +319,11 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     res.setHeader('cache-control', 'no-cache');
     res.type('application/json').send(signed.body);
   });
-  app.use(A2A_JSONRPC_PATH, express.json({ limit: options.maxBodyBytes ?? 4 * 1024 * 1024 }));
+  app.use(
+    A2A_JSONRPC_PATH,
+    express.json({ limit: options.maxBodyBytes ?? 4 * 1024 * 1024 }),
+    jsonRpcEnvelopeGuard,
+  );
   app.use(
     A2A_JSONRPC_PATH,
     jsonRpcHandler({
@@ -364,6 +369,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
       error: { code: 'VIGIL_TRANSPORT_NOT_FOUND', message: `no route ${req.method} ${req.path}` },
     });
   });
+  app.use(jsonRpcErrorHandler(log));
 
   const server: Server = createServer(
     {
