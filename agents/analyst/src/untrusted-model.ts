@@ -18,25 +18,13 @@ import {
   type Analysis,
   type DetectionEvidence,
   type Finding,
-  type Severity,
+  severityOfEvent,
 } from '@vigil/soc';
 import { analyseOffline } from './offline-analyser.js';
 
 /** The copy of a finding a model reads: every secret redacted, nothing else changed. */
 export function modelView(finding: Finding): Finding {
   return redactSecrets(finding);
-}
-
-/**
- * OCSF `severity_id` (0 unknown, 1 informational, 2 low, 3 medium, 4 high, 5 critical,
- * 6 fatal, 99 other) as an analysis severity: the detector maps Falco priorities and audit
- * outcomes onto it, so it is the event source's own judgement of the event.
- */
-export function severityOfEvent(severityId: number): Severity {
-  if (severityId >= 5 && severityId <= 6) return 'critical';
-  if (severityId === 4) return 'high';
-  if (severityId === 3) return 'medium';
-  return 'low';
 }
 
 /**

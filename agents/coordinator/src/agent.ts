@@ -12,9 +12,9 @@ import { analysisSchema, findingSchema, SKILLS, type Analysis, type Finding } fr
 import { createApprovalVerifier } from './approval-verifier.js';
 import { Coordinator } from './coordinator.js';
 import { IncidentStore } from './incident-store.js';
-import { notificationFor } from './notification.js';
+import { failureNotificationFor, notificationFor } from './notification.js';
 import { startOpsApi, type OpsApi } from './ops-api.js';
-import type { ExecutionResult, IncidentPorts, Proposal, Review } from './ports.js';
+import type { ExecutionResult, IncidentPorts, Proposal, Review, StepContext } from './ports.js';
 import { ensureBootstrapAdmin, listUsers } from './users.js';
 
 /** `agents[coordinator].settings` in vigil.yaml. */
@@ -309,28 +309,34 @@ function createPorts(
       }
     },
     async notify(summary, step) {
-      const notification = notificationFor(summary, settings.traceLinkBase);
-      try {
-        await ctx.client.callSkill('notifier', SKILLS.notify, notification, {
-          deadlineMs: deadlineMs * 6,
-          idempotent: true,
-        });
-      } catch (error) {
-        // A failing notifier never blocks an incident; the failure is logged and audited.
-        ctx.logger.warn(
-          { incidentId: step.incidentId, error: String(error) },
-          'notification failed',
-        );
-        await record(
-          'notification',
-          { kind: notification.kind, delivered: false, dedupKey: notification.dedupKey },
-          { rationale: `notifier unreachable: ${String(error)}` },
-          step,
-        );
-      }
+      await deliver(notificationFor(summary, settings.traceLinkBase), step);
+    },
+    async notifyFailure(failure, step) {
+      await deliver(failureNotificationFor(failure, settings.traceLinkBase), step);
     },
     record,
   };
+
+  async function deliver(
+    notification: ReturnType<typeof notificationFor> | ReturnType<typeof failureNotificationFor>,
+    step: StepContext,
+  ): Promise<void> {
+    try {
+      await ctx.client.callSkill('notifier', SKILLS.notify, notification, {
+        deadlineMs: deadlineMs * 6,
+        idempotent: true,
+      });
+    } catch (error) {
+      // A failing notifier never blocks an incident; the failure is logged and audited.
+      ctx.logger.warn({ incidentId: step.incidentId, error: String(error) }, 'notification failed');
+      await record(
+        'notification',
+        { kind: notification.kind, delivered: false, dedupKey: notification.dedupKey },
+        { rationale: `notifier unreachable: ${String(error)}` },
+        step,
+      );
+    }
+  }
 }
 
 export const agent: AgentDefinition = createCoordinatorAgent();

@@ -11,6 +11,7 @@ import { initTelemetry, startOtlpReceiver } from '@vigil/telemetry';
 import { createApprovalVerifier } from './approval-verifier.js';
 import { analyseOffline } from '@vigil/analyst';
 import { Coordinator, mergeAnalyses } from './coordinator.js';
+import { failureNotificationFor } from './notification.js';
 import { IncidentStore } from './incident-store.js';
 import type { Decision, IncidentPorts, ProposedAction } from './ports.js';
 import { minerFinding, recordingPorts } from './testing/recording-ports.js';
@@ -89,6 +90,82 @@ test('findings about the same workload join one incident', async (t) => {
   assert.equal('incidentId' in b && b.incidentId, 'incidentId' in a && a.incidentId);
   assert.equal(store.incidents().length, 1);
   assert.equal(store.incidents()[0]?.findings, 2);
+});
+
+test('a run the remediator refuses ends failed and notifies with why, at the analysis severity', async (t) => {
+  const { coordinator, store, failures, notified } = await setup(
+    t,
+    { 'isolate-pod': 'mutate' },
+    {
+      wrap: (ports) => ({
+        ...ports,
+        execute: async () => {
+          throw new Error('remediator refused isolate-pod: no pod "shop/web-1" in namespace shop');
+        },
+      }),
+    },
+  );
+  const a = await coordinator.handleFinding(minerFinding);
+  await coordinator.idle();
+  const id = 'incidentId' in a ? a.incidentId : '';
+  assert.equal(store.incident(id)?.status, 'failed');
+  assert.equal(notified.length, 0);
+  assert.equal(failures.length, 1);
+  const failure = failures[0]!;
+  assert.match(failure.reason, /remediator refused isolate-pod/);
+  assert.equal(failure.severity, failure.progress?.analysis.severity);
+  assert.notEqual(store.incident(id)?.severity, 'unknown');
+  const n = failureNotificationFor(failure, undefined);
+  assert.equal(n.kind, 'failed');
+  assert.equal(n.severity, failure.severity);
+  assert.match(n.summary, /Why: remediator refused isolate-pod/);
+  assert.ok(n.verdicts.some((v) => v.decision === 'mutate'));
+  assert.deepEqual(
+    n.verdicts.map((v) => [v.action, v.decision]),
+    failure.progress!.items.map((i) => [i.review!.action.type, i.review!.decision]),
+  );
+});
+
+test('a run that fails before any analysis notifies at the detection severity, never unknown', async (t) => {
+  const { coordinator, store, failures } = await setup(
+    t,
+    {},
+    {
+      wrap: (ports) => ({
+        ...ports,
+        analyse: async () => {
+          throw new Error('analyst unreachable');
+        },
+      }),
+    },
+  );
+  const finding = {
+    ...minerFinding,
+    event: { ...minerFinding.event, severityId: 2 },
+    detection: {
+      severity: 'critical' as const,
+      ruleHits: [
+        {
+          id: 'crypto-miner',
+          title: 'Crypto miner',
+          techniques: ['T1496'],
+          severity: 'critical' as const,
+          source: 'vigil',
+        },
+      ],
+    },
+  };
+  const a = await coordinator.handleFinding(finding);
+  await coordinator.idle();
+  const id = 'incidentId' in a ? a.incidentId : '';
+  assert.equal(store.incident(id)?.status, 'failed');
+  assert.equal(failures.length, 1);
+  assert.equal(failures[0]?.severity, 'critical');
+  assert.equal(failures[0]?.progress, undefined);
+  assert.equal(store.incident(id)?.severity, 'critical');
+  const n = failureNotificationFor(failures[0]!, undefined);
+  assert.match(n.title, /^Incident failed: launch/);
+  assert.match(n.summary, /Why: analyst unreachable/);
 });
 
 /** A promise and the function that settles it: a step the test lets go of when it chooses. */

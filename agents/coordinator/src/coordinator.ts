@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Command, type BaseCheckpointSaver } from '@langchain/langgraph';
 import { VigilError, type Logger } from '@vigil/core';
-import { maxSeverity, type Analysis, type Finding } from '@vigil/soc';
+import {
+  maxSeverity,
+  severityOfEvent,
+  type Analysis,
+  type Finding,
+  type Severity,
+} from '@vigil/soc';
 import { withAuditedSpan } from '@vigil/telemetry';
 import { Correlator, type Assignment, type CorrelationSettings } from './correlator.js';
 import {
@@ -444,6 +450,35 @@ export class Coordinator {
       const message = error instanceof Error ? error.message : String(error);
       this.options.logger?.error({ incidentId, error: message }, 'incident graph run failed');
       this.options.store.setStatus(incidentId, 'failed', this.now(), message);
+      await this.notifyFailure(incidentId, message);
+    }
+  }
+
+  /**
+   * A failed run is never silent: people are told why, with the analysis' severity or,
+   * before any analysis, the detection's own — and the incident row carries it too
+   * instead of `unknown`.
+   */
+  private async notifyFailure(incidentId: string, reason: string): Promise<void> {
+    try {
+      const snapshot = await this.graph.getState({ configurable: { thread_id: incidentId } });
+      const values = snapshot.values as Partial<IncidentStateValue>;
+      const finding = values.finding ?? this.options.store.findings(incidentId, 1)[0];
+      if (!finding) throw new Error('the incident has no finding');
+      const progress =
+        values.analysis && values.finding ? summarise(values as IncidentStateValue) : undefined;
+      const severity = progress?.analysis.severity ?? detectionSeverity(finding);
+      const row = this.options.store.incident(incidentId);
+      if (row) this.options.store.setTitle(incidentId, row.title, severity);
+      await this.options.ports.notifyFailure(
+        { incidentId, finding, severity, reason, ...(progress ? { progress } : {}) },
+        { incidentId },
+      );
+    } catch (error) {
+      this.options.logger?.error(
+        { incidentId, error: error instanceof Error ? error.message : String(error) },
+        'could not notify the failure of an incident',
+      );
     }
   }
 
@@ -512,4 +547,12 @@ export function mergeAnalyses(analyses: readonly Analysis[]): Analysis {
       : {}),
     ...(lead.advice ? { advice: lead.advice } : {}),
   };
+}
+
+/** What the detection itself said: the rule tier's severity and the event's own priority. */
+function detectionSeverity(finding: Finding): Severity {
+  return maxSeverity(
+    finding.detection?.severity ?? 'low',
+    severityOfEvent(finding.event.severityId),
+  );
 }

@@ -42,7 +42,7 @@ export {
   type IncidentRow,
   type IncidentStatus,
 } from './incident-store.js';
-export { describeTarget, notificationFor } from './notification.js';
+export { describeTarget, failureNotificationFor, notificationFor } from './notification.js';
 export { OPENAPI, startOpsApi, type OpsApi } from './ops-api.js';
 export type {
   ApprovalRequest,
@@ -50,6 +50,7 @@ export type {
   Decision,
   ExecutionResult,
   HumanDecision,
+  IncidentFailure,
   IncidentPorts,
   IncidentSummary,
   Proposal,

@@ -1,15 +1,9 @@
 import { digestOf } from '@vigil/core';
-import type { IncidentSummary } from './ports.js';
+import type { IncidentFailure, IncidentSummary } from './ports.js';
 
 /** Renders the notifier's input from an incident summary (the `notify` skill's schema). */
 export function notificationFor(summary: IncidentSummary, traceLinkBase: string | undefined) {
-  const verdicts = summary.items.map((item) => ({
-    action: item.review?.action.type ?? item.proposal.action.type,
-    target: describeTarget(item.review?.action.target ?? item.proposal.action.target),
-    decision: item.review?.decision ?? 'unreviewed',
-    reasons: [...(item.review?.reasons ?? [])],
-    outcome: item.outcome,
-  }));
+  const verdicts = verdictsOf(summary);
   const waiting = summary.status === 'awaiting-approval';
   return {
     incidentId: summary.incidentId,
@@ -23,11 +17,56 @@ export function notificationFor(summary: IncidentSummary, traceLinkBase: string 
     summary: `${summary.analysis.summary}${summary.analysis.techniques.length ? ` ATT&CK: ${summary.analysis.techniques.join(', ')}.` : ''} Analysis: ${summary.analysis.source}, confidence ${summary.analysis.confidence}.${summary.skipped.map((s) => ` Not proposed: ${s.type} (${s.reason}).`).join('')}`,
     verdicts,
     degraded: [...summary.degraded],
-    traceLink: traceLinkBase
-      ? `${traceLinkBase.replace(/\/$/, '')}/${encodeURIComponent(summary.incidentId)}`
-      : `vigil trace ${summary.incidentId}`,
+    traceLink: traceLinkOf(summary.incidentId, traceLinkBase),
     dedupKey: `${summary.incidentId}/${summary.status}/${digestOf(verdicts).slice(7, 23)}`,
   };
+}
+
+/**
+ * The notifier's input for an incident whose run failed: kind `failed`, the reason in
+ * the title and summary, the detection's severity when no analysis was reached. The same
+ * failure (a retried run failing again the same way) has the same dedup key.
+ */
+export function failureNotificationFor(
+  failure: IncidentFailure,
+  traceLinkBase: string | undefined,
+) {
+  const { progress, finding } = failure;
+  const what =
+    progress?.analysis.summary ?? `${finding.event.activity} (score ${finding.score.toFixed(2)})`;
+  const verdicts = progress ? verdictsOf(progress) : [];
+  return {
+    incidentId: failure.incidentId,
+    kind: 'failed' as const,
+    title: `Incident failed: ${what}`.slice(0, 300),
+    severity: failure.severity,
+    summary:
+      `Vigil could not finish this incident, a human must take it over. Why: ${failure.reason}. ` +
+      `${what}${progress?.analysis.techniques.length ? ` ATT&CK: ${progress.analysis.techniques.join(', ')}.` : ''}`.slice(
+        0,
+        4000,
+      ),
+    verdicts,
+    degraded: [...(progress?.degraded ?? [])],
+    traceLink: traceLinkOf(failure.incidentId, traceLinkBase),
+    dedupKey: `${failure.incidentId}/failed/${digestOf({ reason: failure.reason, verdicts }).slice(7, 23)}`,
+  };
+}
+
+function verdictsOf(summary: IncidentSummary) {
+  return summary.items.map((item) => ({
+    action: item.review?.action.type ?? item.proposal.action.type,
+    target: describeTarget(item.review?.action.target ?? item.proposal.action.target),
+    decision: item.review?.decision ?? 'unreviewed',
+    reasons: [...(item.review?.reasons ?? [])],
+    outcome: item.outcome,
+  }));
+}
+
+function traceLinkOf(incidentId: string, traceLinkBase: string | undefined): string {
+  return traceLinkBase
+    ? `${traceLinkBase.replace(/\/$/, '')}/${encodeURIComponent(incidentId)}`
+    : `vigil trace ${incidentId}`;
 }
 
 /** `namespace/name`-style rendering of an action target. */

@@ -1,4 +1,4 @@
-import type { Analysis, ActionType, Finding, SkippedResponse } from '@vigil/soc';
+import type { Analysis, ActionType, Finding, Severity, SkippedResponse } from '@vigil/soc';
 
 /** A concrete, typed response proposed by the remediator. */
 export interface ProposedAction {
@@ -106,6 +106,8 @@ export interface IncidentPorts {
   /** Opens approval requests for escalated proposals (persisted before the graph pauses). */
   requestApprovals(requests: readonly ApprovalRequest[], ctx: StepContext): Promise<void>;
   notify(summary: IncidentSummary, ctx: StepContext): Promise<void>;
+  /** Tells people an incident's run failed and why (never silent; a failed delivery is logged, not thrown). */
+  notifyFailure(failure: IncidentFailure, ctx: StepContext): Promise<void>;
   /** Appends a coordinator step to the audit trail; durable when it resolves, with the entry id. */
   record(
     kind: string,
@@ -139,4 +141,18 @@ export interface IncidentSummary {
   /** Recommended responses that became no action, with the remediator's reason. */
   readonly skipped: readonly SkippedResponse[];
   readonly degraded: readonly string[];
+}
+
+/**
+ * An incident whose graph run failed: what is known of it and why. The severity is the
+ * analysis' when there is one, else the detection's own (rule tier, event priority), so
+ * a failure is never announced as less than what was detected.
+ */
+export interface IncidentFailure {
+  readonly incidentId: string;
+  readonly finding: Finding;
+  readonly severity: Severity;
+  readonly reason: string;
+  /** How far the run got (its analysis and each proposal's outcome), when it got to an analysis. */
+  readonly progress?: IncidentSummary;
 }

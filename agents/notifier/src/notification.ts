@@ -4,7 +4,7 @@
  */
 export interface Notification {
   readonly incidentId: string;
-  readonly kind: 'incident' | 'escalation' | 'approval-expired' | 'degraded';
+  readonly kind: 'incident' | 'escalation' | 'approval-expired' | 'degraded' | 'failed';
   readonly title: string;
   readonly severity: 'low' | 'medium' | 'high' | 'critical';
   readonly summary: string;

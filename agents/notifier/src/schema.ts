@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** The `notify` skill's input: one {@link Notification}, validated at the edge. */
 export const notificationSchema = z.object({
   incidentId: z.string().min(1),
-  kind: z.enum(['incident', 'escalation', 'approval-expired', 'degraded']),
+  kind: z.enum(['incident', 'escalation', 'approval-expired', 'degraded', 'failed']),
   title: z.string().min(1).max(300),
   severity: z.enum(['low', 'medium', 'high', 'critical']),
   summary: z.string().max(4000),

@@ -18,6 +18,18 @@ export function maxSeverity(a: Severity, b: Severity): Severity {
 }
 
 /**
+ * OCSF `severity_id` (0 unknown, 1 informational, 2 low, 3 medium, 4 high, 5 critical,
+ * 6 fatal, 99 other) as an analysis severity: the detector maps Falco priorities and audit
+ * outcomes onto it, so it is the event source's own judgement of the event.
+ */
+export function severityOfEvent(severityId: number): Severity {
+  if (severityId >= 5 && severityId <= 6) return 'critical';
+  if (severityId === 4) return 'high';
+  if (severityId === 3) return 'medium';
+  return 'low';
+}
+
+/**
  * What the detection itself established about a finding, computed by Vigil's own code
  * (detector priority, the rule-based analysis of the same event) and never by a language
  * model: the reviewer's confidence and the severity floor are derived from it alone.

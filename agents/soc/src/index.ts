@@ -21,6 +21,7 @@ export {
   detectionEvidenceSchema,
   maxSeverity,
   SEVERITY_ORDER,
+  severityOfEvent,
   severitySchema,
   type Analysis,
   type DetectionEvidence,

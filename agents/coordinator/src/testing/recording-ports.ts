@@ -1,7 +1,13 @@
 import { analyseOffline } from '@vigil/analyst';
 import { digestOf } from '@vigil/core';
 import type { Finding } from '@vigil/soc';
-import type { Decision, IncidentPorts, IncidentSummary, ProposedAction } from '../ports.js';
+import type {
+  Decision,
+  IncidentFailure,
+  IncidentPorts,
+  IncidentSummary,
+  ProposedAction,
+} from '../ports.js';
 
 export const minerFinding: Finding = {
   id: 'f-1',
@@ -37,6 +43,7 @@ export function recordingPorts(
 ) {
   const executed = new Map<string, { action: ProposedAction; kind: string; calls: number }>();
   const notified: IncidentSummary[] = [];
+  const failures: IncidentFailure[] = [];
   const approvalRequests: string[] = [];
   const records: string[] = [];
   let failNotify = options.failNotifyOnce ?? false;
@@ -84,8 +91,9 @@ export function recordingPorts(
       }
       notified.push(summary);
     },
+    notifyFailure: async (failure) => void failures.push(failure),
     // Each record answers an entry id, as the audit writer does (here `<kind>-<n>`).
     record: async (kind) => ({ hash: `${kind}-${records.push(kind)}` }),
   };
-  return { ports, executed, notified, approvalRequests, records };
+  return { ports, executed, notified, failures, approvalRequests, records };
 }
