@@ -1,0 +1,132 @@
+/**
+ * Rule conditions: a small boolean language over a normalised event, parsed by zod and
+ * compiled once into closures, so evaluating a rule on the hot path is a few property reads
+ * and comparisons (no parsing, no regular-expression construction, no allocation per event
+ * beyond what the comparisons need).
+ *
+ * ```yaml
+ * all:
+ *   - { field: resource.type, in: [pods] }
+ *   - { field: activity, in: [create, update, patch] }
+ *   - any:
+ *       - { field: container.securityContext.privileged, equals: true }
+ *       - { field: podSpec.hostPID, equals: true }
+ *   - not: { field: actor.groups, equals: 'system:nodes' }
+ * ```
+ *
+ * A field predicate holds when ANY value its path reaches satisfies the operator (see
+ * `paths.ts`); `exists: false` holds when the path reaches no value. `equals`, `in`,
+ * `startsWith`, `endsWith` and `contains` compare exactly (Kubernetes names are
+ * case-sensitive); `matches` is a regular expression, case-insensitive.
+ */
+import { z } from 'zod';
+import { compilePath } from './paths.js';
+
+const scalarSchema = z.union([z.string(), z.number(), z.boolean()]);
+type Scalar = z.infer<typeof scalarSchema>;
+const oneOrMany = z.union([z.string(), z.array(z.string()).min(1)]);
+
+const OPERATORS = [
+  'equals',
+  'in',
+  'startsWith',
+  'endsWith',
+  'contains',
+  'matches',
+  'exists',
+] as const;
+
+const predicateSchema = z
+  .strictObject({
+    field: z.string().min(1),
+    equals: scalarSchema.optional(),
+    in: z.array(scalarSchema).min(1).optional(),
+    startsWith: oneOrMany.optional(),
+    endsWith: oneOrMany.optional(),
+    contains: oneOrMany.optional(),
+    matches: z.string().refine(isRegExp, { message: 'not a valid regular expression' }).optional(),
+    exists: z.boolean().optional(),
+  })
+  .refine((p) => OPERATORS.filter((op) => p[op] !== undefined).length === 1, {
+    message: `a field predicate takes exactly one of ${OPERATORS.join(', ')}`,
+  });
+
+export type FieldPredicate = z.infer<typeof predicateSchema>;
+
+/** A condition: a field predicate, or `all` / `any` / `not` of conditions. */
+export type Condition =
+  | FieldPredicate
+  | { readonly all: readonly Condition[] }
+  | { readonly any: readonly Condition[] }
+  | { readonly not: Condition };
+
+export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
+  z.union([
+    z.strictObject({ all: z.array(conditionSchema).min(1) }),
+    z.strictObject({ any: z.array(conditionSchema).min(1) }),
+    z.strictObject({ not: conditionSchema }),
+    predicateSchema,
+  ]),
+);
+
+/** A compiled condition: true when the event satisfies it. */
+export type CompiledCondition = (event: unknown) => boolean;
+
+/** Compiles a condition (already validated by {@link conditionSchema}). */
+export function compileCondition(condition: Condition): CompiledCondition {
+  if ('all' in condition) {
+    const parts = condition.all.map(compileCondition);
+    return (e) => parts.every((p) => p(e));
+  }
+  if ('any' in condition) {
+    const parts = condition.any.map(compileCondition);
+    return (e) => parts.some((p) => p(e));
+  }
+  if ('not' in condition) {
+    const inner = compileCondition(condition.not);
+    return (e) => !inner(e);
+  }
+  const visit = compilePath(condition.field);
+  if (condition.exists !== undefined) {
+    const wanted = condition.exists;
+    return (e) => visit(e, () => true) === wanted;
+  }
+  const test = compileTest(condition);
+  return (e) => visit(e, test);
+}
+
+function compileTest(p: FieldPredicate): (value: unknown) => boolean {
+  if (p.equals !== undefined) {
+    const want = p.equals;
+    return (v) => v === want;
+  }
+  if (p.in !== undefined) {
+    const set = new Set<Scalar>(p.in);
+    return (v) => set.has(v as Scalar);
+  }
+  if (p.matches !== undefined) {
+    const re = new RegExp(p.matches, 'i');
+    return (v) => (typeof v === 'string' || typeof v === 'number') && re.test(String(v));
+  }
+  const strings = (x: string | readonly string[]): readonly string[] =>
+    typeof x === 'string' ? [x] : x;
+  if (p.startsWith !== undefined) {
+    const xs = strings(p.startsWith);
+    return (v) => typeof v === 'string' && xs.some((x) => v.startsWith(x));
+  }
+  if (p.endsWith !== undefined) {
+    const xs = strings(p.endsWith);
+    return (v) => typeof v === 'string' && xs.some((x) => v.endsWith(x));
+  }
+  const xs = strings(p.contains ?? []);
+  return (v) => typeof v === 'string' && xs.some((x) => v.includes(x));
+}
+
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+}
