@@ -1,4 +1,5 @@
 import type { Logger } from '@vigil/core';
+import { filterNotification } from './untrusted-text.js';
 import type { DeliveryResult, Notification, NotificationChannel } from './notification.js';
 
 export interface DeliveryPolicy {
@@ -53,8 +54,13 @@ export class Notifier {
     private readonly options: { clock?: Clock; logger?: Logger; random?: () => number } = {},
   ) {}
 
+  /**
+   * Delivers `notification` with its untrusted text filtered first (links only to the
+   * `DEFAULT_LINK_HOSTS` of `@vigil/soc`, as in the analysis), whatever the channel.
+   */
   async notify(notification: Notification): Promise<DeliveryResult[]> {
-    return Promise.all(this.channels.map((channel) => this.deliverTo(channel, notification)));
+    const safe = filterNotification(notification);
+    return Promise.all(this.channels.map((channel) => this.deliverTo(channel, safe)));
   }
 
   async close(): Promise<void> {

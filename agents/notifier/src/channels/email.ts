@@ -1,5 +1,6 @@
 import { createTransport } from 'nodemailer';
 import { renderText, type NotificationChannel } from '../notification.js';
+import { markdownSafe } from '../untrusted-text.js';
 
 export interface EmailChannelOptions {
   readonly name: string;
@@ -22,8 +23,10 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
   return {
     name: options.name,
     type: 'email',
-    async deliver(n, signal) {
+    async deliver(notification, signal) {
       signal.throwIfAborted();
+      // Mail clients may render markdown-looking text (and auto-link it): escaped.
+      const n = markdownSafe(notification);
       await transport.sendMail({
         from: options.from,
         to: [...options.to],

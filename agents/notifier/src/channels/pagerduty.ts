@@ -1,5 +1,6 @@
 import type { Notification, NotificationChannel } from '../notification.js';
 import { postJson } from './http-post.js';
+import { markdownSafe } from '../untrusted-text.js';
 
 const PD_SEVERITY: Record<Notification['severity'], 'info' | 'warning' | 'error' | 'critical'> = {
   low: 'info',
@@ -9,7 +10,8 @@ const PD_SEVERITY: Record<Notification['severity'], 'info' | 'warning' | 'error'
 };
 
 /** A PagerDuty Events API v2 `trigger` event; `dedup_key` is the incident id so updates group. */
-export function pagerDutyEvent(n: Notification, routingKey: string): unknown {
+export function pagerDutyEvent(notification: Notification, routingKey: string): unknown {
+  const n = markdownSafe(notification);
   return {
     routing_key: routingKey,
     event_action: 'trigger',

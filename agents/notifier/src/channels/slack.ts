@@ -1,4 +1,5 @@
 import { renderText, type Notification, type NotificationChannel } from '../notification.js';
+import { escapeSlackText } from '@vigil/soc';
 import { postJson } from './http-post.js';
 
 const EMOJI: Record<Notification['severity'], string> = {
@@ -8,27 +9,34 @@ const EMOJI: Record<Notification['severity'], string> = {
   critical: ':fire:',
 };
 
-/** The Slack incoming-webhook payload: `text` fallback plus Block Kit sections. */
+/**
+ * The Slack incoming-webhook payload: `text` fallback plus Block Kit sections. mrkdwn
+ * cannot escape emphasis or links, so untrusted text (title, summary, degradations) goes
+ * into `plain_text` objects; what must stay mrkdwn (the verdict lines, the fallback) has
+ * Slack's `&`, `<`, `>` escaping, which stops `<url|label>` links and `<!channel>` mentions.
+ */
 export function slackPayload(n: Notification): unknown {
   const verdicts = n.verdicts
     .map(
-      (v) => `• \`${v.action}\` ${v.target}: *${v.decision}*${v.outcome ? ` → ${v.outcome}` : ''}`,
+      (v) =>
+        `• \`${escapeSlackText(v.action).replace(/`/g, "'")}\` ${escapeSlackText(v.target)}: *${escapeSlackText(v.decision)}*${v.outcome ? ` → ${escapeSlackText(v.outcome)}` : ''}`,
     )
     .join('\n');
   return {
-    text: renderText(n),
+    text: escapeSlackText(renderText(n)),
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: `${n.title}`.slice(0, 150) } },
       {
         type: 'section',
-        text: { type: 'mrkdwn', text: `${EMOJI[n.severity]} *${n.severity}* — ${n.summary}` },
+        text: { type: 'mrkdwn', text: `${EMOJI[n.severity]} *${n.severity}*` },
       },
+      { type: 'section', text: { type: 'plain_text', text: (n.summary || '—').slice(0, 3000) } },
       ...(verdicts ? [{ type: 'section', text: { type: 'mrkdwn', text: verdicts } }] : []),
       ...(n.degraded.length
         ? [
             {
               type: 'context',
-              elements: n.degraded.map((d) => ({ type: 'mrkdwn', text: `:warning: ${d}` })),
+              elements: n.degraded.map((d) => ({ type: 'plain_text', text: `⚠ ${d}` })),
             },
           ]
         : []),

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Notification, NotificationChannel } from '../notification.js';
 import { postJson } from './http-post.js';
+import { markdownSafe } from '../untrusted-text.js';
 
 /** Header carrying `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` (Stripe-style, replay-resistant). */
 export const SIGNATURE_HEADER = 'x-vigil-signature';
@@ -11,7 +12,7 @@ export function signWebhook(secret: string, body: string, timestampSeconds: numb
   return `t=${timestampSeconds},v1=${mac}`;
 }
 
-/** Generic webhook: the notification as JSON, HMAC-signed with a secret from the environment. */
+/** Generic webhook: the notification as JSON (markdown in its text escaped), HMAC-signed with a secret from the environment. */
 export function createWebhookChannel(options: {
   name: string;
   url: string;
@@ -23,7 +24,7 @@ export function createWebhookChannel(options: {
     name: options.name,
     type: 'webhook',
     async deliver(n: Notification, signal: AbortSignal) {
-      const body = JSON.stringify({ type: `vigil.${n.kind}`, notification: n });
+      const body = JSON.stringify({ type: `vigil.${n.kind}`, notification: markdownSafe(n) });
       await postJson(
         options.url,
         body,
