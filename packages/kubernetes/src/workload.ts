@@ -100,6 +100,8 @@ export function renderDeployment(
                 { name: 'VIGIL_CONFIG', value: `${MOUNTS.config}/vigil.yaml` },
                 { name: 'VIGIL_STATE_DIR', value: MOUNTS.state },
                 { name: 'VIGIL_TLS_DIR', value: MOUNTS.tls },
+                // Probes come from the kubelet and peers from their pod IPs, not loopback.
+                { name: 'VIGIL_HOST', value: '0.0.0.0' },
                 { name: 'VIGIL_PORT', value: String(k.ports.a2a) },
                 { name: 'VIGIL_HEALTH_PORT', value: String(k.ports.health) },
               ],

@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { X509Certificate } from '@peculiar/x509';
 import {
   createCertificateAuthority,
@@ -338,13 +339,11 @@ export async function issueUserCredentials(
 }
 
 function credentialsFrom(
-  stateDir: string,
-  agentName: string,
+  paths: { readonly cert: string; readonly key: string },
   cert: string,
   key: string,
   ca: string,
 ): AgentCredentials {
-  const paths = agentCredentialPaths(stateDir, agentName);
   if (!keyMatchesCertificate(key, cert)) {
     throw new PkiError(
       PKI_ERROR_CODES.KEY_MISMATCH,
@@ -356,6 +355,42 @@ function credentialsFrom(
     throw new PkiError(PKI_ERROR_CODES.NO_SPIFFE_ID, `${paths.cert} carries no SPIFFE ID`);
   }
   return Object.freeze({ cert, key, ca, spiffeId: info.spiffeId, notAfter: info.notAfter });
+}
+
+/** File names of a credential directory: the keys of a cert-manager (kubernetes.io/tls) Secret. */
+export const CREDENTIAL_DIRECTORY_FILES = {
+  cert: 'tls.crt',
+  key: 'tls.key',
+  ca: 'ca.crt',
+} as const;
+
+/**
+ * Reads credentials from a directory laid out as a cert-manager Secret mounted as a
+ * volume: `tls.crt` (leaf), `tls.key` (PKCS#8 key), `ca.crt` (trust bundle).
+ * @throws PkiError `VIGIL_PKI_IDENTITY_MISSING` (leaf or key), `VIGIL_PKI_CA_MISSING`,
+ *   `VIGIL_PKI_KEY_MISMATCH`, `VIGIL_PKI_NO_SPIFFE_ID`.
+ */
+export async function loadCredentialDirectory(dir: string): Promise<AgentCredentials> {
+  const paths = {
+    cert: join(dir, CREDENTIAL_DIRECTORY_FILES.cert),
+    key: join(dir, CREDENTIAL_DIRECTORY_FILES.key),
+    ca: join(dir, CREDENTIAL_DIRECTORY_FILES.ca),
+  };
+  const [cert, key, ca] = await Promise.all([
+    readOptional(paths.cert),
+    readOptional(paths.key),
+    readOptional(paths.ca),
+  ]);
+  if (ca === undefined) {
+    throw new PkiError(PKI_ERROR_CODES.CA_MISSING, `no CA certificate at ${paths.ca}`);
+  }
+  if (cert === undefined || key === undefined) {
+    throw new PkiError(
+      PKI_ERROR_CODES.IDENTITY_MISSING,
+      `no identity in ${dir} (${cert === undefined ? paths.cert : paths.key} is missing)`,
+    );
+  }
+  return credentialsFrom(paths, cert, key, ca);
 }
 
 /**
@@ -381,7 +416,7 @@ export async function loadAgentCredentials(
       `no identity for agent "${agentName}" (${cert === undefined ? paths.cert : paths.key} is missing); run "vigil pki init"`,
     );
   }
-  return credentialsFrom(stateDir, agentName, cert, key, ca);
+  return credentialsFrom(paths, cert, key, ca);
 }
 
 /** Synchronous {@link loadAgentCredentials}, for `credentials()` callbacks. */
@@ -400,8 +435,7 @@ export function loadAgentCredentialsSync(stateDir: string, agentName: string): A
   };
   const ca = read(caPath, PKI_ERROR_CODES.CA_MISSING);
   return credentialsFrom(
-    stateDir,
-    agentName,
+    paths,
     read(paths.cert, PKI_ERROR_CODES.IDENTITY_MISSING),
     read(paths.key, PKI_ERROR_CODES.IDENTITY_MISSING),
     ca,

@@ -47,6 +47,8 @@ export {
   issueUserCredentials,
   loadAgentCredentials,
   loadAgentCredentialsSync,
+  loadCredentialDirectory,
+  CREDENTIAL_DIRECTORY_FILES,
   renewalReason,
   DEFAULT_LEAF_VALIDITY_HOURS,
   DEFAULT_RENEW_AFTER_FRACTION,

@@ -1,10 +1,25 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createLogger, isVigilError } from '@vigil/core';
-import { ensureIdentities, issueAgentCertificate } from '@vigil/pki';
+import {
+  agentCredentialPaths,
+  ensureIdentities,
+  inspectCertificate,
+  issueAgentCertificate,
+  pkiPaths,
+} from '@vigil/pki';
 import { parseAgentSystem } from '@vigil/registry';
 import { startAgentRuntime } from './agent-runtime.js';
 import type { AgentDefinition } from './definition.js';
@@ -148,4 +163,86 @@ test('picks up a certificate rewritten on disk without being told', async (t) =>
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   assert.equal(runtime.certificate().fingerprintSha256, issued.fingerprintSha256);
+});
+
+/**
+ * Writes `files` the way the kubelet updates a Secret volume: a fresh timestamped
+ * directory, a `..data` symlink renamed over the old one (atomic), and each key a
+ * symlink through `..data`.
+ */
+function writeSecretVolume(dir: string, files: Record<string, string>, generation: number): void {
+  const stamp = `..2026_12_07_00_00_0${generation}.${generation}`;
+  mkdirSync(join(dir, stamp));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, stamp, name), text);
+  symlinkSync(stamp, join(dir, '..data_tmp'));
+  renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+  for (const name of Object.keys(files)) {
+    if (!existsSync(join(dir, name))) symlinkSync(join('..data', name), join(dir, name));
+  }
+}
+
+function secretFiles(state: string): Record<string, string> {
+  const paths = agentCredentialPaths(state, 'solo');
+  return {
+    'tls.crt': readFileSync(paths.cert, 'utf8'),
+    'tls.key': readFileSync(paths.key, 'utf8'),
+    'ca.crt': readFileSync(pkiPaths(state).caCert, 'utf8'),
+  };
+}
+
+test('in a pod: reads tls.crt/tls.key/ca.crt from a mounted Secret and reloads when the kubelet swaps it', async (t) => {
+  const state = stateDir(t);
+  const tls = stateDir(t);
+  await ensureIdentities(state, system);
+  writeSecretVolume(tls, secretFiles(state), 1);
+  const definition: AgentDefinition = { skills: { greet: async () => 'hi', count: async () => 1 } };
+  // The state directory holds no identity of its own here: only the Secret is read.
+  const empty = stateDir(t);
+  const runtime = await startAgentRuntime({
+    system,
+    agentName: 'solo',
+    stateDir: empty,
+    tlsDir: tls,
+    host: '0.0.0.0',
+    definition,
+    logger: quiet,
+  });
+  t.after(() => runtime.shutdown());
+  const before = runtime.certificate().fingerprintSha256;
+  const served = inspectCertificate(secretFiles(state)['tls.crt'] ?? '').fingerprintSha256;
+  assert.equal(before, served);
+  // Bound to every address, so the kubelet's probe on the pod IP reaches it.
+  assert.equal((await fetch(`http://127.0.0.1:${runtime.healthPort}/readyz`)).status, 200);
+
+  const issued = await issueAgentCertificate(state, system, 'solo', {
+    reason: 'cert-manager renewal',
+  });
+  writeSecretVolume(tls, secretFiles(state), 2);
+  const deadline = Date.now() + 30_000;
+  while (runtime.certificate().fingerprintSha256 === before) {
+    assert.ok(Date.now() < deadline, 'the Secret volume swap never reloaded the certificate');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(runtime.certificate().fingerprintSha256, issued.fingerprintSha256);
+});
+
+test('a Secret directory without ca.crt is refused at start, naming the file', async (t) => {
+  const state = stateDir(t);
+  const tls = stateDir(t);
+  await ensureIdentities(state, system);
+  const files = secretFiles(state);
+  delete files['ca.crt'];
+  writeSecretVolume(tls, files, 1);
+  await assert.rejects(
+    startAgentRuntime({
+      system,
+      agentName: 'solo',
+      stateDir: state,
+      tlsDir: tls,
+      definition: { skills: { greet: async () => 'hi', count: async () => 1 } },
+      logger: quiet,
+      watchCredentials: false,
+    }),
+    (e: unknown) => isVigilError(e, 'VIGIL_PKI_CA_MISSING') && e.message.includes('ca.crt'),
+  );
 });

@@ -3,7 +3,13 @@ import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { context, isSpanContextValid, trace, TraceFlags } from '@opentelemetry/api';
 import { createLogger, isVigilError, type Logger } from '@vigil/core';
-import { inspectCertificate, loadAgentCredentials, type AgentCredentials } from '@vigil/pki';
+import {
+  CREDENTIAL_DIRECTORY_FILES,
+  inspectCertificate,
+  loadAgentCredentials,
+  loadCredentialDirectory,
+  type AgentCredentials,
+} from '@vigil/pki';
 import { spiffeIdOf, type AgentSpec, type AgentSystem } from '@vigil/registry';
 import {
   createAgentClient,
@@ -35,6 +41,17 @@ export interface AgentRuntimeOptions {
   readonly port?: number;
   /** Health port; 0 (default) picks a free one. */
   readonly healthPort?: number;
+  /**
+   * Address the A2A and health servers bind (default 127.0.0.1). In a pod, `0.0.0.0`: the
+   * kubelet probes and the peers' traffic arrive on the pod IP.
+   */
+  readonly host?: string;
+  /**
+   * Read the credentials from this directory (`tls.crt`, `tls.key`, `ca.crt`: a mounted
+   * cert-manager Secret) instead of the state directory's PKI, and reload them in place
+   * when the kubelet updates the volume.
+   */
+  readonly tlsDir?: string;
   /** Use this definition instead of importing `spec.implementation` (tests, embedding). */
   readonly definition?: AgentDefinition;
   readonly logger?: Logger;
@@ -61,7 +78,7 @@ export interface AgentRuntime {
   /** The certificate currently served. */
   certificate(): CertificateSummary;
   /**
-   * Re-reads the certificate and key from the state directory and swaps them into the
+   * Re-reads the certificate and key (from the TLS directory, else the state directory) and swaps them into the
    * TLS server and client without dropping connections.
    *
    * @throws when the files cannot be read or do not form a valid pair; the old
@@ -167,7 +184,10 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
         ...(definition?.status === undefined ? {} : { agentStatus: definition.status() }),
       }),
     },
-    { port: options.healthPort ?? 0 },
+    {
+      port: options.healthPort ?? 0,
+      ...(options.host === undefined ? {} : { host: options.host }),
+    },
   );
 
   const client = createAgentClient({
@@ -225,12 +245,18 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
     };
   }
 
+  const { tlsDir } = options;
+  const loadCredentials = (): Promise<AgentCredentials> =>
+    tlsDir === undefined
+      ? loadAgentCredentials(stateDir, agentName)
+      : loadCredentialDirectory(tlsDir);
+
   let reloading: Promise<CertificateSummary> | undefined;
   async function reloadCredentials(): Promise<CertificateSummary> {
     // One reload at a time; a burst of file events collapses into one.
     reloading ??= (async () => {
       try {
-        const next = await loadAgentCredentials(stateDir, agentName);
+        const next = await loadCredentials();
         const summary = summarize(next);
         if (
           certificate !== undefined &&
@@ -266,7 +292,7 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
   }
 
   try {
-    credentials = await loadAgentCredentials(stateDir, agentName);
+    credentials = await loadCredentials();
     certificate = summarize(credentials);
     definition = options.definition ?? (await importDefinition(spec));
     const skills: Record<string, SkillHandler> = {};
@@ -308,7 +334,7 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
       agentName,
       credentials,
       skills,
-      host: '127.0.0.1',
+      host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       logger,
       drainTimeoutMs,
@@ -320,9 +346,15 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
 
   if (options.watchCredentials !== false) {
     let timer: NodeJS.Timeout | undefined;
-    const files = new Set([`${agentName}.crt`, `${agentName}.key`]);
+    // A Secret volume is updated atomically: the kubelet writes a new timestamped directory
+    // and renames the `..data` symlink over the old one, so the event names `..data`, not
+    // the files (which are symlinks through it).
+    const files =
+      tlsDir === undefined
+        ? new Set([`${agentName}.crt`, `${agentName}.key`])
+        : new Set([CREDENTIAL_DIRECTORY_FILES.cert, CREDENTIAL_DIRECTORY_FILES.key, '..data']);
     try {
-      watcher = watch(join(stateDir, 'pki', 'agents'), (_event, filename) => {
+      watcher = watch(tlsDir ?? join(stateDir, 'pki', 'agents'), (_event, filename) => {
         if (filename === null || !files.has(filename.toString())) return;
         // Writers replace cert and key one after the other: wait for the burst to end.
         clearTimeout(timer);

@@ -39,3 +39,23 @@ test('reports every bad variable at once, by name', () => {
     },
   );
 });
+
+test('in a pod: VIGIL_HOST binds every address and VIGIL_TLS_DIR names the mounted Secret', () => {
+  const env = parseAgentProcessEnv({
+    ...good,
+    VIGIL_HOST: '0.0.0.0',
+    VIGIL_TLS_DIR: '/var/run/vigil/tls',
+  });
+  assert.equal(env.host, '0.0.0.0');
+  assert.equal(env.tlsDir, '/var/run/vigil/tls');
+  const local = parseAgentProcessEnv(good);
+  assert.equal(local.host, '127.0.0.1');
+  assert.equal(local.tlsDir, undefined);
+  assert.throws(
+    () => parseAgentProcessEnv({ ...good, VIGIL_HOST: 'everywhere', VIGIL_TLS_DIR: 'tls' }),
+    (e: unknown) =>
+      isVigilError(e, 'VIGIL_RUNTIME_ENV_INVALID') &&
+      /VIGIL_HOST/.test(e.message) &&
+      /VIGIL_TLS_DIR: must be an absolute path/.test(e.message),
+  );
+});

@@ -14,6 +14,8 @@ const EnvSchema = z.object({
   VIGIL_HEALTH_PORT: port,
   VIGIL_REPLICA: z.coerce.number().int().min(0).default(0),
   VIGIL_DRAIN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  VIGIL_HOST: z.union([z.ipv4(), z.ipv6()]).default('127.0.0.1'),
+  VIGIL_TLS_DIR: z.string().refine(isAbsolute, 'must be an absolute path').optional(),
 });
 
 /** The environment contract between the supervisor and an agent process. */
@@ -32,6 +34,10 @@ export interface AgentProcessEnv {
   readonly replica: number;
   /** How long in-flight calls may take to finish after SIGTERM (`VIGIL_DRAIN_TIMEOUT_MS`, default 10 s). */
   readonly drainTimeoutMs: number;
+  /** Address both servers bind (`VIGIL_HOST`, an IP; default 127.0.0.1, `0.0.0.0` in a pod). */
+  readonly host: string;
+  /** Credentials directory (`VIGIL_TLS_DIR`: tls.crt, tls.key, ca.crt), else the state directory's PKI. */
+  readonly tlsDir?: string;
 }
 
 /**
@@ -59,5 +65,7 @@ export function parseAgentProcessEnv(env: Record<string, string | undefined>): A
     healthPort: e.VIGIL_HEALTH_PORT,
     replica: e.VIGIL_REPLICA,
     drainTimeoutMs: e.VIGIL_DRAIN_TIMEOUT_MS,
+    host: e.VIGIL_HOST,
+    ...(e.VIGIL_TLS_DIR === undefined ? {} : { tlsDir: e.VIGIL_TLS_DIR }),
   });
 }

@@ -27,7 +27,8 @@ export interface HealthServer {
  *   supervisor's liveness probe times out and the supervisor restarts it.
  * - `GET /readyz` → 200 once ready, 503 while starting or draining.
  *
- * Plain HTTP on loopback only: it reveals no secret (state, in-flight count, certificate
+ * Plain HTTP, on loopback unless the agent runs in a pod (`VIGIL_HOST`; the NetworkPolicy
+ * then admits the probe port only from `kubernetes.network.probeCidrs`): it reveals no secret (state, in-flight count, certificate
  * expiry) and the supervisor needs no client certificate to probe it.
  *
  * @throws RuntimeError `VIGIL_RUNTIME_LISTEN_FAILED` when the port cannot be bound.

@@ -141,6 +141,8 @@ export async function runAgentProcess(
       replica: config.replica,
       port: config.port,
       healthPort: config.healthPort,
+      host: config.host,
+      ...(config.tlsDir === undefined ? {} : { tlsDir: config.tlsDir }),
       drainTimeoutMs: config.drainTimeoutMs,
       logger,
       onDraining: (inFlight) => send({ type: 'draining', inFlight }),
