@@ -108,11 +108,28 @@ export {
 export { replayToHttp, type ReplayToHttpOptions, type ReplayReport } from './scenario/replay.js';
 export {
   DetectorPipeline,
+  detectionOf,
   findingOf,
   HISTOGRAM_BINS,
   type DetectorPipelineOptions,
   type PipelineStats,
 } from './pipeline/pipeline.js';
+export {
+  RuleSet,
+  compileRule,
+  hitFor,
+  ruleSchema,
+  ruleSourceSchema,
+  severityOfHits,
+  type CompiledRule,
+  type Rule,
+  type RuleSource,
+  type RuleVerdict,
+} from './rules/rule.js';
+export { compileCondition, conditionSchema, type Condition } from './rules/condition.js';
+export { DEFAULT_RULES_DIR, loadRuleSet, loadRules } from './rules/load.js';
+export { SIGMA_FIELDS, translateSigma } from './rules/sigma.js';
+export { RuleError, type RuleErrorCode } from './rules/errors.js';
 export { demo } from './demo/soc-demo.js';
 export { agent, detectorStats } from './agent/agent.js';
 export {

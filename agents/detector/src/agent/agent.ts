@@ -19,6 +19,7 @@ import { IngestError } from '../sources/errors.js';
 import { bearerTokenFromEnv, createHttpEventSource } from '../sources/http-source.js';
 import { createJetStreamSource } from '../sources/nats-source.js';
 import { ensureBootstrapModel } from './bootstrap-model.js';
+import { loadRuleSet } from '../rules/load.js';
 import { parseDetectorSettings, resolveInState } from './settings.js';
 
 interface Running {
@@ -38,6 +39,10 @@ async function start(ctx: AgentContext): Promise<void> {
       'VIGIL_CONFIG_DETECTOR_INGEST',
       `agents.${ctx.spec.name}.settings.coordinator: "${settings.coordinator}" is not in calls`,
     );
+  // Loaded before anything starts: a rule that does not validate refuses the start.
+  const rules = loadRuleSet(
+    settings.rules === undefined ? undefined : resolveInState(ctx.stateDir, settings.rules),
+  );
   const modelPath = resolveInState(ctx.stateDir, settings.model);
   if (settings.bootstrap !== undefined)
     await ensureBootstrapModel(modelPath, settings.bootstrap, ctx.logger);
@@ -64,6 +69,7 @@ async function start(ctx: AgentContext): Promise<void> {
   outbox.start();
   const pipeline = new DetectorPipeline({
     holder,
+    rules,
     topFeatures: settings.topFeatures,
     forward: async (finding: Finding) => outbox.enqueue(finding),
     // A sensor's operational message (Falco dropping events) means blind spots: say so

@@ -13,6 +13,7 @@ import { IngestError } from '../sources/errors.js';
  *   http: { host: 127.0.0.1, port: 7400, tokenEnv: VIGIL_INGEST_TOKEN }
  *   nats: { servers: [nats://127.0.0.1:4222], stream: VIGIL_EVENTS, durable: detector }
  *   deadLetter: detector/dead-letter.ndjson
+ *   rules: /etc/vigil/rules            # optional: a rule directory instead of the shipped one
  * ```
  */
 export const DetectorSettingsSchema = z
@@ -20,6 +21,8 @@ export const DetectorSettingsSchema = z
     model: z.string().min(1).default('detector/model.json'),
     coordinator: z.string().min(1).default('coordinator'),
     topFeatures: z.number().int().min(1).max(20).default(5),
+    /** Rule directory (`vigil/*.yaml`, `sigma/overlay.yaml`); default the rules shipped with the detector. */
+    rules: z.string().min(1).optional(),
     forwardDeadlineMs: z.number().int().min(100).default(5000),
     http: z
       .object({

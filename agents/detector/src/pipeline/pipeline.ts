@@ -1,15 +1,17 @@
 /**
  * The detector pipeline behind every event source: normalised event → features → Isolation
- * Forest score → `Finding` for the anomalies, forwarded (to the coordinator, over A2A, by
+ * Forest score, and the rule tier beside it → `Finding` for the anomalies and for every event
+ * an `alert` rule fires on (whatever the forest says), carrying the rule hits, forwarded (to the coordinator, over A2A, by
  * the agent). Its `sink` is an {@link EventSink}: it resolves once the event is scored and,
  * if anomalous, its finding forwarded — so a durable source acknowledges only then, and a
  * failed forward is a failed event (JetStream redelivers it).
  */
-import type { Finding } from '@vigil/soc';
+import type { Detection, Finding } from '@vigil/soc';
 import type { SecurityEvent } from '../events/security-event.js';
 import type { EventSink } from '../sources/event-source.js';
 import type { ModelHolder } from '../model/model.js';
 import { EventScorer, type EventScorerOptions } from '../model/scorer.js';
+import { severityOfHits, type RuleSet, type RuleVerdict } from '../rules/rule.js';
 import { HealthSignals, type HealthSignalStats } from './health-signals.js';
 
 export interface DetectorPipelineOptions {
@@ -19,6 +21,8 @@ export interface DetectorPipelineOptions {
   /** Features named in a finding. Default 5. */
   readonly topFeatures?: number;
   readonly scorer?: EventScorerOptions;
+  /** The rule tier (`loadRuleSet()`); without it only the forest decides. */
+  readonly rules?: RuleSet;
   /** Wall clock for `detectedAt`. Default `Date.now`. */
   readonly now?: () => number;
   /**
@@ -33,6 +37,8 @@ export interface PipelineStats {
   readonly scored: number;
   readonly findings: number;
   readonly forwardFailures: number;
+  /** Findings raised by an `alert` rule on an event the forest scored as normal. */
+  readonly ruleOnlyFindings: number;
   /** Events scored per finding forwarded (∞ shown as `scored` when there is none). */
   readonly reduction: number;
   /** Share of scored events that did not become findings. */
@@ -51,6 +57,7 @@ export class DetectorPipeline {
   private scored = 0;
   private findings = 0;
   private forwardFailures = 0;
+  private ruleOnlyFindings = 0;
   private readonly histogram = new Float64Array(HISTOGRAM_BINS);
   private readonly health = new HealthSignals();
 
@@ -67,7 +74,9 @@ export class DetectorPipeline {
       const score = this.scorer.score(event);
       this.scored += 1;
       this.histogram[Math.min(HISTOGRAM_BINS - 1, Math.floor(score * HISTOGRAM_BINS))]! += 1;
-      if (!this.scorer.isAnomalous(score)) return;
+      const verdict = options.rules?.evaluate(event);
+      const anomalous = this.scorer.isAnomalous(score);
+      if (!anomalous && verdict?.alert !== true) return;
       const model = this.scorer.lastModel;
       const finding = findingOf(
         event,
@@ -76,6 +85,7 @@ export class DetectorPipeline {
         model.id,
         this.scorer.topFeatures(k),
         now(),
+        detectionOf(verdict),
       );
       try {
         await this.options.forward(finding);
@@ -84,6 +94,7 @@ export class DetectorPipeline {
         throw error;
       }
       this.findings += 1;
+      if (!anomalous) this.ruleOnlyFindings += 1;
     };
   }
 
@@ -98,6 +109,7 @@ export class DetectorPipeline {
       scored: this.scored,
       findings: this.findings,
       forwardFailures: this.forwardFailures,
+      ruleOnlyFindings: this.ruleOnlyFindings,
       reduction: this.findings === 0 ? this.scored : this.scored / this.findings,
       filtered: this.scored === 0 ? 1 : 1 - this.findings / this.scored,
       histogram: Array.from(this.histogram),
@@ -106,7 +118,13 @@ export class DetectorPipeline {
   }
 }
 
-/** Builds the `Finding` an anomalous event becomes (schema: `@vigil/soc` `findingSchema`). */
+/** The finding's `detection` from the rules that fired (none: a forest-only anomaly). */
+export function detectionOf(verdict: RuleVerdict | undefined): Detection | undefined {
+  if (verdict === undefined || verdict.hits.length === 0) return undefined;
+  return { severity: severityOfHits(verdict.hits), ruleHits: [...verdict.hits] };
+}
+
+/** Builds the `Finding` an event becomes (schema: `@vigil/soc` `findingSchema`). */
 export function findingOf(
   event: SecurityEvent,
   score: number,
@@ -114,6 +132,7 @@ export function findingOf(
   modelVersion: string,
   topFeatures: Finding['topFeatures'],
   detectedAt: number,
+  detection?: Detection,
 ): Finding {
   const ns = event.workload?.namespace ?? event.resource?.namespace;
   const pod =
@@ -129,6 +148,7 @@ export function findingOf(
     modelVersion,
     topFeatures,
     event: event as unknown as Finding['event'],
+    ...(detection === undefined ? {} : { detection }),
     entities: {
       ...(pod === undefined ? {} : { workload: `${ns ?? ''}/${pod}` }),
       // Inside a workload the "user" is the container's process user (root, postgres):

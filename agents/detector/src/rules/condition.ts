@@ -76,11 +76,17 @@ export type CompiledCondition = (event: unknown) => boolean;
 export function compileCondition(condition: Condition): CompiledCondition {
   if ('all' in condition) {
     const parts = condition.all.map(compileCondition);
-    return (e) => parts.every((p) => p(e));
+    return (e) => {
+      for (const p of parts) if (!p(e)) return false;
+      return true;
+    };
   }
   if ('any' in condition) {
     const parts = condition.any.map(compileCondition);
-    return (e) => parts.some((p) => p(e));
+    return (e) => {
+      for (const p of parts) if (p(e)) return true;
+      return false;
+    };
   }
   if ('not' in condition) {
     const inner = compileCondition(condition.not);
@@ -89,11 +95,13 @@ export function compileCondition(condition: Condition): CompiledCondition {
   const visit = compilePath(condition.field);
   if (condition.exists !== undefined) {
     const wanted = condition.exists;
-    return (e) => visit(e, () => true) === wanted;
+    return (e) => visit(e, found) === wanted;
   }
   const test = compileTest(condition);
   return (e) => visit(e, test);
 }
+
+const found = (): boolean => true;
 
 function compileTest(p: FieldPredicate): (value: unknown) => boolean {
   if (p.equals !== undefined) {

@@ -20,23 +20,43 @@ const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'] 
 export function compilePath(path: string): PathVisitor {
   const steps = path.split('.');
   const [head, ...rest] = steps;
+  // Written as loops without per-call closures: this runs for every rule on every event.
   if (head === 'podSpec') {
     const tail = walker(rest);
-    return (root, visit) => somePodSpec(root, (spec) => tail(spec, visit));
+    return (root, visit) => {
+      const spec = podSpecOf(root);
+      return spec !== undefined && tail(spec, visit);
+    };
   }
   if (head === 'container') {
     const tail = walker(rest);
-    return (root, visit) =>
-      somePodSpec(root, (spec) => CONTAINER_LISTS.some((list) => tail(field(spec, list), visit)));
+    return (root, visit) => {
+      const spec = podSpecOf(root);
+      if (spec === undefined) return false;
+      for (const list of CONTAINER_LISTS) if (tail(field(spec, list), visit)) return true;
+      return false;
+    };
   }
   return walker(steps);
 }
 
 function walker(steps: readonly string[]): PathVisitor {
-  const walk = (value: unknown, i: number, visit: (value: unknown) => boolean): boolean => {
-    if (Array.isArray(value)) return value.some((v) => walk(v, i, visit));
-    if (i === steps.length) return value !== undefined && value !== null && visit(value);
-    return walk(field(value, steps[i]!), i + 1, visit);
+  const n = steps.length;
+  const walk = (start: unknown, from: number, visit: (value: unknown) => boolean): boolean => {
+    let value = start;
+    for (let i = from; i < n; i++) {
+      if (Array.isArray(value)) {
+        for (const v of value) if (walk(v, i, visit)) return true;
+        return false;
+      }
+      if (typeof value !== 'object' || value === null) return false;
+      value = (value as Record<string, unknown>)[steps[i]!];
+    }
+    if (Array.isArray(value)) {
+      for (const v of value) if (walk(v, n, visit)) return true;
+      return false;
+    }
+    return value !== undefined && value !== null && visit(value);
   };
   return (root, visit) => walk(root, 0, visit);
 }
@@ -47,12 +67,11 @@ function field(value: unknown, key: string): unknown {
     : undefined;
 }
 
-function somePodSpec(event: unknown, visit: (spec: unknown) => boolean): boolean {
+function podSpecOf(event: unknown): unknown {
   const spec = field(field(event, 'requestObject'), 'spec');
-  if (spec === undefined) return false;
+  if (spec === undefined) return undefined;
   const template = field(field(spec, 'template'), 'spec');
-  if (template !== undefined) return visit(template);
+  if (template !== undefined) return template;
   const job = field(field(field(field(spec, 'jobTemplate'), 'spec'), 'template'), 'spec');
-  if (job !== undefined) return visit(job);
-  return visit(spec);
+  return job ?? spec;
 }

@@ -13,7 +13,12 @@ import {
   type RuleHit,
   type Severity,
 } from '@vigil/soc';
-import { compileCondition, conditionSchema, type CompiledCondition } from './condition.js';
+import {
+  compileCondition,
+  conditionSchema,
+  type CompiledCondition,
+  type Condition,
+} from './condition.js';
 
 /**
  * Where a rule came from: `vigil` for Vigil's own rules; `sigma` for a SigmaHQ rule
@@ -63,6 +68,12 @@ export type RuleSource = z.infer<typeof ruleSourceSchema>;
 export interface CompiledRule {
   readonly rule: Rule;
   readonly matches: CompiledCondition;
+  /**
+   * What the rule requires of one indexed field (`resource.type`, `classUid` or `format`),
+   * when its condition is an `all` with an `equals` / `in` on it: the rule set only runs the
+   * rule on events with one of these values.
+   */
+  readonly guard?: { readonly field: GuardField; readonly values: readonly Scalar[] };
   /** The hit it produces when techniques and severity do not depend on the event. */
   readonly staticHit?: RuleHit;
 }
@@ -82,11 +93,37 @@ const OCSF_SEVERITY: readonly Severity[] = [
 /** Compiles one validated rule. */
 export function compileRule(rule: Rule): CompiledRule {
   const dynamic = rule.techniquesFromTags || rule.severityFromEvent;
+  const guard = guardOf(rule.condition);
   return {
     rule,
     matches: compileCondition(rule.condition),
+    ...(guard === undefined ? {} : { guard }),
     ...(dynamic ? {} : { staticHit: hitOf(rule, rule.techniques, rule.severity) }),
   };
+}
+
+type Scalar = string | number | boolean;
+/** Fields the rule set indexes rules by, most selective first. */
+const GUARD_FIELDS = ['resource.type', 'classUid', 'format'] as const;
+type GuardField = (typeof GUARD_FIELDS)[number];
+
+function guardOf(condition: Condition): CompiledRule['guard'] {
+  const parts = 'all' in condition ? condition.all : [condition];
+  for (const field of GUARD_FIELDS)
+    for (const p of parts) {
+      if (!('field' in p) || p.field !== field) continue;
+      if (p.equals !== undefined) return { field, values: [p.equals] };
+      if (p.in !== undefined) return { field, values: p.in };
+    }
+  return undefined;
+}
+
+function guardValue(event: EventFields, field: GuardField): Scalar | undefined {
+  return field === 'resource.type'
+    ? event.resource?.type
+    : field === 'classUid'
+      ? event.classUid
+      : event.format;
 }
 
 function hitOf(rule: Rule, techniques: readonly string[], severity: Severity): RuleHit {
@@ -100,6 +137,9 @@ function hitOf(rule: Rule, techniques: readonly string[], severity: Severity): R
 }
 
 interface EventFields {
+  readonly resource?: { readonly type?: string };
+  readonly classUid?: number;
+  readonly format?: string;
   readonly tags?: readonly string[];
   readonly severityId?: number;
 }
@@ -133,26 +173,54 @@ export interface RuleVerdict {
 const NO_HITS: RuleVerdict = { hits: [], alert: false };
 
 /**
- * A loaded set of rules. `evaluate` runs every compiled condition on the event; the common
- * case (nothing fires) allocates nothing.
+ * A loaded set of rules. `evaluate` runs the rules that can apply to the event: a rule
+ * guarded by a resource type, OCSF class or format only on events with that value (indexes
+ * built once), the others on every event. Hits come in rule order within each group,
+ * unguarded rules first. The common case (nothing fires) allocates nothing.
  */
 export class RuleSet {
   readonly rules: readonly CompiledRule[];
+  private readonly unguarded: readonly CompiledRule[];
+  private readonly indexes: readonly {
+    readonly field: GuardField;
+    readonly byValue: Map<Scalar, CompiledRule[]>;
+  }[];
+  private readonly actions = new Map<string, Rule['action']>();
 
   constructor(rules: readonly CompiledRule[]) {
     this.rules = rules;
+    this.unguarded = rules.filter((r) => r.guard === undefined);
+    this.indexes = GUARD_FIELDS.map((field) => {
+      const byValue = new Map<Scalar, CompiledRule[]>();
+      for (const r of rules) {
+        if (r.guard?.field !== field) continue;
+        for (const v of r.guard.values) byValue.set(v, [...(byValue.get(v) ?? []), r]);
+      }
+      return { field, byValue };
+    });
+    for (const r of rules) this.actions.set(r.rule.id, r.rule.action);
   }
 
   evaluate(event: EventFields): RuleVerdict {
-    let hits: RuleHit[] | undefined;
-    let alert = false;
-    for (const compiled of this.rules) {
-      if (!compiled.matches(event)) continue;
-      (hits ??= []).push(hitFor(compiled, event));
-      if (compiled.rule.action === 'alert') alert = true;
+    let hits = fire(this.unguarded, event, undefined);
+    for (const index of this.indexes) {
+      const value = guardValue(event, index.field);
+      const candidates = value === undefined ? undefined : index.byValue.get(value);
+      if (candidates !== undefined) hits = fire(candidates, event, hits);
     }
-    return hits === undefined ? NO_HITS : { hits, alert };
+    if (hits === undefined) return NO_HITS;
+    return { hits, alert: hits.some((h) => this.actions.get(h.id) === 'alert') };
   }
+}
+
+function fire(
+  rules: readonly CompiledRule[],
+  event: EventFields,
+  hits: RuleHit[] | undefined,
+): RuleHit[] | undefined {
+  for (const compiled of rules)
+    if (compiled.matches(event)) (hits ??= []).push(hitFor(compiled, event));
+  return hits;
 }
 
 /** The highest severity among hits (the detection's severity). */

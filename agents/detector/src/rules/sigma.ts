@@ -39,6 +39,18 @@ export const SIGMA_FIELDS: Readonly<Record<string, string>> = {
   capabilities: 'container.securityContext.capabilities.add',
 };
 
+/**
+ * Fields whose values the API server defines in lower case (verbs, resource names, API
+ * groups): Sigma's case-insensitive match of a wildcard-free value is an exact comparison
+ * there, which also lets the rule set index the rule by resource type.
+ */
+const LOWER_CASE_FIELDS = new Set([
+  'activity',
+  'resource.type',
+  'resource.subresource',
+  'resource.apiGroup',
+]);
+
 /** How Vigil runs one vendored Sigma rule (the overlay file, per Sigma id). */
 export interface SigmaOverlay {
   readonly action: Rule['action'];
@@ -142,7 +154,12 @@ function translateMap(map: Record<string, unknown>, fail: (m: string) => never):
     if (modifier === 'exists') return { field, exists: value === true };
     const values = Array.isArray(value) ? value : [value];
     const each = values.map((v) => translateValue(field, modifier, v, fail));
-    return each.length === 1 ? each[0]! : all ? { all: each } : { any: each };
+    if (each.length === 1) return each[0]!;
+    if (all) return { all: each };
+    // A list of exact values is one set lookup (and indexable by resource type).
+    const exact = each.map((c) => ('equals' in c ? c.equals : undefined));
+    if (exact.every((v) => v !== undefined)) return { field, in: exact };
+    return { any: each };
   });
   return parts.length === 1 ? parts[0]! : { all: parts };
 }
@@ -161,9 +178,12 @@ function translateValue(
   if (modifier === 're') return { field, matches: text };
   if (modifier === undefined && text === '*') return { field, exists: true };
   const body = globToRegExp(text);
+  const exact = text === text.toLowerCase() && !/[*?\\]/.test(text);
   switch (modifier) {
     case undefined:
-      return { field, matches: `^${body}$` };
+      return exact && LOWER_CASE_FIELDS.has(field)
+        ? { field, equals: text }
+        : { field, matches: `^${body}$` };
     case 'contains':
       return { field, matches: body };
     case 'startswith':
