@@ -246,6 +246,28 @@ test('reports an agent that calls itself', () => {
   });
 });
 
+test('the A2A edge settings default to 1.0 only, and a default skill must be a declared skill', () => {
+  const loaded = parseAgentSystem(system(THREE), 'test.yaml');
+  assert.deepEqual(loaded.agents[0]?.a2a, { protocolVersions: ['1.0'] });
+  const text = system(
+    THREE.replace(
+      '    calls: [analyst, notifier]\n',
+      "    calls: [analyst, notifier]\n    skills: [{ id: relay }]\n    a2a: { defaultSkill: rely, protocolVersions: ['0.3'] }\n",
+    ),
+  );
+  const problems = expectError(text).problems.map((problem) => [problem.path, problem.message]);
+  assert.deepEqual(problems, [
+    [
+      'agents[0].a2a.protocolVersions',
+      'protocolVersions must include "1.0" (Vigil agents speak A2A 1.0)',
+    ],
+    [
+      'agents[0].a2a.defaultSkill',
+      'default skill "rely" is not one of the agent\'s skills (relay)',
+    ],
+  ]);
+});
+
 test('reports a call cycle with its path', () => {
   const text = system(`  - name: a
     role: A

@@ -380,8 +380,38 @@ const agent = z
       .record(z.string(), z.unknown())
       .default({})
       .describe('Agent-specific settings, validated by the agent at start-up'),
+    a2a: z
+      .strictObject({
+        /** Skill that a message without `vigil.dev/skill` metadata calls (any A2A client). */
+        defaultSkill: z.string().min(1).optional(),
+        /** A2A versions served; "0.3" turns on the SDK's v0.3 compatibility layer. */
+        protocolVersions: uniqueArray(
+          z.enum(['1.0', '0.3']),
+          (v) => `protocol version ${JSON.stringify(v)}`,
+        )
+          .refine((versions) => versions.includes('1.0'), {
+            message: 'protocolVersions must include "1.0" (Vigil agents speak A2A 1.0)',
+          })
+          .default(['1.0']),
+      })
+      .prefault({})
+      .describe(
+        'A2A edge: defaultSkill (called by messages that name none; default: the only skill) and protocolVersions (["1.0"]; add "0.3" for v0.3 peers)',
+      ),
   })
   .superRefine((a, ctx) => {
+    const defaultSkill = (a.a2a as { defaultSkill?: unknown } | undefined)?.defaultSkill;
+    if (
+      typeof defaultSkill === 'string' &&
+      Array.isArray(a.skills) &&
+      !a.skills.some((s: { id?: unknown } | undefined) => s?.id === defaultSkill)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['a2a', 'defaultSkill'],
+        message: `default skill "${defaultSkill}" is not one of the agent's skills (${a.skills.map((s: { id?: unknown } | undefined) => String(s?.id)).join(', ') || 'none'})`,
+      });
+    }
     const seen = new Set<string>();
     if (!Array.isArray(a.skills)) return;
     a.skills.forEach((s: { id?: unknown } | undefined, index) => {

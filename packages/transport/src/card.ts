@@ -4,7 +4,7 @@ import canonicalize from 'canonicalize';
 import { FlattenedSign, base64url, decodeProtectedHeader, flattenedVerify } from 'jose';
 import { splitPemBundle, verifyCertificateChain } from '@vigil/pki';
 import { TRANSPORT_ERROR_CODES } from './errors.js';
-import { agentSpec, type TransportSystem } from './system.js';
+import { agentSpec, servesV03, type TransportSystem } from './system.js';
 
 /** Path of the JSON-RPC endpoint on every agent server. */
 export const A2A_JSONRPC_PATH = '/a2a/v1';
@@ -14,6 +14,10 @@ export const AGENT_CARD_PATH = '/.well-known/agent-card.json';
 export const SKILL_METADATA_KEY = 'vigil.dev/skill';
 /** The media type of skill inputs and outputs (a DataPart). */
 export const SKILL_MEDIA_TYPE = 'application/json';
+/** Skills also take text parts (JSON text is parsed; see `parseSkillRequest`). */
+export const SKILL_TEXT_MEDIA_TYPE = 'text/plain';
+/** The A2A version of the SDK's compatibility layer. */
+const LEGACY_PROTOCOL_VERSION = '0.3';
 
 /**
  * The A2A agent card of `agentName`, generated from the registry: name, description,
@@ -31,14 +35,16 @@ export function buildAgentCard(
   return {
     name: spec.name,
     description: spec.description,
+    // One interface per version served (A2A §8.3.1; the SDK routes 0.3 only when it is listed).
     supportedInterfaces: [
-      {
-        url: new URL(A2A_JSONRPC_PATH, baseUrl).toString(),
-        protocolBinding: 'JSONRPC',
-        tenant: '',
-        protocolVersion: A2A_PROTOCOL_VERSION,
-      },
-    ],
+      A2A_PROTOCOL_VERSION,
+      ...(servesV03(spec) ? [LEGACY_PROTOCOL_VERSION] : []),
+    ].map((protocolVersion) => ({
+      url: new URL(A2A_JSONRPC_PATH, baseUrl).toString(),
+      protocolBinding: 'JSONRPC',
+      tenant: '',
+      protocolVersion,
+    })),
     provider: { organization: 'Vigil', url: 'https://vigil.dev' },
     version: options.version ?? '0.1.0',
     capabilities: {
@@ -58,7 +64,7 @@ export function buildAgentCard(
       },
     },
     securityRequirements: [{ schemes: { mtls: { list: [] } } }],
-    defaultInputModes: [SKILL_MEDIA_TYPE],
+    defaultInputModes: [SKILL_MEDIA_TYPE, SKILL_TEXT_MEDIA_TYPE],
     defaultOutputModes: [SKILL_MEDIA_TYPE],
     skills: spec.skills.map((skill) => ({
       id: skill.id,
@@ -66,7 +72,7 @@ export function buildAgentCard(
       description: skill.description,
       tags: [...skill.tags],
       examples: [],
-      inputModes: [SKILL_MEDIA_TYPE],
+      inputModes: [SKILL_MEDIA_TYPE, SKILL_TEXT_MEDIA_TYPE],
       outputModes: [SKILL_MEDIA_TYPE],
       securityRequirements: [],
     })),

@@ -1,6 +1,6 @@
 import type { PeerCertificate } from 'node:tls';
 import { SpanKind, SpanStatusCode, context as otelContext, trace } from '@opentelemetry/api';
-import { AgentCard } from '@a2a-js/sdk';
+import { A2A_PROTOCOL_VERSION, A2A_VERSION_HEADER, AgentCard } from '@a2a-js/sdk';
 import { Client, JsonRpcTransportFactory } from '@a2a-js/sdk/client';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { Logger } from '@vigil/core';
@@ -219,7 +219,9 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
       const cardUrl = new URL(AGENT_CARD_PATH, baseUrl);
       const response = await connection.fetchImpl(cardUrl, {
         signal,
-        headers: { accept: 'application/json' },
+        // Ask for the 1.0 card: a peer with the 0.3 compatibility layer serves 0.3 cards to
+        // requests that name no version (A2A §3.6.2).
+        headers: { accept: 'application/json', [A2A_VERSION_HEADER]: A2A_PROTOCOL_VERSION },
       });
       if (!response.ok) {
         throw Object.assign(

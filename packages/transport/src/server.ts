@@ -10,8 +10,8 @@ import {
   type RequestContext,
   type User,
 } from '@a2a-js/sdk/server';
-import { jsonRpcHandler } from '@a2a-js/sdk/server/express';
-import { AgentCard } from '@a2a-js/sdk';
+import { agentCardHandler, jsonRpcHandler } from '@a2a-js/sdk/server/express';
+import { A2A_VERSION_HEADER, AgentCard } from '@a2a-js/sdk';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '@vigil/core';
 import { isVigilError } from '@vigil/core';
@@ -27,7 +27,13 @@ import { TRANSPORT_ERROR_CODES, TransportError } from './errors.js';
 import { jsonRpcEnvelopeGuard, jsonRpcErrorHandler } from './jsonrpc-errors.js';
 import { admit, classifyHandshakeError, peerIdentityOf } from './peer-identity.js';
 import { parseSkillRequest, skillFailureTask, skillResponseMessage } from './skill-rpc.js';
-import { agentSpec, spiffeIdOf, type TransportSystem } from './system.js';
+import {
+  agentSpec,
+  defaultSkillOf,
+  servesV03,
+  spiffeIdOf,
+  type TransportSystem,
+} from './system.js';
 import { BoundedTaskStore } from './task-store.js';
 import { extractTraceContext, transportTracer } from './trace.js';
 
@@ -142,6 +148,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     );
   }
   const declared = new Set(spec.skills.map((skill) => skill.id));
+  const defaultSkill = defaultSkillOf(spec);
   for (const id of Object.keys(options.skills)) {
     if (!declared.has(id)) {
       throw new TransportError(
@@ -167,7 +174,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
           'unauthenticated call reached the executor',
         );
       }
-      const parsed = parseSkillRequest(request.request.message);
+      const parsed = parseSkillRequest(request.request.message, defaultSkill);
       const fail = (skillId: string | undefined, code: string, message: string): void => {
         bus.publish(
           AgentEvent.task(
@@ -177,7 +184,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
         bus.finished();
       };
       if (!parsed.ok) {
-        fail(undefined, TRANSPORT_ERROR_CODES.BAD_REQUEST, parsed.reason);
+        fail(parsed.skillId, TRANSPORT_ERROR_CODES.BAD_REQUEST, parsed.reason);
         return;
       }
       const handler = Object.hasOwn(options.skills, parsed.skillId)
@@ -311,14 +318,28 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     next();
   });
   // The card is served as signed (A2A §8.2, §8.4): the JSON whose canonical form the JWS covers.
-  app.get(AGENT_CARD_PATH, (_req: Request, res: Response) => {
+  const legacy = servesV03(spec);
+  app.get(AGENT_CARD_PATH, (req: Request, res: Response, next: NextFunction) => {
+    // A request without A2A-Version is a 0.3 client (A2A §3.6.2); with the compatibility
+    // layer on, the SDK answers it with its 0.3 card shape (unsigned: 0.3 signs differently).
+    if (legacy && /^0\./.test((req.header(A2A_VERSION_HEADER) ?? '0.3').trim())) {
+      next();
+      return;
+    }
     if (!signed) {
       res.status(503).json({ error: { code: TRANSPORT_ERROR_CODES.CLOSED, message: 'not ready' } });
       return;
     }
     res.setHeader('cache-control', 'no-cache');
+    if (legacy) res.append('vary', A2A_VERSION_HEADER);
     res.type('application/json').send(signed.body);
   });
+  if (legacy) {
+    app.use(
+      AGENT_CARD_PATH,
+      agentCardHandler({ agentCardProvider: cardProvider, legacyCompat: { enabled: true } }),
+    );
+  }
   app.use(
     A2A_JSONRPC_PATH,
     express.json({ limit: options.maxBodyBytes ?? 4 * 1024 * 1024 }),
@@ -328,6 +349,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
     A2A_JSONRPC_PATH,
     jsonRpcHandler({
       requestHandler,
+      ...(legacy ? { legacyCompat: { enabled: true } } : {}),
       userBuilder: async (req: Request) => {
         const res = req.res as Response;
         // One controller per call, aborted when the caller goes away (its deadline passed,

@@ -4,7 +4,8 @@ import { SKILL_MEDIA_TYPE, SKILL_METADATA_KEY } from './card.js';
 
 /**
  * Skill RPC over A2A (contract): a request is a `Message` (role user) with one
- * DataPart carrying the input and `metadata['vigil.dev/skill']`; a response is a
+ * DataPart carrying the input and `metadata['vigil.dev/skill']` (what Vigil's client sends;
+ * other clients may send text and rely on the default skill, see `parseSkillRequest`); a response is a
  * `Message` (role agent) with one DataPart, or a failed `Task` whose status message
  * holds a DataPart `{ error: { code, message } }`.
  */
@@ -35,20 +36,55 @@ export function skillRequestMessage(
   };
 }
 
-/** The skill id and input of a request message, or why it is not a skill call. */
+/**
+ * The skill id and input of a request message, or why it is not a skill call. Any A2A
+ * client can call a skill: the skill is the one named in `metadata['vigil.dev/skill']`, else
+ * `defaultSkill`. The input is the value of the one DataPart; a message of text parts only
+ * gives their text joined by newlines, parsed as JSON when it is JSON (so a plain client can
+ * send a skill's JSON input as text) and passed as the string otherwise. File parts, and a
+ * DataPart mixed with other parts, are refused: a skill takes one input.
+ */
 export function parseSkillRequest(
   message: Message | undefined,
-): { ok: true; skillId: string; input: unknown } | { ok: false; reason: string } {
+  defaultSkill: string | undefined,
+): { ok: true; skillId: string; input: unknown } | { ok: false; skillId?: string; reason: string } {
   if (!message) return { ok: false, reason: 'no message' };
-  const skillId = message.metadata?.[SKILL_METADATA_KEY] as unknown;
-  if (typeof skillId !== 'string' || skillId === '') {
-    return { ok: false, reason: `message metadata has no "${SKILL_METADATA_KEY}"` };
+  const named = message.metadata?.[SKILL_METADATA_KEY] as unknown;
+  if (named !== undefined && (typeof named !== 'string' || named === '')) {
+    return { ok: false, reason: `message metadata "${SKILL_METADATA_KEY}" must be a skill id` };
   }
-  const data = message.parts.filter((part) => part.content?.$case === 'data');
-  if (message.parts.length !== 1 || data.length !== 1) {
-    return { ok: false, reason: 'a skill request carries exactly one DataPart' };
+  const skillId = (named as string | undefined) ?? defaultSkill;
+  if (skillId === undefined) {
+    return {
+      ok: false,
+      reason: `this agent has several skills and no default: name one in message metadata "${SKILL_METADATA_KEY}"`,
+    };
   }
-  return { ok: true, skillId, input: data[0]!.content!.value as unknown };
+  const kinds = message.parts.map((part) => part.content?.$case);
+  if (kinds.length === 0) return { ok: false, skillId, reason: 'the message has no parts' };
+  if (kinds.every((kind) => kind === 'text')) {
+    const text = message.parts
+      .map((part) => (part.content?.$case === 'text' ? part.content.value : ''))
+      .join('\n');
+    return { ok: true, skillId, input: textInput(text) };
+  }
+  const [part] = message.parts;
+  if (message.parts.length === 1 && part?.content?.$case === 'data') {
+    return { ok: true, skillId, input: part.content.value as unknown };
+  }
+  return {
+    ok: false,
+    skillId,
+    reason: `a skill takes one DataPart or text parts (got ${kinds.map((kind) => kind ?? 'empty').join(', ')})`,
+  };
+}
+
+function textInput(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 /** The agent's answer: one DataPart with the output. */

@@ -19,6 +19,24 @@ export interface TransportAgentSpec {
     readonly tags: readonly string[];
   }[];
   readonly calls: readonly string[];
+  /** The A2A edge settings (`a2a` in vigil.yaml); absent means the defaults. */
+  readonly a2a?: {
+    /** Skill called by a message that names none in `vigil.dev/skill`. */
+    readonly defaultSkill?: string | undefined;
+    /** A2A versions served: "1.0", and "0.3" for the SDK's v0.3 compatibility layer. */
+    readonly protocolVersions?: readonly string[];
+  };
+}
+
+/** The skill a message naming none calls: the declared default, else the only skill. */
+export function defaultSkillOf(spec: TransportAgentSpec): string | undefined {
+  if (spec.a2a?.defaultSkill) return spec.a2a.defaultSkill;
+  return spec.skills.length === 1 ? spec.skills[0]!.id : undefined;
+}
+
+/** True when the agent also serves A2A 0.3 peers (the SDK's compatibility layer). */
+export function servesV03(spec: TransportAgentSpec): boolean {
+  return spec.a2a?.protocolVersions?.includes('0.3') ?? false;
 }
 
 /** `spiffe://<trustDomain>/agent/<name>`. */

@@ -8,7 +8,7 @@ import type { TransportAgentSpec, TransportSystem } from '../system.js';
 
 /** A small AgentSystem for transport tests (the registry's shape, only the fields read here). */
 export function testSystem(
-  agents: Record<string, { calls?: string[]; skills?: string[] }>,
+  agents: Record<string, { calls?: string[]; skills?: string[]; a2a?: TransportAgentSpec['a2a'] }>,
   trustDomain = 'test.vigil.local',
 ): TransportSystem {
   return {
@@ -24,6 +24,7 @@ export function testSystem(
           description: `${id} skill`,
           tags: ['test'],
         })),
+        ...(spec.a2a ? { a2a: spec.a2a } : {}),
       }),
     ),
   };
