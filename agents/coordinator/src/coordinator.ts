@@ -154,6 +154,10 @@ export class Coordinator {
       );
       return assignment;
     }
+    if (assignment.kind === 'rolled-up') {
+      await this.recordRollup(finding, assignment, at);
+      return assignment;
+    }
     const incidentId = assignment.incidentId;
     this.recording.set(incidentId, (this.recording.get(incidentId) ?? 0) + 1);
     try {
@@ -162,6 +166,30 @@ export class Coordinator {
       this.recorded(incidentId);
     }
     return assignment;
+  }
+
+  /** A storm's finding after its incident's analysis began: audited, counted, digested. */
+  private async recordRollup(
+    finding: Finding,
+    assignment: Extract<Assignment, { kind: 'rolled-up' }>,
+    at: number,
+  ): Promise<void> {
+    await this.options.ports.record(
+      'finding',
+      {
+        findingId: finding.id,
+        disposition: 'rolled-up',
+        score: finding.score,
+        eventId: finding.event.id,
+        stormKey: assignment.stormKey,
+      },
+      {
+        rationale:
+          'same rule or technique on the same entity class as the incident, within the rollup window: counted in it, not a new incident',
+      },
+      { incidentId: assignment.incidentId },
+    );
+    this.options.store.recordRollup(assignment.incidentId, assignment.stormKey, finding, at);
   }
 
   private async recordFinding(

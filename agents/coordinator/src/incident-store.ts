@@ -14,7 +14,27 @@ export interface IncidentRow {
   readonly updatedAt: number;
   readonly findings: number;
   readonly lastError?: string;
+  /** Findings rolled up into the incident after its analysis began (a storm). */
+  readonly rollup?: RollupDigest;
 }
+
+/** The digest of a storm's updates: how many, since when, about what, the latest ids. */
+export interface RollupDigest {
+  readonly stormKey: string;
+  readonly count: number;
+  /** Event times (epoch ms) of the first and latest rolled-up finding. */
+  readonly firstAt: number;
+  readonly lastAt: number;
+  readonly maxScore: number;
+  /** Distinct correlation entities seen (at most {@link DIGEST_ENTITIES}) with their counts. */
+  readonly entities: Readonly<Record<string, number>>;
+  /** Ids of the latest rolled-up findings (at most {@link DIGEST_SAMPLES}). */
+  readonly latest: readonly string[];
+}
+
+/** Bounds of a {@link RollupDigest}, so a storm of any size keeps a small row. */
+export const DIGEST_ENTITIES = 20;
+export const DIGEST_SAMPLES = 10;
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
 
@@ -58,7 +78,13 @@ export class IncidentStore {
       CREATE TABLE IF NOT EXISTS incident_findings (
         incident_id TEXT NOT NULL, finding_id TEXT NOT NULL, score REAL NOT NULL, finding TEXT NOT NULL,
         PRIMARY KEY (incident_id, finding_id));
-      CREATE INDEX IF NOT EXISTS incident_findings_by_finding ON incident_findings (finding_id);`);
+      CREATE INDEX IF NOT EXISTS incident_findings_by_finding ON incident_findings (finding_id);
+      CREATE TABLE IF NOT EXISTS incident_rollups (
+        finding_id TEXT PRIMARY KEY, incident_id TEXT NOT NULL, at INTEGER NOT NULL);`);
+    // Stores created before storm rollup have no digest column.
+    const columns = this.db.pragma('table_info(incidents)') as { name: string }[];
+    if (!columns.some((c) => c.name === 'rollup'))
+      this.db.exec('ALTER TABLE incidents ADD COLUMN rollup TEXT');
   }
 
   /**
@@ -80,14 +106,9 @@ export class IncidentStore {
         JSON.stringify(finding),
       );
       if (opens)
-        this.statement('INSERT OR IGNORE INTO incidents VALUES (?, ?, ?, ?, ?, ?, 1, NULL)').run(
-          incidentId,
-          'open',
-          opens.title,
-          opens.severity,
-          at,
-          at,
-        );
+        this.statement(
+          'INSERT OR IGNORE INTO incidents VALUES (?, ?, ?, ?, ?, ?, 1, NULL, NULL)',
+        ).run(incidentId, 'open', opens.title, opens.severity, at, at);
       else
         this.statement(
           'UPDATE incidents SET findings = findings + 1, updated_at = ? WHERE id = ?',
@@ -95,11 +116,44 @@ export class IncidentStore {
     })();
   }
 
+  /**
+   * Counts a storm's finding in its incident and folds it into the incident's digest, in
+   * one transaction; a finding id already rolled up changes nothing (a redelivery). Only
+   * the id is kept per finding: a storm of any size costs a row per finding and one digest.
+   * Returns the digest after the update.
+   */
+  recordRollup(
+    incidentId: string,
+    stormKey: string,
+    finding: Finding,
+    at: number,
+  ): RollupDigest | undefined {
+    return this.db.transaction(() => {
+      const inserted = this.statement(
+        'INSERT OR IGNORE INTO incident_rollups VALUES (?, ?, ?)',
+      ).run(finding.id, incidentId, at);
+      const row = this.statement('SELECT rollup FROM incidents WHERE id = ?').get(incidentId) as
+        | { rollup: string | null }
+        | undefined;
+      if (row === undefined) return undefined;
+      const before = row.rollup === null ? undefined : (JSON.parse(row.rollup) as RollupDigest);
+      if (inserted.changes === 0) return before;
+      const digest = foldIntoDigest(before, stormKey, finding);
+      this.statement(
+        'UPDATE incidents SET findings = findings + 1, updated_at = ?, rollup = ? WHERE id = ?',
+      ).run(at, JSON.stringify(digest), incidentId);
+      return digest;
+    })();
+  }
+
   /** The incident a finding id was recorded in, if any (redeliveries are acknowledged, not re-run). */
   incidentOfFinding(findingId: string): string | undefined {
-    const row = this.statement(
+    const row = (this.statement(
       'SELECT incident_id FROM incident_findings WHERE finding_id = ? LIMIT 1',
-    ).get(findingId) as { incident_id: string } | undefined;
+    ).get(findingId) ??
+      this.statement('SELECT incident_id FROM incident_rollups WHERE finding_id = ?').get(
+        findingId,
+      )) as { incident_id: string } | undefined;
     return row?.incident_id;
   }
 
@@ -230,6 +284,7 @@ interface RawIncident {
   updated_at: number;
   findings: number;
   last_error: string | null;
+  rollup: string | null;
 }
 
 interface RawApproval {
@@ -255,6 +310,34 @@ function toIncident(r: RawIncident): IncidentRow {
     updatedAt: r.updated_at,
     findings: r.findings,
     ...(r.last_error ? { lastError: r.last_error } : {}),
+    ...(r.rollup ? { rollup: JSON.parse(r.rollup) as RollupDigest } : {}),
+  };
+}
+
+/** `digest` with one more finding of the storm `stormKey` (bounded: see {@link DIGEST_ENTITIES}). */
+export function foldIntoDigest(
+  digest: RollupDigest | undefined,
+  stormKey: string,
+  finding: Finding,
+): RollupDigest {
+  const entities = { ...(digest?.entities ?? {}) };
+  const keys = [
+    ...(finding.entities.workload ? [`workload:${finding.entities.workload}`] : []),
+    ...(finding.entities.actor ? [`actor:${finding.entities.actor}`] : []),
+    ...finding.entities.addresses.map((a) => `address:${a}`),
+  ];
+  for (const key of keys)
+    if (key in entities || Object.keys(entities).length < DIGEST_ENTITIES)
+      entities[key] = (entities[key] ?? 0) + 1;
+  const time = finding.event.time;
+  return {
+    stormKey,
+    count: (digest?.count ?? 0) + 1,
+    firstAt: Math.min(digest?.firstAt ?? time, time),
+    lastAt: Math.max(digest?.lastAt ?? time, time),
+    maxScore: Math.max(digest?.maxScore ?? 0, finding.score),
+    entities,
+    latest: [...(digest?.latest ?? []), finding.id].slice(-DIGEST_SAMPLES),
   };
 }
 
