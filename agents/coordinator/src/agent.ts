@@ -11,6 +11,7 @@ import type { AgentContext, AgentDefinition } from '@vigil/runtime';
 import { analysisSchema, findingSchema, SKILLS, type Analysis, type Finding } from '@vigil/soc';
 import { createApprovalVerifier } from './approval-verifier.js';
 import { Coordinator } from './coordinator.js';
+import { DEFAULT_CORRELATION } from './correlator.js';
 import { IncidentStore } from './incident-store.js';
 import { failureNotificationFor, notificationFor } from './notification.js';
 import { startOpsApi, type OpsApi } from './ops-api.js';
@@ -41,6 +42,19 @@ export const coordinatorSettingsSchema = z.strictObject({
     .strictObject({
       settleMs: z.number().int().min(0).default(2_000),
       maxWaitMs: z.number().int().min(0).default(10_000),
+    })
+    .prefault({}),
+  /**
+   * Correlation and storm rollup (see `CorrelationSettings`): the join window, the storm
+   * rollup window (0 turns rollup off) and the per-entity limit for findings unlike any storm.
+   */
+  correlation: z
+    .strictObject({
+      windowMs: z.number().int().min(0).default(DEFAULT_CORRELATION.windowMs),
+      rollupWindowMs: z.number().int().min(0).default(DEFAULT_CORRELATION.rollupWindowMs),
+      perEntityPerMinute: z.number().min(0).default(DEFAULT_CORRELATION.perEntityPerMinute),
+      perEntityBurst: z.number().int().min(1).default(DEFAULT_CORRELATION.perEntityBurst),
+      maxEntities: z.number().int().min(100).default(DEFAULT_CORRELATION.maxEntities),
     })
     .prefault({}),
   traceLinkBase: z.string().url().optional(),
@@ -110,6 +124,7 @@ export function createCoordinatorAgent(): AgentDefinition {
         concurrency: settings.concurrency,
         maxQueuedRuns: settings.maxQueuedRuns,
         aggregation: settings.aggregation,
+        correlation: settings.correlation,
         logger: ctx.logger,
         verifyApproval: createApprovalVerifier({
           trustDomain: ctx.system.trustDomain,

@@ -12,7 +12,9 @@ import { createApprovalVerifier } from './approval-verifier.js';
 import { analyseOffline } from '@vigil/analyst';
 import { Coordinator, mergeAnalyses } from './coordinator.js';
 import { failureNotificationFor } from './notification.js';
+import { DEFAULT_CORRELATION, type CorrelationSettings } from './correlator.js';
 import { IncidentStore } from './incident-store.js';
+import type { Finding } from '@vigil/soc';
 import type { Decision, IncidentPorts, ProposedAction } from './ports.js';
 import { minerFinding, recordingPorts } from './testing/recording-ports.js';
 
@@ -43,6 +45,7 @@ async function setup(
     readonly wrap?: (ports: IncidentPorts) => IncidentPorts;
     readonly concurrency?: number;
     readonly maxQueuedRuns?: number;
+    readonly correlation?: CorrelationSettings;
     /** The coordinator's clock, moved by the test. */
     readonly clock?: { now: number };
   } = {},
@@ -80,10 +83,22 @@ async function setup(
   return { ...first, ...recording, make, clock, dir };
 }
 
+/**
+ * Another finding about the miner's workload that no storm shares: a different process,
+ * so a different signature (see `signatureOf`).
+ */
+function unlike(id: string): Finding {
+  return {
+    ...minerFinding,
+    id,
+    event: { ...minerFinding.event, id: `e-${id}`, process: { name: `proc-${id}` } },
+  };
+}
+
 test('findings about the same workload join one incident', async (t) => {
   const { coordinator, store } = await setup(t, { 'isolate-pod': 'allow' });
   const a = await coordinator.handleFinding(minerFinding);
-  const b = await coordinator.handleFinding({ ...minerFinding, id: 'f-2' });
+  const b = await coordinator.handleFinding(unlike('f-2'));
   await coordinator.idle();
   assert.equal(a.kind, 'new');
   assert.equal(b.kind, 'joined');
@@ -207,7 +222,7 @@ test('an incident whose first findings are recorded out of order opens once and 
     },
   );
   const first = coordinator.handleFinding(minerFinding);
-  const joiner = await coordinator.handleFinding({ ...minerFinding, id: 'f-2' });
+  const joiner = await coordinator.handleFinding(unlike('f-2'));
   assert.equal(joiner.kind, 'joined');
   opener.open();
   assert.equal((await first).kind, 'new');
@@ -238,7 +253,7 @@ test('the analysis of an incident waits for a finding correlated into it that is
     },
   );
   await coordinator.handleFinding(minerFinding);
-  const joiner = coordinator.handleFinding({ ...minerFinding, id: 'f-2' });
+  const joiner = coordinator.handleFinding(unlike('f-2'));
   await new Promise((resolve) => setTimeout(resolve, 0)); // the window (0 ms) ends meanwhile
   assert.deepEqual(analysed, [], 'the analysis waits for the joiner');
   joinerRecorded.open();
@@ -252,7 +267,7 @@ test('a finding arriving once its incident is being analysed opens a new inciden
   const { coordinator, store, notified } = await setup(t, { 'isolate-pod': 'allow' }, { wrap });
   const first = await coordinator.handleFinding(minerFinding);
   await analysing.closed;
-  const later = await coordinator.handleFinding({ ...minerFinding, id: 'f-late' });
+  const later = await coordinator.handleFinding(unlike('f-late'));
   release.open();
   await coordinator.idle();
   assert.equal(later.kind, 'new');
@@ -325,17 +340,134 @@ test('a redelivered finding is acknowledged with its incident and not recorded t
   assert.equal(store.incidents()[0]?.findings, 1);
 });
 
-test('a flood of findings about one entity is rate-limited', async (t) => {
+test('a flood of different findings about one entity is rate-limited', async (t) => {
   const { coordinator } = await setup(t, {});
   const kinds = [];
-  for (let i = 0; i < 15; i++)
-    kinds.push((await coordinator.handleFinding({ ...minerFinding, id: `f-${i}` })).kind);
+  for (let i = 0; i < 15; i++) kinds.push((await coordinator.handleFinding(unlike(`f-${i}`))).kind);
   await coordinator.idle();
   assert.equal(
     kinds.filter((k) => k === 'rate-limited').length,
     5,
     'burst of 10 admitted, the rest limited',
   );
+});
+
+/** The miner's finding again on replica `pod` of the same Deployment, `offsetMs` later in event time. */
+function repeat(id: string, pod: string, offsetMs = 1_000): Finding {
+  return {
+    ...minerFinding,
+    id,
+    event: {
+      ...minerFinding.event,
+      id: `e-${id}`,
+      time: minerFinding.event.time + offsetMs,
+      workload: { namespace: 'shop', pod },
+    },
+    entities: { workload: `shop/${pod}`, addresses: [] },
+  };
+}
+
+test('repeats of one signature on one workload class roll up into one incident with a count and a digest', async (t) => {
+  const audited: Record<string, unknown>[] = [];
+  const { coordinator, store, notified } = await setup(
+    t,
+    { 'isolate-pod': 'allow' },
+    {
+      wrap: (ports) => ({
+        ...ports,
+        record: async (kind, what, why, ctx) => {
+          if (kind === 'finding') audited.push({ ...what, incidentId: ctx.incidentId });
+          return ports.record(kind, what, why, ctx);
+        },
+      }),
+    },
+  );
+  const first = await coordinator.handleFinding(minerFinding);
+  await coordinator.idle(); // analysed, closed and notified
+  // 200 repeats on three replicas (pod names Kubernetes generates), sent concurrently as
+  // a flood arrives: after the analysis, so none of them may start a run of its own.
+  const pods = ['web-7d9f8b6c4-x2kqz', 'web-7d9f8b6c4-m9wtp', 'web-7d9f8b6c4-b4hzn'];
+  const answers = await Promise.all(
+    Array.from({ length: 200 }, (_, i) =>
+      coordinator.handleFinding(repeat(`r-${i}`, pods[i % 3]!, 1_000 + i)),
+    ),
+  );
+  await coordinator.idle();
+  assert.ok(answers.every((a) => a.kind === 'rolled-up'));
+  assert.ok(
+    answers.every(
+      (a) => 'incidentId' in a && a.incidentId === ('incidentId' in first && first.incidentId),
+    ),
+  );
+  const [incident, ...others] = store.incidents();
+  assert.equal(others.length, 0, 'one incident for the storm');
+  assert.equal(incident?.findings, 201);
+  assert.equal(incident?.rollup?.count, 200);
+  assert.equal(incident?.rollup?.firstAt, minerFinding.event.time + 1_000);
+  assert.equal(incident?.rollup?.lastAt, minerFinding.event.time + 1_199);
+  assert.deepEqual(Object.values(incident?.rollup?.storms ?? {}), [200]);
+  assert.equal(incident?.rollup?.entities[`workload:shop/${pods[0]}`], 67);
+  assert.deepEqual(incident?.rollup?.latest.at(-1), 'r-199');
+  assert.equal(notified.length, 1, 'one run, one notification');
+  // The audit trail names every rolled-up finding, in a few entries rather than 200.
+  const rolled = audited.filter((a) => a['disposition'] === 'rolled-up');
+  assert.ok(rolled.length < 10, `${rolled.length} rollup entries`);
+  assert.deepEqual(
+    rolled.flatMap((a) => a['findingIds'] as string[]).sort(),
+    answers.map((_, i) => `r-${i}`).sort(),
+  );
+  assert.equal(store.incidentOfFinding('r-7'), incident?.id, 'a redelivery is a duplicate');
+  assert.equal((await coordinator.handleFinding(repeat('r-7', pods[1]!))).kind, 'duplicate');
+});
+
+test('a storm outside its window, or of another signature, opens its own incident', async (t) => {
+  const { coordinator, store } = await setup(t, { 'isolate-pod': 'allow' });
+  await coordinator.handleFinding(minerFinding);
+  await coordinator.idle();
+  const tenMinutes = 10 * 60_000;
+  const late = await coordinator.handleFinding(repeat('late', 'web-2', tenMinutes + 1));
+  const other = await coordinator.handleFinding({
+    ...unlike('other'),
+    event: { ...unlike('other').event, time: minerFinding.event.time + tenMinutes + 2 },
+  });
+  await coordinator.idle();
+  assert.equal(late.kind, 'new');
+  assert.equal(other.kind, 'new');
+  assert.equal(store.incidents().length, 3);
+});
+
+test('a storm survives a restart: its digest is kept and its repeats keep rolling up', async (t) => {
+  const { coordinator, store, make } = await setup(t, { 'isolate-pod': 'allow' });
+  const first = await coordinator.handleFinding(minerFinding);
+  await coordinator.handleFinding(repeat('r-1', 'web-2'));
+  await coordinator.idle();
+  store.close();
+  const again = make();
+  t.after(() => again.store.close());
+  await again.coordinator.resumeInFlight();
+  const next = await again.coordinator.handleFinding(repeat('r-2', 'web-3', 5_000));
+  await again.coordinator.idle();
+  assert.equal(next.kind, 'rolled-up');
+  assert.equal('incidentId' in next && next.incidentId, 'incidentId' in first && first.incidentId);
+  const incident = again.store.incidents()[0];
+  assert.equal(incident?.findings, 3);
+  assert.equal(incident?.rollup?.count, 2);
+  assert.deepEqual(incident?.rollup?.latest, ['r-1', 'r-2']);
+});
+
+test('rollup is off with a window of 0: repeats are correlated and rate-limited as before', async (t) => {
+  const { coordinator, store } = await setup(
+    t,
+    {},
+    { correlation: { ...DEFAULT_CORRELATION, rollupWindowMs: 0 } },
+  );
+  const kinds = [];
+  for (let i = 0; i < 12; i++)
+    kinds.push((await coordinator.handleFinding(repeat(`f-${i}`, 'web-1', i))).kind);
+  await coordinator.idle();
+  assert.deepEqual(kinds.slice(0, 2), ['new', 'joined']);
+  assert.equal(kinds.filter((k) => k === 'rate-limited').length, 2);
+  assert.equal(store.incidents()[0]?.rollup, undefined);
 });
 
 test('an approved escalation resumes the graph and executes under the signed approval', async (t) => {
@@ -509,7 +641,7 @@ test('after a restart, findings about an incident still in flight join it', asyn
   const again = make();
   t.after(() => again.store.close());
   await again.coordinator.resumeInFlight();
-  const joined = await again.coordinator.handleFinding({ ...minerFinding, id: 'f-3' });
+  const joined = await again.coordinator.handleFinding(unlike('f-3'));
   assert.equal(joined.kind, 'joined');
   assert.equal('incidentId' in joined && joined.incidentId, 'inc-gathering');
   await again.coordinator.idle();

@@ -9,15 +9,22 @@ import {
   type Severity,
 } from '@vigil/soc';
 import { withAuditedSpan } from '@vigil/telemetry';
-import { Correlator, type Assignment, type CorrelationSettings } from './correlator.js';
+import {
+  Correlator,
+  DEFAULT_CORRELATION,
+  type Assignment,
+  type CorrelationSettings,
+} from './correlator.js';
 import {
   buildIncidentGraph,
   summarise,
   type ApprovalResume,
   type IncidentStateValue,
 } from './incident-graph.js';
-import type { ApprovalRow, IncidentStore } from './incident-store.js';
+import type { ApprovalRow, IncidentStore, RollupItem } from './incident-store.js';
 import type { IncidentPorts, IncidentSummary, ProposedAction } from './ports.js';
+import { RollupBatcher } from './rollup-batch.js';
+import { signatureOf } from './storm-key.js';
 
 export interface CoordinatorOptions {
   readonly ports: IncidentPorts;
@@ -84,6 +91,7 @@ export class Coordinator {
   private readonly recording = new Map<string, number>();
   private readonly queue: (() => Promise<void>)[] = [];
   private active = 0;
+  private readonly rollups = new RollupBatcher((items) => this.writeRollups(items));
 
   constructor(private readonly options: CoordinatorOptions) {
     this.now = options.now ?? Date.now;
@@ -109,6 +117,26 @@ export class Coordinator {
             .find((f) => f.entities.workload) ?? finding;
         return options.ports.propose(target, analysis, ctx);
       },
+      // The notifier summarises notifications alike (one storm's incidents, say): it is
+      // told what the incident covers and which signatures fired, so news unlike the
+      // flood is never summarised with it.
+      notify: async (summary, ctx) => {
+        const incident = options.store.incident(ctx.incidentId);
+        const signatures = options.store
+          .findings(ctx.incidentId, MAX_FINDINGS_ANALYSED)
+          .map(signatureOf);
+        return options.ports.notify(
+          {
+            ...summary,
+            correlation: {
+              findings: incident?.findings ?? 1,
+              signatures: [...new Set(signatures)].sort(),
+              ...(incident?.rollup ? { rollup: incident.rollup } : {}),
+            },
+          },
+          ctx,
+        );
+      },
       requestApprovals: async (requests, ctx) => {
         options.store.addApprovals(requests, this.now(), options.approvalTtlMs);
         await options.ports.requestApprovals(requests, ctx);
@@ -122,7 +150,7 @@ export class Coordinator {
     );
   }
 
-  /** Accepts a finding: opens or joins an incident, or rate-limits it. Returns at once; the graph runs in the background. */
+  /** Accepts a finding: opens or joins an incident, rolls it up into its storm's, or rate-limits it. Returns at once; the graph runs in the background. */
   async handleFinding(finding: Finding): Promise<Assignment> {
     const seenIn = this.options.store.incidentOfFinding(finding.id);
     if (seenIn !== undefined) return { kind: 'duplicate', incidentId: seenIn };
@@ -155,7 +183,12 @@ export class Coordinator {
       return assignment;
     }
     if (assignment.kind === 'rolled-up') {
-      await this.recordRollup(finding, assignment, at);
+      await this.rollups.add({
+        incidentId: assignment.incidentId,
+        stormKey: assignment.stormKey,
+        finding,
+        at,
+      });
       return assignment;
     }
     const incidentId = assignment.incidentId;
@@ -168,28 +201,34 @@ export class Coordinator {
     return assignment;
   }
 
-  /** A storm's finding after its incident's analysis began: audited, counted, digested. */
-  private async recordRollup(
-    finding: Finding,
-    assignment: Extract<Assignment, { kind: 'rolled-up' }>,
-    at: number,
-  ): Promise<void> {
-    await this.options.ports.record(
-      'finding',
-      {
-        findingId: finding.id,
-        disposition: 'rolled-up',
-        score: finding.score,
-        eventId: finding.event.id,
-        stormKey: assignment.stormKey,
-      },
-      {
-        rationale:
-          'same rule or technique on the same entity class as the incident, within the rollup window: counted in it, not a new incident',
-      },
-      { incidentId: assignment.incidentId },
-    );
-    this.options.store.recordRollup(assignment.incidentId, assignment.stormKey, finding, at);
+  /**
+   * A storm's repeats, a batch at a time: one audit entry per incident naming every
+   * finding id rolled up, then one store transaction that counts and digests them all.
+   */
+  private async writeRollups(items: readonly RollupItem[]): Promise<void> {
+    const byIncident = new Map<string, RollupItem[]>();
+    for (const item of items) {
+      const group = byIncident.get(item.incidentId) ?? [];
+      group.push(item);
+      byIncident.set(item.incidentId, group);
+    }
+    for (const [incidentId, group] of byIncident)
+      await this.options.ports.record(
+        'finding',
+        {
+          disposition: 'rolled-up',
+          count: group.length,
+          findingIds: group.map((i) => i.finding.id),
+          stormKeys: [...new Set(group.map((i) => i.stormKey))],
+          maxScore: Math.max(...group.map((i) => i.finding.score)),
+        },
+        {
+          rationale:
+            'same rule or technique on the same entity class as a finding of this incident, within the rollup window: counted in it, not a new incident',
+        },
+        { incidentId },
+      );
+    this.options.store.recordRollups(items);
   }
 
   private async recordFinding(
@@ -285,6 +324,10 @@ export class Coordinator {
    * whose last run failed (not those waiting for a human).
    */
   async resumeInFlight(): Promise<string[]> {
+    // Storms outlive their incidents' runs: their repeats keep rolling up after a restart.
+    this.correlator.restoreStorms(
+      this.options.store.storms((this.options.correlation ?? DEFAULT_CORRELATION).maxEntities),
+    );
     const open = [
       ...this.options.store.incidents({ status: 'open' }),
       ...this.options.store.incidents({ status: 'failed' }),
@@ -380,6 +423,7 @@ export class Coordinator {
 
   /** Resolves when no graph run is in flight or queued (for shutdown and tests). */
   async idle(): Promise<void> {
+    await this.rollups.idle();
     while (this.running.size > 0 || this.aggregating.size > 0) {
       if (this.running.size === 0) await new Promise((resolve) => setTimeout(resolve, 10));
       await Promise.allSettled([...this.running.values()]);

@@ -14,11 +14,20 @@ export interface CorrelationSettings {
   readonly maxEntities: number;
   /**
    * Storm rollup: a finding with the storm key of an incident (same rule or technique on
-   * the same entity class, see `stormKeyOf`) whose last finding is within this window (event
-   * times) rolls up into that incident, even after its analysis began: it is counted and
-   * digested, never a new incident. 0 disables the rollup.
+   * the same entity class, see `stormKeyOf`) whose latest finding lies within this window
+   * (event times; the window slides with the storm) rolls up into that incident, before or
+   * after its analysis began: it is counted and digested, never a new incident or run.
+   * 0 disables the rollup.
    */
   readonly rollupWindowMs: number;
+}
+
+/** A storm as the incident store keeps it (see `IncidentStore.storms`). */
+export interface StormRecord {
+  readonly stormKey: string;
+  readonly incidentId: string;
+  /** Event time (epoch ms) of its latest finding. */
+  readonly lastSeen: number;
 }
 
 export const DEFAULT_CORRELATION: CorrelationSettings = Object.freeze({
@@ -31,9 +40,13 @@ export const DEFAULT_CORRELATION: CorrelationSettings = Object.freeze({
 
 /** Where the correlator puts a finding. */
 export type Correlation =
-  | { readonly kind: 'new'; readonly incidentId: string; readonly entities: readonly string[] }
-  | { readonly kind: 'joined'; readonly incidentId: string; readonly entities: readonly string[] }
-  /** Part of a storm whose incident is already being analysed: counted in it, no new run. */
+  | {
+      readonly kind: 'new' | 'joined';
+      readonly incidentId: string;
+      readonly entities: readonly string[];
+      readonly stormKey: string;
+    }
+  /** A repeat of a storm (same storm key within the rollup window): counted in its incident. */
   | { readonly kind: 'rolled-up'; readonly incidentId: string; readonly stormKey: string }
   | { readonly kind: 'rate-limited'; readonly entity: string };
 
@@ -53,7 +66,7 @@ export function entityKeys(finding: Finding): string[] {
 }
 
 /**
- * Groups findings into incidents: a finding of a storm (see `stormKeyOf`) rolls up into
+ * Groups findings into incidents: a repeat of a storm (see `stormKeyOf`) rolls up into
  * the storm's incident; otherwise a finding sharing a workload, actor or address with an
  * open incident whose events lie within the window of its own event joins it instead of
  * opening a new one; a flood of findings about one entity is rate-limited (token bucket
@@ -64,11 +77,8 @@ export function entityKeys(finding: Finding): string[] {
 export class Correlator {
   private readonly open = new Map<string, { incidentId: string; lastSeen: number }>();
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  /** Storm key → its incident; `gathering` until the incident's analysis begins. */
-  private readonly storms = new Map<
-    string,
-    { incidentId: string; lastSeen: number; gathering: boolean }
-  >();
+  /** Storm key → the incident it rolls up into and the event time of its latest finding. */
+  private readonly storms = new Map<string, { incidentId: string; lastSeen: number }>();
 
   constructor(
     private readonly settings: CorrelationSettings = DEFAULT_CORRELATION,
@@ -80,7 +90,7 @@ export class Correlator {
     const now = this.now();
     const keys = entityKeys(finding);
     const occurredAt = finding.event.time;
-    // A storm's findings cost no analysis, so they pass before the per-entity limit: a
+    // A storm's repeats cost no analysis, so they pass before the per-entity limit: a
     // flood of one alert is counted in its incident instead of being refused.
     const stormKey = stormKeyOf(finding);
     const storm = this.storms.get(stormKey);
@@ -90,13 +100,10 @@ export class Correlator {
       Math.abs(occurredAt - storm.lastSeen) <= this.settings.rollupWindowMs
     ) {
       this.remember(this.storms, stormKey, {
-        ...storm,
+        incidentId: storm.incidentId,
         lastSeen: Math.max(storm.lastSeen, occurredAt),
       });
-      if (!storm.gathering) return { kind: 'rolled-up', incidentId: storm.incidentId, stormKey };
-      for (const key of keys)
-        this.remember(this.open, key, { incidentId: storm.incidentId, lastSeen: occurredAt });
-      return { kind: 'joined', incidentId: storm.incidentId, entities: keys };
+      return { kind: 'rolled-up', incidentId: storm.incidentId, stormKey };
     }
     const limited = keys.find((key) => !this.take(key, now));
     if (limited !== undefined) return { kind: 'rate-limited', entity: limited };
@@ -105,30 +112,30 @@ export class Correlator {
       .find((o) => o !== undefined && Math.abs(occurredAt - o.lastSeen) <= this.settings.windowMs);
     const incidentId = match?.incidentId ?? this.newId();
     for (const key of keys) this.remember(this.open, key, { incidentId, lastSeen: occurredAt });
-    this.remember(this.storms, stormKey, { incidentId, lastSeen: occurredAt, gathering: true });
-    return { kind: match ? 'joined' : 'new', incidentId, entities: keys };
+    this.remember(this.storms, stormKey, { incidentId, lastSeen: occurredAt });
+    return { kind: match ? 'joined' : 'new', incidentId, entities: keys, stormKey };
   }
 
   /** Re-learns an incident still gathering findings (after a restart) from its recorded findings. */
   restore(incidentId: string, findings: readonly Finding[]): void {
-    for (const finding of [...findings].sort((a, b) => a.event.time - b.event.time)) {
+    for (const finding of [...findings].sort((a, b) => a.event.time - b.event.time))
       for (const key of entityKeys(finding))
         this.remember(this.open, key, { incidentId, lastSeen: finding.event.time });
-      this.remember(this.storms, stormKeyOf(finding), {
-        incidentId,
-        lastSeen: finding.event.time,
-        gathering: true,
-      });
-    }
   }
 
-  /** Forgets an incident whose analysis has begun, so later findings about its entities open a new one. */
+  /** Re-learns storms (after a restart), oldest first, so their repeats keep rolling up. */
+  restoreStorms(storms: readonly StormRecord[]): void {
+    for (const s of [...storms].sort((a, b) => a.lastSeen - b.lastSeen))
+      this.remember(this.storms, s.stormKey, { incidentId: s.incidentId, lastSeen: s.lastSeen });
+  }
+
+  /**
+   * Forgets the entities of an incident whose analysis has begun, so later, different
+   * findings about them open a new one. Its storms stay: their repeats roll up into it.
+   */
   forget(incidentId: string): void {
     for (const [key, value] of this.open)
       if (value.incidentId === incidentId) this.open.delete(key);
-    // Its storms stay: later findings of the same storm roll up into it instead.
-    for (const storm of this.storms.values())
-      if (storm.incidentId === incidentId) storm.gathering = false;
   }
 
   private take(key: string, now: number): boolean {

@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import { VigilError } from '@vigil/core';
 import type { Finding } from '@vigil/soc';
+import { entityKeys, type StormRecord } from './correlator.js';
+import { stormKeyOf } from './storm-key.js';
 import type { ApprovalRequest, HumanDecision, ProposedAction, Review } from './ports.js';
 
 export type IncidentStatus = 'open' | 'awaiting-approval' | 'closed' | 'failed';
@@ -20,16 +22,26 @@ export interface IncidentRow {
 
 /** The digest of a storm's updates: how many, since when, about what, the latest ids. */
 export interface RollupDigest {
-  readonly stormKey: string;
+  /** Rolled-up findings per storm key (at most {@link DIGEST_ENTITIES} keys). */
+  readonly storms: Readonly<Record<string, number>>;
   readonly count: number;
   /** Event times (epoch ms) of the first and latest rolled-up finding. */
   readonly firstAt: number;
   readonly lastAt: number;
   readonly maxScore: number;
-  /** Distinct correlation entities seen (at most {@link DIGEST_ENTITIES}) with their counts. */
+  /** Correlation entities seen (at most {@link DIGEST_ENTITIES} distinct) with their counts. */
   readonly entities: Readonly<Record<string, number>>;
   /** Ids of the latest rolled-up findings (at most {@link DIGEST_SAMPLES}). */
   readonly latest: readonly string[];
+}
+
+/** One repeat of a storm to count in its incident (see {@link IncidentStore.recordRollups}). */
+export interface RollupItem {
+  readonly incidentId: string;
+  readonly stormKey: string;
+  readonly finding: Finding;
+  /** Arrival time (epoch ms). */
+  readonly at: number;
 }
 
 /** Bounds of a {@link RollupDigest}, so a storm of any size keeps a small row. */
@@ -80,7 +92,10 @@ export class IncidentStore {
         PRIMARY KEY (incident_id, finding_id));
       CREATE INDEX IF NOT EXISTS incident_findings_by_finding ON incident_findings (finding_id);
       CREATE TABLE IF NOT EXISTS incident_rollups (
-        finding_id TEXT PRIMARY KEY, incident_id TEXT NOT NULL, at INTEGER NOT NULL);`);
+        finding_id TEXT PRIMARY KEY, incident_id TEXT NOT NULL, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS incident_storms (
+        storm_key TEXT PRIMARY KEY, incident_id TEXT NOT NULL, last_seen INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS incident_storms_by_time ON incident_storms (last_seen);`);
     // Stores created before storm rollup have no digest column.
     const columns = this.db.pragma('table_info(incidents)') as { name: string }[];
     if (!columns.some((c) => c.name === 'rollup'))
@@ -91,6 +106,7 @@ export class IncidentStore {
    * Keeps a finding (idempotent per finding id) and opens its incident, or counts it in
    * the open incident it joined — in one transaction, so a crash never leaves a finding
    * recorded (and its redelivery acknowledged as a duplicate) in an incident never opened.
+   * The finding's storm (see `stormKeyOf`) points at the incident from then on.
    */
   recordFinding(
     incidentId: string,
@@ -113,37 +129,71 @@ export class IncidentStore {
         this.statement(
           'UPDATE incidents SET findings = findings + 1, updated_at = ? WHERE id = ?',
         ).run(at, incidentId);
+      this.touchStorm(stormKeyOf(finding), incidentId, finding.event.time);
     })();
   }
 
   /**
-   * Counts a storm's finding in its incident and folds it into the incident's digest, in
-   * one transaction; a finding id already rolled up changes nothing (a redelivery). Only
-   * the id is kept per finding: a storm of any size costs a row per finding and one digest.
-   * Returns the digest after the update.
+   * Counts repeats of storms in their incidents and folds each into its incident's digest,
+   * all in one transaction (one commit for a whole batch of a flood); a finding id already
+   * rolled up changes nothing (a redelivery). Only the id is kept per finding, so a storm
+   * of any size costs a small row per finding and one bounded digest per incident.
    */
-  recordRollup(
-    incidentId: string,
-    stormKey: string,
-    finding: Finding,
-    at: number,
-  ): RollupDigest | undefined {
-    return this.db.transaction(() => {
-      const inserted = this.statement(
-        'INSERT OR IGNORE INTO incident_rollups VALUES (?, ?, ?)',
-      ).run(finding.id, incidentId, at);
-      const row = this.statement('SELECT rollup FROM incidents WHERE id = ?').get(incidentId) as
-        | { rollup: string | null }
-        | undefined;
-      if (row === undefined) return undefined;
-      const before = row.rollup === null ? undefined : (JSON.parse(row.rollup) as RollupDigest);
-      if (inserted.changes === 0) return before;
-      const digest = foldIntoDigest(before, stormKey, finding);
-      this.statement(
-        'UPDATE incidents SET findings = findings + 1, updated_at = ?, rollup = ? WHERE id = ?',
-      ).run(at, JSON.stringify(digest), incidentId);
-      return digest;
+  recordRollups(items: readonly RollupItem[]): void {
+    const insert = this.statement('INSERT OR IGNORE INTO incident_rollups VALUES (?, ?, ?)');
+    const read = this.statement('SELECT rollup FROM incidents WHERE id = ?');
+    const write = this.statement(
+      'UPDATE incidents SET findings = findings + ?, updated_at = ?, rollup = ? WHERE id = ?',
+    );
+    this.db.transaction(() => {
+      const digests = new Map<
+        string,
+        { digest: RollupDigest | undefined; added: number; at: number }
+      >();
+      for (const item of items) {
+        if (insert.run(item.finding.id, item.incidentId, item.at).changes === 0) continue;
+        let entry = digests.get(item.incidentId);
+        if (entry === undefined) {
+          const row = read.get(item.incidentId) as { rollup: string | null } | undefined;
+          if (row === undefined) continue; // not opened: the correlator never points at such
+          entry = {
+            digest: row.rollup === null ? undefined : (JSON.parse(row.rollup) as RollupDigest),
+            added: 0,
+            at: item.at,
+          };
+          digests.set(item.incidentId, entry);
+        }
+        entry.digest = foldIntoDigest(entry.digest, item.stormKey, item.finding);
+        entry.added += 1;
+        entry.at = Math.max(entry.at, item.at);
+        this.touchStorm(item.stormKey, item.incidentId, item.finding.event.time);
+      }
+      for (const [incidentId, { digest, added, at }] of digests)
+        write.run(added, at, JSON.stringify(digest), incidentId);
     })();
+  }
+
+  /**
+   * The storms seen latest (at most `limit`), each with the incident its repeats roll up
+   * into: a restarted coordinator learns them back.
+   */
+  storms(limit: number): StormRecord[] {
+    const rows = this.statement(
+      'SELECT storm_key, incident_id, last_seen FROM incident_storms ORDER BY last_seen DESC LIMIT ?',
+    ).all(limit) as { storm_key: string; incident_id: string; last_seen: number }[];
+    return rows.map((r) => ({
+      stormKey: r.storm_key,
+      incidentId: r.incident_id,
+      lastSeen: r.last_seen,
+    }));
+  }
+
+  private touchStorm(stormKey: string, incidentId: string, lastSeen: number): void {
+    this.statement(
+      `INSERT INTO incident_storms VALUES (?, ?, ?) ON CONFLICT (storm_key) DO UPDATE SET
+         incident_id = excluded.incident_id, last_seen = max(last_seen, excluded.last_seen)
+         WHERE incident_storms.incident_id = excluded.incident_id OR excluded.last_seen > incident_storms.last_seen`,
+    ).run(stormKey, incidentId, lastSeen);
   }
 
   /** The incident a finding id was recorded in, if any (redeliveries are acknowledged, not re-run). */
@@ -314,24 +364,28 @@ function toIncident(r: RawIncident): IncidentRow {
   };
 }
 
+/** `counts` plus one for each key, keeping at most {@link DIGEST_ENTITIES} distinct keys. */
+function countInto(
+  counts: Readonly<Record<string, number>> | undefined,
+  keys: readonly string[],
+): Record<string, number> {
+  const out: Record<string, number> = { ...counts };
+  for (const key of keys)
+    if (Object.hasOwn(out, key) || Object.keys(out).length < DIGEST_ENTITIES)
+      out[key] = (out[key] ?? 0) + 1;
+  return out;
+}
+
 /** `digest` with one more finding of the storm `stormKey` (bounded: see {@link DIGEST_ENTITIES}). */
 export function foldIntoDigest(
   digest: RollupDigest | undefined,
   stormKey: string,
   finding: Finding,
 ): RollupDigest {
-  const entities = { ...(digest?.entities ?? {}) };
-  const keys = [
-    ...(finding.entities.workload ? [`workload:${finding.entities.workload}`] : []),
-    ...(finding.entities.actor ? [`actor:${finding.entities.actor}`] : []),
-    ...finding.entities.addresses.map((a) => `address:${a}`),
-  ];
-  for (const key of keys)
-    if (key in entities || Object.keys(entities).length < DIGEST_ENTITIES)
-      entities[key] = (entities[key] ?? 0) + 1;
+  const entities = countInto(digest?.entities, entityKeys(finding));
   const time = finding.event.time;
   return {
-    stormKey,
+    storms: countInto(digest?.storms, [stormKey]),
     count: (digest?.count ?? 0) + 1,
     firstAt: Math.min(digest?.firstAt ?? time, time),
     lastAt: Math.max(digest?.lastAt ?? time, time),

@@ -2,7 +2,7 @@
  * `@vigil/coordinator`: the SOC's incident coordinator — a LangGraph.js state graph per
  * incident (analyse → propose → review → execute / reject / escalate → notify → close),
  * checkpointed so a restarted coordinator resumes every in-flight incident, with
- * correlation of findings into incidents, human approvals that expire (fail safe), and
+ * correlation of findings into incidents, storms rolled up into one incident each, human approvals that expire (fail safe), and
  * an HTTP API for incidents and approvals.
  *
  * @example
@@ -26,8 +26,11 @@ export {
   DEFAULT_CORRELATION,
   entityKeys,
   type Assignment,
+  type Correlation,
   type CorrelationSettings,
+  type StormRecord,
 } from './correlator.js';
+export { entityClassOf, signatureOf, stormKeyOf } from './storm-key.js';
 export {
   buildIncidentGraph,
   executionKey,
@@ -41,6 +44,8 @@ export {
   type ApprovalStatus,
   type IncidentRow,
   type IncidentStatus,
+  type RollupDigest,
+  type RollupItem,
 } from './incident-store.js';
 export { describeTarget, failureNotificationFor, notificationFor } from './notification.js';
 export { OPENAPI, startOpsApi, type OpsApi } from './ops-api.js';

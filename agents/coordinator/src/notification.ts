@@ -1,10 +1,13 @@
 import { digestOf } from '@vigil/core';
 import type { IncidentFailure, IncidentSummary } from './ports.js';
+import { signatureOf } from './storm-key.js';
 
 /** Renders the notifier's input from an incident summary (the `notify` skill's schema). */
 export function notificationFor(summary: IncidentSummary, traceLinkBase: string | undefined) {
   const verdicts = verdictsOf(summary);
   const waiting = summary.status === 'awaiting-approval';
+  const covers = summary.correlation;
+  const signatures = covers?.signatures.length ? covers.signatures : [signatureOf(summary.finding)];
   return {
     incidentId: summary.incidentId,
     kind: waiting
@@ -14,7 +17,11 @@ export function notificationFor(summary: IncidentSummary, traceLinkBase: string 
         : ('incident' as const),
     title: `${waiting ? 'Approval needed: ' : ''}${summary.analysis.summary}`.slice(0, 300),
     severity: summary.analysis.severity,
-    summary: `${summary.analysis.summary}${summary.analysis.techniques.length ? ` ATT&CK: ${summary.analysis.techniques.join(', ')}.` : ''} Analysis: ${summary.analysis.source}, confidence ${summary.analysis.confidence}.${summary.skipped.map((s) => ` Not proposed: ${s.type} (${s.reason}).`).join('')}`,
+    summary: `${summary.analysis.summary}${summary.analysis.techniques.length ? ` ATT&CK: ${summary.analysis.techniques.join(', ')}.` : ''} Analysis: ${summary.analysis.source}, confidence ${summary.analysis.confidence}.${summary.skipped.map((s) => ` Not proposed: ${s.type} (${s.reason}).`).join('')}${covers && covers.findings > 1 ? ` Covers ${covers.findings} findings${covers.rollup ? `, ${covers.rollup.count} of them repeats rolled up (${new Date(covers.rollup.firstAt).toISOString()} to ${new Date(covers.rollup.lastAt).toISOString()})` : ''}.` : ''}`,
+    // Notifications alike are summarised together under a rate limit: same severity and
+    // the same signatures fired.
+    group: `${summary.analysis.severity}|${signatures.join('+')}`.slice(0, 500),
+    findings: covers?.findings ?? 1,
     verdicts,
     degraded: [...summary.degraded],
     traceLink: traceLinkOf(summary.incidentId, traceLinkBase),

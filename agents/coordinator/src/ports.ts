@@ -1,4 +1,5 @@
 import type { Analysis, ActionType, Finding, Severity, SkippedResponse } from '@vigil/soc';
+import type { RollupDigest } from './incident-store.js';
 
 /** A concrete, typed response proposed by the remediator. */
 export interface ProposedAction {
@@ -141,6 +142,14 @@ export interface IncidentSummary {
   /** Recommended responses that became no action, with the remediator's reason. */
   readonly skipped: readonly SkippedResponse[];
   readonly degraded: readonly string[];
+  /** What the incident covers, as the coordinator's store knows it when it notifies. */
+  readonly correlation?: {
+    /** Findings counted in the incident, storm repeats included. */
+    readonly findings: number;
+    /** Distinct signatures (see `signatureOf`) of its analysed findings. */
+    readonly signatures: readonly string[];
+    readonly rollup?: RollupDigest;
+  };
 }
 
 /**
