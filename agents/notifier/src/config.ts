@@ -91,5 +91,6 @@ export function deliveryPolicyFromConfig(config: NotificationsConfig): DeliveryP
     maxBackoffMs: config.retry.maxBackoffMs,
     ratePerMinute: config.rateLimit.perMinute,
     burst: config.rateLimit.burst,
+    similarWindowMs: config.summaries.similarWindowSeconds * 1000,
   };
 }

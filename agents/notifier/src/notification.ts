@@ -3,8 +3,10 @@
  * `dedupKey` identifies "the same news": a channel delivers a given key once.
  */
 export interface Notification {
+  /** The incident; for a `summary`, the latest incident it covers. */
   readonly incidentId: string;
-  readonly kind: 'incident' | 'escalation' | 'approval-expired' | 'degraded' | 'failed';
+  /** `summary` is the notifier's own: what a rate limit held back (see {@link HeldBack}). */
+  readonly kind: 'incident' | 'escalation' | 'approval-expired' | 'degraded' | 'failed' | 'summary';
   readonly title: string;
   readonly severity: 'low' | 'medium' | 'high' | 'critical';
   readonly summary: string;
@@ -20,15 +22,53 @@ export interface Notification {
   /** Where to see the whole decision chain (`vigil trace <id>` or a console URL). */
   readonly traceLink: string;
   readonly dedupKey: string;
+  /**
+   * What makes notifications alike for the rate limit: those of one `kind` and `group`
+   * are summarised together when held back (default: the title).
+   */
+  readonly group?: string;
+  /** Findings the incident covers (storm repeats included); 1 when absent. */
+  readonly findings?: number;
+  /** On a `summary`: what was held back. */
+  readonly heldBack?: HeldBack;
 }
+
+/** Notifications of one kind and group held back on one channel since `since`. */
+export interface HeldBack {
+  /** `<kind>|<group>` (see {@link Notification.group}). */
+  readonly group: string;
+  /** The title of the first notification held back. */
+  readonly like: string;
+  /** Clock time (epoch ms) of the first notification held back. */
+  readonly since: number;
+  readonly notifications: number;
+  /** Findings those notifications covered. */
+  readonly findings: number;
+  /** The incidents, latest last (at most {@link HELD_INCIDENTS}). */
+  readonly incidents: readonly string[];
+  readonly severity: Notification['severity'];
+  /** Why the latest was held back: a notification alike went out within the window, or the channel's rate limit. */
+  readonly reason: HoldReason;
+}
+
+export type HoldReason = 'similar' | 'rate-limit';
+
+/** Incidents a {@link HeldBack} names at most (its counts stay exact). */
+export const HELD_INCIDENTS = 20;
 
 /** The outcome of one delivery: a value, never an exception (a failed delivery is a result). */
 export type DeliveryResult =
   | { readonly status: 'delivered'; readonly channel: string; readonly attempts: number }
+  | { readonly status: 'duplicate'; readonly channel: string; readonly attempts: 0 }
+  /** Not sent now: counted into the channel's summary of `group`, sent when the limit allows. */
   | {
-      readonly status: 'duplicate' | 'rate-limited';
+      readonly status: 'held-back';
       readonly channel: string;
       readonly attempts: 0;
+      readonly group: string;
+      readonly reason: HoldReason;
+      /** Notifications of the group held back so far, this one included. */
+      readonly pending: number;
     }
   | {
       readonly status: 'failed';

@@ -40,6 +40,7 @@ const FAST: DeliveryPolicy = {
   attemptTimeoutMs: 30_000,
   ratePerMinute: 60,
   burst: 5,
+  similarWindowMs: 0,
 };
 
 interface Received {
@@ -183,9 +184,9 @@ test('delivers the same news once per channel', async (t) => {
   assert.equal(hook.received.length, 1);
 });
 
-test('rate-limits each channel with a token bucket that refills over time', async (t) => {
+test('beyond the token bucket a notification is held back, then summarised once tokens return', async (t) => {
   const hook = await receiver(t);
-  let now = 0;
+  let now = Date.parse('2026-01-01T00:00:00Z');
   const clock: Clock = { now: () => now, sleep: async () => undefined };
   const notifier = new Notifier(
     [createSlackChannel({ name: 'slack', url: hook.url })],
@@ -194,13 +195,106 @@ test('rate-limits each channel with a token bucket that refills over time', asyn
   );
   const statuses = [];
   for (let i = 0; i < 3; i++)
-    statuses.push((await notifier.notify({ ...notification, dedupKey: `k${i}` }))[0]?.status);
-  assert.deepEqual(statuses, ['delivered', 'delivered', 'rate-limited']);
-  now += 60_000;
-  assert.equal(
-    (await notifier.notify({ ...notification, dedupKey: 'k9' }))[0]?.status,
-    'delivered',
+    statuses.push(
+      (
+        await notifier.notify({
+          ...notification,
+          incidentId: `inc-${i}`,
+          title: `news ${i}`,
+          dedupKey: `k${i}`,
+        })
+      )[0],
+    );
+  assert.deepEqual(
+    statuses.map((r) => r?.status),
+    ['delivered', 'delivered', 'held-back'],
   );
+  assert.deepEqual(statuses[2], {
+    status: 'held-back',
+    channel: 'slack',
+    attempts: 0,
+    group: 'incident|news 2',
+    reason: 'rate-limit',
+    pending: 1,
+  });
+  assert.deepEqual(await notifier.flush(), [], 'no token yet: still held back');
+  assert.equal(notifier.heldBack().length, 1);
+  now += 60_000;
+  const [sent] = await notifier.flush();
+  assert.equal(sent?.result.status, 'delivered');
+  assert.equal(sent?.summary.title, '1 more finding like "news 2" since 2026-01-01T00:00:00.000Z');
+  assert.equal(hook.received.length, 3);
+  assert.match(JSON.parse(hook.received[2]!.body).text, /1 more finding like "news 2"/);
+  assert.deepEqual(notifier.heldBack(), []);
+});
+
+test('a flood of notifications alike costs a channel one delivery and one summary, and news unlike it still goes out', async (t) => {
+  const hook = await receiver(t);
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const clock: Clock = { now: () => now, sleep: async () => undefined };
+  const notifier = new Notifier(
+    [createWebhookChannel({ name: 'siem', url: hook.url, secret: 'k' })],
+    { ...FAST, burst: 3, ratePerMinute: 1, similarWindowMs: 300_000 },
+    { clock },
+  );
+  const alike = (i: number): Notification => ({
+    ...notification,
+    incidentId: `inc-${i}`,
+    title: `Shell in shop/web-${i}`,
+    dedupKey: `inc-${i}/closed`,
+    group: 'medium|rules:shell',
+    findings: 3,
+  });
+  const results = [];
+  for (let i = 0; i < 40; i++) results.push((await notifier.notify(alike(i)))[0]!);
+  assert.equal(results[0]?.status, 'delivered');
+  assert.ok(results.slice(1).every((r) => r.status === 'held-back' && r.reason === 'similar'));
+  const last = results.at(-1);
+  assert.equal(last?.status === 'held-back' && last.pending, 39);
+  // The real attack is not alike: it goes out at once, the bucket untouched by the flood.
+  const attack = await notifier.notify({ ...notification, group: 'critical|rules:miner' });
+  assert.equal(attack[0]?.status, 'delivered');
+  assert.equal((await notifier.notify(alike(7)))[0]?.status, 'duplicate', 'counted once');
+  assert.deepEqual(await notifier.flush(), [], 'within the window the flood stays summarised');
+  now += 300_000;
+  const sent = await notifier.flush();
+  assert.equal(sent.length, 1);
+  const summary = sent[0]!.summary;
+  assert.equal(summary.kind, 'summary');
+  assert.equal(
+    summary.title,
+    '117 more findings like "Shell in shop/web-1" since 2026-01-01T00:00:00.000Z',
+  );
+  assert.equal(summary.heldBack?.notifications, 39);
+  assert.equal(summary.heldBack?.incidents.length, 20);
+  assert.equal(summary.heldBack?.incidents.at(-1), 'inc-39');
+  assert.match(summary.summary, /39 notifications were held back .* and 19 more\./);
+  assert.equal(hook.received.length, 3, 'first of the flood, the attack, the summary');
+  assert.equal(JSON.parse(hook.received[2]!.body).type, 'vigil.summary');
+});
+
+test('a summary whose delivery fails stays held back, with what is held since, for the next flush', async (t) => {
+  const hook = await receiver(t, [200, 500]);
+  let now = 0;
+  const clock: Clock = { now: () => now, sleep: async () => undefined };
+  const notifier = new Notifier(
+    [createSlackChannel({ name: 'slack', url: hook.url })],
+    { ...FAST, maxAttempts: 1, burst: 1, ratePerMinute: 60 },
+    { clock },
+  );
+  const news = (key: string) => ({ ...notification, dedupKey: key, group: 'g' });
+  assert.equal((await notifier.notify({ ...notification, dedupKey: 'a' }))[0]?.status, 'delivered');
+  assert.equal((await notifier.notify(news('b')))[0]?.status, 'held-back');
+  now += 1_000;
+  const [failed] = await notifier.flush();
+  assert.equal(failed?.result.status, 'failed');
+  assert.equal((await notifier.notify(news('c')))[0]?.status, 'held-back');
+  assert.equal(notifier.heldBack()[0]?.heldBack.notifications, 2, 'b and c, none lost');
+  now += 1_000;
+  const [sent] = await notifier.flush();
+  assert.equal(sent?.result.status, 'delivered');
+  assert.equal(sent?.heldBack.notifications, 2);
+  assert.deepEqual(notifier.heldBack(), []);
 });
 
 test("every channel filters the obedient model's text: no foreign link or image, no bearer token, markdown inert", async (t) => {

@@ -21,4 +21,6 @@ export const notificationSchema = z.object({
   degraded: z.array(z.string()).max(20),
   traceLink: z.string().min(1),
   dedupKey: z.string().min(1),
+  group: z.string().min(1).max(500).optional(),
+  findings: z.number().int().min(1).optional(),
 });

@@ -158,6 +158,7 @@ test('fills every default and derives memoryBytes and cpuMillis', () => {
     channels: [],
     retry: { maxAttempts: 5, initialBackoffMs: 500, maxBackoffMs: 30000 },
     rateLimit: { perMinute: 30, burst: 10 },
+    summaries: { similarWindowSeconds: 300, intervalSeconds: 10 },
     dedupWindowSeconds: 600,
   });
   assert.deepEqual(s.audit, { retentionDays: 90, checkpointEvery: 1000 });
@@ -817,4 +818,20 @@ test('validates autonomy.autoExecute against the action catalogue the system dec
 
   const twice = only(expectError(auto('[]', `${ACTIONS}  - { type: block-ip }\n`)));
   assert.equal(twice.path, 'actions[2].type');
+});
+
+test('refuses notification summary settings out of range, naming the field', () => {
+  assert.throws(
+    () =>
+      parseAgentSystem(
+        system(
+          THREE,
+          'notifications:\n  summaries: { similarWindowSeconds: -1, intervalSeconds: 0 }\n',
+        ),
+        'vigil.yaml',
+      ),
+    (e: Error) =>
+      /notifications\.summaries\.similarWindowSeconds/.test(e.message) &&
+      /notifications\.summaries\.intervalSeconds/.test(e.message),
+  );
 });

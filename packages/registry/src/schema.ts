@@ -621,6 +621,17 @@ const notifications = z
       })
       .prefault({}),
     rateLimit: rateLimit.prefault({}),
+    /**
+     * Flood control that never drops: notifications alike (same kind and group) within
+     * `similarWindowSeconds` of one sent, or beyond a channel's rate limit, are held back
+     * and summarised; held-back summaries are sent every `intervalSeconds` when allowed.
+     */
+    summaries: z
+      .strictObject({
+        similarWindowSeconds: z.number().int().min(0).max(86_400).default(300),
+        intervalSeconds: z.number().int().min(1).max(3_600).default(10),
+      })
+      .prefault({}),
     dedupWindowSeconds: z.number().int().min(0).default(600),
     linkBaseUrl: httpUrl().optional(),
   })
