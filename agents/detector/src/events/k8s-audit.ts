@@ -180,11 +180,12 @@ export function normaliseGkeAudit(
 ): NormaliseResult {
   const p = obj(o, 'protoPayload') as JsonObject;
   const method = nonEmpty(p, 'methodName');
-  if (method === undefined) return unattributable('verb', GKE);
+  if (method === undefined) return unattributable('verb', GKE, 'protoPayload.methodName');
   const auth = obj(p, 'authenticationInfo');
   const principal = nonEmpty(auth, 'principalEmail');
   const rpcCode = int(obj(p, 'status'), 'code');
-  if (principal === undefined && rpcCode !== 16) return unattributable('user', GKE);
+  if (principal === undefined && rpcCode !== 16)
+    return unattributable('user', GKE, 'protoPayload.authenticationInfo.principalEmail');
 
   const defaulted: DefaultedField[] = [];
   let time = parseTime(o['timestamp']) ?? parseTime(o['receiveTimestamp']);

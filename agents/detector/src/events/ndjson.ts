@@ -12,6 +12,8 @@ export type ParsedLine =
       readonly ok: false;
       readonly code: RejectCode;
       readonly reason: string;
+      /** Byte offset of the fault in the body or file, when the parser knows it. */
+      readonly offset?: number;
       /** The offending text (at most the first {@link REJECTED_TEXT_MAX} characters), for dead letters. */
       readonly text: string;
     };

@@ -51,6 +51,7 @@ export function normaliseEvent(raw: unknown, options: NormaliseOptions = {}): No
     return reject(
       'UNRECOGNISED_FORMAT',
       `unrecognised format: apiVersion "${truncate(raw['apiVersion'])}" kind "${truncate(String(raw['kind']))}" is not an audit.k8s.io Event`,
+      'apiVersion',
     );
   return reject('UNRECOGNISED_FORMAT', 'unrecognised format: no apiVersion, rule or class_uid');
 }
@@ -72,8 +73,14 @@ function unwrapCloudAudit(o: JsonObject): Unwrapped | undefined {
       return reject(
         'INVALID_EVENT',
         'AKS kube-audit record: missing required field "properties.log"',
+        'properties.log',
       ) as Unwrapped;
-    return parseInner(log, 'AKS kube-audit record "properties.log"', 'aks-diagnostics');
+    return parseInner(
+      log,
+      'AKS kube-audit record "properties.log"',
+      'properties.log',
+      'aks-diagnostics',
+    );
   }
   // EKS: CloudWatch Logs event (subscription `message`, Insights/export `@message`),
   // log stream kube-apiserver-audit-*. Only unwrap when the message looks like an audit
@@ -84,7 +91,12 @@ function unwrapCloudAudit(o: JsonObject): Unwrapped | undefined {
     message.startsWith('{') &&
     /"verb"|"audit\.k8s\.io\//.test(message)
   )
-    return parseInner(message, 'EKS CloudWatch "message"', 'eks-cloudwatch');
+    return parseInner(
+      message,
+      'EKS CloudWatch "message"',
+      o['message'] === undefined ? '@message' : 'message',
+      'eks-cloudwatch',
+    );
   if (isObject(message) && isK8sAuditEvent(message))
     return { ok: true, inner: message, origin: 'eks-cloudwatch' };
   return undefined;
@@ -93,6 +105,7 @@ function unwrapCloudAudit(o: JsonObject): Unwrapped | undefined {
 function parseInner(
   text: string | JsonObject,
   where: string,
+  field: string,
   origin: SecurityEvent['origin'],
 ): Unwrapped {
   let inner: unknown = text;
@@ -103,11 +116,16 @@ function parseInner(
       return reject(
         'MALFORMED_JSON',
         `${where} is not JSON: ${(error as Error).message}`,
+        field,
       ) as Unwrapped;
     }
   }
   if (!isObject(inner) || !isK8sAuditEvent(inner))
-    return reject('INVALID_EVENT', `${where} does not hold an audit.k8s.io Event`) as Unwrapped;
+    return reject(
+      'INVALID_EVENT',
+      `${where} does not hold an audit.k8s.io Event`,
+      field,
+    ) as Unwrapped;
   return { ok: true, inner, origin };
 }
 

@@ -68,6 +68,7 @@ export function normaliseOcsf(o: JsonObject, raw: unknown): NormaliseResult {
     return reject(
       'UNSUPPORTED_CLASS',
       `OCSF: unsupported class_uid ${classUid} (supported: ${SUPPORTED_OCSF_CLASSES.join(', ')})`,
+      'class_uid',
     );
   const cls = classUid as OcsfClassUid;
   const categoryUid = int(o, 'category_uid');
