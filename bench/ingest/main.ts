@@ -228,7 +228,7 @@ async function throughput(model: DetectorModel, lines: readonly string[]): Promi
   ): Promise<Rates> => {
     const source = createHttpEventSource({
       auth: { bearerTokens: [TOKEN] },
-      queueCapacity: 20_000,
+      maxQueuedRequests: 16,
     });
     await source.start(sinkFn);
     const send = await client(new URL(source.url as string), () => source.idle());

@@ -14,9 +14,13 @@ import { loadModel, ModelHolder } from '../model/model.js';
 import { FindingOutbox } from '../pipeline/finding-outbox.js';
 import { DetectorPipeline } from '../pipeline/pipeline.js';
 import { createDeadLetterFile, type DeadLetterWriter } from '../sources/dead-letter.js';
-import type { EventSource } from '../sources/event-source.js';
+import type { EventSource, IngestStats } from '../sources/event-source.js';
 import { IngestError } from '../sources/errors.js';
-import { bearerTokenFromEnv, createHttpEventSource } from '../sources/http-source.js';
+import {
+  bearerTokenFromEnv,
+  createHttpEventSource,
+  type HttpEventSource,
+} from '../sources/http-source.js';
 import { createJetStreamSource } from '../sources/nats-source.js';
 import { ensureBootstrapModel } from './bootstrap-model.js';
 import { loadRuleSet } from '../rules/load.js';
@@ -82,7 +86,10 @@ async function start(ctx: AgentContext): Promise<void> {
         );
     },
   });
-  const deadLetter = createDeadLetterFile(resolveInState(ctx.stateDir, settings.deadLetter));
+  const deadLetter = createDeadLetterFile(resolveInState(ctx.stateDir, settings.deadLetter), {
+    maxFileBytes: settings.deadLetterMaxBytes,
+    maxFiles: settings.deadLetterFiles,
+  });
   const sources: EventSource[] = [];
   if (settings.http !== undefined) {
     const h = settings.http;
@@ -108,7 +115,13 @@ async function start(ctx: AgentContext): Promise<void> {
         },
         ...(h.maxBodyBytes === undefined ? {} : { maxBodyBytes: h.maxBodyBytes }),
         ...(h.maxLineBytes === undefined ? {} : { maxLineBytes: h.maxLineBytes }),
-        ...(h.queueCapacity === undefined ? {} : { queueCapacity: h.queueCapacity }),
+        maxDocumentBytes: h.maxDocumentBytes,
+        maxDepth: h.maxDepth,
+        maxQueuedRequests: h.maxQueuedRequests,
+        maxReportedRejections: h.maxReportedRejections,
+        duplicateWindow: h.duplicateWindow,
+        // Asked before anything of a request is acknowledged (503 + Retry-After).
+        admit: () => outbox.refusal(),
         deadLetter,
         logger: ctx.logger,
       }),
@@ -205,4 +218,15 @@ export const agent: AgentDefinition = {
 /** Counters of the running detector (for health and metrics endpoints). */
 export function detectorStats(): ReturnType<DetectorPipeline['stats']> | undefined {
   return running?.pipeline.stats();
+}
+
+/** The URL of the running detector's own HTTP intake (undefined when mounted or not started). */
+export function detectorIntakeUrl(): string | undefined {
+  for (const s of running?.sources ?? []) if ('url' in s) return (s as HttpEventSource).url;
+  return undefined;
+}
+
+/** Counters of the running detector's sources, by source name. */
+export function detectorIntakeStats(): Record<string, IngestStats> {
+  return Object.fromEntries((running?.sources ?? []).map((s) => [s.name, s.counters.snapshot()]));
 }

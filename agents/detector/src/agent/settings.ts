@@ -37,7 +37,11 @@ export const DetectorSettingsSchema = z
         mtls: z.boolean().default(false),
         maxBodyBytes: z.number().int().min(1024).optional(),
         maxLineBytes: z.number().int().min(256).optional(),
-        queueCapacity: z.number().int().min(1).optional(),
+        maxDocumentBytes: z.number().int().min(1024).optional(),
+        maxDepth: z.number().int().min(8).max(10_000).optional(),
+        maxQueuedRequests: z.number().int().min(0).optional(),
+        maxReportedRejections: z.number().int().min(0).optional(),
+        duplicateWindow: z.number().int().min(0).optional(),
       })
       .strict()
       .optional(),
@@ -53,6 +57,9 @@ export const DetectorSettingsSchema = z
       .strict()
       .optional(),
     deadLetter: z.string().min(1).default('detector/dead-letter.ndjson'),
+    /** Rotation of the dead-letter file: its size cap and how many files are kept in all. */
+    deadLetterMaxBytes: z.number().int().min(4096).optional(),
+    deadLetterFiles: z.number().int().min(1).max(100).optional(),
     /** When no model file exists, train one on generated demo-estate traffic (demo and first runs). */
     bootstrap: z
       .object({

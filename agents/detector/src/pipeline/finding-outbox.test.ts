@@ -105,8 +105,27 @@ test('a full outbox refuses new findings with a coded error, keeping what it hol
   outbox.enqueue(finding('b'));
   assert.throws(
     () => outbox.enqueue(finding('c')),
-    (e: unknown) => isVigilError(e) && e.code === 'VIGIL_DETECTOR_INGEST_UNAVAILABLE',
+    (e: unknown) =>
+      isVigilError(e, 'VIGIL_DETECTOR_INGEST_FULL') &&
+      (e as { details?: Record<string, unknown> }).details?.['retryAfterSeconds'] === 5,
   );
   assert.equal(outbox.pending(), 2);
+  await outbox.stop();
+});
+
+test('refuses new intake at its high-water mark, before it is full, and names why', async (t) => {
+  const outbox = new FindingOutbox({
+    path: outboxPath(t),
+    maxPending: 10,
+    deliver: async () => {
+      throw new Error('coordinator down');
+    },
+  });
+  for (let i = 0; i < 8; i++) outbox.enqueue(finding(`f${i}`));
+  assert.equal(outbox.refusal(), undefined);
+  outbox.enqueue(finding('f8'));
+  const refusal = outbox.refusal();
+  assert.match(refusal?.reason ?? '', /holds 9 of at most 10 undelivered findings/);
+  assert.equal(refusal?.retryAfterSeconds, 5);
   await outbox.stop();
 });

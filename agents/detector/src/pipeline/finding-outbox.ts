@@ -5,6 +5,9 @@ import type { Logger } from '@vigil/core';
 import type { Finding } from '@vigil/soc';
 import { IngestError } from '../sources/errors.js';
 
+/** A full outbox drains as fast as the coordinator acknowledges: a few seconds is a fair wait. */
+const OUTBOX_RETRY_AFTER_SECONDS = 5;
+
 export interface FindingOutboxOptions {
   /** The SQLite file; created with its directory. */
   readonly path: string;
@@ -59,13 +62,31 @@ export class FindingOutbox {
     return this.#pending;
   }
 
-  /** Durably queues a finding for delivery; throws when the outbox is full. */
+  /**
+   * Why a source should not take new events now, or undefined: the outbox is at its
+   * high-water mark (`highWater` × `maxPending`, default 0.9), so the room left is kept for
+   * the requests already being processed. Sources ask before acknowledging anything.
+   */
+  refusal(highWater = 0.9): { reason: string; retryAfterSeconds: number } | undefined {
+    const max = this.#options.maxPending ?? 10_000;
+    if (this.pending() < Math.floor(max * highWater)) return undefined;
+    return {
+      reason: `the findings outbox holds ${this.pending()} of at most ${max} undelivered findings: the coordinator is not acknowledging them`,
+      retryAfterSeconds: OUTBOX_RETRY_AFTER_SECONDS,
+    };
+  }
+
+  /**
+   * Durably queues a finding for delivery. Throws `VIGIL_DETECTOR_INGEST_FULL` (with
+   * `details.retryAfterSeconds`) when the outbox is full: the event was not taken.
+   */
   enqueue(finding: Finding): void {
     const max = this.#options.maxPending ?? 10_000;
     if (this.pending() >= max)
       throw new IngestError(
-        'VIGIL_DETECTOR_INGEST_UNAVAILABLE',
+        'VIGIL_DETECTOR_INGEST_FULL',
         `the findings outbox holds ${max} undelivered findings: the coordinator is not acknowledging them`,
+        { details: { retryAfterSeconds: OUTBOX_RETRY_AFTER_SECONDS } },
       );
     this.#insert.run(JSON.stringify(finding));
     this.#pending += 1;

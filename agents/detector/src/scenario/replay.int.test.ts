@@ -20,7 +20,7 @@ test('replays a scenario into the HTTP source: every event arrives, bad lines ar
   const file = join(dir, 'events.ndjson');
   writeFileSync(file, `${lines.join('\n')}\n`);
   const ids: string[] = [];
-  const source = createHttpEventSource({ auth: { bearerTokens: [TOKEN] }, queueCapacity: 64 });
+  const source = createHttpEventSource({ auth: { bearerTokens: [TOKEN] }, maxQueuedRequests: 64 });
   await source.start(async (e) => void ids.push(e.id));
   t.after(() => source.stop());
   const report = await replayToHttp({ file, url: source.url as string, token: TOKEN, batch: 50 });
@@ -51,8 +51,13 @@ test('retries a batch after 429 with the server-given Retry-After and reports se
     }
     res.writeHead(202, { 'content-type': 'application/json' }).end(
       JSON.stringify({
+        records: 3,
         accepted: 2,
-        rejected: [{ line: 2, code: 'INVALID_EVENT', reason: 'policy says no' }],
+        duplicates: 0,
+        rejected: 1,
+        rejections: [{ line: 2, code: 'INVALID_EVENT', reason: 'policy says no' }],
+        rejectionsOmitted: 0,
+        lines: 3,
       }),
     );
   });

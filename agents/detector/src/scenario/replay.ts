@@ -6,6 +6,7 @@
  * server's `Retry-After`.
  */
 import { createFileReplaySource, type ReplaySummary } from '../sources/file-source.js';
+import type { IntakeReport } from '../sources/intake-report.js';
 import { IngestError } from '../sources/errors.js';
 import type { IngestStats } from '../sources/event-source.js';
 
@@ -100,13 +101,11 @@ export async function replayToHttp(options: ReplayToHttpOptions): Promise<Replay
           `${options.url} answered ${res.status}: ${text.slice(0, 300)}`,
         );
       }
-      const answer = JSON.parse(text) as {
-        accepted: number;
-        rejected: { line: number; reason: string }[];
-      };
+      const answer = JSON.parse(text) as IntakeReport;
       sent += lines.length;
       accepted += answer.accepted;
-      for (const r of answer.rejected)
+      // The answer lists the first rejections; the detector's dead-letter file has them all.
+      for (const r of answer.rejections)
         rejectedByServer.push({ line: lines[r.line - 1] ?? r.line, reason: r.reason });
       return;
     }

@@ -59,6 +59,10 @@ export interface Rejection {
   readonly line: number;
   readonly code: RejectCode | 'SINK_FAILED';
   readonly reason: string;
+  /** The field at fault (dotted path), when one field is. */
+  readonly field?: string;
+  /** Byte offset of the fault in the request body, file or message, when known. */
+  readonly offset?: number;
   /** The offending text (truncated), when there is one. */
   readonly text?: string;
 }
@@ -74,6 +78,8 @@ export interface IngestStats {
   readonly rejectedByCode: Readonly<Record<string, number>>;
   /** Events the sink finished. */
   readonly processed: number;
+  /** Records whose event id was taken recently: answered, not processed again. */
+  readonly duplicates: number;
   /** Events the sink failed on. */
   readonly failed: number;
   /** Requests or batches refused whole (HTTP 401/413/429…), by HTTP status or reason. */
@@ -89,6 +95,7 @@ export class IngestCounters extends EventEmitter {
   accepted = 0;
   rejected = 0;
   processed = 0;
+  duplicates = 0;
   failed = 0;
   readonly rejectedByCode: Record<string, number> = {};
   readonly refused: Record<string, number> = {};
@@ -113,6 +120,11 @@ export class IngestCounters extends EventEmitter {
     this.emit('update');
   }
 
+  addDuplicate(): void {
+    this.duplicates += 1;
+    this.emit('update');
+  }
+
   addFailed(): void {
     this.failed += 1;
     this.emit('update');
@@ -130,6 +142,7 @@ export class IngestCounters extends EventEmitter {
       rejected: this.rejected,
       rejectedByCode: { ...this.rejectedByCode },
       processed: this.processed,
+      duplicates: this.duplicates,
       failed: this.failed,
       refused: { ...this.refused },
     };

@@ -4,7 +4,7 @@ import { request as httpRequest, createServer, type IncomingHttpHeaders } from '
 import { request as httpsRequest, createServer as createHttpsServer } from 'node:https';
 import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -18,6 +18,8 @@ import {
 import { describeEventSourceContract, CONTRACT_LINES } from './event-source.contract.js';
 import { isVigilError } from '@vigil/core';
 import type { EventSink } from './event-source.js';
+import { createDeadLetterFile } from './dead-letter.js';
+import { IngestError } from './errors.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -93,12 +95,15 @@ describeEventSourceContract(
   { redeliversFailures: false },
 );
 
-test('answers with the accepted count and each rejected line with its number and reason', async (t) => {
+test('answers with counts that add up and each rejected line with its number and reason', async (t) => {
   const source = await started(t);
   const r = await post(source.url as string, CONTRACT_LINES.join('\n'));
   assert.equal(r.status, 202);
   assert.equal(r.body['accepted'], 4);
-  const rejected = r.body['rejected'] as { line: number; code: string; reason: string }[];
+  assert.equal(r.body['rejected'], 2);
+  assert.equal(r.body['duplicates'], 0);
+  assert.equal(r.body['records'], 6);
+  const rejected = r.body['rejections'] as { line: number; code: string; reason: string }[];
   assert.deepEqual(
     rejected.map((x) => [x.line, x.code]),
     [
@@ -116,7 +121,7 @@ test('accepts a JSON array body and reports rejected elements by position', asyn
   assert.equal(r.status, 202);
   assert.equal(r.body['accepted'], 2);
   assert.deepEqual(
-    (r.body['rejected'] as { line: number }[]).map((x) => x.line),
+    (r.body['rejections'] as { line: number }[]).map((x) => x.line),
     [2],
   );
 });
@@ -191,7 +196,7 @@ test('rejects an oversized line by number and keeps the rest of the request', as
   );
   assert.equal(r.status, 202);
   assert.equal(r.body['accepted'], 2);
-  assert.deepEqual(r.body['rejected'], [
+  assert.deepEqual(r.body['rejections'], [
     {
       line: 2,
       code: 'LINE_TOO_LONG',
@@ -205,7 +210,8 @@ test('answers 400 when every record was rejected', async (t) => {
   const r = await post(source.url as string, 'not json\n{"a":1}');
   assert.equal(r.status, 400);
   assert.equal(r.body['accepted'], 0);
-  assert.equal((r.body['rejected'] as unknown[]).length, 2);
+  assert.equal(r.body['rejected'], 2);
+  assert.equal((r.body['rejections'] as unknown[]).length, 2);
 });
 
 test('refuses a missing or wrong bearer token with 401 and never logs the token', async (t) => {
@@ -234,18 +240,23 @@ test('refuses a missing or wrong bearer token with 401 and never logs the token'
   assert.equal(source.counters.snapshot().refused['401'], 2);
 });
 
-test('refuses a request with 429 and Retry-After while waiting records would exceed the capacity, and takes it once drained', async (t) => {
+test('refuses a request with 429 and Retry-After, unread, while too many wait, and takes it once drained', async (t) => {
   let release!: () => void;
   let entered!: () => void;
   const inSink = new Promise<void>((r) => (entered = r));
   const gate = new Promise<void>((r) => (release = r));
-  const source = await started(t, { queueCapacity: 2, retryAfterSeconds: 3 }, async () => {
+  const source = await started(t, { maxQueuedRequests: 1, retryAfterSeconds: 3 }, async () => {
     entered();
     await gate;
   });
   const three = [CONTRACT_LINES[0], CONTRACT_LINES[5], CONTRACT_LINES[1]].join('\n');
-  const first = post(source.url as string, three); // an idle source takes a whole request
-  await inSink; // its first record is in the sink, two wait
+  const first = post(source.url as string, three); // an idle source takes a request
+  await inSink; // its first record is in the sink
+  const waiting = post(
+    source.url as string,
+    (CONTRACT_LINES[0] as string).replace('contract-1', 'contract-9'),
+  ); // one may wait
+  while (source.pending < 2) await new Promise<void>((resolve) => setImmediate(resolve));
   const refused = await post(source.url as string, CONTRACT_LINES[3] as string);
   assert.equal(refused.status, 429);
   assert.equal(refused.headers['retry-after'], '3');
@@ -254,13 +265,14 @@ test('refuses a request with 429 and Retry-After while waiting records would exc
   const answered = await first;
   assert.equal(answered.status, 202, 'answered once its records were processed');
   assert.equal(answered.body['accepted'], 3);
+  assert.equal((await waiting).status, 202);
   await source.idle();
   const retried = await post(source.url as string, CONTRACT_LINES[3] as string);
   assert.equal(retried.status, 202);
   await source.idle();
   const s = source.counters.snapshot();
-  assert.equal(s.accepted, 4, 'the refused request was not counted as accepted');
-  assert.equal(s.processed, 4);
+  assert.equal(s.accepted, 5, 'the refused request was not counted as accepted');
+  assert.equal(s.processed, 5);
   assert.equal(s.refused['429'], 1);
 });
 
@@ -464,5 +476,177 @@ test('accepts either a bearer token or a client certificate on one TLS server', 
   assert.equal(
     (await post(url, line, { authorization: 'Bearer nope-nope-nope-nope' }, { ca })).status,
     401,
+  );
+});
+
+function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-http-intake-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+for (const depth of [10_000, 100_000]) {
+  test(`a line nested ${depth} deep is one rejected line named by number; the lines after it are processed`, async (t) => {
+    const dir = tempDir(t);
+    const deadLetter = createDeadLetterFile(join(dir, 'dead.ndjson'));
+    const ids: string[] = [];
+    const source = await started(t, { deadLetter }, async (e) => void ids.push(e.id));
+    const deep = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    const r = await post(
+      source.url as string,
+      [CONTRACT_LINES[0], deep, CONTRACT_LINES[1], CONTRACT_LINES[3]].join('\n'),
+    );
+    assert.equal(r.status, 202);
+    assert.equal(r.body['accepted'], 3);
+    assert.equal(r.body['rejected'], 1);
+    const [rej] = r.body['rejections'] as { line: number; code: string; offset: number }[];
+    assert.equal(rej?.line, 2);
+    assert.equal(rej?.code, 'NESTING_TOO_DEEP');
+    assert.equal(ids.length, 3);
+    await deadLetter.close();
+    const dead = readFileSync(join(dir, 'dead.ndjson'), 'utf8').trim().split('\n');
+    assert.equal(dead.length, 1);
+    assert.equal((JSON.parse(dead[0] as string) as { line: number }).line, 2);
+  });
+}
+
+test('a body of 100,000 empty objects answers counts and the first 100 rejections, and the dead-letter file rotates at its cap', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'dead.ndjson');
+  const deadLetter = createDeadLetterFile(path, { maxFileBytes: 1024 * 1024, maxFiles: 3 });
+  const source = await started(t, { deadLetter });
+  const r = await post(source.url as string, '{}\n'.repeat(100_000));
+  assert.equal(r.status, 400);
+  assert.equal(r.body['records'], 100_000);
+  assert.equal(r.body['rejected'], 100_000);
+  assert.equal(r.body['accepted'], 0);
+  const listed = r.body['rejections'] as { line: number; code: string }[];
+  assert.equal(listed.length, 100);
+  assert.equal(r.body['rejectionsOmitted'], 99_900);
+  assert.deepEqual(
+    listed.slice(0, 2).map((x) => [x.line, x.code]),
+    [
+      [1, 'UNRECOGNISED_FORMAT'],
+      [2, 'UNRECOGNISED_FORMAT'],
+    ],
+  );
+  assert.ok(JSON.stringify(r.body).length < 32 * 1024, 'the answer stays small');
+  await deadLetter.close();
+  const sizes = [path, `${path}.1`, `${path}.2`].map((p) => statSync(p).size);
+  for (const s of sizes) assert.ok(s <= 1024 * 1024, `a dead-letter file holds ${s} bytes`);
+  assert.throws(() => statSync(`${path}.3`), 'no more files than maxFiles');
+  assert.equal(
+    sizes.reduce((a, b) => a + b, 0) / (sizes[0] as number) > 2,
+    true,
+    'older letters are kept in the rotated files',
+  );
+});
+
+test('strips a leading BOM and rejects a later BOM and invalid UTF-8 by line and byte offset', async (t) => {
+  const ids: string[] = [];
+  const source = await started(t, {}, async (e) => void ids.push(e.id));
+  const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+  const first = Buffer.from(`${CONTRACT_LINES[0]}\n`);
+  const second = Buffer.from(`${CONTRACT_LINES[1]}\n`);
+  const head = Buffer.from(
+    '{"rule":"x","priority":"Notice","time":"2026-11-20T12:00:00Z","output":"',
+  );
+  const body = Buffer.concat([
+    bom,
+    first,
+    bom,
+    second,
+    head,
+    Buffer.from([0xff]),
+    Buffer.from(`"}\n${CONTRACT_LINES[3]}\n`),
+  ]);
+  const r = await post(source.url as string, body);
+  assert.equal(r.status, 202);
+  assert.equal(r.body['accepted'], 2);
+  const listed = r.body['rejections'] as { line: number; code: string; offset: number }[];
+  assert.deepEqual(
+    listed.map((x) => [x.line, x.code, x.offset]),
+    [
+      [2, 'INVALID_ENCODING', 3 + first.length],
+      [3, 'INVALID_ENCODING', 3 + first.length + 3 + second.length + head.length],
+    ],
+  );
+  assert.deepEqual(ids, ['contract-1', 'contract-flow']);
+});
+
+test('answers 503 with Retry-After and takes nothing while the sink cannot durably keep more', async (t) => {
+  let full = true;
+  const ids: string[] = [];
+  const source = await started(
+    t,
+    {
+      admit: () =>
+        full ? { reason: 'the findings outbox is full', retryAfterSeconds: 7 } : undefined,
+    },
+    async (e) => void ids.push(e.id),
+  );
+  const refused = await post(source.url as string, CONTRACT_LINES.join('\n'));
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers['retry-after'], '7');
+  assert.equal((refused.body['error'] as { code: string }).code, 'SINK_FULL');
+  assert.equal(ids.length, 0);
+  full = false;
+  const taken = await post(source.url as string, CONTRACT_LINES.join('\n'));
+  assert.equal(taken.status, 202);
+  assert.equal(ids.length, 4);
+});
+
+test('a sink that fills midway answers 503 with what was taken, never 202; a resend takes the rest and reports the rest as duplicates', async (t) => {
+  const kept: string[] = [];
+  let room = 70;
+  const source = await started(t, { retryAfterSeconds: 2 }, async (e) => {
+    if (room === 0)
+      throw new IngestError('VIGIL_DETECTOR_INGEST_FULL', 'outbox full', {
+        details: { retryAfterSeconds: 4 },
+      });
+    room -= 1;
+    kept.push(e.id);
+  });
+  const lines = Array.from({ length: 200 }, (_, i) =>
+    (CONTRACT_LINES[0] as string).replace('contract-1', `full-${i}`),
+  );
+  const first = await post(source.url as string, lines.join('\n'));
+  assert.equal(first.status, 503);
+  assert.equal(first.headers['retry-after'], '4');
+  assert.equal(first.body['accepted'], 70);
+  assert.equal(kept.length, 70);
+  room = 1000;
+  const again = await post(source.url as string, lines.join('\n'));
+  assert.equal(again.status, 202);
+  assert.equal(again.body['accepted'], 130);
+  assert.equal(again.body['duplicates'], 70);
+  assert.equal(again.body['records'], 200);
+  assert.equal(new Set(kept).size, 200, 'every event processed exactly once');
+  const s = source.counters.snapshot();
+  assert.equal(s.failed, 0, 'nothing was taken and then dropped');
+});
+
+test('every rejection names its line and, for a record at fault, the field', async (t) => {
+  const source = await started(t);
+  const falcoNoPriority = JSON.stringify({ rule: 'x', time: '2026-11-20T12:00:00Z', output: 'y' });
+  const auditNoVerb = JSON.stringify({
+    kind: 'Event',
+    apiVersion: 'audit.k8s.io/v1',
+    user: { username: 'u' },
+  });
+  const r = await post(source.url as string, [falcoNoPriority, auditNoVerb, '{"x":'].join('\n'));
+  assert.equal(r.status, 400);
+  assert.equal(r.body['records'], 3);
+  assert.deepEqual(
+    (r.body['rejections'] as { line: number; code: string; field?: string }[]).map((x) => [
+      x.line,
+      x.code,
+      x.field,
+    ]),
+    [
+      [1, 'INVALID_EVENT', 'priority'],
+      [2, 'NO_VERB', 'verb'],
+      [3, 'MALFORMED_JSON', undefined],
+    ],
   );
 });

@@ -2,23 +2,32 @@
  * HTTP intake: `POST /v1/events` on `node:http` or `node:https` directly (no framework:
  * this is the hot path).
  *
- * - Body: NDJSON (one record per line) or a JSON array; a single JSON object (a
- *   Falcosidekick webhook, an audit `EventList` from the kube-apiserver webhook backend)
- *   is one NDJSON line. `Content-Encoding: gzip` is accepted.
- * - Limits: `maxBodyBytes` on the body after decompression (413 naming the limit;
- *   `Content-Length` is checked before reading); `maxLineBytes` per line (that line is
- *   rejected, the rest of the request is kept).
- * - Response `202 {accepted, rejected: [{line, code, reason}]}`; `400` with the same body
- *   when every record was rejected. For a JSON array, `line` is the element's position.
- * - Processing: requests are taken one at a time, in arrival order; records are parsed,
- *   normalised and handed to the sink in runs of {@link DELIVERY_BATCH}, so an event lives
- *   for a run instead of for a whole request (what a generational GC wants: a request's
- *   worth of parsed events held until scored was copied by every scavenge and promoted).
- *   The answer comes once every record of the request was processed.
- * - Back-pressure: requests waiting for their turn hold only their bodies. A request whose
- *   records would take the waiting ones past `queueCapacity` is refused whole with `429`
- *   and `Retry-After` (nothing of it was processed: a shipper may resend it as is); an idle
- *   source always takes one request. Memory is bounded by the waiting bodies.
+ * - Body: NDJSON (one record per line) or, with `Content-Type: application/json`, a JSON
+ *   array or one JSON document (a Falcosidekick webhook, an audit `EventList` from the
+ *   kube-apiserver webhook backend). `Content-Encoding: gzip` is accepted.
+ * - Bounded memory, whatever the body: the body is read and parsed incrementally
+ *   (`http-body.ts`), records are normalised and handed to the sink in runs of
+ *   {@link DELIVERY_BATCH}, and reading waits while they are processed (the socket is
+ *   paused: TCP pushes back on the sender). A request holds at most one line
+ *   (`maxLineBytes`) or one JSON document (`maxDocumentBytes`) plus a chunk.
+ * - Limits: `maxBodyBytes` after decompression (413; `Content-Length` is checked before
+ *   reading); `maxLineBytes` and `maxDepth` per line (that line is rejected, the rest of
+ *   the request is kept); bad UTF-8 and a byte-order mark after the start are rejected by
+ *   line and byte offset.
+ * - Answer (`IntakeReport`): `202 {records, accepted, duplicates, rejected, rejections:
+ *   [first N {line, code, reason, field?, offset?}], rejectionsOmitted, lines}` once every
+ *   record was processed, with `records = accepted + duplicates + rejected`; `400` with the
+ *   same body when nothing was accepted and something rejected. A record whose event id was
+ *   taken recently (`duplicateWindow`) is a duplicate: answered, not processed twice.
+ * - Nothing acknowledged is lost: `accepted` counts only records the sink finished (scored,
+ *   any finding durably queued). When the sink cannot keep more (`admit()` refuses, or the
+ *   sink throws `VIGIL_DETECTOR_INGEST_FULL` midway), the answer is `503` with
+ *   `Retry-After` and the counts of what was taken so far — never a 202 for records that
+ *   were then dropped. A sender may resend the whole request: what was taken comes back as
+ *   duplicates.
+ * - Back-pressure: requests are processed one at a time, in arrival order; waiting ones
+ *   are not read (they hold a socket, not a body). Beyond `maxQueuedRequests` waiting, a
+ *   request is refused with `429` and `Retry-After` before any of it is read.
  * - Authentication, fail closed: a bearer token (compared in constant time; never
  *   logged) and/or a client certificate verified by the TLS server (mTLS for agents),
  *   optionally restricted to SPIFFE IDs. A source without either refuses to start.
@@ -35,15 +44,9 @@ import {
 } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createGunzip } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '@vigil/core';
-import {
-  DEFAULT_MAX_LINE_BYTES,
-  parseNdjson,
-  REJECTED_TEXT_MAX,
-  type ParsedLine,
-} from '../events/ndjson.js';
+import { isVigilError, type Logger } from '@vigil/core';
+import { DEFAULT_MAX_LINE_BYTES } from '../events/ndjson.js';
 import type { DeadLetterWriter } from './dead-letter.js';
 import {
   IngestCounters,
@@ -52,7 +55,11 @@ import {
   type Rejection,
 } from './event-source.js';
 import { IngestError } from './errors.js';
-import { acceptLine, type AcceptedEvent, type IngestContext } from './records.js';
+import { bodyLines, type BodyEnd } from './http-body.js';
+import { DEFAULT_REPORTED_REJECTIONS, IntakeTally, type IntakeReport } from './intake-report.js';
+import { DEFAULT_MAX_DEPTH } from './ndjson-stream.js';
+import { RecentIds } from './recent-ids.js';
+import { acceptLine, textOf, type AcceptedEvent, type IngestContext } from './records.js';
 
 export interface HttpEventSourceOptions {
   /** Source name in counters and dead letters. Default `http`. */
@@ -75,10 +82,24 @@ export interface HttpEventSourceOptions {
   readonly maxBodyBytes?: number;
   /** Line limit. Default 1 MiB. */
   readonly maxLineBytes?: number;
-  /** Records (NDJSON lines) of requests admitted and not yet processed. Default 10,000. */
-  readonly queueCapacity?: number;
+  /** A JSON array or one JSON document body (held whole to parse it). Default 4 MiB. */
+  readonly maxDocumentBytes?: number;
+  /** Deepest nesting of arrays and objects in a record. Default 128. */
+  readonly maxDepth?: number;
+  /** Requests waiting for their turn beyond the one being processed. Default 16. */
+  readonly maxQueuedRequests?: number;
   /** `Retry-After` seconds on 429. Default 1. */
   readonly retryAfterSeconds?: number;
+  /** Rejections listed in an answer (all are counted and dead-lettered). Default 100. */
+  readonly maxReportedRejections?: number;
+  /** Event ids remembered to recognise a record sent again. Default 65,536; 0 turns it off. */
+  readonly duplicateWindow?: number;
+  /**
+   * Asked before a request is read and again when its turn comes: a refusal (the sink
+   * cannot durably keep more now, e.g. the findings outbox is full) answers `503` with
+   * its `Retry-After`, before anything of the request is acknowledged.
+   */
+  readonly admit?: () => IntakeRefusal | undefined;
   readonly deadLetter?: DeadLetterWriter;
   readonly logger?: Logger;
 }
@@ -93,6 +114,12 @@ export interface HttpAuthOptions {
   readonly mtls?: { readonly allowedSpiffeIds?: readonly string[] };
 }
 
+/** Why the sink cannot take a request now, and when to try again. */
+export interface IntakeRefusal {
+  readonly reason: string;
+  readonly retryAfterSeconds: number;
+}
+
 /** The HTTP source, with the URL it listens on once started. */
 export interface HttpEventSource extends EventSource {
   /** `http(s)://host:port/v1/events` of a server the source created; undefined when mounted. */
@@ -101,6 +128,8 @@ export interface HttpEventSource extends EventSource {
   readonly handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   /** Resolves when every admitted request has been processed. */
   idle(): Promise<void>;
+  /** Requests admitted and not answered yet (the one being processed included). */
+  readonly pending: number;
 }
 
 /**
@@ -134,7 +163,8 @@ export function createHttpEventSource(options: HttpEventSourceOptions): HttpEven
   const path = options.path ?? '/v1/events';
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const retryAfter = String(options.retryAfterSeconds ?? 1);
+  const retryAfterDefault = options.retryAfterSeconds ?? 1;
+  const retryAfter = String(retryAfterDefault);
   const tokenDigests = (options.auth.bearerTokens ?? []).map((t) =>
     createHash('sha256').update(t).digest(),
   );
@@ -153,7 +183,15 @@ export function createHttpEventSource(options: HttpEventSourceOptions): HttpEven
     deadLetter: options.deadLetter,
     logger: options.logger,
   };
-  const capacity = options.queueCapacity ?? 10_000;
+  const maxQueued = options.maxQueuedRequests ?? 16;
+  const limits = {
+    maxBodyBytes,
+    maxLineBytes,
+    maxDocumentBytes: options.maxDocumentBytes ?? 4 * 1024 * 1024,
+    maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
+  };
+  const maxReported = options.maxReportedRejections ?? DEFAULT_REPORTED_REJECTIONS;
+  const recent = new RecentIds(options.duplicateWindow ?? 65_536);
   let sink: EventSink | undefined;
   let server: Server | undefined;
   let owned = false;
@@ -161,56 +199,102 @@ export function createHttpEventSource(options: HttpEventSourceOptions): HttpEven
   let stopped: Promise<void> | undefined;
   let requestSeq = 0;
   let url: string | undefined;
-  /** Records of admitted requests not processed yet (the waiting bodies' estimate). */
+  /** Requests admitted and not finished (the one being processed included). */
   let pending = 0;
   /** Settles when the last admitted request has been processed: requests run in turn. */
   let turn: Promise<void> = Promise.resolve();
   let idleWaiters: (() => void)[] = [];
 
-  async function deliver(event: AcceptedEvent['event'], ref: string, line: number): Promise<void> {
-    try {
-      await (sink as EventSink)(event, { source: name, ref, line, attempt: 1 });
+  /**
+   * Hands a run of records to the sink, skipping duplicates. Resolves with a refusal when
+   * the sink could not keep one (that record and the rest of the run were not taken).
+   */
+  async function deliver(
+    staged: readonly AcceptedEvent[],
+    refOf: (line: number) => string,
+    tally: IntakeTally,
+  ): Promise<{ refusal: IntakeRefusal; line: number } | undefined> {
+    for (const { event, line } of staged) {
+      if (recent.has(event.id)) {
+        tally.duplicates += 1;
+        counters.addDuplicate();
+        continue;
+      }
+      const ref = refOf(line);
+      try {
+        await (sink as EventSink)(event, { source: name, ref, line, attempt: 1 });
+      } catch (error) {
+        if (isVigilError(error, 'VIGIL_DETECTOR_INGEST_FULL')) {
+          const details = (error as IngestError).details;
+          return {
+            line,
+            refusal: {
+              reason: (error as Error).message,
+              retryAfterSeconds: Number(details?.['retryAfterSeconds'] ?? retryAfterDefault),
+            },
+          };
+        }
+        counters.addFailed();
+        const r: Rejection = {
+          source: name,
+          ref,
+          line,
+          code: 'SINK_FAILED',
+          reason: `not processed: ${(error as Error)?.message ?? String(error)}`,
+          text: textOf(event.raw),
+        };
+        ctx.deadLetter?.write(r);
+        tally.reject(r);
+        options.logger?.warn({ ref, err: error }, 'event processing failed');
+        continue;
+      }
+      recent.add(event.id);
       counters.addProcessed();
-    } catch (error) {
-      counters.addFailed();
-      ctx.deadLetter?.write({
-        source: name,
-        ref,
-        line,
-        code: 'SINK_FAILED',
-        reason: `sink failed: ${(error as Error)?.message ?? String(error)}`,
-        text: JSON.stringify(event.raw)?.slice(0, REJECTED_TEXT_MAX),
-      });
-      options.logger?.warn({ ref, err: error }, 'event processing failed');
+      tally.accepted += 1;
     }
+    return undefined;
   }
 
-  /** Parses, normalises and delivers a request's records in runs; returns its counts and rejections. */
+  /** Reads, parses and delivers one request's body, run by run. */
   async function processBody(
-    data: Buffer,
+    req: IncomingMessage,
+    gzip: boolean,
     json: boolean,
-  ): Promise<{ accepted: number; rejected: Rejection[] }> {
+  ): Promise<{
+    tally: IntakeTally;
+    end: BodyEnd | { kind: 'refused'; refusal: IntakeRefusal; line: number };
+  }> {
     requestSeq += 1;
     const request = requestSeq;
     const refOf = (line: number): string => `request ${request} line ${line}`;
-    const rejected: Rejection[] = [];
+    const tally = new IntakeTally(maxReported);
+    const rejections = { push: (r: Rejection) => tally.reject(r) };
     const staged: AcceptedEvent[] = [];
-    let accepted = 0;
-    const flush = async (): Promise<void> => {
-      for (const a of staged) await deliver(a.event, refOf(a.line), a.line);
-      accepted += staged.length;
-      staged.length = 0;
-    };
-    for (const parsed of linesOf(data, maxLineBytes, json)) {
-      acceptLine(ctx, parsed, refOf, staged, rejected);
-      if (staged.length >= DELIVERY_BATCH) await flush();
+    const lines = bodyLines(req, { ...limits, gzip, json });
+    for (;;) {
+      const step = await lines.next();
+      if (step.done === true) {
+        const refused = await deliver(staged, refOf, tally);
+        if (refused !== undefined) return { tally, end: { kind: 'refused', ...refused } };
+        return { tally, end: step.value };
+      }
+      for (const parsed of step.value) {
+        acceptLine(ctx, parsed, refOf, staged, rejections);
+        if (staged.length < DELIVERY_BATCH) continue;
+        const refused = await deliver(staged, refOf, tally);
+        staged.length = 0;
+        if (refused !== undefined) {
+          await lines.return({ kind: 'aborted', lines: 0 });
+          return { tally, end: { kind: 'refused', ...refused } };
+        }
+      }
+      // Rejections are written as fast as the disk takes them, not buffered without bound.
+      await ctx.deadLetter?.ready();
     }
-    await flush();
-    return { accepted, rejected };
   }
 
-  function settled(records: number): void {
-    pending -= records;
+  function settled(): void {
+    pending -= 1;
     if (pending > 0) return;
     const waiters = idleWaiters;
     idleWaiters = [];
@@ -322,48 +406,107 @@ export function createHttpEventSource(options: HttpEventSourceOptions): HttpEven
     }
     const declared = Number(req.headers['content-length'] ?? Number.NaN);
     if (encoding === 'identity' && declared > maxBodyBytes) {
-      return tooLarge(req, res);
+      return tooLarge(req, res, `request body exceeds the ${maxBodyBytes}-byte limit`);
     }
-    const body = await readBody(req, encoding === 'gzip', maxBodyBytes);
-    if (body.kind === 'too-large') return tooLarge(req, res);
-    if (body.kind === 'bad-gzip')
-      return error(res, 400, 'INVALID_GZIP', `invalid gzip body: ${body.message}`);
-    if (body.kind === 'aborted') return;
-
-    const records = recordEstimate(body.data);
-    if (pending > 0 && pending + records > capacity) {
-      // Nothing of this request was processed: the shipper may resend it unchanged.
+    const before = admission();
+    if (before !== undefined) return unavailable(req, res, before);
+    if (pending > maxQueued) {
+      // Nothing of this request was read: the shipper may resend it unchanged.
+      req.resume();
       return error(
         res,
         429,
         'QUEUE_FULL',
-        `${pending} records are waiting (capacity ${capacity}); retry after ${retryAfter}s`,
+        `${pending - 1} requests are waiting (at most ${maxQueued}); retry after ${retryAfter}s`,
         { 'retry-after': retryAfter },
       );
     }
-    pending += records;
+    pending += 1;
     const previous = turn;
     let done!: () => void;
     turn = new Promise<void>((resolve) => (done = resolve));
-    let outcome: { accepted: number; rejected: Rejection[] };
+    let outcome: Awaited<ReturnType<typeof processBody>>;
     try {
       await previous;
-      outcome = await processBody(body.data, type === 'application/json');
+      // The sink may have filled while this request waited: still nothing acknowledged.
+      const now = admission();
+      if (now !== undefined) return unavailable(req, res, now);
+      outcome = await processBody(req, encoding === 'gzip', type === 'application/json');
     } finally {
       done();
-      settled(records);
+      settled();
     }
-    reply(res, outcome.accepted === 0 && outcome.rejected.length > 0 ? 400 : 202, {
-      accepted: outcome.accepted,
-      rejected: outcome.rejected.map((r) => ({ line: r.line, code: r.code, reason: r.reason })),
-    });
+    answer(req, res, outcome.tally, outcome.end);
   }
 
-  function tooLarge(req: IncomingMessage, res: ServerResponse): void {
+  function admission(): IntakeRefusal | undefined {
+    return options.admit?.();
+  }
+
+  /** The answer once a body was read (or reading stopped): counts, and why it stopped. */
+  function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    tally: IntakeTally,
+    end: BodyEnd | { kind: 'refused'; refusal: IntakeRefusal; line: number },
+  ): void {
+    switch (end.kind) {
+      case 'complete': {
+        const report = tally.report(end.lines);
+        return reply(res, report.accepted === 0 && report.rejected > 0 ? 400 : 202, report);
+      }
+      case 'aborted':
+        return;
+      case 'bad-gzip':
+        return reply(res, 400, {
+          error: { code: 'INVALID_GZIP', message: `invalid gzip body: ${end.message}` },
+          ...tally.report(end.lines),
+        });
+      case 'too-large':
+        return tooLarge(req, res, end.message, tally.report(end.lines));
+      case 'refused':
+        return unavailable(req, res, end.refusal, tally.report(end.line - 1));
+    }
+  }
+
+  /** 503 before acknowledging: the sink cannot durably keep more now. */
+  function unavailable(
+    req: IncomingMessage,
+    res: ServerResponse,
+    refusal: IntakeRefusal,
+    report?: IntakeReport,
+  ): void {
+    const seconds = String(Math.max(1, Math.ceil(refusal.retryAfterSeconds)));
+    reply(
+      res,
+      503,
+      {
+        error: {
+          code: 'SINK_FULL',
+          message: `${refusal.reason}; ${report === undefined ? 'nothing was taken' : `lines after ${report.lines} were not taken`}, retry after ${seconds}s`,
+        },
+        ...(report ?? {}),
+      },
+      { 'retry-after': seconds, connection: 'close' },
+    );
+    res.once('finish', () => req.destroy());
+  }
+
+  function tooLarge(
+    req: IncomingMessage,
+    res: ServerResponse,
+    message: string,
+    report?: IntakeReport,
+  ): void {
     // Answer, then stop reading: closing the connection is cheaper than draining an oversized body.
-    error(res, 413, 'BODY_TOO_LARGE', `request body exceeds the ${maxBodyBytes}-byte limit`, {
-      connection: 'close',
-    });
+    reply(
+      res,
+      413,
+      { error: { code: 'BODY_TOO_LARGE', message }, ...(report ?? {}) },
+      {
+        connection: 'close',
+      },
+    );
     res.once('finish', () => req.destroy());
   }
 
@@ -381,6 +524,9 @@ export function createHttpEventSource(options: HttpEventSourceOptions): HttpEven
     handle,
     get url() {
       return url;
+    },
+    get pending() {
+      return pending;
     },
     idle: () =>
       pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve)),
@@ -445,100 +591,3 @@ const ACCEPTED_TYPES = new Set([
   'application/x-jsonlines',
   'text/plain',
 ]);
-
-type Body =
-  | { kind: 'ok'; data: Buffer }
-  | { kind: 'too-large' }
-  | { kind: 'bad-gzip'; message: string }
-  | { kind: 'aborted' };
-
-function readBody(req: IncomingMessage, gzip: boolean, limit: number): Promise<Body> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const finish = (b: Body): void => {
-      if (done) return;
-      done = true;
-      resolve(b);
-    };
-    const input = gzip ? req.pipe(createGunzip()) : req;
-    input.on('data', (chunk: Buffer) => {
-      if (done) return;
-      size += chunk.length;
-      if (size > limit) {
-        if (gzip) (input as ReturnType<typeof createGunzip>).destroy();
-        req.pause();
-        finish({ kind: 'too-large' });
-        return;
-      }
-      chunks.push(chunk);
-    });
-    input.on('end', () =>
-      finish({
-        kind: 'ok',
-        data: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size),
-      }),
-    );
-    input.on('error', (err: Error) => {
-      if (gzip && req.complete !== false) req.resume();
-      finish(gzip ? { kind: 'bad-gzip', message: err.message } : { kind: 'aborted' });
-    });
-    if (gzip) req.on('error', () => finish({ kind: 'aborted' }));
-    req.on('aborted', () => finish({ kind: 'aborted' }));
-  });
-}
-
-/**
- * The records a body will yield, for admission: its lines (an unterminated last line
- * included). A JSON array or an audit `EventList` on one line counts once; the body limit
- * bounds what it expands to.
- */
-function recordEstimate(data: Buffer): number {
-  let lines = 0;
-  for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, i + 1)) lines++;
-  if (data.length > 0 && data[data.length - 1] !== 0x0a) lines++;
-  return Math.max(1, lines);
-}
-
-/**
- * NDJSON lines, or the elements of a JSON array body (position = line). With
- * `Content-Type: application/json` a body that parses as one JSON document (a
- * pretty-printed webhook object) is that one record; otherwise it is read as NDJSON
- * (Fluent Bit's `json_lines` is sent as application/json too).
- */
-function* linesOf(data: Buffer, maxLineBytes: number, json: boolean): Generator<ParsedLine> {
-  let i = 0;
-  while (
-    i < data.length &&
-    (data[i] === 0x20 || data[i] === 0x0a || data[i] === 0x0d || data[i] === 0x09)
-  )
-    i++;
-  if (data[i] !== 0x5b /* [ */) {
-    if (json && data[i] === 0x7b /* { */ && data.length <= maxLineBytes) {
-      try {
-        yield { line: 1, ok: true, value: JSON.parse(data.toString('utf8')) };
-        return;
-      } catch {
-        // not one document: NDJSON
-      }
-    }
-    yield* parseNdjson(data, { maxLineBytes });
-    return;
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(data.toString('utf8'));
-  } catch (err) {
-    yield {
-      line: 1,
-      ok: false,
-      code: 'MALFORMED_JSON',
-      reason: `malformed JSON array body: ${(err as Error).message}`,
-      text: data.toString('utf8', 0, REJECTED_TEXT_MAX),
-    };
-    return;
-  }
-  const items = value as unknown[];
-  for (let k = 0; k < items.length; k++) yield { line: k + 1, ok: true, value: items[k] };
-}

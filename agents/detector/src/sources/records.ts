@@ -5,6 +5,8 @@
 import type { Logger } from '@vigil/core';
 import type { ParsedLine } from '../events/ndjson.js';
 import { expandRecords, normaliseEvent } from '../events/normalise.js';
+import { REJECTED_TEXT_MAX } from '../events/ndjson.js';
+import type { NormaliseResult } from '../events/result.js';
 import type { SecurityEvent } from '../events/security-event.js';
 import type { DeadLetterWriter } from './dead-letter.js';
 import type { IngestCounters, Rejection } from './event-source.js';
@@ -43,7 +45,7 @@ export function acceptLine(
   parsed: ParsedLine,
   ref: (line: number) => string,
   out: AcceptedEvent[],
-  rejections?: Rejection[],
+  rejections?: { push(r: Rejection): unknown },
 ): void {
   if (!parsed.ok) {
     ctx.counters.addReceived();
@@ -53,6 +55,7 @@ export function acceptLine(
       line: parsed.line,
       code: parsed.code,
       reason: parsed.reason,
+      ...(parsed.offset === undefined ? {} : { offset: parsed.offset }),
       text: parsed.text,
     };
     recordRejection(ctx, r);
@@ -61,7 +64,7 @@ export function acceptLine(
   }
   for (const record of expandRecords(parsed.value)) {
     ctx.counters.addReceived();
-    const result = normaliseEvent(record);
+    const result = normaliseSafely(record);
     if (result.ok) {
       ctx.counters.addAccepted();
       out.push({ event: result.event, line: parsed.line });
@@ -72,10 +75,35 @@ export function acceptLine(
         line: parsed.line,
         code: result.code,
         reason: result.reason,
-        text: JSON.stringify(record)?.slice(0, 64 * 1024),
+        ...(result.field === undefined ? {} : { field: result.field }),
+        text: textOf(record),
       };
       recordRejection(ctx, r);
       rejections?.push(r);
     }
+  }
+}
+
+/**
+ * `normaliseEvent`, which never throws on its own terms, guarded against the one failure
+ * it cannot report as a value: a stack overflow on a record nested too deep for its
+ * recursive walks (the HTTP source refuses those before parsing; other sources may not).
+ */
+function normaliseSafely(record: unknown): NormaliseResult {
+  try {
+    return normaliseEvent(record);
+  } catch (error) {
+    if (error instanceof RangeError)
+      return { ok: false, code: 'NESTING_TOO_DEEP', reason: `record nested too deep to process` };
+    throw error;
+  }
+}
+
+/** The record as dead-letter text, truncated; a record too deep to serialise is named so. */
+export function textOf(record: unknown): string | undefined {
+  try {
+    return JSON.stringify(record)?.slice(0, REJECTED_TEXT_MAX);
+  } catch {
+    return '(record too deeply nested to serialise)';
   }
 }
