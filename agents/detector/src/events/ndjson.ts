@@ -90,20 +90,26 @@ export function parseLine(
   if (bytes > maxLineBytes) return tooLong(line, bytes, maxLineBytes, text);
   const trimmed = text.endsWith('\r') ? text.slice(0, -1) : text;
   if (trimmed.trim().length === 0) return undefined;
+  return parseJsonLine(trimmed, line);
+}
+
+/** `JSON.parse` of one non-blank line, its failure as a `MALFORMED_JSON` rejection. */
+export function parseJsonLine(text: string, line: number): ParsedLine {
   try {
-    return { line, ok: true, value: JSON.parse(trimmed) };
+    return { line, ok: true, value: JSON.parse(text) };
   } catch (error) {
     return {
       line,
       ok: false,
       code: 'MALFORMED_JSON',
       reason: `malformed JSON: ${(error as Error).message}`,
-      text: trimmed.slice(0, REJECTED_TEXT_MAX),
+      text: text.slice(0, REJECTED_TEXT_MAX),
     };
   }
 }
 
-function tooLong(line: number, bytes: number, max: number, text: string): ParsedLine {
+/** The rejection of a line of `bytes` bytes over the `max`-byte limit; `text` is its head. */
+export function tooLong(line: number, bytes: number, max: number, text: string): ParsedLine {
   return {
     line,
     ok: false,

@@ -14,7 +14,7 @@
  *   (hashing, `JSON.stringify` for a finding or a dead letter) would throw a RangeError.
  */
 import { isUtf8 } from 'node:buffer';
-import { REJECTED_TEXT_MAX, type ParsedLine } from '../events/ndjson.js';
+import { REJECTED_TEXT_MAX, parseJsonLine, tooLong, type ParsedLine } from '../events/ndjson.js';
 
 /** Limits of one line. */
 export interface LineLimits {
@@ -106,7 +106,7 @@ export class NdjsonStream {
       const head = this.#overHead as Buffer;
       this.#overBytes = 0;
       this.#overHead = undefined;
-      return tooLong(line, bytes, this.#limits.maxLineBytes, head);
+      return tooLongHead(line, bytes, this.#limits.maxLineBytes, head);
     }
     let bytes = tail;
     if (this.#carryBytes > 0) {
@@ -116,7 +116,7 @@ export class NdjsonStream {
       this.#carryBytes = 0;
     }
     if (bytes.length > this.#limits.maxLineBytes)
-      return tooLong(line, bytes.length, this.#limits.maxLineBytes, bytes);
+      return tooLongHead(line, bytes.length, this.#limits.maxLineBytes, bytes);
     return parseLineBytes(bytes, line, at, this.#limits.maxDepth);
   }
 }
@@ -167,28 +167,16 @@ export function parseLineBytes(
       offset: bodyOffset + skip + depth,
       text: bytes.toString('utf8', 0, Math.min(bytes.length, REJECTED_TEXT_MAX)),
     };
-  const text = bytes.toString('utf8');
-  try {
-    return { line, ok: true, value: JSON.parse(text) };
-  } catch (error) {
-    return {
-      line,
-      ok: false,
-      code: 'MALFORMED_JSON',
-      reason: `malformed JSON: ${(error as Error).message}`,
-      text: text.slice(0, REJECTED_TEXT_MAX),
-    };
-  }
+  return parseJsonLine(bytes.toString('utf8'), line);
 }
 
-function tooLong(line: number, bytes: number, max: number, head: Buffer): ParsedLine {
-  return {
+function tooLongHead(line: number, bytes: number, max: number, head: Buffer): ParsedLine {
+  return tooLong(
     line,
-    ok: false,
-    code: 'LINE_TOO_LONG',
-    reason: `line is ${bytes} bytes, over the ${max}-byte line limit`,
-    text: head.toString('utf8', 0, Math.min(head.length, REJECTED_TEXT_MAX)),
-  };
+    bytes,
+    max,
+    head.toString('utf8', 0, Math.min(head.length, REJECTED_TEXT_MAX)),
+  );
 }
 
 function encodingError(
