@@ -30,8 +30,9 @@ function falcoLines(count: number, from = 0): string[] {
     lines.push(
       JSON.stringify({
         uuid: `m-${i}`,
-        rule: 'Terminal shell in container',
-        priority: 'Notice',
+        // Informational: context for a finding, never one alone (rules/vigil/runtime.yaml).
+        rule: 'Package management process launched',
+        priority: 'Informational',
         time: new Date(t0 + i).toISOString(),
         output_fields: { 'k8s.pod.name': `web-${i % 50}` },
       }),
@@ -78,7 +79,8 @@ test('a 15 MB body of 100,000 valid Falco alerts is taken whole inside the detec
   const stateDir = mkdtempSync(join(tmpdir(), 'vigil-intake-memory-'));
   t.after(() => rmSync(stateDir, { recursive: true, force: true }));
   // Trained on an estate where this alert is routine, so the body's records are scored and
-  // kept without each becoming a finding (a full outbox would answer 503 midway instead).
+  // kept without each becoming a finding (a full outbox answers 503 midway instead: tested
+  // in http-source.int.test.ts).
   const train = generateScenario({ seed: 101, events: 3000, minutes: 1440 });
   const baseline = [...train.lines, ...falcoLines(3000, ALERTS)]
     .map((l) => normaliseEvent(JSON.parse(l)))
