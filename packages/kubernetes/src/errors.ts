@@ -10,6 +10,8 @@ export const KUBERNETES_ERROR_CODES = {
   kubeconfig: 'VIGIL_CONFIG_K8S_KUBECONFIG',
   /** The API server refused or failed a request (apply, diff, read). */
   apiRequest: 'VIGIL_K8S_API_REQUEST',
+  /** `vigil k8s diff` found objects the apply would create or change (exit 1, as kubectl diff). */
+  differences: 'VIGIL_K8S_DIFFERENCES',
 } as const;
 
 /** One code of {@link KUBERNETES_ERROR_CODES}. */

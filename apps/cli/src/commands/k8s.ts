@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
+  KUBERNETES_ERROR_CODES,
+  KubernetesError,
   RENDER_FORMATS,
   applyObjects,
   createKubeApiClient,
@@ -148,7 +150,12 @@ export function registerK8sCommand(program: Command): void {
       { server: client.server, diffs },
     );
     // kubectl habit: exit 1 when there are differences.
-    if (changed.length > 0) process.exitCode = 1;
+    if (changed.length > 0) {
+      throw new KubernetesError(
+        KUBERNETES_ERROR_CODES.differences,
+        `${changed.length} of ${diffs.length} objects differ from ${client.server}`,
+      );
+    }
   });
 
   clusterOptions(
