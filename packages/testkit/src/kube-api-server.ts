@@ -378,7 +378,8 @@ async function startApiServer(
         `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
         `--service-account-key-file=${pki.saPub}`,
         `--service-account-signing-key-file=${pki.saKey}`,
-        '--service-cluster-ip-range=10.96.0.0/24',
+        // A /16 (kubeadm's default is a /12): a 1,000-agent render holds 1,000 ClusterIP Services.
+        '--service-cluster-ip-range=10.96.0.0/16',
         '--authorization-mode=RBAC',
         '--watch-cache=false',
         '--allow-privileged=true',
