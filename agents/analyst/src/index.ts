@@ -12,12 +12,14 @@
  */
 export { agent, createAnalystAgent } from './agent.js';
 export { analyseFinding } from './analyst.js';
+export { analyseOffline } from './offline-analyser.js';
 export {
-  analyseOffline,
+  isControlPlane,
   isPrivateAddress,
   OFFLINE_RULES,
   type AnalysisRule,
-} from './offline-analyser.js';
+  type NormalisedEventView,
+} from './offline-rules.js';
 export {
   analyseWithModel,
   createChatModel,

@@ -54,6 +54,8 @@ export const SYSTEM_PROMPT = [
   'your rationale, and recommended responses chosen ONLY from this catalogue:',
   ACTION_TYPES.join(', ') + '.',
   'Recommend nothing when the evidence does not justify acting. A policy engine reviews every response you recommend.',
+  'Between <detection-evidence> and </detection-evidence> are the detection rules that fired on this event, computed by the SOC itself:',
+  'their ATT&CK techniques, severities and sources. Weigh them as evidence; your severity may not be below the highest of them.',
 ].join('\n');
 
 /** Escapes `<` and `>` so event text can never close or open the delimiter. */
@@ -61,7 +63,10 @@ export function encodeUntrusted(value: unknown): string {
   return JSON.stringify(value, null, 1).replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
 }
 
-/** The user message for one finding: the model sees it with every secret redacted. */
+/**
+ * The user message for one finding: the detection rules that fired (the same hits the
+ * offline analyser maps), then the finding with every secret redacted.
+ */
 export function findingPrompt(input: Finding): string {
   const finding = modelView(input);
   const view = {
@@ -71,7 +76,17 @@ export function findingPrompt(input: Finding): string {
     entities: finding.entities,
     event: finding.event,
   };
-  return `Analyse this finding.\n<untrusted-event>\n${encodeUntrusted(view)}\n</untrusted-event>`;
+  // The rule hits are Vigil's own judgement of the event (rule ids, titles, techniques from
+  // the rule files), given apart from the untrusted event content and escaped the same way.
+  const evidence = {
+    severity: input.detection?.severity ?? null,
+    ruleHits: input.detection?.ruleHits ?? [],
+  };
+  return [
+    'Analyse this finding.',
+    `<detection-evidence>\n${encodeUntrusted(evidence)}\n</detection-evidence>`,
+    `<untrusted-event>\n${encodeUntrusted(view)}\n</untrusted-event>`,
+  ].join('\n');
 }
 
 /**

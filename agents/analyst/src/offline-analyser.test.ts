@@ -55,7 +55,7 @@ test('maps a ClusterRoleBinding to cluster-admin to account manipulation', () =>
       raw: { requestObject: { roleRef: { kind: 'ClusterRole', name: 'cluster-admin' } } },
     }),
   );
-  assert.deepEqual(a.techniques, ['T1098']);
+  assert.deepEqual(a.techniques, ['T1098.006']);
   assert.deepEqual(a.recommendedResponses, ['disable-user']);
 });
 

@@ -1,249 +1,129 @@
-import type { ActionType, Analysis, Finding, Severity } from '@vigil/soc';
-
 /**
- * The offline analyser: deterministic rules that map well-known Kubernetes attack
- * patterns to MITRE ATT&CK techniques. It is the default analyst (no model, no
- * network) and the fallback when a model fails; its output says it is rule-based.
- *
- * Each rule looks at the normalised event of a finding. Several rules may match; the
- * analysis takes the union of techniques and responses and the highest severity, and a
- * confidence that grows with independent corroboration (documented in `combine`).
+ * The offline analyser: the default analyst (no model, no network) and the fallback when a
+ * model fails; its output says it is rule-based. It maps the detector's rule hits and its
+ * own rules ({@link OFFLINE_RULES}, `offline-rules.ts`) to ATT&CK techniques, a severity
+ * and responses, with the reason for each in the rationale.
  */
-export interface AnalysisRule {
-  readonly id: string;
-  readonly technique: string;
-  readonly severity: Severity;
-  /** Confidence of this rule alone, before the detector score is taken into account. */
-  readonly confidence: number;
-  readonly responses: readonly ActionType[];
-  readonly matches: (event: NormalisedEventView) => string | undefined;
-}
-
-/** The fields of `SecurityEvent` the rules read (the finding carries the event as JSON). */
-export interface NormalisedEventView {
-  readonly format?: string;
-  readonly classUid?: number;
-  readonly activity?: string;
-  readonly rule?: string;
-  readonly tags?: readonly string[];
-  readonly actor?: {
-    user?: string;
-    groups?: readonly string[];
-    sourceIp?: string;
-    claimedSourceIps?: readonly string[];
-  };
-  readonly resource?: { type?: string; subresource?: string; name?: string; namespace?: string };
-  readonly process?: { name?: string; cmdline?: string };
-  readonly network?: { dstIp?: string; dstPort?: number };
-  readonly outcome?: { code?: number };
-  readonly raw?: unknown;
-}
-
-const MINER_PROCESS =
-  /\b(xmrig|minerd|cpuminer|ccminer|ethminer|t-rex|nbminer|kdevtmpfsi|kinsing)\b/i;
-const MINING_PORTS = new Set([3333, 4444, 5555, 7777, 14444, 45700]);
-const SHELLS = /^(sh|bash|ash|dash|zsh|ksh)$/;
-
-/** The client-claimed (X-Forwarded-For) addresses, shown as claims beside the observed one. */
-function claimedSuffix(claimed: readonly string[] | undefined): string {
-  return claimed && claimed.length > 0 ? ` (client claims ${claimed.join(', ')})` : '';
-}
-
-function isServiceAccount(user: string | undefined): boolean {
-  return user?.startsWith('system:serviceaccount:') ?? false;
-}
-
-function requestRoleRef(raw: unknown): string | undefined {
-  const obj = raw as { requestObject?: { roleRef?: { name?: unknown } } } | undefined;
-  const name = obj?.requestObject?.roleRef?.name;
-  return typeof name === 'string' ? name : undefined;
-}
-
-/** The rule set; order only matters for the wording of the summary. */
-export const OFFLINE_RULES: readonly AnalysisRule[] = [
-  {
-    id: 'crypto-miner-process',
-    technique: 'T1496',
-    severity: 'critical',
-    confidence: 0.9,
-    responses: ['isolate-pod', 'delete-pod'],
-    matches: (e) => {
-      const text = `${e.process?.name ?? ''} ${e.process?.cmdline ?? ''}`;
-      return MINER_PROCESS.test(text)
-        ? `process "${e.process?.name ?? text.trim()}" is a known crypto-miner`
-        : undefined;
-    },
-  },
-  {
-    id: 'mining-pool-connection',
-    technique: 'T1496',
-    severity: 'high',
-    confidence: 0.75,
-    responses: ['block-ip', 'isolate-pod'],
-    matches: (e) =>
-      e.network?.dstPort !== undefined && MINING_PORTS.has(e.network.dstPort)
-        ? `outbound connection to ${e.network.dstIp ?? '?'}:${e.network.dstPort}, a port used by mining pools`
-        : undefined,
-  },
-  {
-    // Developers exec into pods every day and Falco's shell rule is among its noisiest:
-    // a shell alone is a question for a human (below the shipped 0.55 reviewer threshold
-    // unless the detector finds it extremely unusual); with a miner, drift or a token
-    // read it combines into an analysis the policy may act on.
-    id: 'shell-in-container',
-    technique: 'T1609',
-    severity: 'high',
-    confidence: 0.5,
-    responses: ['isolate-pod'],
-    matches: (e) => {
-      if (e.rule && /terminal shell in container|shell.*container/i.test(e.rule))
-        return `Falco rule "${e.rule}" fired`;
-      if (
-        e.resource?.type === 'pods' &&
-        e.resource.subresource === 'exec' &&
-        e.activity !== 'get'
-      ) {
-        return `${e.actor?.user ?? 'someone'} opened an exec session into pod ${e.resource.namespace ?? ''}/${e.resource.name ?? ''}`;
-      }
-      if (e.process?.name && SHELLS.test(e.process.name) && e.classUid === 1007)
-        return `interactive shell "${e.process.name}" started in a container`;
-      return undefined;
-    },
-  },
-  {
-    // Container drift: a running container executes a binary its image never had. The
-    // Deployment can recreate the pod from the clean image, so replacing it is the fix
-    // (and the policy turns the delete into an isolation where evidence matters).
-    id: 'container-drift',
-    technique: 'T1105',
-    severity: 'high',
-    confidence: 0.8,
-    responses: ['delete-pod'],
-    matches: (e) =>
-      e.rule && /drop and execute new binary|container drift/i.test(e.rule)
-        ? `Falco rule "${e.rule}" fired: ${e.process?.name ?? 'a binary'} is not part of the container image`
-        : undefined,
-  },
-  {
-    id: 'anonymous-api-access',
-    technique: 'T1078.001',
-    severity: 'high',
-    confidence: 0.8,
-    responses: ['block-ip'],
-    matches: (e) =>
-      e.actor?.user === 'system:anonymous' &&
-      (e.outcome?.code === undefined || e.outcome.code < 400)
-        ? `anonymous request "${e.activity ?? ''} ${e.resource?.type ?? ''}" succeeded from ${e.actor.sourceIp ?? 'an unknown address'}${claimedSuffix(e.actor.claimedSourceIps)}`
-        : undefined,
-  },
-  {
-    id: 'cluster-admin-binding',
-    technique: 'T1098',
-    severity: 'critical',
-    confidence: 0.85,
-    responses: ['disable-user'],
-    matches: (e) => {
-      const binding =
-        e.resource?.type === 'clusterrolebindings' || e.resource?.type === 'rolebindings';
-      if (
-        !binding ||
-        (e.activity !== 'create' && e.activity !== 'update' && e.activity !== 'patch')
-      )
-        return undefined;
-      return requestRoleRef(e.raw) === 'cluster-admin'
-        ? `${e.actor?.user ?? 'someone'} bound cluster-admin through ${e.resource?.type} ${e.resource?.name ?? ''}`
-        : undefined;
-    },
-  },
-  {
-    id: 'service-account-token-read',
-    technique: 'T1528',
-    severity: 'high',
-    confidence: 0.65,
-    responses: ['revoke-sa-token', 'disable-user'],
-    matches: (e) => {
-      const tokenRequest =
-        e.resource?.type === 'serviceaccounts' && e.resource.subresource === 'token';
-      const secretRead =
-        e.resource?.type === 'secrets' && (e.activity === 'get' || e.activity === 'list');
-      if (!tokenRequest && !secretRead) return undefined;
-      const who = e.actor?.user ?? 'unknown';
-      if (isServiceAccount(who) && tokenRequest) return undefined;
-      return `${who} ${tokenRequest ? 'requested a service-account token' : `read secrets`} in ${e.resource?.namespace ?? 'the cluster'}`;
-    },
-  },
-  {
-    id: 'unusual-egress',
-    technique: 'T1041',
-    severity: 'medium',
-    confidence: 0.5,
-    responses: ['block-ip'],
-    matches: (e) =>
-      e.classUid === 4001 && e.network?.dstIp !== undefined && !isPrivateAddress(e.network.dstIp)
-        ? `egress to ${e.network.dstIp}${e.network.dstPort === undefined ? '' : `:${e.network.dstPort}`}, an address not seen in the baseline`
-        : undefined,
-  },
-];
-
-/** RFC 1918, loopback and link-local IPv4 ranges. */
-export function isPrivateAddress(ip: string): boolean {
-  const m = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(ip);
-  if (!m) return false;
-  const a = Number(m[1]);
-  const b = Number(m[2]);
-  return (
-    a === 10 ||
-    a === 127 ||
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 169 && b === 254)
-  );
-}
-
-const SEVERITY_ORDER: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
+import {
+  maxSeverity,
+  SEVERITY_ORDER,
+  type ActionType,
+  type Analysis,
+  type Finding,
+  type Severity,
+} from '@vigil/soc';
+import { OFFLINE_RULES, type NormalisedEventView } from './offline-rules.js';
+/**
+ * Responses for a detector rule hit, by the parent of each technique it names (the hit
+ * carries techniques, not responses). The reviewer's policy still decides every one.
+ */
+const RESPONSES_BY_TECHNIQUE: Readonly<Record<string, readonly ActionType[]>> = {
+  T1611: ['isolate-pod'],
+  T1610: ['isolate-pod'],
+  T1609: ['isolate-pod'],
+  T1496: ['isolate-pod', 'delete-pod'],
+  T1105: ['delete-pod'],
+  T1204: ['isolate-pod'],
+  T1098: ['disable-user'],
+  T1649: ['disable-user'],
+  T1528: ['revoke-sa-token', 'disable-user'],
+  T1552: ['revoke-sa-token'],
+  T1041: ['block-ip'],
+};
 
 /**
- * Analyses a finding with {@link OFFLINE_RULES}. Confidence: the best matching rule's
- * confidence, raised by each further matching rule as independent evidence
- * (1 − Π(1 − cᵢ)), then weighted by how anomalous the detector found the event:
- * `confidence = combined × (0.7 + 0.3 × score)`. No rule matching gives a low-confidence
- * `low` analysis with no recommended response (the reviewer will then escalate nothing
- * and the notifier still reports it).
+ * Confidence of a detector rule hit standing alone (no offline rule corroborates it): a
+ * rule is precise about what happened, not about intent, so these stay below the offline
+ * rules' own confidences and a lone medium hit is left to a human.
+ */
+const HIT_CONFIDENCE: Readonly<Record<Severity, number>> = {
+  low: 0.3,
+  medium: 0.45,
+  high: 0.6,
+  critical: 0.75,
+};
+
+/**
+ * Analyses a finding: the detector's rule hits (`finding.detection`) and the
+ * {@link OFFLINE_RULES}, each with its reason in the rationale.
+ *
+ * - Techniques: those of the detector's hits, most severe first, then the offline rules'.
+ * - Severity: the highest of every hit, never below `finding.detection.severity`.
+ * - Confidence: the best matching offline rule's confidence, raised by each further one as
+ *   independent evidence (1 − Π(1 − cᵢ)); with only detector hits, the best
+ *   {@link HIT_CONFIDENCE} (hits on the same event are not independent evidence); then
+ *   weighted by how anomalous the detector found the event, `× (0.7 + 0.3 × score)`.
+ * - Nothing matching gives a low-confidence `low` analysis with no response.
  */
 export function analyseOffline(finding: Finding): Analysis {
   const event = finding.event as unknown as NormalisedEventView;
   const hits = OFFLINE_RULES.flatMap((rule) => {
     const why = rule.matches(event);
-    return why === undefined ? [] : [{ rule, why }];
+    return why === undefined
+      ? []
+      : [{ rule, why, severity: rule.severityOf?.(event) ?? rule.severity }];
   });
-  if (hits.length === 0) {
+  const ruleHits = [...(finding.detection?.ruleHits ?? [])].sort(
+    (a, b) => SEVERITY_ORDER.indexOf(b.severity) - SEVERITY_ORDER.indexOf(a.severity),
+  );
+  if (hits.length === 0 && ruleHits.length === 0) {
     return {
       techniques: [],
       severity: 'low',
       confidence: round(0.2 * (0.7 + 0.3 * finding.score)),
       summary: `Anomalous ${event.activity ?? 'event'} (score ${finding.score.toFixed(2)}) matched no known attack pattern.`,
-      rationale: `Rule-based analysis: the detector scored this event ${finding.score.toFixed(3)} (threshold ${finding.threshold.toFixed(3)}); none of the ${OFFLINE_RULES.length} offline rules matched, so no response is recommended.`,
+      rationale: `Rule-based analysis: the detector scored this event ${finding.score.toFixed(3)} (threshold ${finding.threshold.toFixed(3)}); no detection rule fired and none of the ${OFFLINE_RULES.length} offline rules matched, so no response is recommended.`,
       recommendedResponses: [],
       source: 'rule-based',
     };
   }
-  const combined = 1 - hits.reduce((p, h) => p * (1 - h.rule.confidence), 1);
-  const severity = hits
-    .map((h) => h.rule.severity)
-    .reduce((a, b) => (SEVERITY_ORDER.indexOf(b) > SEVERITY_ORDER.indexOf(a) ? b : a));
-  const techniques = unique(hits.map((h) => h.rule.technique));
-  const responses = unique(hits.flatMap((h) => h.rule.responses));
+  const combined =
+    hits.length > 0
+      ? 1 - hits.reduce((p, h) => p * (1 - h.rule.confidence), 1)
+      : Math.max(...ruleHits.map((h) => HIT_CONFIDENCE[h.severity]));
+  const severity = [
+    ...hits.map((h) => h.severity),
+    ...ruleHits.map((h) => h.severity),
+    finding.detection?.severity ?? 'low',
+  ].reduce(maxSeverity);
+  const techniques = unique([
+    ...ruleHits.flatMap((h) => h.techniques),
+    ...hits.map((h) => h.rule.technique),
+  ]).slice(0, 10);
+  const responses = unique([
+    ...hits.flatMap((h) => h.rule.responses),
+    ...ruleHits.flatMap((h) =>
+      h.techniques.flatMap((t) => RESPONSES_BY_TECHNIQUE[t.slice(0, 5)] ?? []),
+    ),
+  ]).slice(0, 7);
+  const lead = hits.find((h) => h.severity === severity)?.why ?? hits[0]?.why;
+  const summary =
+    lead !== undefined ? capitalise(lead) : `Detection rule "${ruleHits[0]!.title}" fired`;
   return {
     techniques,
     severity,
     confidence: round(combined * (0.7 + 0.3 * finding.score)),
-    summary: `${capitalise(hits[0]!.why)} (${techniques.join(', ')}).`,
+    summary: `${summary}${techniques.length > 0 ? ` (${techniques.join(', ')})` : ''}.`,
     rationale: [
-      `Rule-based analysis (offline analyser, no language model). Matched ${hits.length} rule(s):`,
-      ...hits.map(
-        (h) =>
-          `- ${h.rule.id} → ${h.rule.technique} (${h.rule.severity}, ${h.rule.confidence}): ${h.why}`,
-      ),
+      `Rule-based analysis (offline analyser, no language model).`,
+      ...(ruleHits.length === 0
+        ? []
+        : [
+            `Detection rules that fired (${ruleHits.length}); the analysis is not below their severity ${finding.detection?.severity ?? severity}:`,
+            ...ruleHits.map(
+              (h) =>
+                `- ${h.id} [${h.source}] → ${h.techniques.join(', ') || 'no technique'} (${h.severity}): ${h.title}`,
+            ),
+          ]),
+      ...(hits.length === 0
+        ? []
+        : [
+            `Offline rules matched (${hits.length}):`,
+            ...hits.map(
+              (h) =>
+                `- ${h.rule.id} → ${h.rule.technique} (${h.severity}, ${h.rule.confidence}): ${h.why}`,
+            ),
+          ]),
       `Detector score ${finding.score.toFixed(3)} against threshold ${finding.threshold.toFixed(3)}.`,
     ].join('\n'),
     recommendedResponses: responses,

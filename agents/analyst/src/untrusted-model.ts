@@ -30,12 +30,17 @@ export function modelView(finding: Finding): Finding {
 /**
  * What the detection says on its own: the rule-based analysis of the finding (rule
  * severity, rule confidence — deterministic, from the event) and the event's priority.
- * The floor is the higher of the rule severity and the event severity.
+ * The floor is the highest of the rule-based severity, the event severity and the severity
+ * of the detection rules that fired (`finding.detection`).
  */
 export function detectionEvidence(finding: Finding, offline: Analysis = analyseOffline(finding)) {
   const evidence: DetectionEvidence = {
     ruleConfidence: offline.confidence,
-    severityFloor: maxSeverity(offline.severity, severityOfEvent(finding.event.severityId)),
+    severityFloor: [
+      offline.severity,
+      severityOfEvent(finding.event.severityId),
+      finding.detection?.severity ?? 'low',
+    ].reduce(maxSeverity),
   };
   return { evidence, offline };
 }
