@@ -12,6 +12,8 @@
  *    this process and then by a shipper process (`shipper.ts`). Baselines measured in the
  *    same run on the same lines: JSON.parse only (the floor), normalise only, normalise +
  *    score without HTTP.
+ * 3. The detector process's peak resident set (VmHWM) for one body at the intake's 16 MiB
+ *    limit, the real agent in a process of its own (`detector-rss.ts`).
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +34,7 @@ import {
   type Scenario,
   type SecurityEvent,
 } from '@vigil/detector';
+import { bodyWithin, detectorRss, printRss } from './detector-rss.js';
 import { ndjsonBodies, sendBodies } from './send-ndjson.js';
 
 const args = new Map<string, string>();
@@ -311,6 +314,16 @@ printDetection(
   busyTrain,
 );
 await throughput(busyTrain.model, busy.lines);
+// The largest body the intake accepts (the 16 MiB default limit), of another day's traffic.
+const large = generateScenario({ seed: 5, events: 24_000, minutes: 1440 });
+console.log('\nDetector process, one body at the body limit (a process of its own per body)');
+printRss(
+  await detectorRss(
+    busyTrain.model,
+    'scenario seed 5 at the 16 MiB limit',
+    bodyWithin(large.lines, 16 * 1024 * 1024),
+  ),
+);
 console.log(
   `\npeak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB; total ${((performance.now() - t0) / 1000).toFixed(1)} s`,
 );

@@ -132,6 +132,7 @@ export { SIGMA_FIELDS, translateSigma } from './rules/sigma.js';
 export { RuleError, type RuleErrorCode } from './rules/errors.js';
 export { demo } from './demo/soc-demo.js';
 export { agent, detectorStats } from './agent/agent.js';
+export { DETECTOR_PROCESS_MODULE } from './agent/detector-process.js';
 export {
   DetectorSettingsSchema,
   parseDetectorSettings,
