@@ -20,7 +20,7 @@ import {
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, stop } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -82,40 +82,46 @@ export async function buildDist({ quiet = false } = {}) {
   const started = Date.now();
   let files = 0;
   let written = 0;
-  for (const group of ['packages', 'agents']) {
-    for (const ws of readdirSync(join(root, group), { withFileTypes: true })) {
-      if (!ws.isDirectory()) continue;
-      const src = join(root, group, ws.name, 'src');
-      const out = join(root, group, ws.name, 'dist');
-      let entryPoints;
-      try {
-        entryPoints = [...sources(src)];
-      } catch {
-        continue;
+  try {
+    for (const group of ['packages', 'agents']) {
+      for (const ws of readdirSync(join(root, group), { withFileTypes: true })) {
+        if (!ws.isDirectory()) continue;
+        const src = join(root, group, ws.name, 'src');
+        const out = join(root, group, ws.name, 'dist');
+        let entryPoints;
+        try {
+          entryPoints = [...sources(src)];
+        } catch {
+          continue;
+        }
+        const { outputFiles } = await build({
+          entryPoints,
+          outdir: out,
+          outbase: src,
+          format: 'esm',
+          platform: 'node',
+          target: 'node20',
+          bundle: false,
+          write: false,
+          logLevel: 'error',
+        });
+        const current = new Set();
+        for (const file of outputFiles) {
+          current.add(file.path);
+          if (sameContent(file.path, file.contents)) continue;
+          replaceAtomically(file.path, file.contents);
+          written += 1;
+        }
+        for (const path of filesUnder(out)) {
+          if (!current.has(path) && !isAnotherBuildInFlight(path)) rmSync(path, { force: true });
+        }
+        files += entryPoints.length;
       }
-      const { outputFiles } = await build({
-        entryPoints,
-        outdir: out,
-        outbase: src,
-        format: 'esm',
-        platform: 'node',
-        target: 'node20',
-        bundle: false,
-        write: false,
-        logLevel: 'error',
-      });
-      const current = new Set();
-      for (const file of outputFiles) {
-        current.add(file.path);
-        if (sameContent(file.path, file.contents)) continue;
-        replaceAtomically(file.path, file.contents);
-        written += 1;
-      }
-      for (const path of filesUnder(out)) {
-        if (!current.has(path) && !isAnotherBuildInFlight(path)) rmSync(path, { force: true });
-      }
-      files += entryPoints.length;
     }
+  } finally {
+    // The JS API keeps an esbuild service process for later builds; `vigil up` builds once
+    // and then supervises for hours, so the service must not stay behind.
+    await stop();
   }
   if (!quiet)
     console.log(`build-dist: ${files} files (${written} changed) in ${Date.now() - started} ms`);

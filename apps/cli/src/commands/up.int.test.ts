@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
@@ -80,6 +80,33 @@ test('vigil up --demo relays over mTLS, vigil status reports it, Ctrl-C stops ev
   const after = status(up.stateDir);
   assert.equal(after.code, 1, 'status exits 1 once no supervisor runs');
   assert.ok(after.json.agents.every((a) => a.replicas.every((r) => r.state === 'stopped')));
+});
+
+/** The commands (`comm`) of the processes whose parent is `pid` (Linux /proc). */
+function childCommands(pid: number): string[] {
+  const commands: string[] = [];
+  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the parenthesised command: state, ppid, ...
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) commands.push(readFileSync(`/proc/${entry}/comm`, 'utf8').trim());
+    } catch {
+      // The process exited while we read it.
+    }
+  }
+  return commands;
+}
+
+test('the esbuild service that compiles the agents does not outlive the build', async (t) => {
+  const up = startUp(t, []);
+  await up.waitFor(/supervisor running/);
+  const children = childCommands(up.child.pid!);
+  assert.ok(children.length >= 2, `the agents are children of vigil up: ${children.join(', ')}`);
+  assert.deepEqual(
+    children.filter((command) => /esbuild/.test(command)),
+    [],
+  );
 });
 
 test('agents do not outlive a supervisor killed with SIGKILL', async (t) => {
