@@ -7,7 +7,12 @@ import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import { analyseFinding } from '@vigil/analyst';
 import { openAgentAuditWriter, type AgentAuditWriter } from '@vigil/audit';
 import { isVigilError } from '@vigil/core';
-import type { AgentContext, AgentDefinition } from '@vigil/runtime';
+import {
+  publishServiceAddress,
+  withdrawServiceAddress,
+  type AgentContext,
+  type AgentDefinition,
+} from '@vigil/runtime';
 import { analysisSchema, findingSchema, SKILLS, type Analysis, type Finding } from '@vigil/soc';
 import { createApprovalVerifier } from './approval-verifier.js';
 import { Coordinator } from './coordinator.js';
@@ -18,12 +23,17 @@ import { startOpsApi, type OpsApi } from './ops-api.js';
 import type { ExecutionResult, IncidentPorts, Proposal, Review, StepContext } from './ports.js';
 import { ensureBootstrapAdmin, listUsers } from './users.js';
 
+/** The service name under which the coordinator publishes its API's address. */
+export const OPS_API_SERVICE = 'ops-api';
+
 /** `agents[coordinator].settings` in vigil.yaml. */
 export const coordinatorSettingsSchema = z.strictObject({
   api: z
     .strictObject({
       host: z.string().default('127.0.0.1'),
-      port: z.number().int().min(0).max(65_535).default(7420),
+      // 0: any free port, published in the state directory (OPS_API_SERVICE), so that
+      // several systems run side by side and each CLI finds its own.
+      port: z.number().int().min(0).max(65_535).default(0),
     })
     .prefault({}),
   /** How often expired approvals are swept (rejected, fail safe). */
@@ -100,6 +110,7 @@ export function createCoordinatorAgent(): AgentDefinition {
   let store: IncidentStore | undefined;
   let audit: AgentAuditWriter | undefined;
   let api: OpsApi | undefined;
+  let stateDir: string | undefined;
   let sweep: NodeJS.Timeout | undefined;
   let closeCheckpointer: (() => Promise<void>) | undefined;
 
@@ -148,6 +159,8 @@ export function createCoordinatorAgent(): AgentDefinition {
         port: settings.api.port,
         logger: ctx.logger,
       });
+      stateDir = ctx.stateDir;
+      publishServiceAddress(stateDir, OPS_API_SERVICE, api.url);
       ctx.logger.info({ url: api.url }, 'incidents and approvals API listening');
       sweep = setInterval(
         () =>
@@ -181,6 +194,7 @@ export function createCoordinatorAgent(): AgentDefinition {
     },
     async stop() {
       if (sweep) clearInterval(sweep);
+      if (stateDir) withdrawServiceAddress(stateDir, OPS_API_SERVICE);
       await api?.close();
       await coordinator?.idle();
       await closeCheckpointer?.();

@@ -12,7 +12,12 @@
  * await coordinator.handleFinding(finding);
  * ```
  */
-export { agent, coordinatorSettingsSchema, createCoordinatorAgent } from './agent.js';
+export {
+  agent,
+  coordinatorSettingsSchema,
+  createCoordinatorAgent,
+  OPS_API_SERVICE,
+} from './agent.js';
 export { createApprovalVerifier, DECIDING_ROLES } from './approval-verifier.js';
 export {
   Coordinator,

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { isVigilError, type Logger } from '@vigil/core';
+import { VigilError, isVigilError, type Logger } from '@vigil/core';
 import type { Coordinator } from './coordinator.js';
 import type { ApprovalStatus, IncidentStatus, IncidentStore } from './incident-store.js';
 import { authenticate, type User } from './users.js';
@@ -147,9 +147,21 @@ export async function startOpsApi(options: {
   };
 
   const server: Server = createServer((req, res) => void handle(req, res));
+  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', resolve);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? // A configuration problem, not a crash: restarting would meet the same port.
+            new VigilError(
+              'VIGIL_CONFIG_PORT_IN_USE',
+              `the incidents and approvals API cannot listen on ${host}:${options.port}: port ${options.port} is in use (another Vigil system?). Set agents[coordinator].settings.api.port to a free port, or leave it out to take any free port.`,
+              { cause: error, details: { host, port: options.port } },
+            )
+          : error,
+      ),
+    );
+    server.listen(options.port, host, resolve);
   });
   const address = server.address() as AddressInfo;
   return {

@@ -34,6 +34,13 @@ export {
   type InvokeResult,
 } from './definition.js';
 export { RuntimeError, RUNTIME_ERROR_CODES } from './errors.js';
+export {
+  publishServiceAddress,
+  readServiceAddress,
+  serviceAddressFile,
+  withdrawServiceAddress,
+  type ServiceAddress,
+} from './service-address.js';
 export { parseAgentProcessEnv, type AgentProcessEnv } from './env.js';
 export { startHealthServer, type HealthServer, type HealthState } from './health-server.js';
 export { startAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './agent-runtime.js';

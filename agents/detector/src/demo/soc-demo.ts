@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveSystemPath } from '@vigil/registry';
-import type { DemoContext, DemoDriver } from '@vigil/runtime';
+import { readServiceAddress, type DemoContext, type DemoDriver } from '@vigil/runtime';
 import { startNotificationSinks } from './notification-sinks.js';
 
 /** Events per `ingest-events` call and the pause between calls (a steady, watchable replay). */
@@ -123,10 +123,11 @@ interface Api {
 }
 
 async function coordinatorApi(ctx: DemoContext): Promise<Api> {
-  const coordinator = ctx.system.agents.find((a) => a.implementation === '@vigil/coordinator');
-  const api = (coordinator?.settings as { api?: { host?: string; port?: number } } | undefined)
-    ?.api;
-  const base = `http://${api?.host ?? '127.0.0.1'}:${api?.port ?? 7420}`;
+  // The coordinator publishes its API's address in the state directory (coordinator
+  // OPS_API_SERVICE): this system's own, whatever port it took.
+  const address = readServiceAddress(ctx.stateDir, 'ops-api');
+  if (!address) throw new Error('the coordinator has published no API address (is it running?)');
+  const base = address.url;
   const token = (await readFile(join(ctx.stateDir, 'users', 'admin.token'), 'utf8')).trim();
   return {
     async get<T>(path: string): Promise<T> {

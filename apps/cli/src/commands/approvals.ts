@@ -1,15 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import {
-  coordinatorSettingsSchema,
-  describeTarget,
-  tokenFile,
-  type ApprovalRow,
-} from '@vigil/coordinator';
+import { OPS_API_SERVICE, describeTarget, tokenFile, type ApprovalRow } from '@vigil/coordinator';
 import { VigilError } from '@vigil/core';
 import { issueUserCredentials } from '@vigil/pki';
 import { signApproval } from '@vigil/policy';
 import { loadAgentSystem } from '@vigil/registry';
+import { readServiceAddress, serviceAddressFile } from '@vigil/runtime';
+import { isProcessAlive } from '@vigil/supervisor';
 import { globalOptions, print, UsageError, type GlobalOptions } from '../context.js';
 
 interface Session {
@@ -29,7 +26,6 @@ async function session(options: GlobalOptions, as: string, token?: string): Prom
       'VIGIL_CONFIG_NO_COORDINATOR',
       `${options.config}: no agent implemented by @vigil/coordinator`,
     );
-  const { api } = coordinatorSettingsSchema.parse(coordinator.settings ?? {});
   let secret = token ?? process.env['VIGIL_TOKEN'];
   if (!secret) {
     try {
@@ -41,12 +37,27 @@ async function session(options: GlobalOptions, as: string, token?: string): Prom
     }
   }
   return {
-    url: `http://${api.host}:${api.port}`,
+    url: opsApiUrl(options.stateDir),
     token: secret,
     user: as,
     trustDomain: system.trustDomain,
     ttlSeconds: system.policy.approvals.ttlSeconds,
   };
+}
+
+/**
+ * The API of this state directory's own coordinator, from the address it published there
+ * (never a fixed port: that could be another system's coordinator).
+ */
+function opsApiUrl(stateDir: string): string {
+  const address = readServiceAddress(stateDir, OPS_API_SERVICE);
+  if (!address || !isProcessAlive(address.pid)) {
+    throw new VigilError(
+      'VIGIL_API_UNREACHABLE',
+      `no running coordinator API for state directory ${stateDir} (${serviceAddressFile(stateDir, OPS_API_SERVICE)} ${address ? `names pid ${address.pid}, which is not running` : 'is missing'}): is vigil up running with this state directory?`,
+    );
+  }
+  return address.url;
 }
 
 async function call<T>(s: Session, method: string, path: string, body?: unknown): Promise<T> {

@@ -77,7 +77,7 @@ function declaration(
   // of one attack can arrive seconds apart, and the verdicts expected below assume each
   // attack is analysed as one incident.
   replace(
-    'api: { host: 127.0.0.1, port: 7420 }',
+    'api: { host: 127.0.0.1 }',
     `api: { host: 127.0.0.1, port: ${ports.api} }\n      aggregation: { settleMs: 5000, maxWaitMs: 30000 }`,
   );
   replace('bundle: policies/soc', `bundle: ${join(REPO_ROOT, 'policies/soc')}`);
