@@ -1,16 +1,20 @@
 /**
  * The detector's peak resident set for the largest bodies its intake accepts: the real
  * agent (HTTP intake, pipeline, rule tier, findings outbox, dead-letter file) in a process
- * of its own (`DETECTOR_PROCESS_MODULE`, a coordinator that acknowledges every finding),
- * one fresh process per body, `VmHWM` read from its `/proc/self/status` before and after
- * one request. The agent's limit in vigil.yaml is 192 MiB.
+ * of its own (`startDetectorProcess`, a coordinator that acknowledges every finding), one
+ * fresh process per body, `VmHWM` read before and after one request. The agent's limit in
+ * vigil.yaml is 192 MiB.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { request } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DETECTOR_PROCESS_MODULE, saveModel, type DetectorModel } from '@vigil/detector';
+import {
+  postNdjson,
+  saveModel,
+  startDetectorProcess,
+  type DetectorModel,
+  type DetectorProcess,
+} from '@vigil/detector';
 
 const TOKEN = 'bench-rss-token-0123456789abcdef';
 
@@ -33,41 +37,6 @@ export function bodyWithin(lines: readonly string[], maxBytes: number): Buffer {
   return Buffer.from(`${lines.slice(0, n).join('\n')}\n`);
 }
 
-function next<T>(child: ChildProcess): Promise<T> {
-  return new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve(m as T));
-    child.once('exit', (code, signal) => reject(new Error(`detector exited ${code ?? signal}`)));
-  });
-}
-
-function post(url: string, body: Buffer): Promise<{ status: number; answer: BodyRss['answer'] }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${TOKEN}`,
-          'content-type': 'application/x-ndjson',
-          'content-length': body.length,
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            answer: JSON.parse(Buffer.concat(chunks).toString('utf8')) as BodyRss['answer'],
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** Posts `body` to a fresh detector process scoring with `model`; its peak RSS around it. */
 export async function detectorRss(
   model: DetectorModel,
@@ -75,32 +44,27 @@ export async function detectorRss(
   body: Buffer,
 ): Promise<BodyRss> {
   const stateDir = mkdtempSync(join(tmpdir(), 'vigil-bench-rss-'));
-  let child: ChildProcess | undefined;
+  let detector: DetectorProcess | undefined;
   try {
     mkdirSync(join(stateDir, 'detector'));
     await saveModel(model, join(stateDir, 'detector', 'model.json'));
-    child = fork(DETECTOR_PROCESS_MODULE, [stateDir, 'acknowledges'], {
-      env: { ...process.env, VIGIL_CHILD_INGEST_TOKEN: TOKEN },
-    });
-    const { url } = await next<{ url: string }>(child);
-    child.send('stats');
-    const before = await next<{ vmHwmKiB: number }>(child);
-    const { status, answer } = await post(url, body);
-    child.send('stats');
-    const after = await next<{ vmHwmKiB: number }>(child);
+    detector = await startDetectorProcess({ stateDir, token: TOKEN, coordinator: 'acknowledges' });
+    const before = await detector.stats();
+    const answer = await postNdjson(detector.url, TOKEN, body);
+    const after = await detector.stats();
     let lines = 0;
     for (let i = body.indexOf(10); i !== -1; i = body.indexOf(10, i + 1)) lines++;
     return {
       label,
       lines,
       bytes: body.length,
-      status,
-      answer,
+      status: answer.status,
+      answer: answer.body as BodyRss['answer'],
       beforeKiB: before.vmHwmKiB,
       peakKiB: after.vmHwmKiB,
     };
   } finally {
-    child?.kill('SIGKILL');
+    detector?.kill();
     rmSync(stateDir, { recursive: true, force: true });
   }
 }

@@ -232,6 +232,9 @@ async function throughput(model: DetectorModel, lines: readonly string[]): Promi
     const source = createHttpEventSource({
       auth: { bearerTokens: [TOKEN] },
       maxQueuedRequests: 16,
+      // The scenario is sent REPEAT times with the same event ids: each copy is to be
+      // processed like a new event, not answered as a duplicate of the first.
+      duplicateWindow: 0,
     });
     await source.start(sinkFn);
     const send = await client(new URL(source.url as string), () => source.idle());

@@ -132,7 +132,13 @@ export { SIGMA_FIELDS, translateSigma } from './rules/sigma.js';
 export { RuleError, type RuleErrorCode } from './rules/errors.js';
 export { demo } from './demo/soc-demo.js';
 export { agent, detectorStats } from './agent/agent.js';
-export { DETECTOR_PROCESS_MODULE } from './agent/detector-process.js';
+export {
+  postNdjson,
+  startDetectorProcess,
+  type DetectorProcess,
+  type DetectorProcessOptions,
+  type DetectorProcessStats,
+} from './agent/detector-process.js';
 export {
   DetectorSettingsSchema,
   parseDetectorSettings,
