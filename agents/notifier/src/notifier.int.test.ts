@@ -401,3 +401,27 @@ test("every channel filters the obedient model's text: no foreign link or image,
   const summaryBlock = blocks.find((b) => b.text?.text.includes('link removed'));
   assert.equal(summaryBlock?.text?.type, 'plain_text', 'untrusted text is plain_text in Slack');
 });
+
+test('lower severities leave part of the burst to higher ones', async (t) => {
+  const hook = await receiver(t);
+  const clock: Clock = { now: () => 0, sleep: async () => undefined };
+  const notifier = new Notifier(
+    [createSlackChannel({ name: 'slack', url: hook.url })],
+    { ...FAST, burst: 5, ratePerMinute: 1 },
+    { clock },
+  );
+  const high = [];
+  for (let i = 0; i < 5; i++)
+    high.push(
+      (
+        await notifier.notify({
+          ...notification,
+          severity: 'high',
+          title: `high ${i}`,
+          dedupKey: `h${i}`,
+        })
+      )[0]?.status,
+    );
+  assert.deepEqual(high, ['delivered', 'delivered', 'delivered', 'delivered', 'held-back']);
+  assert.equal((await notifier.notify(notification))[0]?.status, 'delivered', 'critical');
+});

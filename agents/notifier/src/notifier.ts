@@ -62,6 +62,14 @@ const REAL_CLOCK: Clock = {
 /** How many dedup keys each channel remembers (bounded memory; oldest forgotten first). */
 const DEDUP_CAPACITY = 10_000;
 
+/** Share of a channel's burst that a severity leaves to those above it. */
+const SEVERITY_RESERVE: Readonly<Record<Notification['severity'], number>> = Object.freeze({
+  low: 0.6,
+  medium: 0.4,
+  high: 0.2,
+  critical: 0,
+});
+
 /** Per channel: when each group last went out, and what is held back per group. */
 interface ChannelState {
   readonly lastSent: Map<string, number>;
@@ -73,7 +81,7 @@ interface ChannelState {
  * `dedupKey`; flood control that never drops: a notification alike (same kind and group)
  * to one sent within `similarWindowMs`, or beyond the channel's token bucket, is held back
  * into that group's summary, which {@link Notifier.flush} sends once the window has passed
- * and the bucket has a token ("N more findings like X since …"); bounded retries with
+ * and the bucket has a token (lower severities leave part of the burst to higher ones) ("N more findings like X since …"); bounded retries with
  * exponential back-off and full jitter, and a deadline per attempt — so a failing or hung
  * channel never blocks the incident or the other channels. Returns one
  * {@link DeliveryResult} per channel.
@@ -129,7 +137,7 @@ export class Notifier {
       for (const held of [...state.held.values()]) {
         const last = state.lastSent.get(held.group);
         if (last !== undefined && clock.now() - last < this.policy.similarWindowMs) continue;
-        if (!this.takeToken(channel)) break;
+        if (!this.takeToken(channel, held.severity)) break;
         // Taken out before sending: what is held back meanwhile starts the next summary.
         state.held.delete(held.group);
         state.lastSent.set(held.group, clock.now());
@@ -156,7 +164,8 @@ export class Notifier {
     const now = (this.options.clock ?? REAL_CLOCK).now();
     if (last !== undefined && now - last < this.policy.similarWindowMs)
       return this.holdBack(channel, state, group, n, 'similar');
-    if (!this.takeToken(channel)) return this.holdBack(channel, state, group, n, 'rate-limit');
+    if (!this.takeToken(channel, n.severity))
+      return this.holdBack(channel, state, group, n, 'rate-limit');
     // Reserve the key before the first attempt so a concurrent duplicate is not sent twice.
     this.remember(seen, n.dedupKey);
     this.rememberIn(state.lastSent, group, now);
@@ -274,7 +283,12 @@ export class Notifier {
     if (keys.size > DEDUP_CAPACITY) keys.delete(keys.values().next().value as string);
   }
 
-  private takeToken(channel: NotificationChannel): boolean {
+  /**
+   * Takes a token for a notification of `severity`: lower severities leave a share of the
+   * burst (see {@link SEVERITY_RESERVE}) to higher ones, so a flood of high findings cannot
+   * hold back the critical one that arrives after it.
+   */
+  private takeToken(channel: NotificationChannel, severity: Notification['severity']): boolean {
     const now = (this.options.clock ?? REAL_CLOCK).now();
     const burst = channel.rateLimit?.burst ?? this.policy.burst;
     const perMinute = channel.rateLimit?.perMinute ?? this.policy.ratePerMinute;
@@ -285,7 +299,7 @@ export class Notifier {
     );
     bucket.updatedAt = now;
     this.buckets.set(channel.name, bucket);
-    if (bucket.tokens < 1) return false;
+    if (bucket.tokens - 1 < Math.floor(burst * SEVERITY_RESERVE[severity])) return false;
     bucket.tokens -= 1;
     return true;
   }
