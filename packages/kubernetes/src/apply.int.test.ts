@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { RBAC_VERBS, loadAgentSystem, type AgentSystem } from '@vigil/registry';
+import { readFileSync } from 'node:fs';
+import { RBAC_VERBS, loadAgentSystem, parseAgentSystem, type AgentSystem } from '@vigil/registry';
+import { parse } from 'yaml';
 import { startKubeApiServer, type KubeApiServer } from '@vigil/testkit';
 import { createKubeApiClient, type KubeApiClient } from './api-client.js';
 import { applyObjects, diffObjects, readObject } from './apply.js';
@@ -270,4 +272,36 @@ test('a new object in a namespace not yet created is reported as create by diff,
   const diffs = await diffObjects(client, objects);
   assert.equal(diffs.length, objects.length);
   assert.ok(diffs.every((d) => d.change === 'create'));
+});
+
+test('the OPA server and the development PostgreSQL and NATS StatefulSets are accepted and read back as rendered', async (t) => {
+  const api = await startKubeApiServer({ crds: ['cert-manager', 'kyverno'] });
+  t.after(() => api.close());
+  const path = join(REPOSITORY_ROOT, 'vigil.yaml');
+  const raw = parse(readFileSync(path, 'utf8')) as Record<string, Record<string, unknown>>;
+  raw['policy'] = { ...raw['policy'], engine: 'server', serverUrl: 'http://opa:8181' };
+  raw['kubernetes'] = {
+    ...raw['kubernetes'],
+    opaClients: ['reviewer'],
+    state: {
+      postgres: { development: true, agents: ['coordinator'] },
+      nats: { development: true, agents: ['detector'] },
+    },
+  };
+  const text = JSON.stringify(raw);
+  const system = parseAgentSystem(text, path);
+  const objects = renderSystem(system, {
+    ...(await loadRenderInputs(system, path)),
+    declaration: text,
+  });
+  const names = objects.map((o) => `${o.kind}/${o.metadata?.name}`);
+  for (const expected of [
+    'Deployment/opa',
+    'StatefulSet/postgres',
+    'StatefulSet/nats',
+    'Service/opa',
+  ]) {
+    assert.ok(names.includes(expected), `${expected} rendered`);
+  }
+  await applyAndReadBack(api, objects);
 });

@@ -5,6 +5,7 @@
 import type { KubernetesObject, V1Container, V1PodSpec } from '@kubernetes/client-node';
 import type { AgentSystem } from '@vigil/registry';
 import { COMPONENT_LABEL, componentLabels } from './labels.js';
+import { POLICY_CONFIG_MAP_NAME } from './policy-bundle.js';
 
 const HARDENED = {
   allowPrivilegeEscalation: false,
@@ -27,7 +28,8 @@ function podSpec(uid: number, container: V1Container, volumes: V1PodSpec['volume
       seccompProfile: { type: 'RuntimeDefault' },
     },
     containers: [{ ...container, securityContext: HARDENED }],
-    ...(volumes === undefined ? {} : { volumes }),
+    // An empty list would not read back: the API server drops it.
+    ...(volumes === undefined || volumes.length === 0 ? {} : { volumes }),
   };
 }
 
@@ -107,7 +109,7 @@ export function renderOpaServer(system: AgentSystem): KubernetesObject[] {
               livenessProbe: { httpGet: { path: '/health', port: 8181 } },
               volumeMounts: [{ name: 'policy', mountPath: '/policy', readOnly: true }],
             },
-            [{ name: 'policy', configMap: { name: 'vigil-policy' } }],
+            [{ name: 'policy', configMap: { name: POLICY_CONFIG_MAP_NAME } }],
           ),
         },
       },

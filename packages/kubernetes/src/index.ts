@@ -36,12 +36,17 @@ export {
 export {
   KIND_ORDER,
   parametriseKyverno,
-  renderPolicyConfigMap,
   renderSystem,
   sortObjects,
-  type PolicyBundleInput,
   type RenderInputs,
 } from './render.js';
+export {
+  POLICY_CONFIG_MAP_NAME,
+  policyConfigKey,
+  policyMountItems,
+  renderPolicyConfigMap,
+  type PolicyBundleInput,
+} from './policy-bundle.js';
 export { loadKyvernoPolicies, loadPolicyBundle, loadRenderInputs } from './inputs.js';
 export {
   callGraphOf,

@@ -11,7 +11,8 @@ import { loadPolicySource, policyDataFromSystem } from '@vigil/policy';
 import type { AgentSystem } from '@vigil/registry';
 import { parseAllDocuments } from 'yaml';
 import { KubernetesError, KUBERNETES_ERROR_CODES } from './errors.js';
-import type { PolicyBundleInput, RenderInputs } from './render.js';
+import type { PolicyBundleInput } from './policy-bundle.js';
+import type { RenderInputs } from './render.js';
 
 /** Kinds of `kubernetes.kyvernoPolicies` files that are rendered; others (kyverno `Test`) are skipped. */
 const KYVERNO_KINDS = new Set(['ClusterPolicy', 'Policy']);

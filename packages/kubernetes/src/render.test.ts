@@ -234,3 +234,52 @@ test('the Mermaid graph has one edge per declared call', () => {
   assert.equal(graph.match(/-->/g)?.length, 1);
   assert.match(graph, /agent_front -->\|"A2A 8443"\| agent_back/);
 });
+
+test('the policy bundle is mounted beside the declaration at policy.bundle, modules under their own paths', () => {
+  const s = system({ policy: { bundle: 'policies/acme' } });
+  const objects = renderSystem(s, {
+    declaration: '',
+    policy: {
+      modules: { 'review.rego': 'package a', 'lib/util.rego': 'package b' },
+      revision: 'sha256:x',
+      data: {},
+    },
+  }) as unknown as Obj[];
+  const cm = find(objects, 'ConfigMap', 'vigil-policy');
+  assert.deepEqual(Object.keys(cm['data'] as object).sort(), [
+    'data.json',
+    'lib__util.rego',
+    'review.rego',
+  ]);
+  const volume = find(objects, 'Deployment', 'front').spec.template.spec.volumes.find(
+    (v: { name: string }) => v.name === 'config',
+  );
+  assert.deepEqual(volume.projected.sources, [
+    { configMap: { name: 'vigil-config' } },
+    {
+      configMap: {
+        name: 'vigil-policy',
+        items: [
+          { key: 'lib__util.rego', path: 'policies/acme/lib/util.rego' },
+          { key: 'review.rego', path: 'policies/acme/review.rego' },
+        ],
+      },
+    },
+  ]);
+});
+
+test('a policy bundle outside the declaration directory cannot be mounted and is refused, naming the field', () => {
+  const s = system({ policy: { bundle: '../elsewhere' } });
+  assert.throws(
+    () =>
+      renderSystem(s, {
+        declaration: '',
+        policy: { modules: { 'a.rego': '' }, revision: 'r', data: {} },
+      }),
+    (e: unknown) =>
+      e instanceof Error &&
+      'code' in e &&
+      e.code === 'VIGIL_CONFIG_K8S_RENDER' &&
+      /policy\.bundle/.test(e.message),
+  );
+});

@@ -5,8 +5,12 @@
  */
 import type { KubernetesObject, V1ConfigMap, V1Namespace } from '@kubernetes/client-node';
 import type { AgentSystem } from '@vigil/registry';
-import { KubernetesError, KUBERNETES_ERROR_CODES } from './errors.js';
-import { SYSTEM_LABEL, componentLabels, systemLabels } from './labels.js';
+import { SYSTEM_LABEL, systemLabels } from './labels.js';
+import {
+  policyMountItems,
+  renderPolicyConfigMap,
+  type PolicyBundleInput,
+} from './policy-bundle.js';
 import { renderNetworkPolicies } from './network.js';
 import { renderOpaServer, renderStateStores } from './components.js';
 import { renderAgentRbac } from './rbac.js';
@@ -18,15 +22,6 @@ import {
   renderService,
   renderServiceAccount,
 } from './workload.js';
-
-/** The policy bundle to ship: its modules and the revision the reviewer reports. */
-export interface PolicyBundleInput {
-  /** Module path (relative to the bundle) → Rego text. */
-  readonly modules: Readonly<Record<string, string>>;
-  readonly revision: string;
-  /** The policy data document (`data.json` of the OPA server). */
-  readonly data: unknown;
-}
 
 /** What the render reads besides the declaration. */
 export interface RenderInputs {
@@ -77,35 +72,6 @@ export function sortObjects<T extends KubernetesObject>(objects: readonly T[]): 
     const [rb, nb, mb] = sortKey(b);
     return ra - rb || cmp(na, nb) || cmp(ma, mb) || cmp(a.kind ?? '', b.kind ?? '');
   });
-}
-
-const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
-
-/** The policy bundle as a ConfigMap: one key per module (`/` becomes `__`) plus data.json. */
-export function renderPolicyConfigMap(system: AgentSystem, policy: PolicyBundleInput): V1ConfigMap {
-  const data: Record<string, string> = {};
-  for (const path of Object.keys(policy.modules).sort()) {
-    const key = path.split('/').join('__');
-    if (!CONFIG_KEY.test(key) || key in data) {
-      throw new KubernetesError(
-        KUBERNETES_ERROR_CODES.renderInvalid,
-        `policy module "${path}" cannot be a ConfigMap key (letters, digits, "-", "_", "." only)`,
-      );
-    }
-    data[key] = policy.modules[path] ?? '';
-  }
-  data['data.json'] = `${JSON.stringify(policy.data, null, 2)}\n`;
-  return {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: {
-      name: 'vigil-policy',
-      namespace: system.metadata.namespace,
-      labels: componentLabels(system, 'policy'),
-      annotations: { 'vigil.dev/policy-revision': policy.revision },
-    },
-    data,
-  };
 }
 
 type Json = Record<string, unknown>;
@@ -166,7 +132,8 @@ export function parametriseKyverno(
 
 /**
  * Every object of the system, in install order.
- * @throws KubernetesError `VIGIL_CONFIG_K8S_RENDER` when a policy module name cannot be a key.
+ * @throws KubernetesError `VIGIL_CONFIG_K8S_RENDER` when a policy module name cannot be a key
+ *   or `policy.bundle` leaves the declaration's directory.
  */
 export function renderSystem(system: AgentSystem, inputs: RenderInputs): KubernetesObject[] {
   const ns = system.metadata.namespace;
@@ -192,11 +159,12 @@ export function renderSystem(system: AgentSystem, inputs: RenderInputs): Kuberne
       spec: { ca: { secretName: issuer.caSecret } },
     } as KubernetesObject);
   }
+  const policyItems = inputs.policy === undefined ? [] : policyMountItems(system, inputs.policy);
   for (const agent of system.agents) {
     objects.push(
       renderServiceAccount(system, agent),
       ...renderAgentRbac(system, agent),
-      renderDeployment(system, agent, image),
+      renderDeployment(system, agent, image, policyItems),
       renderService(system, agent),
       renderCertificate(system, agent) as KubernetesObject,
     );

@@ -4,6 +4,7 @@
  */
 import type {
   V1Deployment,
+  V1KeyToPath,
   V1PodDisruptionBudget,
   V1Service,
   V1ServiceAccount,
@@ -11,6 +12,7 @@ import type {
 import type { AgentSpec, AgentSystem } from '@vigil/registry';
 import { spiffeIdOf } from '@vigil/registry';
 import { AGENT_LABEL, agentLabels } from './labels.js';
+import { POLICY_CONFIG_MAP_NAME } from './policy-bundle.js';
 import { usesKubernetesApi } from './rbac.js';
 
 /** Where the declaration, the certificate Secret and the state directory are mounted. */
@@ -50,11 +52,16 @@ export function renderServiceAccount(system: AgentSystem, agent: AgentSpec): V1S
   };
 }
 
-/** The agent's Deployment: one container, non-root, read-only root, no capabilities. */
+/**
+ * The agent's Deployment: one container, non-root, read-only root, no capabilities. The
+ * declaration and (given `policyItems`) the policy bundle are one projected volume at
+ * `/etc/vigil`, so `policy.bundle` resolves beside `vigil.yaml` as it does locally.
+ */
 export function renderDeployment(
   system: AgentSystem,
   agent: AgentSpec,
   image: string,
+  policyItems: readonly V1KeyToPath[] = [],
 ): V1Deployment {
   const k = system.kubernetes;
   const labels = agentLabels(system, agent.name);
@@ -142,7 +149,17 @@ export function renderDeployment(
             },
           ],
           volumes: [
-            { name: 'config', configMap: { name: CONFIG_MAP_NAME } },
+            {
+              name: 'config',
+              projected: {
+                sources: [
+                  { configMap: { name: CONFIG_MAP_NAME } },
+                  ...(policyItems.length === 0
+                    ? []
+                    : [{ configMap: { name: POLICY_CONFIG_MAP_NAME, items: [...policyItems] } }]),
+                ],
+              },
+            },
             // Mounted as a directory (no subPath) so cert-manager's renewals appear in place.
             { name: 'tls', secret: { secretName: tlsSecretOf(agent.name) } },
             { name: 'state', emptyDir: {} },
