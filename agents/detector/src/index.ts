@@ -52,6 +52,14 @@ export {
 export { trainModel, type TrainOptions, type TrainResult } from './model/train.js';
 export { EventScorer, type EventScorerOptions, type FeatureContribution } from './model/scorer.js';
 export {
+  NoveltyGate,
+  type GateVerdict,
+  type NoveltyGateOptions,
+  type NoveltyGateStats,
+} from './model/novelty-gate.js';
+export { AddressClassifier, cloudRangesFrom, type AddressClass } from './model/address-class.js';
+export { REQUEST_RISK_NAMES, requestRiskInto } from './model/request-risk.js';
+export {
   type SecurityEvent,
   type EventFormat,
   type EventOrigin,

@@ -75,6 +75,7 @@ async function start(ctx: AgentContext): Promise<void> {
     holder,
     rules,
     topFeatures: settings.topFeatures,
+    scorer: { novelty: settings.novelty },
     forward: async (finding: Finding) => outbox.enqueue(finding),
     // A sensor's operational message (Falco dropping events) means blind spots: say so
     // once per rule in the log; the counts stay in the status.
@@ -211,6 +212,7 @@ export const agent: AgentDefinition = {
           findings: stats.findings,
           forwardFailures: stats.forwardFailures,
           healthSignals: stats.health,
+          novelty: stats.novelty,
         };
   },
 };

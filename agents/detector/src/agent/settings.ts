@@ -14,6 +14,7 @@ import { IngestError } from '../sources/errors.js';
  *   nats: { servers: [nats://127.0.0.1:4222], stream: VIGIL_EVENTS, durable: detector }
  *   deadLetter: detector/dead-letter.ndjson
  *   rules: /etc/vigil/rules            # optional: a rule directory instead of the shipped one
+ *   novelty: { warmupSeconds: 86400, warmupMinEvents: 1000, budgetPerHour: 10 }
  * ```
  */
 export const DetectorSettingsSchema = z
@@ -67,9 +68,24 @@ export const DetectorSettingsSchema = z
         days: z.number().int().min(1).max(30).default(2),
         eventsPerDay: z.number().int().min(200).default(3000),
         alertRate: z.number().gt(0).lt(1).default(0.003),
+        /**
+         * Whether the generated baseline stands for the estate's own history: true only
+         * where the live events come from the same generated estate (the demo). On a real
+         * cluster leave it false, so the novelty gate warms up on the cluster's traffic.
+         */
+        estateHistory: z.boolean().default(false),
       })
       .strict()
       .optional(),
+    /** The online novelty gate (docs/detector.md): warm-up on the estate's history, alert budget. */
+    novelty: z
+      .object({
+        warmupSeconds: z.number().int().min(0).default(86_400),
+        warmupMinEvents: z.number().int().min(0).default(1_000),
+        budgetPerHour: z.number().min(0).default(10),
+      })
+      .strict()
+      .default({ warmupSeconds: 86_400, warmupMinEvents: 1_000, budgetPerHour: 10 }),
   })
   .strict();
 

@@ -19,7 +19,17 @@ export interface Calibration {
    * baseline rows (counted leave-one-out, so a baseline singleton counts as unseen — the
    * Good–Turing estimate of how often normal traffic brings something new) at or above it.
    */
-  readonly novelty: { readonly minUnseen: number; readonly baselineShare: number };
+  readonly novelty: {
+    readonly minUnseen: number;
+    readonly baselineShare: number;
+    /**
+     * How much of the estate's own history the baseline is: its span in seconds and its
+     * event count when it was the estate's (`vigil detector train`), 0 for a generated
+     * baseline. The online gate's warm-up (`novelty-gate.ts`) counts it.
+     */
+    readonly estateHistorySeconds?: number;
+    readonly estateHistoryEvents?: number;
+  };
   /** Baseline score quantiles, for drift monitoring and the docs. */
   readonly quantiles: {
     readonly p50: number;

@@ -87,14 +87,24 @@ test('keeps only the most frequent values per column when capped', () => {
   assert.equal(encoder.encodings['activity']!.length, 1);
 });
 
-test('user classes, user-agent families and image repositories', () => {
+test('identity classes, user-agent families and image repositories', () => {
   const e = anonymousSecretRead(0);
   assert.equal(userClass(e), 'anonymous');
   assert.equal(
     userClass({ ...e, actor: { user: 'system:serviceaccount:ns:sa' } }),
     'service-account',
   );
-  assert.equal(userClass({ ...e, actor: { user: 'system:node:worker-1' } }), 'system');
+  assert.equal(userClass({ ...e, actor: { user: 'system:node:worker-1' } }), 'node');
+  assert.equal(
+    userClass({ ...e, actor: { user: 'nodeclient', groups: ['system:nodes'] } }),
+    'node',
+  );
+  assert.equal(
+    userClass({ ...e, actor: { user: 'system:kube-controller-manager' } }),
+    'control-plane',
+  );
+  assert.equal(userClass({ ...e, actor: { user: 'eks:node-manager' } }), 'control-plane');
+  assert.equal(userClass({ ...e, actor: { user: 'aksService' } }), 'control-plane');
   assert.equal(userClass({ ...e, actor: { user: 'alice' } }), 'human');
   assert.equal(userClass({ ...e, actor: {} }), 'none');
   assert.equal(userAgentFamily('kubectl/v1.30.1 (linux/amd64) kubernetes/abc'), 'kubectl');
@@ -174,4 +184,28 @@ test('a new address in a known network keeps a known prefix; a new network does 
   assert.equal(row[col('network.dstPrefix')], 0);
   assert.equal(row[col('pair.image.dstPrefix')], 0);
   assert.equal(row[col('network.bytesOut')], 30_000_000);
+});
+
+test('a system identity from a public address is a never-seen (class, address class) pair; request risk reaches the row', () => {
+  const baseline = normalEvents(1000, 9);
+  const encoder = FeatureEncoder.learn(baseline);
+  const row = new Float64Array(FEATURE_COUNT);
+  const scheduler = baseline.find((e) => e.actor.user === 'system:kube-scheduler')!;
+  encoder.extractInto(scheduler, new EntityRates(), row);
+  assert.ok(row[col('pair.userClass.addressClass')]! > 0, 'control plane from a private address');
+  const fromOutside: SecurityEvent = {
+    ...scheduler,
+    actor: { ...scheduler.actor, sourceIp: '198.51.100.23' },
+    requestObject: {
+      kind: 'Pod',
+      spec: { hostPID: true, containers: [{ securityContext: { privileged: true } }] },
+    },
+  };
+  encoder.extractInto(fromOutside, new EntityRates(), row);
+  assert.equal(row[col('actor.addressClass')], 0, 'no baseline event came from a public address');
+  assert.equal(row[col('pair.userClass.addressClass')], 0);
+  assert.equal(row[col('request.privileged')], 1);
+  assert.equal(row[col('request.hostNamespaces')], 1);
+  assert.ok(row[col('pair.activity.resource.subresource')]! > 0, 'its verb × resource is common');
+  assert.equal(row[col('outcome.class')], encoder.encode('outcome.class', '2xx'));
 });

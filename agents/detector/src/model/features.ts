@@ -16,6 +16,8 @@ import type { SecurityEvent } from '../events/security-event.js';
 import { DetectorModelError } from './errors.js';
 import { CategoryCounts, PART_SEPARATOR, type Arity } from './category-counts.js';
 import { SlidingWindowCounter, type SlidingWindowOptions } from './rate-window.js';
+import { AddressClassifier } from './address-class.js';
+import { REQUEST_RISK_COUNT, REQUEST_RISK_NAMES, requestRiskInto } from './request-risk.js';
 
 /** Key of a missing field in the frequency tables. */
 export const MISSING = '∅';
@@ -41,19 +43,23 @@ const CATEGORICAL_NAMES = [
   'network.dstPort',
   'network.dstPrefix',
   'eventClass',
+  'actor.addressClass',
+  'outcome.class',
   'pair.user.activity.resource',
   'pair.userClass.activity.resource',
   'pair.user.namespace',
   'pair.image.process',
   'pair.image.dstIp',
   'pair.image.dstPrefix',
+  'pair.activity.resource.subresource',
+  'pair.userClass.addressClass',
 ] as const;
 
 /** Number of categorical columns: the first columns of a row. */
 const CATEGORICAL_COUNT = CATEGORICAL_NAMES.length;
 
-/** Parts per categorical value: the pairs (from `pair.` on) are (a, b, c) tuples. */
-const CATEGORICAL_ARITY: readonly Arity[] = CATEGORICAL_NAMES.map((name) =>
+/** Parts per categorical value (column order of {@link CATEGORICAL_FEATURES}): the pairs (from `pair.` on) are (a, b, c) tuples. */
+export const CATEGORICAL_ARITY: readonly Arity[] = CATEGORICAL_NAMES.map((name) =>
   name.startsWith('pair.') ? 3 : 1,
 );
 
@@ -64,7 +70,7 @@ const CATEGORICAL_ARITY: readonly Arity[] = CATEGORICAL_NAMES.map((name) =>
  * key, destination network) is derived once per event, and no pair is joined into a new
  * string (see {@link CategoryCounts}).
  */
-function categoricalPartsInto(e: SecurityEvent, out: string[]): void {
+function categoricalPartsInto(e: SecurityEvent, out: string[], addresses: AddressClassifier): void {
   const user = e.actor.user ?? MISSING;
   const cls = userClass(e);
   const activity = e.activity || MISSING;
@@ -93,12 +99,17 @@ function categoricalPartsInto(e: SecurityEvent, out: string[]): void {
   out[39] = network?.dstPort === undefined ? MISSING : String(network.dstPort);
   out[42] = prefix;
   out[45] = `${e.format}/${e.classUid}`;
-  triple(out, 48, user, activity, resource);
-  triple(out, 51, cls, activity, resource);
-  triple(out, 54, user, namespace, '');
-  triple(out, 57, image, processName, parentName);
-  triple(out, 60, image, ip, '');
-  triple(out, 63, image, prefix, '');
+  const addressClass = addresses.classify(sourceIpOf(e));
+  out[48] = addressClass;
+  out[51] = responseClass(e.outcome?.code);
+  triple(out, 54, user, activity, resource);
+  triple(out, 57, cls, activity, resource);
+  triple(out, 60, user, namespace, '');
+  triple(out, 63, image, processName, parentName);
+  triple(out, 66, image, ip, '');
+  triple(out, 69, image, prefix, '');
+  triple(out, 72, activity, e.resource?.type ?? MISSING, e.resource?.subresource ?? MISSING);
+  triple(out, 75, cls, addressClass, '');
 }
 
 function triple(out: string[], at: number, a: string, b: string, c: string): void {
@@ -139,6 +150,7 @@ const RATES: readonly (readonly [string, (e: SecurityEvent) => string | undefine
 export const FEATURE_NAMES: readonly string[] = Object.freeze([
   ...CATEGORICAL_NAMES,
   ...NUMERIC.map(([name]) => name),
+  ...REQUEST_RISK_NAMES,
   ...AGGREGATES,
   ...RATES.map(([name]) => name),
 ]);
@@ -193,9 +205,13 @@ export class FeatureEncoder {
    * extraction is synchronous and never re-entered, and it spares an array per event.
    */
   private readonly parts = newPartsScratch();
+  /** Per categorical column of the last extracted event: 1 when the baseline never had its value. */
+  private readonly unseen = new Uint8Array(CATEGORICAL_COUNT);
+  readonly addresses: AddressClassifier;
 
-  private constructor(encodings: FeatureEncodings) {
+  private constructor(encodings: FeatureEncodings, cloudRanges: readonly string[]) {
     this.encodings = encodings;
+    this.addresses = new AddressClassifier(cloudRanges);
     this.logTotals = new Float64Array(CATEGORICAL_COUNT);
     this.tables = CATEGORICAL_NAMES.map((name, i) => {
       const table = new CategoryCounts(CATEGORICAL_ARITY[i]!);
@@ -212,13 +228,15 @@ export class FeatureEncoder {
    */
   static learn(
     events: Iterable<SecurityEvent>,
-    options: { maxValues?: number } = {},
+    options: { maxValues?: number; cloudRanges?: readonly string[] } = {},
   ): FeatureEncoder {
     const maxValues = options.maxValues ?? 100_000;
+    const cloudRanges = options.cloudRanges ?? [];
+    const addresses = new AddressClassifier(cloudRanges);
     const counts = CATEGORICAL_ARITY.map((arity) => new CategoryCounts(arity));
     const parts = newPartsScratch();
     for (const event of events) {
-      categoricalPartsInto(event, parts);
+      categoricalPartsInto(event, parts, addresses);
       for (let i = 0; i < CATEGORICAL_COUNT; i++) {
         counts[i]!.add(parts[3 * i]!, parts[3 * i + 1]!, parts[3 * i + 2]!, 1);
       }
@@ -229,14 +247,18 @@ export class FeatureEncoder {
       entries.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       encodings[CATEGORICAL_NAMES[i]!] = entries.slice(0, maxValues);
     }
-    return new FeatureEncoder(encodings);
+    return new FeatureEncoder(encodings, cloudRanges);
   }
 
   /**
    * Rebuilds an encoder from stored encodings, checking their shape.
    * @throws DetectorModelError `VIGIL_DETECTOR_MODEL_INVALID` naming the bad field.
    */
-  static fromEncodings(encodings: unknown, path = 'encodings'): FeatureEncoder {
+  static fromEncodings(
+    encodings: unknown,
+    path = 'encodings',
+    cloudRanges: readonly string[] = [],
+  ): FeatureEncoder {
     if (typeof encodings !== 'object' || encodings === null || Array.isArray(encodings)) {
       throw invalid(`${path}: must be an object of value-count lists`, path);
     }
@@ -274,7 +296,7 @@ export class FeatureEncoder {
         );
       }
     }
-    return new FeatureEncoder(out);
+    return new FeatureEncoder(out, cloudRanges);
   }
 
   /**
@@ -312,19 +334,34 @@ export class FeatureEncoder {
     let surprisal = 0;
     const parts = this.parts;
     const tables = this.tables;
-    categoricalPartsInto(event, parts);
+    const flags = this.unseen;
+    categoricalPartsInto(event, parts, this.addresses);
     for (let i = 0; i < CATEGORICAL_COUNT; i++) {
       const seen = tables[i]!.get(parts[3 * i]!, parts[3 * i + 1]!, parts[3 * i + 2]!);
       const n = seen === 0 ? 0 : Math.max(0, seen - self);
+      flags[i] = n === 0 ? 1 : 0;
       if (n === 0) unseen++;
       const ln1n = Math.log1p(n);
       surprisal += this.logTotals[i]! - ln1n;
       out[k++] = ln1n;
     }
     for (let i = 0; i < NUMERIC.length; i++) out[k++] = NUMERIC[i]![1](event);
+    requestRiskInto(event.requestObject, out, k);
+    k += REQUEST_RISK_COUNT;
     out[k++] = unseen;
     out[k++] = surprisal;
     rates.recordInto(event, Number.isFinite(nowMs) ? nowMs : 0, out, k);
+  }
+
+  /**
+   * Calls `fn` for each categorical column of the event last passed to {@link extractInto}
+   * whose value the baseline never had, with the column index and the value's parts. Valid
+   * only until the next extraction (the parts live in shared scratch).
+   */
+  forEachUnseen(fn: (column: number, a: string, b: string, c: string) => void): void {
+    const parts = this.parts;
+    for (let i = 0; i < CATEGORICAL_COUNT; i++)
+      if (this.unseen[i] === 1) fn(i, parts[3 * i]!, parts[3 * i + 1]!, parts[3 * i + 2]!);
   }
 }
 
@@ -333,15 +370,39 @@ function newPartsScratch(): string[] {
   return new Array<string>(3 * CATEGORICAL_COUNT).fill('');
 }
 
-/** human, service-account, system (control plane, nodes), anonymous, or none. */
+/**
+ * Managed Kubernetes providers' own control-plane identities, which do not use the
+ * `system:` prefix: EKS `eks:*`, AKS `aksService` / `masterclient` / `hcpService`.
+ */
+const PROVIDER_CONTROL_PLANE = ['eks:', 'aksService', 'masterclient', 'hcpService'] as const;
+
+/**
+ * The identity class: `anonymous` (`system:anonymous` or group `system:unauthenticated`),
+ * `node` (`system:node:*`, group `system:nodes`, AKS `nodeclient`), `service-account`
+ * (`system:serviceaccount:*`), `control-plane` (other `system:` users — scheduler,
+ * controller manager, kube-proxy, the API server itself — and the managed providers' own
+ * identities), `human` (anything else), or `none` (no user: a Falco or flow event).
+ */
 export function userClass(e: SecurityEvent): string {
   const user = e.actor.user;
   if (user === undefined || user === '') return 'none';
-  if (user === 'system:anonymous' || e.actor.groups?.includes('system:unauthenticated'))
-    return 'anonymous';
+  const groups = e.actor.groups;
+  if (user === 'system:anonymous' || groups?.includes('system:unauthenticated')) return 'anonymous';
   if (user.startsWith('system:serviceaccount:')) return 'service-account';
-  if (user.startsWith('system:')) return 'system';
+  if (user.startsWith('system:node:') || user === 'nodeclient' || groups?.includes('system:nodes'))
+    return 'node';
+  if (user.startsWith('system:') || PROVIDER_CONTROL_PLANE.some((p) => user.startsWith(p)))
+    return 'control-plane';
   return 'human';
+}
+
+/** HTTP status as a class: `2xx`, `3xx`, `401`, `403`, `404`, `409`, `429`, `4xx`, `5xx`, or `∅`. */
+export function responseClass(code: number | undefined): string {
+  if (code === undefined || !Number.isFinite(code)) return MISSING;
+  if (code === 401 || code === 403 || code === 404 || code === 409 || code === 429)
+    return String(code);
+  const hundreds = Math.floor(code / 100);
+  return hundreds >= 1 && hundreds <= 5 ? `${hundreds}xx` : 'other';
 }
 
 /** The product token of a user agent: `kubectl/v1.30.1 (linux/amd64) …` → `kubectl`. */

@@ -50,8 +50,11 @@ test('the threshold flags about the target share of the baseline', () => {
   assert.equal(model.calibration.baselineEvents, 4000);
 });
 
+// The test baseline spans minutes: no warm-up, so the model's own gate is what is tested.
+const noWarmup = { novelty: { warmupSeconds: 0, warmupMinEvents: 0 } };
+
 test('an anonymous secret read from an unknown address scores above the threshold', () => {
-  const scorer = new EventScorer(new ModelHolder(trained.model));
+  const scorer = new EventScorer(new ModelHolder(trained.model), noWarmup);
   for (const e of normalEvents(300, 12, Date.UTC(2026, 0, 5))) scorer.score(e);
   const s = scorer.score(anonymousSecretRead(Date.UTC(2026, 0, 5, 0, 1)));
   assert.ok(scorer.isAnomalous(s), `score ${s}, threshold ${trained.model.threshold}`);
@@ -195,7 +198,7 @@ test('the novelty gate takes the smallest k ≥ 3 within budget, leave-one-out o
 });
 
 test('an event with several never-seen values is flagged by the gate and names them', () => {
-  const scorer = new EventScorer(new ModelHolder(trained.model));
+  const scorer = new EventScorer(new ModelHolder(trained.model), noWarmup);
   const gate = trained.model.calibration.novelty.minUnseen;
   scorer.score(anonymousSecretRead(Date.UTC(2026, 0, 8)));
   const unseen = scorer.unseenFields();
@@ -210,7 +213,7 @@ test('an event with several never-seen values is flagged by the gate and names t
     noveltyGate: false,
   }).model;
   assert.equal(noGate.calibration.novelty.minUnseen, 0);
-  const plain = new EventScorer(new ModelHolder(noGate));
+  const plain = new EventScorer(new ModelHolder(noGate), noWarmup);
   plain.score(anonymousSecretRead(Date.UTC(2026, 0, 8)));
   assert.equal(plain.isAnomalous(0), false);
 });

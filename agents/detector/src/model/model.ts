@@ -67,7 +67,12 @@ export class DetectorModel {
     const hash = createHash('sha256');
     hash.update(forestChecksum(forest));
     hash.update(
-      canonicalJson({ encodings: encoder.encodings, threshold, novelty: calibration.novelty }),
+      canonicalJson({
+        encodings: encoder.encodings,
+        threshold,
+        novelty: calibration.novelty,
+        cloudRanges: encoder.addresses.cloudRanges,
+      }),
     );
     this.id = `iforest-${hash.digest('hex').slice(0, 16)}`;
   }
@@ -82,6 +87,7 @@ export class DetectorModel {
       params: this.params,
       features: FEATURE_NAMES,
       encodings: this.encoder.encodings,
+      addressRanges: { cloud: this.encoder.addresses.cloudRanges },
       threshold: this.threshold,
       calibration: this.calibration,
       forest: {
@@ -165,9 +171,17 @@ export function parseModel(text: string, source = 'model'): DetectorModel {
       `the model's feature columns differ from this build's (${FEATURE_NAMES.length} columns); retrain the model`,
     );
   }
+  const ranges = o['addressRanges'];
+  let cloudRanges: string[] = [];
+  if (ranges !== undefined) {
+    const cloud = (ranges as Record<string, unknown> | null)?.['cloud'];
+    if (!Array.isArray(cloud) || cloud.some((c) => typeof c !== 'string'))
+      fail('addressRanges.cloud', 'must be a list of CIDR strings');
+    cloudRanges = cloud as string[];
+  }
   let encoder: FeatureEncoder;
   try {
-    encoder = FeatureEncoder.fromEncodings(o['encodings']);
+    encoder = FeatureEncoder.fromEncodings(o['encodings'], 'encodings', cloudRanges);
   } catch (error) {
     const field =
       error instanceof DetectorModelError ? String(error.details['field']) : 'encodings';
@@ -357,9 +371,22 @@ function parseCalibration(
   if (typeof baselineShare !== 'number' || !(baselineShare >= 0 && baselineShare <= 1)) {
     fail('calibration.novelty.baselineShare', 'must be a number in [0, 1]');
   }
+  const history = (name: string): number => {
+    const v = novelty[name] ?? 0;
+    if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))
+      fail(`calibration.novelty.${name}`, 'must be a number ≥ 0');
+    return v as number;
+  };
+  const estateHistorySeconds = history('estateHistorySeconds');
+  const estateHistoryEvents = history('estateHistoryEvents');
   return {
     method: method as Calibration['method'],
-    novelty: { minUnseen: minUnseen as number, baselineShare: baselineShare as number },
+    novelty: {
+      minUnseen: minUnseen as number,
+      baselineShare: baselineShare as number,
+      estateHistorySeconds,
+      estateHistoryEvents,
+    },
     rate: num('rate'),
     baselineEvents: num('baselineEvents'),
     baselineAlertRate: num('baselineAlertRate'),

@@ -4,13 +4,21 @@
  */
 import type { SecurityEvent } from '../events/security-event.js';
 import {
+  CATEGORICAL_ARITY,
   CATEGORICAL_FEATURES,
   EntityRates,
   FEATURE_COUNT,
   FEATURE_NAMES,
   UNSEEN_COLUMN,
+  userClass,
 } from './features.js';
 import type { DetectorModel, ModelHolder } from './model.js';
+import {
+  NoveltyGate,
+  type GateVerdict,
+  type NoveltyGateOptions,
+  type NoveltyGateStats,
+} from './novelty-gate.js';
 
 /** One feature's share in an anomaly, as a `Finding` carries it. */
 export interface FeatureContribution {
@@ -29,6 +37,8 @@ export interface EventScorerOptions {
    * for replays and for sources whose clocks are sane; pass `Date.now` to use arrival time.
    */
   readonly clock?: () => number;
+  /** The online novelty gate: warm-up, alert budget (`novelty-gate.ts`). */
+  readonly novelty?: NoveltyGateOptions;
 }
 
 /**
@@ -42,6 +52,11 @@ export class EventScorer {
   private readonly attribution = new Float64Array(FEATURE_COUNT);
   private readonly clock: (() => number) | undefined;
   private last: DetectorModel;
+  /** Survives model swaps: what it learned is about the estate, not the model. */
+  private readonly gate: NoveltyGate;
+  private verdict: GateVerdict = 'off';
+  private readonly unseenOfLast = (fn: (c: number, a: string, b: string, d: string) => void) =>
+    this.last.encoder.forEachUnseen(fn);
 
   constructor(
     private readonly holder: ModelHolder,
@@ -53,6 +68,7 @@ export class EventScorer {
       new EntityRates({ windowSeconds: p.windowSeconds, maxEntities: p.maxEntities });
     this.clock = options.clock;
     this.last = holder.current;
+    this.gate = new NoveltyGate(CATEGORICAL_ARITY, options.novelty);
   }
 
   /** The model that scored the last event (its threshold and id belong with that score). */
@@ -64,24 +80,36 @@ export class EventScorer {
   score(event: SecurityEvent): number {
     const model = this.holder.current;
     this.last = model;
-    model.encoder.extractInto(
-      event,
-      this.rates,
-      this.features,
-      0,
-      this.clock ? this.clock() : event.time,
+    const now = this.clock ? this.clock() : event.time;
+    model.encoder.extractInto(event, this.rates, this.features, 0, now);
+    this.verdict = this.gate.judge(
+      model.calibration.novelty,
+      userClass(event),
+      now,
+      this.features[UNSEEN_COLUMN]!,
+      this.unseenOfLast,
     );
     return model.forest.score(this.features);
   }
 
   /**
    * The verdict on the last scored event, whose forest score is `score`: above the
-   * threshold of the model that produced it, or caught by that model's novelty gate (at
-   * least `calibration.novelty.minUnseen` values the baseline never had).
+   * threshold of the model that produced it, or paged by the novelty gate (at least
+   * `calibration.novelty.minUnseen` values neither the baseline nor the estate's own
+   * history for the event's identity class had, after warm-up, within the alert budget).
    */
   isAnomalous(score: number): boolean {
-    const gate = this.last.calibration.novelty.minUnseen;
-    return score > this.last.threshold || (gate > 0 && this.features[UNSEEN_COLUMN]! >= gate);
+    return score > this.last.threshold || this.verdict === 'novel';
+  }
+
+  /** The novelty gate's verdict on the last scored event. */
+  get noveltyVerdict(): GateVerdict {
+    return this.verdict;
+  }
+
+  /** Warm-up state, pages and suppressions per identity class. */
+  noveltyStats(): NoveltyGateStats {
+    return this.gate.stats(this.last.calibration.novelty);
   }
 
   /** Names of the categorical columns of the last scored event whose value the baseline never had. */

@@ -36,6 +36,14 @@ export interface TrainOptions {
   readonly maxCategoryValues?: number;
   /** Calibrate the novelty gate (default true); false: the forest threshold alone decides. */
   readonly noveltyGate?: boolean;
+  /**
+   * Whether the baseline is this estate's own history (default true: `vigil detector
+   * train` on the cluster's events). A generated baseline (the bootstrap model) is not: the
+   * online novelty gate then warms up on live traffic before it pages.
+   */
+  readonly estateHistory?: boolean;
+  /** Cloud providers' CIDR ranges for the address class feature (kept in the model file). */
+  readonly cloudRanges?: readonly string[];
   /** Creation time stamp (default now); inject for reproducible files. */
   readonly createdAt?: Date;
 }
@@ -106,7 +114,18 @@ export function trainModel(
     .map((e, i) => [e, i] as const)
     .sort((a, b) => a[0].time - b[0].time || a[1] - b[1])
     .map(([e]) => e);
-  const encoder = FeatureEncoder.learn(events, { maxValues: maxCategoryValues });
+  let encoder: FeatureEncoder;
+  try {
+    encoder = FeatureEncoder.learn(events, {
+      maxValues: maxCategoryValues,
+      cloudRanges: options.cloudRanges ?? [],
+    });
+  } catch (error) {
+    throw new DetectorModelError('VIGIL_DETECTOR_TRAIN_INVALID', (error as Error).message, {
+      cause: error,
+      details: { field: 'cloudRanges' },
+    });
+  }
   const n = events.length;
   const matrix = new Float64Array(n * FEATURE_COUNT);
   for (let i = 0; i < n; i++) {
@@ -124,10 +143,17 @@ export function trainModel(
   // gate left, over the rows the gate did not already flag.
   const unseen = new Float64Array(n);
   for (let i = 0; i < n; i++) unseen[i] = matrix[i * FEATURE_COUNT + UNSEEN_COLUMN]!;
-  const novelty =
+  const gate =
     options.noveltyGate === false
       ? { minUnseen: 0, baselineShare: 0 }
       : calibrateNovelty(unseen, rate / 2, CATEGORICAL_FEATURES.length);
+  const own = options.estateHistory !== false;
+  const spanMs = events[n - 1]!.time - events[0]!.time;
+  const novelty = {
+    ...gate,
+    estateHistorySeconds: own && Number.isFinite(spanMs) ? Math.max(0, spanMs / 1000) : 0,
+    estateHistoryEvents: own ? n : 0,
+  };
   const rest =
     novelty.minUnseen > 0 ? scores.filter((_, i) => unseen[i]! < novelty.minUnseen) : scores;
   const restRate =

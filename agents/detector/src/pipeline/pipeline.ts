@@ -12,6 +12,7 @@ import type { EventSink } from '../sources/event-source.js';
 import type { ModelHolder } from '../model/model.js';
 import { EventScorer, type EventScorerOptions } from '../model/scorer.js';
 import { severityOfHits, type RuleSet, type RuleVerdict } from '../rules/rule.js';
+import type { NoveltyGateStats } from '../model/novelty-gate.js';
 import { HealthSignals, type HealthSignalStats } from './health-signals.js';
 
 export interface DetectorPipelineOptions {
@@ -47,6 +48,8 @@ export interface PipelineStats {
   readonly histogram: readonly number[];
   /** Sensors' operational messages, counted apart: never scored, never findings. */
   readonly health: HealthSignalStats;
+  /** The novelty gate: warm-up, pages and budget suppressions per identity class. */
+  readonly novelty: NoveltyGateStats;
 }
 
 export const HISTOGRAM_BINS = 20;
@@ -114,6 +117,7 @@ export class DetectorPipeline {
       filtered: this.scored === 0 ? 1 : 1 - this.findings / this.scored,
       histogram: Array.from(this.histogram),
       health: this.health.stats(),
+      novelty: this.scorer.noveltyStats(),
     };
   }
 }

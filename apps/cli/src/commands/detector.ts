@@ -4,6 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Command } from 'commander';
 import { VigilError } from '@vigil/core';
 import {
+  cloudRangesFrom,
   expandRecords,
   loadModel,
   normaliseEvent,
@@ -27,6 +28,8 @@ interface TrainFlags {
   contamination?: string;
   window: string;
   maxEntities: string;
+  cloudRanges?: string;
+  generated?: boolean;
 }
 
 function intFlag(name: string, value: string, min: number, max: number): number {
@@ -133,6 +136,14 @@ export function registerDetectorCommand(program: Command): void {
     )
     .option('--window <seconds>', 'rate window for per-entity event rates', '60')
     .option('--max-entities <n>', 'entities tracked per rate counter', '10000')
+    .option(
+      '--cloud-ranges <file>',
+      "cloud providers' CIDR ranges for the address class (AWS ip-ranges.json, Google cloud.json, Azure Service Tags JSON, or one CIDR per line)",
+    )
+    .option(
+      '--generated',
+      "the baseline is not this estate's own history (generated or another cluster's): the novelty gate then warms up on live traffic",
+    )
     .action(async (baselineArg: string, flags: TrainFlags, cmd: Command) => {
       const options = globalOptions(cmd);
       if (flags.alertRate !== undefined && flags.contamination !== undefined) {
@@ -149,6 +160,15 @@ export function registerDetectorCommand(program: Command): void {
           : { alertRate: rateFlag('alert-rate', flags.alertRate ?? '0.005') };
       const baselinePath = resolve(baselineArg);
       const output = resolve(flags.output);
+      let cloudRanges: string[] = [];
+      if (flags.cloudRanges !== undefined) {
+        const path = resolve(flags.cloudRanges);
+        try {
+          cloudRanges = cloudRangesFrom(await readFile(path, 'utf8'), path);
+        } catch (error) {
+          throw new UsageError(`--cloud-ranges: ${(error as Error).message}`);
+        }
+      }
       const started = performance.now();
       const { events, lines, rejected } = await readBaseline(baselinePath);
       if (events.length < 2) {
@@ -163,6 +183,8 @@ export function registerDetectorCommand(program: Command): void {
         seed,
         windowSeconds,
         maxEntities,
+        cloudRanges,
+        estateHistory: flags.generated !== true,
         ...rate,
       });
       await saveModel(model, output);
