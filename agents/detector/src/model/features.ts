@@ -53,6 +53,7 @@ const CATEGORICAL_NAMES = [
   'pair.image.dstPrefix',
   'pair.activity.resource.subresource',
   'pair.userClass.addressClass',
+  'request.riskProfile',
 ] as const;
 
 /** Number of categorical columns: the first columns of a row. */
@@ -70,7 +71,12 @@ export const CATEGORICAL_ARITY: readonly Arity[] = CATEGORICAL_NAMES.map((name) 
  * key, destination network) is derived once per event, and no pair is joined into a new
  * string (see {@link CategoryCounts}).
  */
-function categoricalPartsInto(e: SecurityEvent, out: string[], addresses: AddressClassifier): void {
+function categoricalPartsInto(
+  e: SecurityEvent,
+  out: string[],
+  addresses: AddressClassifier,
+  riskProfile: string,
+): void {
   const user = e.actor.user ?? MISSING;
   const cls = userClass(e);
   const activity = e.activity || MISSING;
@@ -110,6 +116,22 @@ function categoricalPartsInto(e: SecurityEvent, out: string[], addresses: Addres
   triple(out, 69, image, prefix, '');
   triple(out, 72, activity, e.resource?.type ?? MISSING, e.resource?.subresource ?? MISSING);
   triple(out, 75, cls, addressClass, '');
+  out[78] = riskProfile;
+}
+
+/**
+ * The names of the request risk counters that are non-zero (`privileged+hostPath`), or
+ * {@link MISSING}. Why a categorical column beside the counters: a baseline without
+ * privileged pods has the counters constant at 0, and an Isolation Forest never splits
+ * on a column constant in its sample; as a category, a never-seen risk profile encodes
+ * to 0 and counts in the rarity aggregates, which do vary in every baseline.
+ */
+function riskProfileOf(risk: Float64Array): string {
+  let profile = '';
+  for (let i = 0; i < REQUEST_RISK_COUNT; i++)
+    if (risk[i]! > 0)
+      profile = profile === '' ? REQUEST_RISK_NAMES[i]! : `${profile}+${REQUEST_RISK_NAMES[i]!}`;
+  return profile === '' ? MISSING : profile;
 }
 
 function triple(out: string[], at: number, a: string, b: string, c: string): void {
@@ -207,6 +229,8 @@ export class FeatureEncoder {
   private readonly parts = newPartsScratch();
   /** Per categorical column of the last extracted event: 1 when the baseline never had its value. */
   private readonly unseen = new Uint8Array(CATEGORICAL_COUNT);
+  /** The last extracted event's request risk counters (scratch, like `parts`). */
+  private readonly risk = new Float64Array(REQUEST_RISK_COUNT);
   readonly addresses: AddressClassifier;
 
   private constructor(encodings: FeatureEncodings, cloudRanges: readonly string[]) {
@@ -235,8 +259,10 @@ export class FeatureEncoder {
     const addresses = new AddressClassifier(cloudRanges);
     const counts = CATEGORICAL_ARITY.map((arity) => new CategoryCounts(arity));
     const parts = newPartsScratch();
+    const risk = new Float64Array(REQUEST_RISK_COUNT);
     for (const event of events) {
-      categoricalPartsInto(event, parts, addresses);
+      requestRiskInto(event.requestObject, risk, 0);
+      categoricalPartsInto(event, parts, addresses, riskProfileOf(risk));
       for (let i = 0; i < CATEGORICAL_COUNT; i++) {
         counts[i]!.add(parts[3 * i]!, parts[3 * i + 1]!, parts[3 * i + 2]!, 1);
       }
@@ -335,7 +361,9 @@ export class FeatureEncoder {
     const parts = this.parts;
     const tables = this.tables;
     const flags = this.unseen;
-    categoricalPartsInto(event, parts, this.addresses);
+    const risk = this.risk;
+    requestRiskInto(event.requestObject, risk, 0);
+    categoricalPartsInto(event, parts, this.addresses, riskProfileOf(risk));
     for (let i = 0; i < CATEGORICAL_COUNT; i++) {
       const seen = tables[i]!.get(parts[3 * i]!, parts[3 * i + 1]!, parts[3 * i + 2]!);
       const n = seen === 0 ? 0 : Math.max(0, seen - self);
@@ -346,8 +374,7 @@ export class FeatureEncoder {
       out[k++] = ln1n;
     }
     for (let i = 0; i < NUMERIC.length; i++) out[k++] = NUMERIC[i]![1](event);
-    requestRiskInto(event.requestObject, out, k);
-    k += REQUEST_RISK_COUNT;
+    for (let i = 0; i < REQUEST_RISK_COUNT; i++) out[k++] = risk[i]!;
     out[k++] = unseen;
     out[k++] = surprisal;
     rates.recordInto(event, Number.isFinite(nowMs) ? nowMs : 0, out, k);

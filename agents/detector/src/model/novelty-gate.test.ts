@@ -72,21 +72,24 @@ test('on an estate the model never saw, the gate learns through the warm-up and 
   assert.ok(coldPaged > 0, 'without warm-up the unseen estate does page');
 });
 
-test('each identity class learns apart: what service accounts did does not make an anonymous caller known', () => {
+test('each identity class learns apart: what service accounts did in the warm-up does not make an anonymous caller known', () => {
   const scorer = new EventScorer(new ModelHolder(foreign), {
-    novelty: { warmupSeconds: 0, warmupMinEvents: 0, budgetPerHour: 1000 },
+    novelty: { warmupSeconds: 60, warmupMinEvents: 0, budgetPerHour: 1000 },
   });
   const t = Date.UTC(2026, 1, 2);
   const asServiceAccount: SecurityEvent = {
     ...anonymousSecretRead(t),
     actor: { user: 'system:serviceaccount:team:reader', sourceIp: '203.0.113.9' },
   };
-  for (let i = 0; i < 5; i++) scorer.score({ ...asServiceAccount, time: t + i });
-  scorer.score(anonymousSecretRead(t + 10));
+  // The warm-up minute: a service account reads the secret from that address.
+  for (let i = 0; i <= 60; i++) scorer.score({ ...asServiceAccount, time: t + i * 1000 });
+  scorer.score({ ...asServiceAccount, time: t + 61_000 });
+  assert.equal(scorer.noveltyVerdict, 'known', 'learned in the warm-up');
+  scorer.score(anonymousSecretRead(t + 62_000));
   assert.equal(scorer.noveltyVerdict, 'novel');
-  // A repeat of the same novelty is history now: it pages once.
-  scorer.score(anonymousSecretRead(t + 20));
-  assert.equal(scorer.noveltyVerdict, 'known');
+  // After the warm-up nothing more is learned: a repeated attack pages on every event.
+  scorer.score(anonymousSecretRead(t + 63_000));
+  assert.equal(scorer.noveltyVerdict, 'novel');
 });
 
 test('the alert budget caps gate pages per class and hour, counting the rest as suppressed', () => {

@@ -10,7 +10,8 @@
  * only if neither the model's baseline nor the estate's own history for that class had it.
  *
  * - **Warm-up.** Until the estate's history covers `warmupSeconds` of event time and
- *   `warmupMinEvents` events, the gate learns and pages no one. The model's baseline
+ *   `warmupMinEvents` events, the gate learns and pages no one; after it, what it learned
+ *   stays fixed until the model is retrained on the estate's events. The model's baseline
  *   counts towards that history only when it was trained on this estate (`vigil detector
  *   train` on the cluster's own events records its span; a generated bootstrap baseline
  *   records 0). The forest threshold (and the rule tier) still page during warm-up.
@@ -86,11 +87,12 @@ export class NoveltyGate {
   // Per-event scratch for the callback (no closure per event).
   private state: ClassState | undefined;
   private newValues = 0;
+  private learning = false;
   private readonly visit = (column: number, a: string, b: string, c: string): void => {
     const table = this.state!.tables[column]!;
     if (table.get(a, b, c) > 0) return;
     this.newValues++;
-    if (this.state!.learned < this.maxValues) {
+    if (this.learning && this.state!.learned < this.maxValues) {
       table.add(a, b, c, 1);
       this.state!.learned++;
     }
@@ -115,8 +117,8 @@ export class NoveltyGate {
 
   /**
    * Judges the event just extracted. `forEachUnseen` enumerates its values the model's
-   * baseline never had (see `FeatureEncoder.forEachUnseen`); they are learned for `cls`
-   * whatever the verdict, so a novelty pages once, not on every repeat.
+   * baseline never had (see `FeatureEncoder.forEachUnseen`); during the warm-up they are
+   * learned for `cls`.
    */
   judge(
     model: GateModel,
@@ -135,13 +137,16 @@ export class NoveltyGate {
     state.events++;
     if (model.minUnseen <= 0) return 'off';
     if (baselineUnseen === 0) return 'known';
-    // Learn even below the gate: values seen in two- and one-value novelties are history too.
+    // The warm-up is the estate's history: learned, every value of every event. After it
+    // the history is fixed (retraining on the estate's events is how it moves on), so an
+    // attack that repeats pages on each event instead of teaching the gate it is normal.
+    this.learning = !this.warmedUp(model);
     this.state = state;
     this.newValues = 0;
     forEachUnseen(this.visit);
     this.state = undefined;
     if (this.newValues < model.minUnseen) return 'known';
-    if (!this.warmedUp(model)) return 'warming';
+    if (this.learning) return 'warming';
     this.refill(state, t);
     if (state.tokens < 1) {
       state.suppressed++;
