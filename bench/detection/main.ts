@@ -27,6 +27,7 @@ import {
   ModelHolder,
   expandRecords,
   generateScenario,
+  loadRuleSet,
   normaliseEvent,
   trainModel,
   type SecurityEvent,
@@ -101,6 +102,8 @@ async function evaluate(
   const findings = new Map<string, Finding>();
   const pipeline = new DetectorPipeline({
     holder,
+    // The rule tier as the agent loads it (the rules shipped with the detector).
+    rules: loadRuleSet(),
     forward: async (f) => void findings.set(f.event.id as string, f),
   });
   // A twin scorer gives the forest score of every event (the pipeline reports only findings');
