@@ -110,7 +110,7 @@ test('findings about the same workload join one incident', async (t) => {
 test('a run the remediator refuses ends failed and notifies with why, at the analysis severity', async (t) => {
   const { coordinator, store, failures, notified } = await setup(
     t,
-    { 'isolate-pod': 'mutate' },
+    { 'delete-pod': 'mutate', 'isolate-pod': 'allow' },
     {
       wrap: (ports) => ({
         ...ports,
@@ -181,6 +181,38 @@ test('a run that fails before any analysis notifies at the detection severity, n
   const n = failureNotificationFor(failures[0]!, undefined);
   assert.match(n.title, /^Incident failed: launch/);
   assert.match(n.summary, /Why: analyst unreachable/);
+});
+
+test('a policy rewrite is assessed by the remediator like any proposal: an invalid rewrite is denied, never executed', async (t) => {
+  const assessed: string[] = [];
+  const { coordinator, store, executed, notified } = await setup(
+    t,
+    { 'delete-pod': 'mutate', 'isolate-pod': 'allow' },
+    {
+      wrap: (ports) => ({
+        ...ports,
+        // The rewrite names a pod the inventory does not have (as when a rule put
+        // "namespace/name" where the pod name belongs).
+        assess: async (id, action) => {
+          assessed.push(action.type);
+          throw new Error(`no pod ${JSON.stringify(action.target['pod'])} in the inventory`);
+        },
+      }),
+    },
+  );
+  const a = await coordinator.handleFinding(minerFinding);
+  await coordinator.idle();
+  const id = 'incidentId' in a ? a.incidentId : '';
+  assert.deepEqual(assessed, ['isolate-pod'], 'the rewrite went back to the remediator');
+  assert.equal(store.incident(id)?.status, 'closed', 'denied, not a failed incident');
+  const item = notified.at(-1)!.items.find((i) => i.proposal.action.type === 'delete-pod')!;
+  assert.equal(item.outcome, 'denied-by-policy', 'the invalid rewrite never executed');
+  assert.equal(
+    executed.size,
+    notified.at(-1)!.items.filter((i) => i.outcome === 'executed').length,
+  );
+  assert.ok(item.review!.rules.includes('vigil.mutation.invalid'));
+  assert.ok(item.review!.reasons.some((r) => /not a valid action: no pod/.test(r)));
 });
 
 /** A promise and the function that settles it: a step the test lets go of when it chooses. */

@@ -95,8 +95,11 @@ export function buildIncidentGraph(ports: IncidentPorts, checkpointer: BaseCheck
     })
     .addNode('review', async (s) => {
       const reviews: Record<string, Review> = {};
-      for (const proposal of s.proposals)
-        reviews[proposal.id] = await ports.review(proposal, s.finding!, s.analysis!, ctxOf(s));
+      for (const proposal of s.proposals) {
+        const review = await ports.review(proposal, s.finding!, s.analysis!, ctxOf(s));
+        reviews[proposal.id] =
+          review.decision === 'mutate' ? await validateRewrite(ports, proposal, review, s) : review;
+      }
       return { reviews };
     })
     .addNode('request_approval', async (s) => {
@@ -177,6 +180,55 @@ export function buildIncidentGraph(ports: IncidentPorts, checkpointer: BaseCheck
     .addEdge('notify', END);
 
   return graph.compile({ checkpointer });
+}
+
+/** Rule id of a rewrite the remediator refused to assess (it names no valid target). */
+export const INVALID_REWRITE_RULE = 'vigil.mutation.invalid';
+
+/**
+ * A policy rewrite is validated like any proposal before anything runs: the remediator
+ * assesses the rewritten action (catalogue shape, a target that exists in its inventory,
+ * the rewrite's own asset and blast radius) and signs it, and the reviewer judges that
+ * proposal. A rewrite the remediator refuses is denied here, with its reason, rather than
+ * failing the incident at execution; one the policy rewrites yet again is escalated.
+ */
+async function validateRewrite(
+  ports: IncidentPorts,
+  proposal: Proposal,
+  review: Review,
+  s: IncidentStateValue,
+): Promise<Review> {
+  const ctx = { incidentId: s.incidentId };
+  let assessed: Proposal;
+  try {
+    assessed = await ports.assess(proposal.id, review.action, ctx);
+  } catch (error) {
+    return {
+      ...review,
+      decision: 'deny',
+      reasons: [
+        ...review.reasons,
+        `the rewritten ${review.action.type} is not a valid action: ${error instanceof Error ? error.message : String(error)}`,
+      ],
+      rules: [...review.rules, INVALID_REWRITE_RULE],
+    };
+  }
+  const again = await ports.review(assessed, s.finding!, s.analysis!, ctx);
+  const merged = {
+    ...again,
+    reasons: [...new Set([...review.reasons, ...again.reasons])],
+    rules: [...new Set([...review.rules, ...again.rules])],
+  };
+  // An allow of the assessed rewrite executes it under that verdict: still a mutation.
+  if (again.decision === 'allow') return { ...merged, decision: 'mutate' };
+  if (again.decision === 'mutate')
+    return {
+      ...merged,
+      decision: 'escalate',
+      action: assessed.action,
+      reasons: [...merged.reasons, 'the policy rewrote its own rewrite: a human decides'],
+    };
+  return merged;
 }
 
 /** Policy escalated an action and no human has decided yet (the decisions arrive all at once). */
