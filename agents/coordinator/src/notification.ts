@@ -76,11 +76,27 @@ function traceLinkOf(incidentId: string, traceLinkBase: string | undefined): str
     : `vigil trace ${incidentId}`;
 }
 
-/** `namespace/name`-style rendering of an action target. */
+/**
+ * A readable rendering of an action target for people: `namespace/name` when the target
+ * names one object, `namespace/pods app=web,tier=front` for a label selector, and
+ * `key=value` pairs for anything else (never raw JSON).
+ */
 export function describeTarget(target: Readonly<Record<string, unknown>>): string {
   const ns = typeof target['namespace'] === 'string' ? `${target['namespace']}/` : '';
   const name = ['pod', 'deployment', 'name', 'node', 'user', 'serviceAccount', 'cidr', 'ip']
     .map((k) => target[k])
     .find((v) => typeof v === 'string');
-  return `${ns}${(name as string | undefined) ?? JSON.stringify(target)}`;
+  if (typeof name === 'string') return `${ns}${name}`;
+  const selector = target['selector'];
+  if (typeof selector === 'object' && selector !== null && !Array.isArray(selector)) {
+    return `${ns}pods ${pairs(selector as Record<string, unknown>, ',')}`;
+  }
+  const rest = Object.fromEntries(Object.entries(target).filter(([key]) => key !== 'namespace'));
+  return `${ns}${pairs(rest, ' ') || '(all)'}`;
+}
+
+function pairs(record: Readonly<Record<string, unknown>>, separator: string): string {
+  return Object.entries(record)
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(separator);
 }
