@@ -135,3 +135,54 @@ test('egress to a private address is not flagged as unusual egress', () => {
   );
   assert.deepEqual(a.techniques, []);
 });
+
+test('a summary keeps an identity as written and names what an anonymous request asked for', () => {
+  const exec = analyseOffline(
+    findingFor({
+      format: 'k8s-audit',
+      classUid: 6003,
+      activity: 'create',
+      actor: { user: 'system:serviceaccount:shop:web' },
+      resource: { type: 'pods', subresource: 'exec', namespace: 'shop', name: 'web-1' },
+    }),
+  );
+  assert.match(exec.summary, /^system:serviceaccount:shop:web /);
+  const byMail = analyseOffline(
+    findingFor({
+      format: 'k8s-audit',
+      classUid: 6003,
+      activity: 'create',
+      actor: { user: 'dev-contractor@example.com' },
+      resource: { type: 'pods', subresource: 'exec', namespace: 'shop', name: 'web-1' },
+    }),
+  );
+  assert.match(byMail.summary, /^dev-contractor@example\.com /);
+
+  const probe = analyseOffline(
+    findingFor({
+      format: 'k8s-audit',
+      classUid: 6003,
+      activity: 'get',
+      actor: {
+        user: 'system:anonymous',
+        groups: ['system:unauthenticated'],
+        sourceIp: '198.51.100.23',
+      },
+      requestUri: '/api/v1/namespaces/kube-system/secrets',
+      resource: { type: 'secrets', namespace: 'kube-system' },
+      outcome: { code: 200 },
+    }),
+  );
+  assert.match(probe.summary, /^Anonymous request "get secrets in kube-system" succeeded/);
+  const nonResource = analyseOffline(
+    findingFor({
+      format: 'k8s-audit',
+      classUid: 6003,
+      activity: 'get',
+      actor: { user: 'system:anonymous', sourceIp: '198.51.100.23' },
+      requestUri: '/apis',
+      outcome: { code: 200 },
+    }),
+  );
+  assert.match(nonResource.summary, /"get \/apis"/);
+});

@@ -139,6 +139,9 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
+/** Upper-cases the first letter, unless the sentence opens with an identity (`system:…`, an e-mail, a path): a name keeps its case. */
 function capitalise(s: string): string {
+  const first = s.split(/\s/, 1)[0] ?? '';
+  if (/[:@/]/.test(first)) return s;
   return s.charAt(0).toUpperCase() + s.slice(1);
 }

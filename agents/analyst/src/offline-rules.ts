@@ -49,6 +49,27 @@ const MINER_PROCESS =
 const MINING_PORTS = new Set([3333, 4444, 5555, 7777, 14444, 45700]);
 const SHELLS = /^(sh|bash|ash|dash|zsh|ksh)$/;
 
+/**
+ * What a request asked for, as a person reads it: `get secrets shop/db` for a resource,
+ * `get /version` for a non-resource URL (which has no resource type).
+ */
+function requested(e: NormalisedEventView): string {
+  const r = e.resource;
+  const what = r?.type
+    ? [
+        `${r.type}${r.subresource ? `/${r.subresource}` : ''}`,
+        r.name
+          ? `${r.namespace ? `${r.namespace}/` : ''}${r.name}`
+          : r.namespace
+            ? `in ${r.namespace}`
+            : '',
+      ]
+        .filter(Boolean)
+        .join(' ')
+    : (e.requestUri ?? 'an unnamed resource');
+  return `${e.activity ?? 'request'} ${what}`;
+}
+
 /** The client-claimed (X-Forwarded-For) addresses, shown as claims beside the observed one. */
 function claimedSuffix(claimed: readonly string[] | undefined): string {
   return claimed && claimed.length > 0 ? ` (client claims ${claimed.join(', ')})` : '';
@@ -281,7 +302,7 @@ export const OFFLINE_RULES: readonly AnalysisRule[] = [
         (e.actor?.groups?.includes('system:unauthenticated') ?? false)) &&
       (e.outcome?.code === undefined || e.outcome.code < 400) &&
       !HEALTH_PATH.test(e.requestUri ?? '')
-        ? `anonymous request "${e.activity ?? ''} ${e.resource?.type ?? ''}" succeeded from ${e.actor?.sourceIp ?? 'an unknown address'}${claimedSuffix(e.actor?.claimedSourceIps)}`
+        ? `anonymous request "${requested(e)}" succeeded from ${e.actor?.sourceIp ?? 'an unknown address'}${claimedSuffix(e.actor?.claimedSourceIps)}`
         : undefined,
   },
   {
