@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Server as NetServer } from 'node:net';
+import libmime from 'libmime';
 import { SMTPServer } from 'smtp-server';
 import type { AgentSystem } from '@vigil/registry';
 
@@ -53,7 +54,7 @@ export async function startNotificationSinks(
           let data = '';
           stream.on('data', (c: Buffer) => (data += c.toString()));
           stream.on('end', () => {
-            const subject = /^Subject: (.*)$/m.exec(data)?.[1] ?? '(no subject)';
+            const subject = subjectOf(data);
             print(
               `  ✉ ${channel.name} (email to ${session.envelope.rcptTo.map((r) => r.address).join(', ')}): ${subject}`,
             );
@@ -87,4 +88,15 @@ async function listen(
     });
     server.listen(port, host, () => resolve(true));
   });
+}
+
+/**
+ * The Subject of a raw message, as a person reads it: the header unfolded (RFC 5322
+ * §2.2.3) and its encoded words decoded (RFC 2047: `=?UTF-8?Q?=5BVigil_high=5D…?=`).
+ */
+export function subjectOf(message: string): string {
+  const headers = message.split(/\r?\n\r?\n/, 1)[0] ?? '';
+  const unfolded = headers.replace(/\r?\n[ \t]+/g, ' ');
+  const raw = /^Subject:[ \t]*(.*)$/im.exec(unfolded)?.[1];
+  return raw === undefined ? '(no subject)' : libmime.decodeWords(raw).trim();
 }
