@@ -86,6 +86,29 @@ test('reads NDJSON messages, processes every line, and filters by subject', asyn
   assert.deepEqual(ids, ['contract-1', 'contract-2']);
 });
 
+test('rejects invalid UTF-8 in a message by line and offset and keeps its other lines', async (t) => {
+  const nats = await startNats(t);
+  const nc = await connect({ servers: nats.url });
+  t.after(() => nc.close());
+  await (await jetstreamManager(nc)).streams.add({ name: STREAM, subjects: ['events.>'] });
+  const source = createJetStreamSource({
+    connection: { servers: nats.url },
+    stream: STREAM,
+    durable: 'detector',
+  });
+  const ids: string[] = [];
+  await source.start(async (e) => void ids.push(e.id));
+  t.after(() => source.stop());
+  const first = Buffer.from(`${CONTRACT_LINES[0]}\n`);
+  await jetstream(nc).publish(
+    'events.k8s',
+    Buffer.concat([first, Buffer.from('{"a":"'), Buffer.from([0xfe]), Buffer.from('"}')]),
+  );
+  await source.counters.until((s) => s.processed === 1 && s.rejected === 1);
+  assert.deepEqual(ids, ['contract-1']);
+  assert.deepEqual(source.counters.snapshot().rejectedByCode, { INVALID_ENCODING: 1 });
+});
+
 test('redelivers an event whose consumer process died before acknowledging it', async (t) => {
   const nats = await startNats(t);
   const pub = await publisher(t, nats.url);

@@ -26,7 +26,8 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { Logger } from '@vigil/core';
-import { DEFAULT_MAX_LINE_BYTES, parseNdjson } from '../events/ndjson.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../events/ndjson.js';
+import { DEFAULT_MAX_DEPTH, NdjsonStream } from './ndjson-stream.js';
 import type { DeadLetterWriter } from './dead-letter.js';
 import {
   IngestCounters,
@@ -83,7 +84,11 @@ export function createJetStreamSource(options: JetStreamSourceOptions): EventSou
     const ref = (line: number): string => `${options.stream} seq ${m.seq} line ${line}`;
     const staged: AcceptedEvent[] = [];
     const rejections: Rejection[] = [];
-    for (const parsed of parseNdjson(m.data, { maxLineBytes }))
+    // The HTTP intake's line reader: bad UTF-8, a stray byte-order mark and too-deep
+    // nesting are rejected by line and offset here too, never decoded to U+FFFD.
+    const lines = new NdjsonStream({ maxLineBytes, maxDepth: DEFAULT_MAX_DEPTH });
+    const data = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+    for (const parsed of [...lines.push(data), ...lines.end()])
       acceptLine(ctx, parsed, ref, staged, rejections);
     if (staged.length === 0) {
       const reason = rejections[0]?.reason ?? 'empty message';
