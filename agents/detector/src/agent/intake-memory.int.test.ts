@@ -88,11 +88,11 @@ test('with the coordinator down, the detector answers 503 with Retry-After once 
   const stateDir = mkdtempSync(join(tmpdir(), 'vigil-intake-outbox-'));
   t.after(() => rmSync(stateDir, { recursive: true, force: true }));
   await modelIn(stateDir);
-  // Notice alerts are findings by rule, whatever the forest says: one finding per line.
+  // Warning alerts page by rule, whatever the forest says: one finding per line.
   const lines = falcoLines(12_000).map((l) =>
     l
-      .replace('Package management process launched', 'Terminal shell in container')
-      .replace('Informational', 'Notice'),
+      .replace('Package management process launched', 'Read sensitive file untrusted')
+      .replace('Informational', 'Warning'),
   );
   const detector = await startDetectorProcess({ stateDir, token: TOKEN, coordinator: 'stalled' });
   t.after(() => detector.kill());
