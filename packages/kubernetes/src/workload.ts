@@ -109,6 +109,8 @@ export function renderDeployment(
                 { name: 'VIGIL_TLS_DIR', value: MOUNTS.tls },
                 // Probes come from the kubelet and peers from their pod IPs, not loopback.
                 { name: 'VIGIL_HOST', value: '0.0.0.0' },
+                // Peers through their Services (the A2A port is the same for every agent).
+                { name: 'VIGIL_PEER_DOMAIN', value: `${system.metadata.namespace}.svc` },
                 { name: 'VIGIL_PORT', value: String(k.ports.a2a) },
                 { name: 'VIGIL_HEALTH_PORT', value: String(k.ports.health) },
               ],

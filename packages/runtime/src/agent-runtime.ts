@@ -14,6 +14,7 @@ import { spiffeIdOf, type AgentSpec, type AgentSystem } from '@vigil/registry';
 import {
   createAgentClient,
   createFilePeerDirectory,
+  createServicePeerDirectory,
   startAgentServer,
   type AgentServer,
   type SkillHandler,
@@ -52,6 +53,11 @@ export interface AgentRuntimeOptions {
    * when the kubelet updates the volume.
    */
   readonly tlsDir?: string;
+  /**
+   * Reach peers as `https://<agent>.<peerDomain>:<port>` (Kubernetes Services,
+   * `<namespace>.svc`) instead of the supervisor's `run/endpoints.json`.
+   */
+  readonly peerDomain?: string;
   /** Use this definition instead of importing `spec.implementation` (tests, embedding). */
   readonly definition?: AgentDefinition;
   readonly logger?: Logger;
@@ -197,7 +203,10 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
       if (credentials === undefined) throw new Error('credentials not loaded yet');
       return credentials;
     },
-    peers: createFilePeerDirectory(join(stateDir, 'run', 'endpoints.json')),
+    peers:
+      options.peerDomain === undefined
+        ? createFilePeerDirectory(join(stateDir, 'run', 'endpoints.json'))
+        : createServicePeerDirectory(options.peerDomain, options.port ?? 0),
     logger,
   });
 

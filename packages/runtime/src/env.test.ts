@@ -48,6 +48,10 @@ test('in a pod: VIGIL_HOST binds every address and VIGIL_TLS_DIR names the mount
   });
   assert.equal(env.host, '0.0.0.0');
   assert.equal(env.tlsDir, '/var/run/vigil/tls');
+  assert.equal(
+    parseAgentProcessEnv({ ...good, VIGIL_PEER_DOMAIN: 'soc.svc' }).peerDomain,
+    'soc.svc',
+  );
   const local = parseAgentProcessEnv(good);
   assert.equal(local.host, '127.0.0.1');
   assert.equal(local.tlsDir, undefined);

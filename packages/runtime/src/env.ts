@@ -16,6 +16,10 @@ const EnvSchema = z.object({
   VIGIL_DRAIN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   VIGIL_HOST: z.union([z.ipv4(), z.ipv6()]).default('127.0.0.1'),
   VIGIL_TLS_DIR: z.string().refine(isAbsolute, 'must be an absolute path').optional(),
+  VIGIL_PEER_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a DNS domain, e.g. vigil.svc')
+    .optional(),
 });
 
 /** The environment contract between the supervisor and an agent process. */
@@ -38,6 +42,8 @@ export interface AgentProcessEnv {
   readonly host: string;
   /** Credentials directory (`VIGIL_TLS_DIR`: tls.crt, tls.key, ca.crt), else the state directory's PKI. */
   readonly tlsDir?: string;
+  /** Peers are `https://<agent>.<domain>:<VIGIL_PORT>` (`VIGIL_PEER_DOMAIN`, e.g. `vigil.svc`), else endpoints.json. */
+  readonly peerDomain?: string;
 }
 
 /**
@@ -67,5 +73,6 @@ export function parseAgentProcessEnv(env: Record<string, string | undefined>): A
     drainTimeoutMs: e.VIGIL_DRAIN_TIMEOUT_MS,
     host: e.VIGIL_HOST,
     ...(e.VIGIL_TLS_DIR === undefined ? {} : { tlsDir: e.VIGIL_TLS_DIR }),
+    ...(e.VIGIL_PEER_DOMAIN === undefined ? {} : { peerDomain: e.VIGIL_PEER_DOMAIN }),
   });
 }

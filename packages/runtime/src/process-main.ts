@@ -143,6 +143,7 @@ export async function runAgentProcess(
       healthPort: config.healthPort,
       host: config.host,
       ...(config.tlsDir === undefined ? {} : { tlsDir: config.tlsDir }),
+      ...(config.peerDomain === undefined ? {} : { peerDomain: config.peerDomain }),
       drainTimeoutMs: config.drainTimeoutMs,
       logger,
       onDraining: (inFlight) => send({ type: 'draining', inFlight }),

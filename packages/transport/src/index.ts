@@ -52,7 +52,12 @@ export {
   type AgentCardSignatureJson,
   type CardVerification,
 } from './card.js';
-export { createFilePeerDirectory, createStaticPeerDirectory, type PeerDirectory } from './peers.js';
+export {
+  createFilePeerDirectory,
+  createServicePeerDirectory,
+  createStaticPeerDirectory,
+  type PeerDirectory,
+} from './peers.js';
 export { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './breaker.js';
 export { fullJitterDelay, type RetryPolicy } from './retry.js';
 export { startHealthServer, type HealthServer, type ReadinessCheck } from './health.js';

@@ -3,7 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createFilePeerDirectory, createStaticPeerDirectory } from './peers.js';
+import {
+  createFilePeerDirectory,
+  createServicePeerDirectory,
+  createStaticPeerDirectory,
+} from './peers.js';
 
 test('the file peer directory reads endpoints.json and follows its changes', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-peers-'));
@@ -48,4 +52,9 @@ test('the static peer directory returns copies and can be updated', () => {
   assert.deepEqual(peers.resolve('a'), ['https://x:1']);
   peers.set('a', ['https://y:2']);
   assert.deepEqual(peers.resolve('a'), ['https://y:2']);
+});
+
+test('in a cluster every agent is reached through its Service name on the A2A port', () => {
+  const peers = createServicePeerDirectory('soc.svc', 8443);
+  assert.deepEqual(peers.resolve('reviewer'), ['https://reviewer.soc.svc:8443']);
 });

@@ -20,6 +20,16 @@ export function createStaticPeerDirectory(
   };
 }
 
+/**
+ * Peers as Kubernetes Services: every agent is `https://<agent>.<domain>:<port>` (the
+ * rendered Service of its A2A port; `domain` is `<namespace>.svc`), which the Service
+ * load-balances over its ready replicas. The name is also a DNS SAN of each agent's
+ * certificate, so the TLS host check holds beside the SPIFFE ID check.
+ */
+export function createServicePeerDirectory(domain: string, port: number): PeerDirectory {
+  return { resolve: (agentName) => [`https://${agentName}.${domain}:${port}`] };
+}
+
 function parseEndpoints(text: string, path: string): Map<string, string[]> {
   let json: unknown;
   try {
