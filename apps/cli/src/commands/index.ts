@@ -13,6 +13,7 @@ import { registerActionsCommand } from './actions.js';
 import { registerApprovalsCommand } from './approvals.js';
 import { registerUsersCommand } from './users.js';
 import { registerK8sCommand } from './k8s.js';
+import { registerEvalCommand } from './eval.js';
 
 /** A `vigil` sub-command: adds itself (and its own sub-commands) to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -36,4 +37,5 @@ export const COMMANDS: readonly CommandRegistration[] = [
   registerApprovalsCommand,
   registerUsersCommand,
   registerK8sCommand,
+  registerEvalCommand,
 ];

@@ -1,5 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   bearerTokenFromEnv,
@@ -7,7 +7,9 @@ import {
   inventoryYaml,
   replayToHttp,
   type ReplayReport,
+  type Scenario,
 } from '@vigil/detector';
+import { parseLabelledScenario, type LabelledLine } from '../eval/labelled.js';
 import { UsageError, globalOptions, print } from '../context.js';
 
 function positiveInt(name: string, value: string): number {
@@ -26,6 +28,51 @@ export function parseRate(value: string): number {
   return n;
 }
 
+/** `<dir>/<name>.eval.ndjson` beside `<dir>/<name>.ndjson`. */
+export function evalPathFor(eventsPath: string): string {
+  const ext = extname(eventsPath);
+  return join(dirname(eventsPath), `${basename(eventsPath, ext)}.eval.ndjson`);
+}
+
+/**
+ * Writes the labelled scenario of `vigil eval` beside the events: a scenario line, every
+ * event with its label, then the expect lines of `expectFile` — checked by the same parser
+ * `vigil eval` uses, so an attack without an expectation is refused here.
+ */
+function writeLabelledScenario(
+  eventsPath: string,
+  s: Scenario,
+  expectFile: string,
+  inventoryPath: string | undefined,
+): string {
+  let expectText: string;
+  try {
+    expectText = readFileSync(expectFile, 'utf8');
+  } catch (cause) {
+    throw new UsageError(`cannot read --expect ${expectFile}: ${(cause as Error).message}`);
+  }
+  const path = evalPathFor(eventsPath);
+  const header: LabelledLine = {
+    kind: 'scenario',
+    name: basename(path),
+    description: `seed ${s.summary.seed}, ${s.summary.events} events, ${s.summary.start} … ${s.summary.end}, ${s.summary.attacks.length} attacks`,
+    ...(inventoryPath === undefined ? {} : { inventory: relative(dirname(path), inventoryPath) }),
+  };
+  const events = s.lines.map((line, i): LabelledLine => {
+    const label = s.labels[i];
+    return {
+      kind: 'event',
+      event: JSON.parse(line) as Record<string, unknown>,
+      attack: label?.attack ?? null,
+      technique: label?.technique ?? null,
+    };
+  });
+  const text = `${[header, ...events].map((l) => JSON.stringify(l)).join('\n')}\n${expectText.trimEnd()}\n`;
+  parseLabelledScenario(text, path);
+  writeFileSync(path, text);
+  return path;
+}
+
 /** `<dir>/<name>.labels.ndjson` beside `<dir>/<name>.ndjson`. */
 export function labelsPathFor(eventsPath: string): string {
   const ext = extname(eventsPath);
@@ -39,6 +86,7 @@ interface GenerateFlags {
   minutes: string;
   start?: string;
   inventory?: string | false;
+  expect?: string;
 }
 
 interface ReplayFlags {
@@ -123,6 +171,10 @@ export function registerScenarioCommand(program: Command): void {
       'inventory YAML of the estate (default: inventory.yaml beside the events)',
     )
     .option('--no-inventory', 'do not write the inventory')
+    .option(
+      '--expect <file>',
+      'expect lines (docs/eval.md); also write <name>.eval.ndjson, the labelled scenario for vigil eval',
+    )
     .action((flags: GenerateFlags, cmd: Command) => {
       const options = globalOptions(cmd);
       let s;
@@ -152,12 +204,17 @@ export function registerScenarioCommand(program: Command): void {
           : resolve(flags.inventory ?? join(dirname(eventsPath), 'inventory.yaml'));
       if (inventoryPath !== undefined)
         writeFileSync(inventoryPath, inventoryYaml(s.inventory, s.summary));
+      const evalPath =
+        flags.expect === undefined
+          ? undefined
+          : writeLabelledScenario(eventsPath, s, resolve(flags.expect), inventoryPath);
       print(
         options,
         () =>
           [
             `wrote ${s.summary.events} events (${s.summary.start} … ${s.summary.end}) to ${eventsPath}`,
             `labels: ${labelsPath}${inventoryPath === undefined ? '' : `\ninventory: ${inventoryPath}`}`,
+            ...(evalPath === undefined ? [] : [`labelled scenario for vigil eval: ${evalPath}`]),
             `formats: ${Object.entries(s.summary.byFormat)
               .map(([k, v]) => `${k} ${v}`)
               .join(', ')}`,
@@ -169,7 +226,12 @@ export function registerScenarioCommand(program: Command): void {
           ].join('\n'),
         {
           ...s.summary,
-          files: { events: eventsPath, labels: labelsPath, inventory: inventoryPath ?? null },
+          files: {
+            events: eventsPath,
+            labels: labelsPath,
+            inventory: inventoryPath ?? null,
+            eval: evalPath ?? null,
+          },
         },
       );
     });
