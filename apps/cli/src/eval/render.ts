@@ -38,6 +38,7 @@ export function renderEval(scenario: string, runs: readonly AnalystRun[]): strin
     ...table(head, [
       row('events in', (s) => String(s.reduction.eventsIn)),
       row('findings', (s) => String(s.reduction.findings)),
+      row('  without event id', (s) => String(s.detection.unattributedFindings)),
       row('events per finding', (s) => s.reduction.eventsPerFinding?.toFixed(1) ?? '-'),
       row('incidents', (s) => String(s.reduction.incidents)),
       row('analyses', (s) => String(s.reduction.analyses)),

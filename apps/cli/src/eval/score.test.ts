@@ -62,6 +62,7 @@ function trail(): AuditEntry[] {
     entry('finding', 'inc-1', { eventId: 'e2' }, {}, '2026-12-01T00:00:00.000Z'),
     entry('finding', 'inc-1', { eventId: 'e3' }, {}, '2026-12-01T00:00:01.000Z'),
     entry('finding', 'inc-2', { eventId: 'e5' }, {}, '2026-12-01T00:00:00.000Z'),
+    entry('finding', 'rate-limited', { disposition: 'rate-limited' }),
     entry('analysis', 'inc-1', { techniques: ['T1059', 'T1610'] }, { source: 'rule-based' }),
     entry(
       'analysis',
@@ -101,16 +102,17 @@ test('scores detection per technique, attribution precision, verdicts, reduction
   });
   assert.deepEqual(s.reduction, {
     eventsIn: 5,
-    findings: 3,
+    findings: 4,
     incidents: 2,
     analyses: 2,
     modelCalls: 1,
-    eventsPerFinding: 5 / 3,
+    eventsPerFinding: 5 / 4,
   });
   assert.equal(s.detection.attackEvents, 3);
   assert.equal(s.detection.detectedAttackEvents, 2);
   assert.equal(s.detection.recall, 2 / 3);
-  // e5 is normal traffic: one of three findings is a false positive.
+  assert.equal(s.detection.unattributedFindings, 1);
+  // e5 is normal traffic: one of the three attributable findings is a false positive.
   assert.equal(s.detection.precision, 2 / 3);
   const row = (t: string) => s.detection.techniques.find((r) => r.technique === t);
   assert.deepEqual(

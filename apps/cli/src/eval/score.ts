@@ -58,6 +58,8 @@ export interface EvalScore {
     readonly attackEvents: number;
     readonly detectedAttackEvents: number;
     readonly findingsOnNormalEvents: number;
+    /** Findings recorded without an event id (rate-limited storms): counted, not attributable. */
+    readonly unattributedFindings: number;
     readonly recall: number | null;
     readonly precision: number | null;
     readonly techniques: readonly TechniqueScore[];
@@ -311,6 +313,7 @@ export function scoreRun(
       attackEvents,
       detectedAttackEvents: detectedAttack,
       findingsOnNormalEvents: normalFindings,
+      unattributedFindings: findings.filter((f) => str(f.what['eventId']) === undefined).length,
       recall: ratio(detectedAttack, attackEvents),
       precision: ratio(detected.size - normalFindings, detected.size),
       techniques,
