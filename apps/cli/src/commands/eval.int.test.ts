@@ -55,7 +55,19 @@ test('vigil eval on the demo scenario reproduces the README figures; a failing t
     'unsafe actions': String(s.unsafe.length),
     'model calls': String(s.model.calls),
   };
-  assert.deepEqual(measured, readmeFigures());
+  const quoted = readmeFigures();
+  // Which findings the coordinator rate-limits (and so cannot be attributed) depends on
+  // timing: the README quotes precision as "≈ N %", reproduced within 2 points.
+  const precision = /^≈ (\d+(?:\.\d+)?) %$/.exec(quoted['detection precision (findings)'] ?? '');
+  assert.ok(precision, 'README quotes precision as ≈ N %');
+  assert.ok(
+    s.detection.precision !== null &&
+      Math.abs(s.detection.precision * 100 - Number(precision[1])) <= 2,
+    `precision ${pct(s.detection.precision)} is within 2 points of the README's ${precision[1]} %`,
+  );
+  delete measured['detection precision (findings)'];
+  delete quoted['detection precision (findings)'];
+  assert.deepEqual(measured, quoted);
   assert.deepEqual(
     offline.checks.map((c) => [c.name, c.ok]),
     [
