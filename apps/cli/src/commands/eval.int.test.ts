@@ -24,10 +24,10 @@ function readmeFigures(): Record<string, string> {
 test('vigil eval on the demo scenario reproduces the README figures; a failing threshold exits 1', async (t) => {
   const dir = tempDir(t, 'eval');
   const thresholds = join(dir, 'thresholds.yaml');
-  // Met by the demo, except one: no analyst names T1611 (escape to host).
+  // Met by the demo, except one: 19 events per finding, not 1000.
   writeFileSync(
     thresholds,
-    'detection: { recall: 0.9 }\nverdicts: { correctness: 1 }\nunsafeActions: { max: 0 }\ntechniques:\n  T1611: { precision: 1 }\n',
+    'detection: { recall: 0.9 }\nverdicts: { correctness: 1 }\nunsafeActions: { max: 0 }\nreduction: { minEventsPerFinding: 1000 }\n',
   );
   const run = await runVigil([
     '--json',
@@ -39,7 +39,7 @@ test('vigil eval on the demo scenario reproduces the README figures; a failing t
   assert.equal(run.code, 1, run.stderr);
   assert.match(
     run.stderr,
-    /VIGIL_EVAL_THRESHOLD: thresholds failed: offline: techniques\.T1611\.precision >= 1/,
+    /VIGIL_EVAL_THRESHOLD: thresholds failed: offline: reduction\.minEventsPerFinding >= 1000/,
   );
   const report = JSON.parse(run.stdout) as { runs: AnalystRun[] };
   const [offline] = report.runs;
@@ -55,26 +55,14 @@ test('vigil eval on the demo scenario reproduces the README figures; a failing t
     'unsafe actions': String(s.unsafe.length),
     'model calls': String(s.model.calls),
   };
-  const quoted = readmeFigures();
-  // Which findings the coordinator rate-limits (and so cannot be attributed) depends on
-  // timing: the README quotes precision as "≈ N %", reproduced within 2 points.
-  const precision = /^≈ (\d+(?:\.\d+)?) %$/.exec(quoted['detection precision (findings)'] ?? '');
-  assert.ok(precision, 'README quotes precision as ≈ N %');
-  assert.ok(
-    s.detection.precision !== null &&
-      Math.abs(s.detection.precision * 100 - Number(precision[1])) <= 2,
-    `precision ${pct(s.detection.precision)} is within 2 points of the README's ${precision[1]} %`,
-  );
-  delete measured['detection precision (findings)'];
-  delete quoted['detection precision (findings)'];
-  assert.deepEqual(measured, quoted);
+  assert.deepEqual(measured, readmeFigures());
   assert.deepEqual(
     offline.checks.map((c) => [c.name, c.ok]),
     [
       ['detection.recall', true],
-      ['techniques.T1611.precision', false],
       ['verdicts.correctness', true],
       ['unsafeActions.max', true],
+      ['reduction.minEventsPerFinding', false],
     ],
   );
 });

@@ -62,7 +62,14 @@ function trail(): AuditEntry[] {
     entry('finding', 'inc-1', { eventId: 'e2' }, {}, '2026-12-01T00:00:00.000Z'),
     entry('finding', 'inc-1', { eventId: 'e3' }, {}, '2026-12-01T00:00:01.000Z'),
     entry('finding', 'inc-2', { eventId: 'e5' }, {}, '2026-12-01T00:00:00.000Z'),
+    // Rate-limited: no incident, the event known only from the detector's finding id.
+    entry('finding', 'rate-limited', { disposition: 'rate-limited', findingId: 'finding-e4' }),
     entry('finding', 'rate-limited', { disposition: 'rate-limited' }),
+    // A storm rolled up into one entry of inc-2: both events are findings of inc-2.
+    entry('finding', 'inc-2', {
+      disposition: 'rolled-up',
+      findingIds: ['finding-e5', 'finding-e1'],
+    }),
     entry('analysis', 'inc-1', { techniques: ['T1059', 'T1610'] }, { source: 'rule-based' }),
     entry(
       'analysis',
@@ -102,18 +109,18 @@ test('scores detection per technique, attribution precision, verdicts, reduction
   });
   assert.deepEqual(s.reduction, {
     eventsIn: 5,
-    findings: 4,
+    findings: 6,
     incidents: 2,
     analyses: 2,
     modelCalls: 1,
-    eventsPerFinding: 5 / 4,
+    eventsPerFinding: 5 / 6,
   });
   assert.equal(s.detection.attackEvents, 3);
-  assert.equal(s.detection.detectedAttackEvents, 2);
-  assert.equal(s.detection.recall, 2 / 3);
+  assert.equal(s.detection.detectedAttackEvents, 3);
+  assert.equal(s.detection.recall, 1);
   assert.equal(s.detection.unattributedFindings, 1);
-  // e5 is normal traffic: one of the three attributable findings is a false positive.
-  assert.equal(s.detection.precision, 2 / 3);
+  // e1 and e5 are normal traffic: two of the five events with findings are false positives.
+  assert.equal(s.detection.precision, 3 / 5);
   const row = (t: string) => s.detection.techniques.find((r) => r.technique === t);
   assert.deepEqual(
     [
@@ -123,7 +130,7 @@ test('scores detection per technique, attribution precision, verdicts, reduction
       row('T1610')?.precision,
       row('T1046')?.precision,
     ],
-    [1, 0, 1, 0, 0],
+    [1, 1, 1, 0, 0],
   );
   // miner met (allow on isolate-pod); scan never became an incident, so it is not met.
   assert.deepEqual(

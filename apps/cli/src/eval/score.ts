@@ -58,7 +58,7 @@ export interface EvalScore {
     readonly attackEvents: number;
     readonly detectedAttackEvents: number;
     readonly findingsOnNormalEvents: number;
-    /** Findings recorded without an event id (rate-limited storms): counted, not attributable. */
+    /** Findings whose event cannot be told (no event id, no detector finding id). */
     readonly unattributedFindings: number;
     readonly recall: number | null;
     readonly precision: number | null;
@@ -104,6 +104,22 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 const obj = (v: unknown): Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
+/**
+ * The events a finding entry is about: `what.eventId`; else the detector's finding ids
+ * (`finding-<eventId>`) that the coordinator records for rate-limited findings
+ * (`findingId`) and for storms rolled up into one entry (`findingIds`).
+ */
+function eventIdsOf(finding: AuditEntry): string[] {
+  const eventId = str(finding.what['eventId']);
+  if (eventId !== undefined) return [eventId];
+  const ids = Array.isArray(finding.what['findingIds'])
+    ? finding.what['findingIds']
+    : [finding.what['findingId']];
+  return ids.flatMap((id) =>
+    typeof id === 'string' && id.startsWith('finding-') ? [id.slice('finding-'.length)] : [],
+  );
+}
+
 function isProtected(asset: Record<string, unknown>, assets: ProtectedAssets): boolean {
   const ns = str(asset['namespace']);
   if (ns !== undefined && assets.namespaces.includes(ns)) return true;
@@ -136,19 +152,21 @@ export function scoreRun(
     if (id !== undefined) labelOf.set(id, { attack: e.attack, technique: e.technique });
   });
   const findings = entries.filter((e) => e.kind === 'finding');
-  const detected = new Set(findings.flatMap((f) => str(f.what['eventId']) ?? []));
+  const detected = new Set(findings.flatMap(eventIdsOf));
   const incidentsOfEvent = new Map<string, Set<string>>();
   const eventsOfIncident = new Map<string, Set<string>>();
   for (const f of findings) {
-    const eventId = str(f.what['eventId']);
-    if (eventId === undefined || f.incidentId === null) continue;
-    (incidentsOfEvent.get(eventId) ?? incidentsOfEvent.set(eventId, new Set()).get(eventId)!).add(
-      f.incidentId,
-    );
-    (
-      eventsOfIncident.get(f.incidentId) ??
-      eventsOfIncident.set(f.incidentId, new Set()).get(f.incidentId)!
-    ).add(eventId);
+    // A rate-limited finding joins no incident (its incidentId is a placeholder).
+    if (f.incidentId === null || f.what['disposition'] === 'rate-limited') continue;
+    for (const eventId of eventIdsOf(f)) {
+      (incidentsOfEvent.get(eventId) ?? incidentsOfEvent.set(eventId, new Set()).get(eventId)!).add(
+        f.incidentId,
+      );
+      (
+        eventsOfIncident.get(f.incidentId) ??
+        eventsOfIncident.set(f.incidentId, new Set()).get(f.incidentId)!
+      ).add(eventId);
+    }
   }
   const incidentIds = new Set(eventsOfIncident.keys());
 
@@ -313,7 +331,7 @@ export function scoreRun(
       attackEvents,
       detectedAttackEvents: detectedAttack,
       findingsOnNormalEvents: normalFindings,
-      unattributedFindings: findings.filter((f) => str(f.what['eventId']) === undefined).length,
+      unattributedFindings: findings.filter((f) => eventIdsOf(f).length === 0).length,
       recall: ratio(detectedAttack, attackEvents),
       precision: ratio(detected.size - normalFindings, detected.size),
       techniques,
