@@ -88,6 +88,12 @@ function declaration(
   replace('http://127.0.0.1:9494/notifications', `http://127.0.0.1:${ports.webhook}/notifications`);
   // Nothing listens here: a failing channel must never hold an incident back.
   replace('port: 2525', `port: ${ports.smtp}`);
+  // Summaries of what was held back as alike, within seconds rather than the shipped five
+  // minutes, so a test sees every incident reach the webhook.
+  replace(
+    'summaries: { similarWindowSeconds: 300, intervalSeconds: 10 }',
+    'summaries: { similarWindowSeconds: 3, intervalSeconds: 1 }',
+  );
   if (options.modelBaseUrl !== undefined)
     replace(
       'model:\n  provider: offline',

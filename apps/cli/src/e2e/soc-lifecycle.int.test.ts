@@ -131,15 +131,14 @@ test('the labelled scenario through the real SOC: every attack gets its verdict,
     `expected verdicts ${JSON.stringify(EXPECTED)}, got ${JSON.stringify(outcomes)}`,
   );
 
-  // Every incident's steps are in the trail, and every incident was notified.
-  for (const incident of settled) {
+  // Every incident's steps are in the trail, and every incident reaches the webhook: in its
+  // own notification, or named in the summary of those held back as alike to one sent.
+  for (const incident of settled)
     for (const kind of ['finding', 'analysis', 'proposal', 'notification'])
       assert.ok(ofIncident(incident.id, kind).length > 0, `${incident.id} has a ${kind} entry`);
-    assert.ok(
-      soc.notifications.some((b) => b.includes(incident.id)),
-      `${incident.id} reached the webhook`,
-    );
-  }
+  await soc.waitUntil('every incident to reach the webhook', async () =>
+    settled.every((i) => soc.notifications.some((b) => b.includes(i.id))) ? true : undefined,
+  );
   const lifecycle = entries.filter(
     (e) => e.kind === 'agent-lifecycle' && e.what['agent'] === 'coordinator',
   );
