@@ -15,6 +15,9 @@ command -v nats-server >/dev/null || missing+=(nats-server)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v podman >/dev/null || missing+=(podman)
+command -v runc >/dev/null || missing+=(runc)
+command -v bc >/dev/null || missing+=(bc)
 if ((${#missing[@]})); then
   echo "setup: installing Debian packages: ${missing[*]}"
   apt-get update -qq
@@ -67,4 +70,19 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   npm ci --no-audit --no-fund
   echo "$want" >"$stamp"
 fi
+# Containers (`vigil up --runtime podman`, docs/containers.md). This machine kind has no
+# CAP_SYS_RESOURCE and cgroup v1: podman's default rlimits cannot be set and crun fails,
+# so Vigil runs podman with this file (CONTAINERS_CONF) unless CONTAINERS_CONF is set.
+mkdir -p .tools/containers
+cat >.tools/containers/containers.conf <<'EOF'
+# Written by scripts/setup.sh; Vigil passes it to podman as CONTAINERS_CONF.
+[containers]
+default_ulimits = []
+
+[engine]
+runtime = "runc"
+EOF
+# The agent image, rebuilt only when its inputs changed (.tools/image/image.json).
+scripts/image/build.sh
+
 echo "setup: ready (opa $("$TOOLS/opa" version | head -1 | cut -d' ' -f2), kube-apiserver $KUBE_VERSION, $("$TOOLS/etcd" --version | head -1), kyverno $KYVERNO_VERSION, helm $HELM_VERSION, node $(node --version))"
