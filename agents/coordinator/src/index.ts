@@ -53,7 +53,15 @@ export {
   type RollupItem,
 } from './incident-store.js';
 export { describeTarget, failureNotificationFor, notificationFor } from './notification.js';
-export { OPENAPI, startOpsApi, type OpsApi } from './ops-api.js';
+export {
+  bearerAuthenticator,
+  createOpsApp,
+  openApiDocument,
+  startOpsApi,
+  type Authenticate,
+  type OpsApi,
+  type OpsAppOptions,
+} from './ops-api/server.js';
 export type {
   ApprovalRequest,
   Authorisation,
