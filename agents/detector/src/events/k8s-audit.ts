@@ -157,13 +157,37 @@ function severityOf(code: number | undefined, decision: string | undefined): num
 const GKE = 'GKE audit log';
 
 /**
- * True for a Cloud Logging entry whose `protoPayload` is a Kubernetes audit record
- * (`serviceName: k8s.io`).
+ * True for a Cloud Logging entry whose `protoPayload` is a Kubernetes audit record:
+ * `serviceName: k8s.io`, or — where a pipeline trimmed the service name — a `methodName`
+ * in the `io.k8s.` namespace, which only GKE's rendering of the apiserver's record uses.
  */
 export function isGkeAuditEntry(o: JsonObject): boolean {
   const p = obj(o, 'protoPayload');
-  return p !== undefined && str(p, 'serviceName') === 'k8s.io';
+  if (p === undefined) return false;
+  const service = str(p, 'serviceName');
+  if (service !== undefined) return service === 'k8s.io';
+  return str(p, 'methodName')?.startsWith('io.k8s.') === true;
 }
+
+/** The verbs the apiserver records (k8s.io/apiserver request info), as GKE's method suffix. */
+const K8S_VERBS = new Set([
+  'get',
+  'list',
+  'watch',
+  'create',
+  'update',
+  'patch',
+  'delete',
+  'deletecollection',
+  'proxy',
+  'connect',
+  'escalate',
+  'bind',
+  'impersonate',
+  'approve',
+  'sign',
+  'use',
+]);
 
 /**
  * Maps a GKE Cloud Logging entry to API Activity. GKE does not keep the apiserver's
@@ -203,7 +227,16 @@ export function normaliseGkeAudit(
   if (resourceName === undefined) defaulted.push('requestURI');
 
   const segments = method.split('.');
-  const verb = segments[segments.length - 1] ?? method;
+  const last = segments[segments.length - 1] ?? method;
+  // A non-resource request (`io.k8s.readyz`, `io.k8s.healthz`) has no verb suffix: the
+  // apiserver serves those paths to GET, and its request path is the method's tail.
+  const nonResource = !K8S_VERBS.has(last);
+  const verb = nonResource ? 'get' : last;
+  const path = nonResource
+    ? resourceName?.startsWith('/') === true
+      ? resourceName
+      : `/${segments.slice(2).join('/')}`
+    : undefined;
   const meta = obj(p, 'requestMetadata');
   const authz = Array.isArray(p['authorizationInfo']) ? p['authorizationInfo'][0] : undefined;
   const granted = isObject(authz) ? authz['granted'] : undefined;
@@ -224,13 +257,18 @@ export function normaliseGkeAudit(
     actor: compact({
       user: principal,
       userAgent: str(meta, 'callerSuppliedUserAgent'),
-      sourceIp: str(meta, 'callerIp'),
+      // Cloud Logging writes callerIp; some exports re-case it.
+      sourceIp: str(meta, 'callerIp') ?? str(meta, 'callerIP'),
     }),
     resource:
-      resourceName === undefined ? resourceOfGkeMethod(segments) : resourceOfGkeName(resourceName),
+      path !== undefined
+        ? undefined
+        : resourceName === undefined
+          ? resourceOfGkeMethod(segments)
+          : resourceOfGkeName(resourceName),
     outcome: code === undefined && decision === undefined ? undefined : compact({ code, decision }),
     tags: [],
-    requestUri: resourceName,
+    requestUri: path ?? resourceName,
     requestObject: objectOrUndefined(p['request']),
     responseObject: objectOrUndefined(p['response']),
     defaulted: defaulted.length === 0 ? undefined : defaulted,

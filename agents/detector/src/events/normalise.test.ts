@@ -522,3 +522,36 @@ test('acts only on the source address the API server observed: X-Forwarded-For e
   assert.equal(f.actor.sourceIp, '10.42.3.9');
   assert.deepEqual(f.actor.claimedSourceIps, ['10.0.0.5']);
 });
+
+test('accepts a GKE entry whose pipeline dropped serviceName, recognised by its io.k8s method', () => {
+  const raw = fixture('gke-audit.json');
+  delete (raw['protoPayload'] as Record<string, unknown>)['serviceName'];
+  const e = ok(raw);
+  assert.equal(e.origin, 'gke-cloud-logging');
+  assert.equal(e.activity, 'create');
+  const other = fixture('gke-audit.json');
+  const p = other['protoPayload'] as Record<string, unknown>;
+  delete p['serviceName'];
+  p['methodName'] = 'v2.deploymentmanager.deployments.insert';
+  assert.equal(rejected(other).code, 'UNRECOGNISED_FORMAT');
+});
+
+test('maps a GKE non-resource request (io.k8s.readyz, re-cased callerIP) to a GET of its path', () => {
+  const raw = fixture('gke-audit.json');
+  const p = raw['protoPayload'] as Record<string, unknown>;
+  p['methodName'] = 'io.k8s.readyz';
+  delete p['resourceName'];
+  p['requestMetadata'] = { callerIP: '108.177.75.65', callerSuppliedUserAgent: 'GoogleHC/1.0' };
+  const e = ok(raw);
+  assert.equal(e.activity, 'get');
+  assert.equal(e.requestUri, '/readyz');
+  assert.equal(e.resource, undefined);
+  assert.equal(e.actor.sourceIp, '108.177.75.65');
+});
+
+test('a trimmed EKS message that kept verb and object but lost its user is refused as unattributable', () => {
+  const r = rejected({
+    '@message': JSON.stringify({ kind: 'Event', verb: 'create', objectRef: { resource: 'pods' } }),
+  });
+  assert.equal(r.code, 'NO_USER');
+});

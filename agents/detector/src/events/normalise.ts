@@ -120,6 +120,15 @@ function parseInner(
       ) as Unwrapped;
     }
   }
+  // A trimmed event that kept its verb and object but lost the user is an audit event
+  // that cannot be attributed: say so (counted as such), not "no audit event".
+  if (
+    isObject(inner) &&
+    !isK8sAuditEvent(inner) &&
+    inner['kind'] === 'Event' &&
+    typeof inner['verb'] === 'string'
+  )
+    return { ok: true, inner, origin };
   if (!isObject(inner) || !isK8sAuditEvent(inner))
     return reject(
       'INVALID_EVENT',

@@ -70,6 +70,27 @@ export class AddressClassifier {
   }
 }
 
+/**
+ * A membership test for a fixed list of CIDRs (a rule's `cidr` operator): true when the
+ * text is an IP address inside one of them. Undefined when a range does not parse.
+ */
+export function compileCidrSet(
+  ranges: readonly string[],
+): ((address: string) => boolean) | undefined {
+  const cidrs: Cidr[] = [];
+  for (const r of ranges) {
+    const c = parseCidr(r);
+    if (c === undefined) return undefined;
+    cidrs.push(c);
+  }
+  return (address) => {
+    const ip = parseIp(address);
+    if (ip === undefined) return false;
+    for (const c of cidrs) if (contains(c, ip)) return true;
+    return false;
+  };
+}
+
 /** A parsed address: IPv4-mapped IPv6 counts as IPv4. */
 interface Ip {
   readonly v6: boolean;

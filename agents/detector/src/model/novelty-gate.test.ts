@@ -148,3 +148,37 @@ test("a model trained on this estate's own history counts it towards the warm-up
   });
   assert.equal(cold.noveltyStats().warmedUp, false);
 });
+
+test("a model of another estate pages through its forest threshold only after the gate warmed up on this estate's traffic", () => {
+  const options = { novelty: { warmupSeconds: 5 * 3600, warmupMinEvents: 500, budgetPerHour: 0 } };
+  const t0 = Date.UTC(2026, 1, 1);
+  const events = ourEstate(2200, t0, 10_000);
+  const overThreshold = (scorer: EventScorer, slice: readonly SecurityEvent[]) => {
+    let above = 0;
+    let paged = 0;
+    for (const e of slice) {
+      const s = scorer.score(e);
+      if (s > foreign.threshold) above++;
+      if (scorer.isAnomalous(s)) paged++;
+    }
+    return { above, paged };
+  };
+  const scorer = new EventScorer(new ModelHolder(foreign), options);
+  const warming = overThreshold(scorer, events.slice(0, 1700));
+  assert.ok(
+    warming.above > 0,
+    'the foreign forest does score some of this estate over its threshold',
+  );
+  assert.equal(warming.paged, 0, 'none pages before the warm-up is over');
+  assert.equal(scorer.noveltyStats().warmedUp, false);
+  overThreshold(scorer, events.slice(1700, 1900));
+  assert.equal(scorer.noveltyStats().warmedUp, true);
+  const after = overThreshold(scorer, events.slice(1900));
+  assert.ok(after.above > 0);
+  assert.equal(after.paged, after.above, 'after the warm-up the threshold pages again');
+  // A model trained on this estate's own history pages at once.
+  const own = trainModel(baseline, { seed: 5, trees: 50, alertRate: 0.01, createdAt }).model;
+  const ownScorer = new EventScorer(new ModelHolder(own), options);
+  const first = ownScorer.score(anonymousSecretRead(t0));
+  assert.equal(ownScorer.isAnomalous(first), first > own.threshold);
+});

@@ -97,9 +97,17 @@ export class EventScorer {
    * threshold of the model that produced it, or paged by the novelty gate (at least
    * `calibration.novelty.minUnseen` values neither the baseline nor the estate's own
    * history for the event's identity class had, after warm-up, within the alert budget).
+   *
+   * A forest trained on no history of this estate (a bootstrap model of another estate,
+   * `estateHistory: false`) ranks what is unusual *there*; its threshold pages only once
+   * the gate has warmed up on this estate's own traffic. Until then the rule tier alone
+   * pages, which is what a detector new to an estate can stand behind.
    */
   isAnomalous(score: number): boolean {
-    return score > this.last.threshold || this.verdict === 'novel';
+    if (this.verdict === 'novel') return true;
+    if (score <= this.last.threshold) return false;
+    const gate = this.last.calibration.novelty;
+    return (gate.estateHistoryEvents ?? 0) > 0 || this.gate.warmedUp(gate);
   }
 
   /** The novelty gate's verdict on the last scored event. */

@@ -17,10 +17,12 @@
  * A field predicate holds when ANY value its path reaches satisfies the operator (see
  * `paths.ts`); `exists: false` holds when the path reaches no value. `equals`, `in`,
  * `startsWith`, `endsWith` and `contains` compare exactly (Kubernetes names are
- * case-sensitive); `matches` is a regular expression, case-insensitive.
+ * case-sensitive); `matches` is a regular expression, case-insensitive; `cidr` holds for
+ * an IP address (v4 or v6, IPv4-mapped counted as v4) inside one of the ranges.
  */
 import { z } from 'zod';
 import { compilePath } from './paths.js';
+import { compileCidrSet } from '../model/address-class.js';
 
 const scalarSchema = z.union([z.string(), z.number(), z.boolean()]);
 type Scalar = z.infer<typeof scalarSchema>;
@@ -34,6 +36,7 @@ const OPERATORS = [
   'contains',
   'matches',
   'exists',
+  'cidr',
 ] as const;
 
 const predicateSchema = z
@@ -46,6 +49,11 @@ const predicateSchema = z
     contains: oneOrMany.optional(),
     matches: z.string().refine(isRegExp, { message: 'not a valid regular expression' }).optional(),
     exists: z.boolean().optional(),
+    cidr: oneOrMany
+      .refine((r) => compileCidrSet(typeof r === 'string' ? [r] : r) !== undefined, {
+        message: 'not a list of CIDR ranges',
+      })
+      .optional(),
   })
   .refine((p) => OPERATORS.filter((op) => p[op] !== undefined).length === 1, {
     message: `a field predicate takes exactly one of ${OPERATORS.join(', ')}`,
@@ -118,6 +126,10 @@ function compileTest(p: FieldPredicate): (value: unknown) => boolean {
   }
   const strings = (x: string | readonly string[]): readonly string[] =>
     typeof x === 'string' ? [x] : x;
+  if (p.cidr !== undefined) {
+    const inside = compileCidrSet(strings(p.cidr))!;
+    return (v) => typeof v === 'string' && inside(v);
+  }
   if (p.startsWith !== undefined) {
     const xs = strings(p.startsWith);
     return (v) => typeof v === 'string' && xs.some((x) => v.startsWith(x));

@@ -240,3 +240,41 @@ describe('path semantics', () => {
     assert.equal(set.evaluate(ev({ spec: { hostNetwork: false } }) as never).alert, false);
   });
 });
+
+describe('the cidr operator', () => {
+  const set = (cidr: unknown) =>
+    new RuleSet([
+      compileRule({
+        id: 'c',
+        title: 'c',
+        techniques: ['T1078'],
+        severity: 'high',
+        action: 'alert',
+        techniquesFromTags: false,
+        severityFromEvent: false,
+        source: { kind: 'vigil', licence: 'x', references: [] },
+        condition: { field: 'actor.sourceIp', cidr } as never,
+        fixtures: { positive: [{}], negative: [{}] },
+      }),
+    ]);
+  const from = (sourceIp: string) => ({ actor: { sourceIp } }) as never;
+
+  it('holds for IPv4, IPv6 and IPv4-mapped addresses inside a range and for nothing else', () => {
+    const private4 = set(['10.0.0.0/8', 'fc00::/7']);
+    assert.equal(private4.evaluate(from('10.2.3.4')).alert, true);
+    assert.equal(private4.evaluate(from('::ffff:10.2.3.4')).alert, true);
+    assert.equal(private4.evaluate(from('fd00::1')).alert, true);
+    assert.equal(private4.evaluate(from('11.2.3.4')).alert, false);
+    assert.equal(private4.evaluate(from('not-an-ip')).alert, false);
+  });
+
+  it('refuses a range that is not a CIDR when the rule loads', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-cidr-'));
+    mkdirSync(join(dir, 'vigil'));
+    writeFileSync(
+      join(dir, 'vigil', 'r.yaml'),
+      `rules:\n  - id: vigil-c\n    title: t\n    techniques: [T1078]\n    severity: low\n    source: { kind: vigil, licence: Apache-2.0 }\n    condition: { field: actor.sourceIp, cidr: [10.0.0.0/33] }\n    fixtures: { positive: [{}], negative: [{}] }\n`,
+    );
+    assert.throws(() => loadRuleSet(dir), /not a list of CIDR ranges/);
+  });
+});
