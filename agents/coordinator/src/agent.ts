@@ -19,7 +19,7 @@ import { Coordinator } from './coordinator.js';
 import { DEFAULT_CORRELATION } from './correlator.js';
 import { IncidentStore } from './incident-store.js';
 import { failureNotificationFor, notificationFor } from './notification.js';
-import { bearerAuthenticator, startOpsApi, type OpsApi } from './ops-api/server.js';
+import { startOpsApi, type OpsApi } from './ops-api/server.js';
 import type { ExecutionResult, IncidentPorts, Proposal, Review, StepContext } from './ports.js';
 import { ensureBootstrapAdmin, listUsers } from './users.js';
 
@@ -154,7 +154,7 @@ export function createCoordinatorAgent(): AgentDefinition {
       api = await startOpsApi({
         coordinator,
         store,
-        authenticate: bearerAuthenticator(ctx.stateDir),
+        stateDir: ctx.stateDir,
         host: settings.api.host,
         port: settings.api.port,
         logger: ctx.logger,

@@ -54,14 +54,15 @@ export {
 } from './incident-store.js';
 export { describeTarget, failureNotificationFor, notificationFor } from './notification.js';
 export {
-  bearerAuthenticator,
   createOpsApp,
   openApiDocument,
   startOpsApi,
-  type Authenticate,
   type OpsApi,
   type OpsAppOptions,
 } from './ops-api/server.js';
+export { CSRF_HEADER, SESSION_COOKIE, SessionStore } from './ops-api/sessions.js';
+export { LoginThrottle } from './ops-api/login-throttle.js';
+export { hashPassword, MIN_PASSWORD_LENGTH } from './password-hash.js';
 export type {
   ApprovalRequest,
   Authorisation,
@@ -77,8 +78,10 @@ export type {
   Review,
 } from './ports.js';
 export {
+  addConsoleUser,
   addUser,
   authenticate,
+  authenticatePassword,
   ensureBootstrapAdmin,
   listUsers,
   ROLES,

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { VigilError } from '@vigil/core';
+import { verifyPassword } from './password-hash.js';
 
 export const ROLES = ['viewer', 'analyst', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -12,7 +13,13 @@ const usersFileSchema = z.object({
     z.object({
       id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/),
       role: z.enum(ROLES),
-      tokenSha256: z.string().regex(/^[0-9a-f]{64}$/),
+      /** SHA-256 of the user's API token (CLI); absent for a console-only user. */
+      tokenSha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional(),
+      /** scrypt hash of the console password (`hashPassword`); absent for a token-only user. */
+      passwordHash: z.string().startsWith('scrypt$').optional(),
     }),
   ),
 });
@@ -49,25 +56,61 @@ function digest(token: string): Buffer {
 
 /**
  * Adds (or replaces) a local user and returns a fresh API token, shown once: only its
- * SHA-256 is stored (file mode 0600, written atomically).
+ * SHA-256 is stored (file mode 0600, written atomically). With `passwordHash` (from
+ * `hashPassword`) the user may also sign in to the console.
  */
-export function addUser(stateDir: string, id: string, role: Role): string {
+export function addUser(
+  stateDir: string,
+  id: string,
+  role: Role,
+  options: { readonly passwordHash?: string } = {},
+): string {
+  const token = `vgl_${randomBytes(24).toString('base64url')}`;
+  writeUser(stateDir, {
+    id,
+    role,
+    tokenSha256: digest(token).toString('hex'),
+    ...(options.passwordHash ? { passwordHash: options.passwordHash } : {}),
+  });
+  return token;
+}
+
+/** Adds (or replaces) a console user: a password, no API token (an admin adds them from the console). */
+export function addConsoleUser(
+  stateDir: string,
+  id: string,
+  role: Role,
+  passwordHash: string,
+): void {
+  writeUser(stateDir, { id, role, passwordHash });
+}
+
+function writeUser(stateDir: string, user: z.infer<typeof usersFileSchema>['users'][number]): void {
   const file = read(stateDir);
-  if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(id))
+  if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(user.id))
     throw new VigilError(
       'VIGIL_USAGE_USER_ID',
-      `user id "${id}": lower-case letters, digits, ".", "_" and "-" only`,
+      `user id "${user.id}": lower-case letters, digits, ".", "_" and "-" only`,
     );
-  const token = `vgl_${randomBytes(24).toString('base64url')}`;
-  const users = [
-    ...file.users.filter((u) => u.id !== id),
-    { id, role, tokenSha256: digest(token).toString('hex') },
-  ];
+  const users = [...file.users.filter((u) => u.id !== user.id), user];
   const path = usersFile(stateDir);
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   writeFileSync(`${path}.tmp`, `${JSON.stringify({ users }, null, 2)}\n`, { mode: 0o600 });
   renameSync(`${path}.tmp`, path);
-  return token;
+}
+
+/**
+ * The user whose console password this is, or `undefined` (unknown user, no password,
+ * wrong password — indistinguishable to the caller and in timing: see `verifyPassword`).
+ */
+export async function authenticatePassword(
+  stateDir: string,
+  id: string,
+  password: string,
+): Promise<User | undefined> {
+  const user = read(stateDir).users.find((u) => u.id === id);
+  const ok = await verifyPassword(password, user?.passwordHash);
+  return ok && user ? { id: user.id, role: user.role } : undefined;
 }
 
 /** Lists users (id and role only). */
@@ -83,7 +126,7 @@ export function authenticate(stateDir: string, token: string): User | undefined 
   const presented = digest(token);
   let found: User | undefined;
   for (const u of read(stateDir).users) {
-    if (timingSafeEqual(presented, Buffer.from(u.tokenSha256, 'hex')))
+    if (u.tokenSha256 && timingSafeEqual(presented, Buffer.from(u.tokenSha256, 'hex')))
       found = { id: u.id, role: u.role };
   }
   return found;

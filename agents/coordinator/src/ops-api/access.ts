@@ -15,12 +15,6 @@ declare module 'fastify' {
     /** What a too-low role gets (default `forbidden`, `VIGIL_API_FORBIDDEN`). */
     forbidden?: 'forbidden' | 'approvalForbidden';
   }
-  interface FastifyRequest {
-    /** The authenticated user; set on every route that is not `public`. */
-    user?: User;
-    /** How the user was authenticated: a bearer token (CLI) or a console session cookie. */
-    authenticatedBy?: 'token' | 'session';
-  }
 }
 
 /** True when `role` is at least `least` (viewer < analyst < admin). */
@@ -30,8 +24,8 @@ export function hasRole(role: Role, least: Role): boolean {
 
 /** The authenticated user of a non-public route (the access hook has set it). */
 export function userOf(request: FastifyRequest): User {
-  if (!request.user) throw new ApiError('unauthenticated', 'sign in or pass a bearer token');
-  return request.user;
+  if (!request.caller) throw new ApiError('unauthenticated', 'sign in or pass a bearer token');
+  return request.caller.user;
 }
 
 /** Refuses a user below `least`, naming who they are and who may. */

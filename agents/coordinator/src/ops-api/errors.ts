@@ -17,6 +17,8 @@ export const API_ERRORS = {
   unauthenticated: { code: 'VIGIL_API_UNAUTHENTICATED', status: 401 },
   forbidden: { code: 'VIGIL_API_FORBIDDEN', status: 403 },
   approvalForbidden: { code: 'VIGIL_APPROVAL_FORBIDDEN', status: 403 },
+  csrf: { code: 'VIGIL_API_CSRF', status: 403 },
+  badCredentials: { code: 'VIGIL_API_BAD_CREDENTIALS', status: 401 },
   notFound: { code: 'VIGIL_API_NOT_FOUND', status: 404 },
   incidentNotFound: { code: 'VIGIL_INCIDENT_NOT_FOUND', status: 404 },
   approvalNotFound: { code: 'VIGIL_APPROVAL_NOT_FOUND', status: 404 },

@@ -1,83 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { VigilError } from '@vigil/core';
-import type { ApprovalInput } from '../coordinator.js';
-import { IncidentStore } from '../incident-store.js';
-import type { ProposedAction, Review } from '../ports.js';
-import { minerFinding } from '../testing/recording-ports.js';
-import { addUser } from '../users.js';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { opsApiFixture } from '../testing/ops-api-fixture.js';
 import { OPENAPI_FILE, openApiFileText } from './openapi-file.js';
-import { bearerAuthenticator, createOpsApp, startOpsApi } from './server.js';
-
-const action: ProposedAction = {
-  type: 'isolate-pod',
-  target: { namespace: 'shop', pod: 'web-1' },
-  parameters: {},
-};
-const review: Review = {
-  decision: 'escalate',
-  action,
-  verdict: 'x.y.z',
-  reasons: ['production workload'],
-  rules: ['escalate_production'],
-  revision: 'sha256:abc',
-  confidence: 0.9,
-};
-
-async function setup(t: TestContext) {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-ops-api-'));
-  const store = new IncidentStore(join(dir, 'coordinator.sqlite'));
-  t.after(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  store.recordFinding('inc-1', minerFinding, 1_000, { title: 'miner', severity: 'high' });
-  store.addApprovals(
-    [
-      {
-        id: 'inc-1/p-1',
-        incidentId: 'inc-1',
-        proposalId: 'p-1',
-        action,
-        actionDigest: 'd'.repeat(64),
-        review,
-      },
-    ],
-    2_000,
-    60_000,
-  );
-  const decided: (ApprovalInput & { id: string })[] = [];
-  const coordinator = {
-    summary: async () => undefined,
-    decide: async (id: string, input: ApprovalInput) => {
-      decided.push({ id, ...input });
-      if (input.approval === 'stale')
-        throw new VigilError('VIGIL_APPROVAL_EXPIRED', 'approval inc-1/p-1 expired');
-      return store.decide(id, input.decision === 'approve' ? 'approved' : 'rejected', {
-        decision: input.decision,
-        by: input.by,
-        reason: input.reason,
-        approval: input.approval,
-        at: 3_000,
-      });
-    },
-  };
-  const tokens = {
-    viewer: addUser(dir, 'vera', 'viewer'),
-    analyst: addUser(dir, 'alice', 'analyst'),
-  };
-  const app = await createOpsApp({
-    coordinator,
-    store,
-    authenticate: bearerAuthenticator(dir),
-  });
-  t.after(() => app.close());
-  const as = (role: keyof typeof tokens) => ({ authorization: `Bearer ${tokens[role]}` });
-  return { app, store, decided, as, dir };
-}
+import { startOpsApi } from './server.js';
 
 const decision = { reason: 'confirmed miner', approval: 'header.payload.signature' };
 
@@ -90,7 +16,7 @@ test('the checked-in openapi.json is what the route schemas generate', async () 
 });
 
 test('serves the generated OpenAPI 3.1 document at /v1/openapi.json without a token', async (t) => {
-  const { app } = await setup(t);
+  const { app } = await opsApiFixture(t);
   const response = await app.inject({ url: '/v1/openapi.json' });
   assert.equal(response.statusCode, 200);
   const document = response.json<{ openapi: string; paths: Record<string, unknown> }>();
@@ -100,7 +26,7 @@ test('serves the generated OpenAPI 3.1 document at /v1/openapi.json without a to
 });
 
 test('refuses a request without a valid bearer token (401 VIGIL_API_UNAUTHENTICATED)', async (t) => {
-  const { app } = await setup(t);
+  const { app } = await opsApiFixture(t);
   for (const headers of [{}, { authorization: 'Bearer vgl_wrong' }]) {
     const response = await app.inject({ url: '/v1/incidents', headers });
     assert.equal(response.statusCode, 401);
@@ -109,7 +35,7 @@ test('refuses a request without a valid bearer token (401 VIGIL_API_UNAUTHENTICA
 });
 
 test('lists incidents and approvals, filtered by a validated status', async (t) => {
-  const { app, as } = await setup(t);
+  const { app, as } = await opsApiFixture(t);
   const incidents = await app.inject({ url: '/v1/incidents?status=open', headers: as('viewer') });
   assert.equal(incidents.statusCode, 200);
   assert.deepEqual(
@@ -128,7 +54,7 @@ test('lists incidents and approvals, filtered by a validated status', async (t) 
 });
 
 test('finds an approval by its URL-encoded id (it contains a slash)', async (t) => {
-  const { app, as } = await setup(t);
+  const { app, as } = await opsApiFixture(t);
   const found = await app.inject({ url: '/v1/approvals/inc-1%2Fp-1', headers: as('viewer') });
   assert.equal(found.statusCode, 200);
   assert.equal(found.json<{ approval: { id: string } }>().approval.id, 'inc-1/p-1');
@@ -140,7 +66,7 @@ test('finds an approval by its URL-encoded id (it contains a slash)', async (t) 
 });
 
 test('a viewer cannot approve (403 VIGIL_APPROVAL_FORBIDDEN) and nothing is decided', async (t) => {
-  const { app, as, decided } = await setup(t);
+  const { app, as, decided } = await opsApiFixture(t);
   const response = await app.inject({
     method: 'POST',
     url: '/v1/approvals/inc-1%2Fp-1/approve',
@@ -153,7 +79,7 @@ test('a viewer cannot approve (403 VIGIL_APPROVAL_FORBIDDEN) and nothing is deci
 });
 
 test('an analyst decides as user:<id> with the signed decision passed through', async (t) => {
-  const { app, as, decided } = await setup(t);
+  const { app, as, decided } = await opsApiFixture(t);
   const response = await app.inject({
     method: 'POST',
     url: '/v1/approvals/inc-1%2Fp-1/reject',
@@ -174,7 +100,7 @@ test('an analyst decides as user:<id> with the signed decision passed through', 
 });
 
 test('a decision without a reason, with unknown fields or over 64 KiB is refused before deciding', async (t) => {
-  const { app, as, decided } = await setup(t);
+  const { app, as, decided } = await opsApiFixture(t);
   const post = (payload: unknown) =>
     app.inject({
       method: 'POST',
@@ -196,7 +122,7 @@ test('a decision without a reason, with unknown fields or over 64 KiB is refused
 });
 
 test("the coordinator's VIGIL_APPROVAL_* errors keep their HTTP statuses", async (t) => {
-  const { app, as } = await setup(t);
+  const { app, as } = await opsApiFixture(t);
   const post = (approval: string) =>
     app.inject({
       method: 'POST',
@@ -212,18 +138,18 @@ test("the coordinator's VIGIL_APPROVAL_* errors keep their HTTP statuses", async
 });
 
 test('answers an unknown route with 404 VIGIL_API_NOT_FOUND', async (t) => {
-  const { app, as } = await setup(t);
+  const { app, as } = await opsApiFixture(t);
   const response = await app.inject({ url: '/v1/nothing', headers: as('viewer') });
   assert.equal(response.statusCode, 404);
   assert.equal(response.json<{ code: string }>().code, 'VIGIL_API_NOT_FOUND');
 });
 
 test('listens on loopback and reports a taken port as VIGIL_CONFIG_PORT_IN_USE', async (t) => {
-  const { store, dir } = await setup(t);
+  const { store, dir } = await opsApiFixture(t);
   const deps = {
     coordinator: { summary: async () => undefined, decide: async () => assert.fail() },
     store,
-    authenticate: bearerAuthenticator(dir),
+    stateDir: dir,
   };
   const api = await startOpsApi({ ...deps, port: 0 });
   t.after(() => api.close());

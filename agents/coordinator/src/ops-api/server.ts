@@ -1,4 +1,5 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import {
   jsonSchemaTransform,
@@ -8,10 +9,14 @@ import {
 } from 'fastify-type-provider-zod';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { VigilError, type Logger } from '@vigil/core';
-import { authenticate as authenticateToken, type User } from '../users.js';
 import { requireRole } from './access.js';
+import { authenticateRequest, checkCsrf } from './authenticate.js';
 import { ApiError, createErrorHandler } from './errors.js';
+import { LoginThrottle } from './login-throttle.js';
 import { registerCoreRoutes, type CoreRouteDeps } from './routes-core.js';
+import { registerSessionRoutes } from './routes-session.js';
+import { registerUserRoutes } from './routes-users.js';
+import { SESSION_COOKIE, SessionStore } from './sessions.js';
 
 /** The operations API (documented by {@link openApiDocument}), served by the coordinator. */
 export interface OpsApi {
@@ -19,23 +24,25 @@ export interface OpsApi {
   close(): Promise<void>;
 }
 
-/** Resolves the caller of a request (bearer token, session cookie), or `undefined`. */
-export type Authenticate = (
-  request: FastifyRequest,
-) => { readonly user: User; readonly by: 'token' | 'session' } | undefined;
-
 export interface OpsAppOptions extends CoreRouteDeps {
-  readonly authenticate: Authenticate;
+  /** The state directory: its users file authenticates tokens and passwords. */
+  readonly stateDir: string;
+  readonly sessions?: SessionStore;
+  readonly throttle?: LoginThrottle;
+  /**
+   * Origins the console is served from, for the CSRF Origin check. {@link startOpsApi}
+   * adds its own URL (and `http://localhost:<port>` on loopback); a TLS proxy in front
+   * adds its `https://` origin here.
+   */
+  readonly origins?: readonly string[];
   readonly logger?: Logger;
 }
 
-/** Authenticates `Authorization: Bearer <token>` against the users file of `stateDir` (the CLI). */
-export function bearerAuthenticator(stateDir: string): Authenticate {
-  return (request) => {
-    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
-    const user = token ? authenticateToken(stateDir, token) : undefined;
-    return user ? { user, by: 'token' } : undefined;
-  };
+interface AppDeps extends CoreRouteDeps {
+  readonly stateDir: string;
+  readonly sessions: SessionStore;
+  readonly throttle: LoginThrottle;
+  readonly origins: () => ReadonlySet<string>;
 }
 
 /** The largest request body accepted (a decision with edited parameters is far below it). */
@@ -51,18 +58,26 @@ const DOCUMENT_INFO = {
 /**
  * Builds the operations API on Fastify: every route validated and serialised by its zod
  * schemas (fastify-type-provider-zod), the OpenAPI 3.1 document generated from the same
- * schemas, callers authenticated before their body is read, and every route's least
+ * schemas, callers authenticated (bearer token or console session) before their body is
+ * read, cookie-authenticated unsafe requests checked for CSRF, and every route's least
  * role enforced here. Errors are JSON `{ code, message }` with stable codes.
  */
 export async function createOpsApp(options: OpsAppOptions): Promise<FastifyInstance> {
-  return buildApp(() => options, options.authenticate, options.logger);
+  return (await buildOpsApp(options)).app;
 }
 
-async function buildApp(
-  deps: () => CoreRouteDeps,
-  authenticate: Authenticate,
-  logger?: Logger,
-): Promise<FastifyInstance> {
+async function buildOpsApp(options: OpsAppOptions) {
+  const origins = new Set(options.origins ?? []);
+  const deps: AppDeps = {
+    ...options,
+    sessions: options.sessions ?? new SessionStore(),
+    throttle: options.throttle ?? new LoginThrottle(),
+    origins: () => origins,
+  };
+  return { app: await buildApp(() => deps, options.logger), origins };
+}
+
+async function buildApp(deps: () => AppDeps, logger?: Logger): Promise<FastifyInstance> {
   const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -73,6 +88,7 @@ async function buildApp(
       message: `no route ${request.method} ${request.url.split('?')[0]}`,
     }),
   );
+  await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -84,26 +100,34 @@ async function buildApp(
             scheme: 'bearer',
             description: 'A local user token (`vigil users add`), for the CLI.',
           },
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: SESSION_COOKIE,
+            description:
+              'The console session (POST /v1/session). Unsafe methods also need the `x-vigil-csrf` header and an Origin of the console.',
+          },
         },
       },
-      security: [{ bearer: [] }],
+      security: [{ bearer: [] }, { session: [] }],
     },
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
 
   app.addHook('onRequest', async (request) => {
-    const access = request.routeOptions.config.access;
     // No route matched: the not-found handler answers; nothing to authorise.
     if (request.routeOptions.url === undefined) return;
+    const access = request.routeOptions.config.access;
     if (access === 'public') return;
     if (access === undefined)
       throw new ApiError('forbidden', `route ${request.routeOptions.url} declares no access`);
-    const caller = authenticate(request);
+    const { stateDir, sessions, origins } = deps();
+    const caller = authenticateRequest(request, stateDir, sessions);
     if (!caller)
       throw new ApiError('unauthenticated', 'a valid bearer token or console session is required');
-    request.user = caller.user;
-    request.authenticatedBy = caller.by;
+    checkCsrf(request, caller, origins());
+    request.caller = caller;
     requireRole(caller.user, access, request.routeOptions.config.forbidden);
   });
 
@@ -112,6 +136,8 @@ async function buildApp(
       app.swagger(),
     );
   registerCoreRoutes(app, deps);
+  registerSessionRoutes(app, deps);
+  registerUserRoutes(app, deps);
   await app.ready();
   return app;
 }
@@ -121,12 +147,9 @@ async function buildApp(
  * same the server validates with). Building it touches no store: handlers never run.
  */
 export async function openApiDocument(): Promise<OpenAPIV3_1.Document> {
-  const app = await buildApp(
-    () => {
-      throw new Error('the document-only app serves no requests');
-    },
-    () => undefined,
-  );
+  const app = await buildApp(() => {
+    throw new Error('the document-only app serves no requests');
+  });
   try {
     return app.swagger() as OpenAPIV3_1.Document;
   } finally {
@@ -141,7 +164,7 @@ export async function openApiDocument(): Promise<OpenAPIV3_1.Document> {
 export async function startOpsApi(
   options: OpsAppOptions & { readonly host?: string; readonly port: number },
 ): Promise<OpsApi> {
-  const app = await createOpsApp(options);
+  const { app, origins } = await buildOpsApp(options);
   const host = options.host ?? '127.0.0.1';
   try {
     await app.listen({ host, port: options.port });
@@ -158,8 +181,11 @@ export async function startOpsApi(
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  origins.add(url);
+  if (host === '127.0.0.1' || host === '::1') origins.add(`http://localhost:${port}`);
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url,
     close: async () => {
       app.server.closeAllConnections();
       await app.close();

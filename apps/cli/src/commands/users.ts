@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addUser, listUsers, ROLES, type Role } from '@vigil/coordinator';
+import { addUser, hashPassword, listUsers, ROLES, type Role } from '@vigil/coordinator';
 import { globalOptions, print, UsageError } from '../context.js';
 
 /** `vigil users add | list`: local users of the approvals API. */
@@ -11,11 +11,20 @@ export function registerUsersCommand(program: Command): void {
     .command('add <id>')
     .description('add or replace a user; prints its API token once')
     .requiredOption('--role <role>', ROLES.join(' | '))
-    .action((id: string, opts: { role: string }, cmd: Command) => {
+    .option(
+      '--password-stdin',
+      'read a console sign-in password from standard input (first line; stored as an scrypt hash)',
+    )
+    .action(async (id: string, opts: { role: string; passwordStdin?: boolean }, cmd: Command) => {
       const options = globalOptions(cmd);
       if (!(ROLES as readonly string[]).includes(opts.role))
         throw new UsageError(`--role ${opts.role}: expected one of ${ROLES.join(', ')}`);
-      const token = addUser(options.stateDir, id, opts.role as Role);
+      const passwordHash = opts.passwordStdin
+        ? await hashPassword(await readPassword())
+        : undefined;
+      const token = addUser(options.stateDir, id, opts.role as Role, {
+        ...(passwordHash ? { passwordHash } : {}),
+      });
       print(options, () => `user ${id} (${opts.role}) — API token, shown once:\n${token}`, {
         id,
         role: opts.role,
@@ -35,4 +44,13 @@ export function registerUsersCommand(program: Command): void {
         rows,
       );
     });
+}
+
+/** The first line of standard input (a trailing newline is not part of the password). */
+async function readPassword(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const password = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  if (!password) throw new UsageError('--password-stdin: standard input holds no password');
+  return password;
 }
