@@ -133,7 +133,10 @@ export class Remediator {
     if (existing && !(existing.state === 'failed' && existing.retryable)) return existing;
     let assessment: ActionAssessment;
     try {
-      assessment = registry.assess(action, await this.#o.inventory.inventory());
+      assessment = registry.assess(
+        action,
+        await this.#o.inventory.inventory({ consistent: true }),
+      );
     } catch (error) {
       // Planning failed (target gone, unsafe): nothing was sent; record it as a failed
       // execution so the caller and `vigil actions list` see why.
@@ -238,7 +241,10 @@ export class Remediator {
       record.memo as never,
     );
     if (!inverse) throw refuse('nothing to undo (the state was already so before it ran)');
-    const assessed = this.#o.registry.assess(inverse, await this.#o.inventory.inventory());
+    const assessed = this.#o.registry.assess(
+      inverse,
+      await this.#o.inventory.inventory({ consistent: true }),
+    );
     return {
       undoOf: record.id,
       action: assessed.action,
@@ -257,7 +263,7 @@ export class Remediator {
     const { store, registry, logger } = this.#o;
     const pending = store.list({ state: 'pending' });
     if (pending.length === 0) return [];
-    const inventory = await this.#o.inventory.inventory();
+    const inventory = await this.#o.inventory.inventory({ consistent: true });
     const out: ReconcileEntry[] = [];
     for (const record of pending) {
       let observation: string;

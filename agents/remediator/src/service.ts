@@ -76,7 +76,7 @@ export async function openRemediator(options: OpenRemediatorOptions): Promise<{
     const kc = new KubeConfig();
     kc.loadFromDefault();
     kubernetes = new KubernetesExecutor(kc);
-    inventory = new KubernetesInventorySource(kc);
+    inventory = new KubernetesInventorySource(kc, options.logger ? { logger: options.logger } : {});
   }
   let executor: Executor = kubernetes;
   if (settings.identityProvider && settings.executor !== 'dry-run') {
@@ -106,6 +106,7 @@ export async function openRemediator(options: OpenRemediatorOptions): Promise<{
     executor,
     async close() {
       await executor.close?.();
+      await inventory.close?.();
       closeState();
       store.close();
     },

@@ -54,7 +54,17 @@ export interface PodFilter {
 /** Where an inventory comes from: a file, the dry-run executor's state, the Kubernetes API. */
 export interface InventorySource {
   /** The current inventory. Throws `VIGIL_REMEDIATOR_INVENTORY` when it cannot be read. */
-  inventory(): Promise<Inventory>;
+  inventory(options?: InventoryReadOptions): Promise<Inventory>;
+  /** Releases what the source holds open (the Kubernetes source's watches). */
+  close?(): Promise<void>;
+}
+
+export interface InventoryReadOptions {
+  /**
+   * Read the state as it is now, never a cache that may lag it: for what acts on the
+   * result (an execution's plan, an undo right after the action, reconciling after a crash).
+   */
+  readonly consistent?: boolean;
 }
 
 /** True when `labels` satisfy `selector` (Kubernetes semantics: `{}` matches everything). */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, dumpYaml } from '@kubernetes/client-node';
+import { canonicalJson } from '@vigil/core';
 import { loadAgentSystem, type PermissionRule } from '@vigil/registry';
 import { startKubeApiServer, type KubeApiServer } from '@vigil/testkit';
 import { parse as parseYaml } from 'yaml';
@@ -8,6 +9,7 @@ import type { Action } from '../actions/action.js';
 import { createDefaultRegistry } from '../actions/catalogue/index.js';
 import { RESOURCES, type KubernetesRequest } from '../actions/requests.js';
 import { executePlan, type PlanResult } from '../executors/execute-plan.js';
+import type { Inventory } from '../inventory/inventory.js';
 import { SAMPLE_ACTIONS, smallInventory } from '../testing/fixtures.js';
 import { seedCluster } from '../testing/kube-seed.js';
 import { KubernetesExecutor } from './kubernetes-executor.js';
@@ -80,6 +82,26 @@ async function remediatorOnRealCluster(
     source: new KubernetesInventorySource(kc, { users: smallInventory().users() }),
     adminObjects: KubernetesObjectApi.makeApiClient(admin),
   };
+}
+
+/**
+ * The watched inventory once it shows what a fresh list shows: every action's effect must
+ * reach the watch (create, patch, delete of each kind the catalogue touches).
+ */
+async function converged(source: KubernetesInventorySource): Promise<Inventory> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const [watched, listed] = await Promise.all([
+      source.inventory(),
+      source.inventory({ consistent: true }),
+    ]);
+    if (canonicalJson(watched.toDocument()) === canonicalJson(listed.toDocument())) return watched;
+    if (Date.now() > deadline) {
+      assert.deepEqual(watched.toDocument(), listed.toDocument(), 'the watch caught up');
+      return watched;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** The HTTP status of a pod list made with `token`. */
@@ -182,19 +204,22 @@ const KUBERNETES_ACTIONS: readonly Action[] = [
 
 test('the remediator, as its own ServiceAccount bound to the declared RBAC, carries out every catalogue action and its undo on a real API server', async (t) => {
   const h = await remediatorOnRealCluster();
-  t.after(() => h.api.close());
+  t.after(async () => {
+    await h.source.close();
+    await h.api.close();
+  });
   for (const action of KUBERNETES_ACTIONS) {
     const recreate = action.type === 'revoke-sa-token' && action.parameters.mode === 'recreate';
     const target = action.target as { namespace: string; serviceAccount: string };
     const oldToken = recreate ? await h.api.tokenFor(target.namespace, target.serviceAccount) : '';
     if (recreate) assert.equal(await statusWith(h.api, oldToken), 403, 'token valid before');
-    const a = registry.assess(action, await h.source.inventory());
+    const a = registry.assess(action, await converged(h.source));
     const done = await executePlan(h.executor, a.plan, `do-${action.type}`);
     assert.ok(done.ok, `${action.type}: ${explain(done)}`);
     for (const r of a.plan.requests)
       if (r.kind === 'kubernetes') await assertReflected(h.adminObjects, r);
     assert.equal(
-      a.definition.observe(a.action, a.plan.memo, await h.source.inventory()),
+      a.definition.observe(a.action, a.plan.memo, await converged(h.source)),
       'applied',
       action.type,
     );
@@ -214,13 +239,13 @@ test('the remediator, as its own ServiceAccount bound to the declared RBAC, carr
     if (!a.reversible) continue;
     const inverse = a.definition.undo?.(a.action, a.plan.memo);
     assert.ok(inverse, `${action.type} has an undo`);
-    const u = registry.assess(inverse, await h.source.inventory());
+    const u = registry.assess(inverse, await converged(h.source));
     const undone = await executePlan(h.executor, u.plan, `undo-${action.type}`);
     assert.ok(undone.ok, `${inverse.type}: ${explain(undone)}`);
     for (const r of u.plan.requests)
       if (r.kind === 'kubernetes') await assertReflected(h.adminObjects, r);
     assert.equal(
-      a.definition.observe(a.action, a.plan.memo, await h.source.inventory()),
+      a.definition.observe(a.action, a.plan.memo, await converged(h.source)),
       'not-applied',
       `${action.type} undone`,
     );
@@ -234,7 +259,10 @@ test('the real authorizer refuses an action whose verb the declaration lacks', a
       r.resources.includes('pods') ? { ...r, verbs: r.verbs.filter((v) => v !== 'patch') } : r,
     ),
   );
-  t.after(() => h.api.close());
+  t.after(async () => {
+    await h.source.close();
+    await h.api.close();
+  });
   const isolate = SAMPLE_ACTIONS.find((a) => a.type === 'isolate-pod');
   assert.ok(isolate);
   const a = registry.assess(isolate, await h.source.inventory());
