@@ -133,10 +133,7 @@ export class Remediator {
     if (existing && !(existing.state === 'failed' && existing.retryable)) return existing;
     let assessment: ActionAssessment;
     try {
-      assessment = registry.assess(
-        action,
-        await this.#o.inventory.inventory({ consistent: true }),
-      );
+      assessment = registry.assess(action, await this.#o.inventory.inventory({ consistent: true }));
     } catch (error) {
       // Planning failed (target gone, unsafe): nothing was sent; record it as a failed
       // execution so the caller and `vigil actions list` see why.
