@@ -21,6 +21,7 @@ import {
   agentSpiffeId,
   isValidPathSegment,
   isValidTrustDomain,
+  reportSpiffeId,
   userSpiffeId,
   type IdentitySystem,
 } from './system.js';
@@ -319,13 +320,41 @@ export async function issueUserCredentials(
       `user id "${userId}" cannot be a SPIFFE path segment`,
     );
   }
+  return issueInMemory(stateDir, userSpiffeId(trustDomain, userId), `user:${userId}`, options);
+}
+
+/**
+ * Issues a short-lived identity that signs a document Vigil produces
+ * (`spiffe://<td>/report/<name>`, e.g. the compliance report), returned in memory.
+ * @throws PkiError `VIGIL_PKI_INVALID_NAME`, `VIGIL_PKI_CA_MISSING`.
+ */
+export async function issueReportCredentials(
+  stateDir: string,
+  trustDomain: string,
+  name: string,
+  options: { validityHours?: number; now?: Date } = {},
+): Promise<AgentCredentials> {
+  if (!isValidPathSegment(name)) {
+    throw new PkiError(
+      PKI_ERROR_CODES.INVALID_NAME,
+      `report identity "${name}" cannot be a SPIFFE path segment`,
+    );
+  }
+  return issueInMemory(stateDir, reportSpiffeId(trustDomain, name), `report:${name}`, options);
+}
+
+async function issueInMemory(
+  stateDir: string,
+  spiffeId: string,
+  commonName: string,
+  options: { validityHours?: number; now?: Date },
+): Promise<AgentCredentials> {
   const ca = await readCertificateAuthority(stateDir);
   if (!ca) throw new PkiError(PKI_ERROR_CODES.CA_MISSING, `no CA in ${pkiPaths(stateDir).dir}`);
   const now = options.now ?? new Date();
-  const spiffeId = userSpiffeId(trustDomain, userId);
   const leaf = await issueLeafCertificate(ca, {
     spiffeId,
-    commonName: `user:${userId}`,
+    commonName,
     now,
     notAfter: new Date(now.getTime() + (options.validityHours ?? 1) * 3_600_000),
   });

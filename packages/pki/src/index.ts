@@ -17,6 +17,7 @@ export { PkiError, PKI_ERROR_CODES, type PkiErrorCode } from './errors.js';
 export {
   agentSpiffeId,
   userSpiffeId,
+  reportSpiffeId,
   parseSpiffeId,
   isValidTrustDomain,
   isValidPathSegment,
@@ -45,6 +46,7 @@ export {
   readCertificateAuthority,
   issueAgentCertificate,
   issueUserCredentials,
+  issueReportCredentials,
   loadAgentCredentials,
   loadAgentCredentialsSync,
   loadCredentialDirectory,

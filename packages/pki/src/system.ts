@@ -31,6 +31,14 @@ export function userSpiffeId(trustDomain: string, userId: string): string {
   return `spiffe://${trustDomain}/user/${userId}`;
 }
 
+/**
+ * `spiffe://<trustDomain>/report/<name>` — an identity that signs documents Vigil
+ * produces (the compliance evidence pack), never an agent's nor a person's.
+ */
+export function reportSpiffeId(trustDomain: string, name: string): string {
+  return `spiffe://${trustDomain}/report/${name}`;
+}
+
 /** Splits a SPIFFE ID into trust domain and path, or `undefined` when it is not one. */
 export function parseSpiffeId(id: string): { trustDomain: string; path: string } | undefined {
   const match = /^spiffe:\/\/([^/?#]+)(\/[^?#]*)$/.exec(id);
