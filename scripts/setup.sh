@@ -18,6 +18,8 @@ command -v openssl >/dev/null || missing+=(openssl)
 command -v podman >/dev/null || missing+=(podman)
 command -v runc >/dev/null || missing+=(runc)
 command -v bc >/dev/null || missing+=(bc)
+# pdftoppm / pdftotext: the compliance report test turns the PDF's pages into PNG and text.
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 if ((${#missing[@]})); then
   echo "setup: installing Debian packages: ${missing[*]}"
   apt-get update -qq

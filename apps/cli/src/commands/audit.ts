@@ -27,7 +27,7 @@ export async function openDeclaredAuditStore(
 }
 
 /** The CA bundle verification trusts: `--ca <file>` or `<stateDir>/pki/ca.crt`. */
-async function readCa(options: GlobalOptions, caFile: string | undefined): Promise<string> {
+export async function readCa(options: GlobalOptions, caFile: string | undefined): Promise<string> {
   const path = caFile ?? join(options.stateDir, 'pki', 'ca.crt');
   try {
     return await readFile(path, 'utf8');

@@ -14,6 +14,7 @@ import { registerApprovalsCommand } from './approvals.js';
 import { registerUsersCommand } from './users.js';
 import { registerK8sCommand } from './k8s.js';
 import { registerEvalCommand } from './eval.js';
+import { registerComplianceCommand } from './compliance.js';
 
 /** A `vigil` sub-command: adds itself (and its own sub-commands) to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -38,4 +39,5 @@ export const COMMANDS: readonly CommandRegistration[] = [
   registerUsersCommand,
   registerK8sCommand,
   registerEvalCommand,
+  registerComplianceCommand,
 ];
