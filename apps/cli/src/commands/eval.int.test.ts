@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { startScriptedOpenAiServer } from '@vigil/testkit';
+import { socDeclaration } from '../e2e/soc-harness.js';
 import { REPO_ROOT, runVigil, tempDir } from '../testing/run-vigil.js';
 import type { AnalystRun } from '../eval/render.js';
 
@@ -86,4 +88,60 @@ test('vigil eval refuses a bad labelled file and a bad thresholds file with exit
   const analyst = await runVigil(['eval', join(dir, 'bad.ndjson'), '--analyst', 'gpt']);
   assert.equal(analyst.code, 2);
   assert.match(analyst.stderr, /--analyst takes offline, model or offline,model/);
+});
+
+test('vigil eval --analyst model counts the calls, tokens and cost of the declared model; the model cannot make an action unsafe', async (t) => {
+  // The model is the scripted OpenAI-compatible server the e2e harness uses: a test double
+  // at the edge of what this machine reaches (no real model endpoint is reachable here).
+  // It answers every analysis the same way, usage 321 prompt + 54 completion tokens.
+  const model = await startScriptedOpenAiServer(() => ({
+    arguments: {
+      techniques: ['T1059'],
+      severity: 'low',
+      confidence: 0.99,
+      summary: 'Scripted analysis.',
+      rationale: 'The scripted model names one technique and asks for every action.',
+      recommendedResponses: ['delete-pod', 'scale-to-zero', 'disable-user'],
+    },
+  }));
+  t.after(() => model.close());
+  const dir = tempDir(t, 'eval-model');
+  const config = join(dir, 'vigil.yaml');
+  // Ports are placeholders: vigil eval puts the detector, the API and the sink on its own.
+  writeFileSync(
+    config,
+    socDeclaration({ api: 1, ingest: 1, webhook: 1, smtp: 1 }, { modelBaseUrl: model.baseUrl }),
+  );
+  const run = await runVigil(
+    [
+      '-f',
+      config,
+      '--json',
+      'eval',
+      'examples/soc-demo/scenario.eval.ndjson',
+      '--analyst',
+      'model',
+      '--price-in',
+      '2',
+      '--price-out',
+      '8',
+    ],
+    { OPENAI_API_KEY: 'test-double-key' },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const [modelRun] = (JSON.parse(run.stdout) as { runs: AnalystRun[] }).runs;
+  assert.ok(modelRun);
+  assert.equal(modelRun.analyst, 'model');
+  assert.equal(modelRun.model, 'scripted');
+  const s = modelRun.score;
+  assert.ok(s.model.calls > 0, 'the analyst asked the model');
+  assert.equal(s.model.calls, model.requests.length, 'one call per request the model answered');
+  assert.equal(s.reduction.modelCalls, s.model.calls);
+  assert.equal(s.model.inputTokens, 321 * s.model.calls);
+  assert.equal(s.model.outputTokens, 54 * s.model.calls);
+  assert.equal(s.model.costUsd, ((321 * 2 + 54 * 8) * s.model.calls) / 1e6);
+  // The model asked for destructive actions on everything and said "low": neither moved
+  // an action across the autonomy gate or lowered what the detection found.
+  assert.deepEqual(s.unsafe, []);
+  assert.ok(s.reduction.findings > 0 && s.reduction.findings < s.reduction.eventsIn);
 });

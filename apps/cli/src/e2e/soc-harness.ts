@@ -60,7 +60,13 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function declaration(
+/**
+ * The repository's vigil.yaml as the e2e tests run it: on the given loopback ports, paths
+ * absolute, short notification summaries, and — with `modelBaseUrl` — the analyst on an
+ * OpenAI-compatible endpoint (in tests, the scripted server of `@vigil/testkit`: a test
+ * double standing at the edge of what this machine reaches, since no real model is).
+ */
+export function socDeclaration(
   ports: { api: number; ingest: number; webhook: number; smtp: number },
   options: SocOptions,
 ): string {
@@ -164,7 +170,7 @@ export async function startSoc(t: TestContext, options: SocOptions = {}): Promis
     VIGIL_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
     OPENAI_API_KEY: randomBytes(16).toString('hex'),
   };
-  const up = startVigilUp(t, declaration(ports, options), [], env);
+  const up = startVigilUp(t, socDeclaration(ports, options), [], env);
   await up.waitFor(/supervisor running/, 240_000);
   assertEveryAgentReady(up);
   const token = readFileSync(join(up.stateDir, 'users', 'admin.token'), 'utf8').trim();
