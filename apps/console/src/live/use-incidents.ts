@@ -1,0 +1,73 @@
+import { useEffect, useState } from 'react';
+import { endpoints, INCIDENT_STREAM } from '../api/endpoints.js';
+import type { Incident } from '../api/types.js';
+import { applyUpdate } from '../incidents/list.js';
+
+/** The incident list kept live: loaded once, then updated by the server's event stream. */
+export interface LiveIncidents {
+  readonly incidents: ReadonlyMap<string, Incident>;
+  /** `live` while the stream is open; `reconnecting` while the browser retries it. */
+  readonly connection: 'connecting' | 'live' | 'reconnecting';
+  readonly error?: Error;
+}
+
+/**
+ * Loads the incidents and follows `/v1/incidents/stream` (server-sent events, one
+ * `incident` event per change). Updates are folded in once per animation frame, so a
+ * storm of changes costs one render, not one per event; after a reconnect the list is
+ * loaded again, so nothing missed while the stream was down stays missing.
+ */
+export function useLiveIncidents(): LiveIncidents {
+  const [incidents, setIncidents] = useState<ReadonlyMap<string, Incident>>(new Map());
+  const [connection, setConnection] = useState<LiveIncidents['connection']>('connecting');
+  const [error, setError] = useState<Error>();
+
+  useEffect(() => {
+    let closed = false;
+    let pending: Incident[] = [];
+    let frame = 0;
+    const flush = () => {
+      frame = 0;
+      const batch = pending;
+      pending = [];
+      setIncidents((current) => batch.reduce(applyUpdate, current));
+    };
+    const queue = (rows: readonly Incident[]) => {
+      pending.push(...rows);
+      if (!frame) frame = requestAnimationFrame(flush);
+    };
+    const loadAll = () =>
+      endpoints.incidents().then(
+        ({ incidents: rows }) => {
+          if (!closed) queue(rows);
+          setError(undefined);
+        },
+        (e: unknown) => {
+          if (!closed) setError(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    void loadAll();
+    const stream = new EventSource(INCIDENT_STREAM, { withCredentials: true });
+    let wasOpen = false;
+    stream.addEventListener('open', () => {
+      setConnection('live');
+      if (wasOpen) void loadAll();
+      wasOpen = true;
+    });
+    stream.addEventListener('error', () => setConnection('reconnecting'));
+    stream.addEventListener('incident', (event) => {
+      try {
+        queue([JSON.parse((event as MessageEvent<string>).data) as Incident]);
+      } catch {
+        // A malformed event is dropped; the next full load brings the truth.
+      }
+    });
+    return () => {
+      closed = true;
+      stream.close();
+      if (frame) cancelAnimationFrame(frame);
+    };
+  }, []);
+
+  return { incidents, connection, ...(error ? { error } : {}) };
+}
