@@ -8,7 +8,10 @@ import type { paths } from './schema.js';
 
 let csrfToken: string | undefined;
 
-/** The CSRF token of the current session (from sign-in), sent as `x-csrf-token`. */
+/** The header unsafe requests carry the session's CSRF token in. */
+export const CSRF_HEADER = 'x-vigil-csrf';
+
+/** The CSRF token of the current session (from sign-in), sent as {@link CSRF_HEADER}. */
 export function setCsrfToken(token: string | undefined): void {
   csrfToken = token;
 }
@@ -24,7 +27,7 @@ export const UNAUTHENTICATED_EVENT = 'vigil:unauthenticated';
 const session: Middleware = {
   onRequest({ request }) {
     if (request.method !== 'GET' && request.method !== 'HEAD' && csrfToken)
-      request.headers.set('x-csrf-token', csrfToken);
+      request.headers.set(CSRF_HEADER, csrfToken);
     return request;
   },
   onResponse({ response, request }) {

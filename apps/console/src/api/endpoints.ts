@@ -2,14 +2,21 @@
  * Every call the pages make, one function each, typed by the API's shapes. Pages never
  * build URLs themselves: a route that moves changes here only.
  */
-import { ApiProblem, UNAUTHENTICATED_EVENT, getCsrfToken } from './client.js';
-import type { Approval, AuditEntry, Incident, IncidentDetail, Role } from './types.js';
+import {
+  api,
+  ApiProblem,
+  CSRF_HEADER,
+  getCsrfToken,
+  unwrap,
+  UNAUTHENTICATED_EVENT,
+} from './client.js';
+import type { AuditEntry, Role } from './types.js';
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const csrf = getCsrfToken();
-  if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
+  if (method !== 'GET' && csrf) headers[CSRF_HEADER] = csrf;
   const response = await fetch(path, {
     method,
     headers,
@@ -54,23 +61,23 @@ export const endpoints = {
       '/v1/session/certificate',
       { csr },
     ),
-  incidents: () => call<{ incidents: Incident[] }>('GET', '/v1/incidents'),
-  incident: (id: string) => call<IncidentDetail>('GET', `/v1/incidents/${encodeURIComponent(id)}`),
+  incidents: async () => unwrap(await api.GET('/v1/incidents')),
+  incident: async (id: string) =>
+    unwrap(await api.GET('/v1/incidents/{id}', { params: { path: { id } } })),
   trace: (id: string) =>
     call<{ entries: AuditEntry[] }>('GET', `/v1/incidents/${encodeURIComponent(id)}/trace`),
-  approvals: (status?: string) =>
-    call<{ approvals: Approval[] }>('GET', `/v1/approvals${q({ status })}`),
-  approval: (id: string) =>
-    call<{ approval: Approval }>('GET', `/v1/approvals/${encodeURIComponent(id)}`),
-  decide: (
+  approvals: async () => unwrap(await api.GET('/v1/approvals')),
+  approval: async (id: string) =>
+    unwrap(await api.GET('/v1/approvals/{id}', { params: { path: { id } } })),
+  decide: async (
     id: string,
     decision: 'approve' | 'reject',
     body: { reason: string; approval: string; parameters?: Record<string, unknown> },
   ) =>
-    call<{ approval: Approval }>(
-      'POST',
-      `/v1/approvals/${encodeURIComponent(id)}/${decision}`,
-      body,
+    unwrap(
+      decision === 'approve'
+        ? await api.POST('/v1/approvals/{id}/approve', { params: { path: { id } }, body })
+        : await api.POST('/v1/approvals/{id}/reject', { params: { path: { id } }, body }),
     ),
   agents: () => call<AgentsView>('GET', '/v1/agents'),
   compliance: () => call<ComplianceView>('GET', '/v1/compliance'),
@@ -81,7 +88,7 @@ export const endpoints = {
 };
 
 /** The live incident stream (server-sent events). */
-export const INCIDENT_STREAM = '/v1/incidents/stream';
+export const INCIDENT_STREAM = '/v1/incidents/events';
 
 export interface AgentView {
   readonly name: string;

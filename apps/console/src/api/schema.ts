@@ -21,14 +21,18 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description approvals */
+        /** @description Default Response */
         200: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              approvals: components['schemas']['Approval'][];
+            };
+          };
         };
-        /** @description error */
+        /** @description Default Response */
         400: {
           headers: {
             [name: string]: unknown;
@@ -37,7 +41,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         401: {
           headers: {
             [name: string]: unknown;
@@ -46,7 +50,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         403: {
           headers: {
             [name: string]: unknown;
@@ -55,7 +59,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         404: {
           headers: {
             [name: string]: unknown;
@@ -64,7 +68,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         409: {
           headers: {
             [name: string]: unknown;
@@ -73,8 +77,17 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -111,14 +124,18 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description approval */
+        /** @description Default Response */
         200: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              approval: components['schemas']['Approval'];
+            };
+          };
         };
-        /** @description error */
+        /** @description Default Response */
         400: {
           headers: {
             [name: string]: unknown;
@@ -127,7 +144,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         401: {
           headers: {
             [name: string]: unknown;
@@ -136,7 +153,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         403: {
           headers: {
             [name: string]: unknown;
@@ -145,7 +162,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         404: {
           headers: {
             [name: string]: unknown;
@@ -154,7 +171,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         409: {
           headers: {
             [name: string]: unknown;
@@ -163,8 +180,17 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -191,35 +217,34 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Approve (analyst or admin) */
+    /** Approve an escalated action (analyst or admin), signed by the person */
     post: {
       parameters: {
         query?: never;
         header?: never;
-        path?: never;
+        path: {
+          id: string;
+        };
         cookie?: never;
       };
       requestBody: {
         content: {
-          'application/json': {
-            /** @description Compact JWS signed by the deciding user over the RFC 8785 digest of the exact action (`vigil approvals` signs it). */
-            approval: string;
-            /** @description Edited parameters (approve only); the edited action is reviewed again. */
-            parameters?: Record<string, never>;
-            /** @description Why (mandatory; audited). */
-            reason: string;
-          };
+          'application/json': components['schemas']['DecisionBodyInput'];
         };
       };
       responses: {
-        /** @description decided */
+        /** @description Default Response */
         200: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              approval: components['schemas']['Approval'];
+            };
+          };
         };
-        /** @description error */
+        /** @description Default Response */
         400: {
           headers: {
             [name: string]: unknown;
@@ -228,7 +253,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         401: {
           headers: {
             [name: string]: unknown;
@@ -237,7 +262,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         403: {
           headers: {
             [name: string]: unknown;
@@ -246,7 +271,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         404: {
           headers: {
             [name: string]: unknown;
@@ -255,7 +280,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         409: {
           headers: {
             [name: string]: unknown;
@@ -264,8 +289,17 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -290,35 +324,34 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Reject (analyst or admin) */
+    /** Reject an escalated action (analyst or admin), signed by the person */
     post: {
       parameters: {
         query?: never;
         header?: never;
-        path?: never;
+        path: {
+          id: string;
+        };
         cookie?: never;
       };
       requestBody: {
         content: {
-          'application/json': {
-            /** @description Compact JWS signed by the deciding user over the RFC 8785 digest of the exact action (`vigil approvals` signs it). */
-            approval: string;
-            /** @description Edited parameters (approve only); the edited action is reviewed again. */
-            parameters?: Record<string, never>;
-            /** @description Why (mandatory; audited). */
-            reason: string;
-          };
+          'application/json': components['schemas']['DecisionBodyInput'];
         };
       };
       responses: {
-        /** @description decided */
+        /** @description Default Response */
         200: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              approval: components['schemas']['Approval'];
+            };
+          };
         };
-        /** @description error */
+        /** @description Default Response */
         400: {
           headers: {
             [name: string]: unknown;
@@ -327,7 +360,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         401: {
           headers: {
             [name: string]: unknown;
@@ -336,7 +369,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         403: {
           headers: {
             [name: string]: unknown;
@@ -345,7 +378,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         404: {
           headers: {
             [name: string]: unknown;
@@ -354,7 +387,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         409: {
           headers: {
             [name: string]: unknown;
@@ -363,8 +396,17 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -399,14 +441,18 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description incidents */
+        /** @description Default Response */
         200: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              incidents: components['schemas']['Incident'][];
+            };
+          };
         };
-        /** @description error */
+        /** @description Default Response */
         400: {
           headers: {
             [name: string]: unknown;
@@ -415,7 +461,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         401: {
           headers: {
             [name: string]: unknown;
@@ -424,7 +470,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         403: {
           headers: {
             [name: string]: unknown;
@@ -433,7 +479,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         404: {
           headers: {
             [name: string]: unknown;
@@ -442,7 +488,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         409: {
           headers: {
             [name: string]: unknown;
@@ -451,8 +497,17 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -489,14 +544,20 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description incident */
+        /** @description Default Response */
         200: {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            'application/json': {
+              approvals: components['schemas']['Approval'][];
+              incident: components['schemas']['Incident'];
+              summary: components['schemas']['IncidentSummary'] | null;
+            };
+          };
         };
-        /** @description error */
+        /** @description Default Response */
         400: {
           headers: {
             [name: string]: unknown;
@@ -505,7 +566,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         401: {
           headers: {
             [name: string]: unknown;
@@ -514,7 +575,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         403: {
           headers: {
             [name: string]: unknown;
@@ -523,7 +584,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         404: {
           headers: {
             [name: string]: unknown;
@@ -532,7 +593,7 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         409: {
           headers: {
             [name: string]: unknown;
@@ -541,8 +602,17 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
-        /** @description error */
+        /** @description Default Response */
         410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
           headers: {
             [name: string]: unknown;
           };
@@ -564,9 +634,447 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    Approval: {
+      action: components['schemas']['ProposedAction'];
+      /** @description RFC 8785 (JCS) SHA-256 digest of the action, hex. */
+      actionDigest: string;
+      decision?: components['schemas']['HumanDecision'];
+      expiresAt: number;
+      /** @description `<incident>/<proposal>`: URL-encode it in paths. */
+      id: string;
+      incidentId: string;
+      proposalId: string;
+      requestedAt: number;
+      review: components['schemas']['Review'];
+      /** @enum {string} */
+      status: 'pending' | 'approved' | 'rejected' | 'expired';
+    };
+    ApprovalInput: {
+      action: components['schemas']['ProposedActionInput'];
+      /** @description RFC 8785 (JCS) SHA-256 digest of the action, hex. */
+      actionDigest: string;
+      decision?: components['schemas']['HumanDecisionInput'];
+      expiresAt: number;
+      /** @description `<incident>/<proposal>`: URL-encode it in paths. */
+      id: string;
+      incidentId: string;
+      proposalId: string;
+      requestedAt: number;
+      review: components['schemas']['ReviewInput'];
+      /** @enum {string} */
+      status: 'pending' | 'approved' | 'rejected' | 'expired';
+    };
+    DecisionBody: {
+      /** @description Compact JWS signed by the deciding user over the RFC 8785 digest of the exact action (`vigil approvals` and the console sign it). */
+      approval: string;
+      /** @description Edited parameters (approve only); the edited action is reviewed again. */
+      parameters?: {
+        [key: string]: unknown;
+      };
+      /** @description Why (mandatory; audited). */
+      reason: string;
+    };
+    DecisionBodyInput: {
+      /** @description Compact JWS signed by the deciding user over the RFC 8785 digest of the exact action (`vigil approvals` and the console sign it). */
+      approval: string;
+      /** @description Edited parameters (approve only); the edited action is reviewed again. */
+      parameters?: {
+        [key: string]: unknown;
+      };
+      /** @description Why (mandatory; audited). */
+      reason: string;
+    };
+    /** @description A failed request: stable code and message. */
     Error: {
       code: string;
       message: string;
+    };
+    /** @description A failed request: stable code and message. */
+    ErrorInput: {
+      code: string;
+      message: string;
+    };
+    HumanDecision: {
+      /** @description The approver's signed decision (compact JWS). */
+      approval?: string;
+      at: number;
+      /** @description `user:<id>` of the approver; `system` for expiry. */
+      by: string;
+      /** @enum {string} */
+      decision: 'approve' | 'reject' | 'expired';
+      editedAction?: components['schemas']['ProposedAction'];
+      reason: string;
+    };
+    HumanDecisionInput: {
+      /** @description The approver's signed decision (compact JWS). */
+      approval?: string;
+      at: number;
+      /** @description `user:<id>` of the approver; `system` for expiry. */
+      by: string;
+      /** @enum {string} */
+      decision: 'approve' | 'reject' | 'expired';
+      editedAction?: components['schemas']['ProposedActionInput'];
+      reason: string;
+    };
+    Incident: {
+      createdAt: number;
+      findings: number;
+      id: string;
+      lastError?: string;
+      rollup?: components['schemas']['RollupDigest'];
+      severity: string;
+      /** @enum {string} */
+      status: 'open' | 'awaiting-approval' | 'closed' | 'failed';
+      title: string;
+      updatedAt: number;
+    };
+    IncidentInput: {
+      createdAt: number;
+      findings: number;
+      id: string;
+      lastError?: string;
+      rollup?: components['schemas']['RollupDigestInput'];
+      severity: string;
+      /** @enum {string} */
+      status: 'open' | 'awaiting-approval' | 'closed' | 'failed';
+      title: string;
+      updatedAt: number;
+    };
+    IncidentSummary: {
+      analysis: {
+        advice?: {
+          confidence: number;
+          /** @enum {string} */
+          disposition?: 'malicious' | 'suspicious' | 'benign';
+          /** @enum {string} */
+          severity: 'low' | 'medium' | 'high' | 'critical';
+        };
+        confidence: number;
+        degraded?: string;
+        evidence?: {
+          ruleConfidence: number;
+          /** @enum {string} */
+          severityFloor: 'low' | 'medium' | 'high' | 'critical';
+        };
+        model?: {
+          name: string;
+          promptDigest: string;
+          provider: string;
+          usage?: {
+            inputTokens: number;
+            outputTokens: number;
+          };
+        };
+        rationale: string;
+        recommendedResponses: (
+          | 'isolate-pod'
+          | 'scale-to-zero'
+          | 'delete-pod'
+          | 'block-ip'
+          | 'revoke-sa-token'
+          | 'cordon-node'
+          | 'disable-user'
+        )[];
+        /** @enum {string} */
+        severity: 'low' | 'medium' | 'high' | 'critical';
+        /** @enum {string} */
+        source: 'model' | 'rule-based';
+        summary: string;
+        techniques: string[];
+      };
+      correlation?: {
+        findings: number;
+        rollup?: components['schemas']['RollupDigest'];
+        readonly signatures: string[];
+      };
+      readonly degraded: string[];
+      finding: {
+        detectedAt: number;
+        detection?: {
+          ruleHits: {
+            id: string;
+            /** @enum {string} */
+            severity: 'low' | 'medium' | 'high' | 'critical';
+            source: string;
+            techniques: string[];
+            title: string;
+          }[];
+          /** @enum {string} */
+          severity: 'low' | 'medium' | 'high' | 'critical';
+        };
+        entities: {
+          actor?: string;
+          /** @default [] */
+          addresses: string[];
+          workload?: string;
+        };
+        event: {
+          activity: string;
+          actor: {
+            [key: string]: unknown;
+          };
+          classUid: number;
+          format: string;
+          id: string;
+          raw: unknown;
+          severityId: number;
+          tags: string[];
+          time: number;
+        } & {
+          [key: string]: unknown;
+        };
+        id: string;
+        modelVersion: string;
+        score: number;
+        threshold: number;
+        topFeatures: {
+          contribution: number;
+          name: string;
+          value: number;
+        }[];
+      };
+      incidentId: string;
+      readonly items: {
+        detail?: string;
+        /** @enum {string} */
+        outcome:
+          | 'executed'
+          | 'execution-failed'
+          | 'denied-by-policy'
+          | 'rejected-by-human'
+          | 'approval-expired'
+          | 'awaiting-approval';
+        proposal: {
+          action: components['schemas']['ProposedAction'];
+          readonly asset: {
+            [key: string]: unknown;
+          };
+          readonly blastRadius: {
+            [key: string]: unknown;
+          };
+          id: string;
+          signature?: string;
+        };
+        review?: components['schemas']['Review'];
+      }[];
+      readonly skipped: {
+        reason: string;
+        type: string;
+      }[];
+      /** @enum {string} */
+      status: 'closed' | 'awaiting-approval';
+    };
+    IncidentSummaryInput: {
+      analysis: {
+        advice?: {
+          confidence: number;
+          /** @enum {string} */
+          disposition?: 'malicious' | 'suspicious' | 'benign';
+          /** @enum {string} */
+          severity: 'low' | 'medium' | 'high' | 'critical';
+        };
+        confidence: number;
+        degraded?: string;
+        evidence?: {
+          ruleConfidence: number;
+          /** @enum {string} */
+          severityFloor: 'low' | 'medium' | 'high' | 'critical';
+        };
+        model?: {
+          name: string;
+          promptDigest: string;
+          provider: string;
+          usage?: {
+            inputTokens: number;
+            outputTokens: number;
+          };
+        };
+        rationale: string;
+        recommendedResponses: (
+          | 'isolate-pod'
+          | 'scale-to-zero'
+          | 'delete-pod'
+          | 'block-ip'
+          | 'revoke-sa-token'
+          | 'cordon-node'
+          | 'disable-user'
+        )[];
+        /** @enum {string} */
+        severity: 'low' | 'medium' | 'high' | 'critical';
+        /** @enum {string} */
+        source: 'model' | 'rule-based';
+        summary: string;
+        techniques: string[];
+      };
+      correlation?: {
+        findings: number;
+        rollup?: components['schemas']['RollupDigestInput'];
+        readonly signatures: string[];
+      };
+      readonly degraded: string[];
+      finding: {
+        detectedAt: number;
+        detection?: {
+          ruleHits: {
+            id: string;
+            /** @enum {string} */
+            severity: 'low' | 'medium' | 'high' | 'critical';
+            source: string;
+            techniques: string[];
+            title: string;
+          }[];
+          /** @enum {string} */
+          severity: 'low' | 'medium' | 'high' | 'critical';
+        };
+        entities: {
+          actor?: string;
+          /** @default [] */
+          addresses: string[];
+          workload?: string;
+        };
+        event: {
+          activity: string;
+          actor: {
+            [key: string]: unknown;
+          };
+          classUid: number;
+          format: string;
+          id: string;
+          raw: unknown;
+          severityId: number;
+          tags: string[];
+          time: number;
+        } & {
+          [key: string]: unknown;
+        };
+        id: string;
+        modelVersion: string;
+        score: number;
+        threshold: number;
+        topFeatures: {
+          contribution: number;
+          name: string;
+          value: number;
+        }[];
+      };
+      incidentId: string;
+      readonly items: {
+        detail?: string;
+        /** @enum {string} */
+        outcome:
+          | 'executed'
+          | 'execution-failed'
+          | 'denied-by-policy'
+          | 'rejected-by-human'
+          | 'approval-expired'
+          | 'awaiting-approval';
+        proposal: {
+          action: components['schemas']['ProposedActionInput'];
+          readonly asset: {
+            [key: string]: unknown;
+          };
+          readonly blastRadius: {
+            [key: string]: unknown;
+          };
+          id: string;
+          signature?: string;
+        };
+        review?: components['schemas']['ReviewInput'];
+      }[];
+      readonly skipped: {
+        reason: string;
+        type: string;
+      }[];
+      /** @enum {string} */
+      status: 'closed' | 'awaiting-approval';
+    };
+    ProposedAction: {
+      readonly parameters: {
+        [key: string]: unknown;
+      };
+      readonly target: {
+        [key: string]: unknown;
+      };
+      /** @enum {string} */
+      type:
+        | 'isolate-pod'
+        | 'scale-to-zero'
+        | 'delete-pod'
+        | 'block-ip'
+        | 'revoke-sa-token'
+        | 'cordon-node'
+        | 'disable-user';
+    };
+    ProposedActionInput: {
+      readonly parameters: {
+        [key: string]: unknown;
+      };
+      readonly target: {
+        [key: string]: unknown;
+      };
+      /** @enum {string} */
+      type:
+        | 'isolate-pod'
+        | 'scale-to-zero'
+        | 'delete-pod'
+        | 'block-ip'
+        | 'revoke-sa-token'
+        | 'cordon-node'
+        | 'disable-user';
+    };
+    Review: {
+      action: components['schemas']['ProposedAction'];
+      confidence: number;
+      /** @enum {string} */
+      decision: 'allow' | 'deny' | 'escalate' | 'mutate';
+      readonly reasons: string[];
+      /** @description Policy bundle revision. */
+      revision: string;
+      /** @description The policy rules that fired. */
+      readonly rules: string[];
+      /** @description Compact JWS signed by the reviewer, bound to the action's digest. */
+      verdict: string;
+    };
+    ReviewInput: {
+      action: components['schemas']['ProposedActionInput'];
+      confidence: number;
+      /** @enum {string} */
+      decision: 'allow' | 'deny' | 'escalate' | 'mutate';
+      readonly reasons: string[];
+      /** @description Policy bundle revision. */
+      revision: string;
+      /** @description The policy rules that fired. */
+      readonly rules: string[];
+      /** @description Compact JWS signed by the reviewer, bound to the action's digest. */
+      verdict: string;
+    };
+    RollupDigest: {
+      /** @description Findings rolled up into the incident (a storm is one row). */
+      count: number;
+      readonly entities: {
+        [key: string]: number;
+      };
+      firstAt: number;
+      lastAt: number;
+      readonly latest: string[];
+      maxScore: number;
+      readonly storms: {
+        [key: string]: number;
+      };
+    };
+    RollupDigestInput: {
+      /** @description Findings rolled up into the incident (a storm is one row). */
+      count: number;
+      readonly entities: {
+        [key: string]: number;
+      };
+      firstAt: number;
+      lastAt: number;
+      readonly latest: string[];
+      maxScore: number;
+      readonly storms: {
+        [key: string]: number;
+      };
     };
   };
   responses: never;

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { ProposedAction } from '../api/types.js';
 import { parseParameterEdit, reasonProblem } from './edit.js';
 
-const action = {
-  type: 'scale-deployment',
+const action: ProposedAction = {
+  type: 'scale-to-zero',
   target: { name: 'web' },
   parameters: { replicas: 0, why: 'x' },
 };

@@ -1,6 +1,6 @@
 import { Link } from 'wouter';
 import { endpoints } from '../api/endpoints.js';
-import type { AuditEntry, IncidentDetail, IncidentItem, Technique } from '../api/types.js';
+import type { AuditEntry, IncidentDetail, IncidentItem } from '../api/types.js';
 import { DecisionBadge, LoadState, SeverityBadge, StateBadge } from '../components/status.js';
 import { JsonView, VisibleText } from '../components/visible-text.js';
 import { formatTime } from '../format/time.js';
@@ -79,14 +79,7 @@ function Detail({ detail }: { detail: IncidentDetail }) {
             {' · '}
             <SeverityBadge severity={analysis.severity} />
           </p>
-          <p>
-            Techniques:{' '}
-            {analysis.techniques
-              .map((t: Technique | string) =>
-                typeof t === 'string' ? t : `${t.id}${t.name ? ` ${t.name}` : ''}`,
-              )
-              .join(', ') || '—'}
-          </p>
+          <p>Techniques: {analysis.techniques.join(', ') || '—'}</p>
           <h3>Summary</h3>
           <p className="prose">
             <VisibleText value={analysis.summary} />
