@@ -27,11 +27,11 @@ export function App() {
   const [location, navigate] = useLocation();
 
   const signedIn = useCallback((session: SessionInfo) => {
-    setCsrfToken(session.csrfToken);
+    setCsrfToken(session.csrfToken ?? undefined);
     setAuth({ state: 'signed-in', session });
     setIdentityError(undefined);
     // The signing key and its certificate; reading pages work while it is issued.
-    establishIdentity(session.user).then(setIdentity, (e: unknown) =>
+    establishIdentity(session.user.id).then(setIdentity, (e: unknown) =>
       setIdentityError((e as Error).message),
     );
   }, []);

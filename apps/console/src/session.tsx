@@ -23,5 +23,5 @@ export function useSession(): SessionState {
 
 /** Analysts and admins decide; viewers only read (the server enforces it too). */
 export function mayDecide(session: SessionInfo): boolean {
-  return session.role === 'analyst' || session.role === 'admin';
+  return session.user.role === 'analyst' || session.user.role === 'admin';
 }

@@ -10,7 +10,8 @@ import {
   unwrap,
   UNAUTHENTICATED_EVENT,
 } from './client.js';
-import type { AuditEntry, Role } from './types.js';
+import type { components } from './schema.js';
+import type { AuditEntry } from './types.js';
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -43,17 +44,16 @@ const q = (params: Record<string, string | undefined>): string => {
   return search ? `?${search}` : '';
 };
 
-export interface SessionInfo {
-  readonly user: string;
-  readonly role: Role;
-  readonly csrfToken: string;
-}
+/** Who is signed in (`GET /v1/session`), with the CSRF token of the session. */
+export type SessionInfo = components['schemas']['Session'];
 
 export const endpoints = {
-  session: () => call<SessionInfo>('GET', '/v1/session'),
-  signIn: (user: string, password: string) =>
-    call<SessionInfo>('POST', '/v1/session', { user, password }),
-  signOut: () => call<unknown>('DELETE', '/v1/session'),
+  session: async () => unwrap(await api.GET('/v1/session')),
+  signIn: async (user: string, password: string) =>
+    unwrap(await api.POST('/v1/session', { body: { user, password } })),
+  signOut: async () => {
+    unwrap(await api.DELETE('/v1/session'));
+  },
   /** A short-lived user certificate for the browser's own key (PKCS#10 CSR, PEM). */
   certificate: (csr: string) =>
     call<{ certificate: string; spiffeId: string; expiresAt: number }>(

@@ -34,7 +34,6 @@ export interface IncidentDetail {
 }
 
 export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
-export type Role = 'viewer' | 'analyst' | 'admin';
 
 /** One audit entry, as `vigil audit export` writes it. */
 export interface AuditEntry {

@@ -45,7 +45,7 @@ export function Layout({
         </nav>
         <div className="who">
           <span>
-            {session.user} <span className="role">({session.role})</span>
+            {session.user.id} <span className="role">({session.user.role})</span>
           </span>
           <button type="button" onClick={onSignOut}>
             Sign out

@@ -282,8 +282,8 @@ function DecisionPanel({ approval, onDecided }: { approval: Approval; onDecided:
       )}
       {pending && !mayDecide(state.session) && (
         <p role="note" data-testid="viewer-note">
-          You are signed in as a {state.session.role}: viewers can read approvals but only analysts
-          and admins decide.
+          You are signed in as a {state.session.user.role}: viewers can read approvals but only
+          analysts and admins decide.
         </p>
       )}
     </article>
