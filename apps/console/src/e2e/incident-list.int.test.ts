@@ -96,11 +96,9 @@ test('scrolling to the end shows the last incident, still with few rows in the D
 test('keyboard: arrow keys move between rows and End reaches the last one', async () => {
   await page.locator('[data-index="0"] a').focus();
   await page.keyboard.press('ArrowDown');
-  assert.equal(
-    await page.evaluate(() =>
-      document.activeElement?.closest('[data-index]')?.getAttribute('data-index'),
-    ),
-    '1',
+  // Focus moves on the next animation frame, once the row is rendered.
+  await page.waitForFunction(
+    () => document.activeElement?.closest('[data-index]')?.getAttribute('data-index') === '1',
   );
   await page.keyboard.press('End');
   await page.waitForFunction(
