@@ -9,7 +9,8 @@ export type ProbeResult =
  * GETs `url` (plain HTTP, loopback health endpoints) with a hard deadline. `ok` is true
  * for a 2xx answer. Never throws. A fresh connection per probe (`agent: false`), so a
  * hung agent cannot hold a pooled socket and a busy-looping agent — which accepts TCP in
- * the kernel but never answers — fails at the deadline.
+ * the kernel but never answers — fails at the deadline. A deadline missed because the
+ * caller's own event loop stalled is extended once (see below).
  */
 export function probe(url: string, timeoutMs: number): Promise<ProbeResult> {
   return new Promise((resolve) => {
@@ -43,10 +44,22 @@ export function probe(url: string, timeoutMs: number): Promise<ProbeResult> {
         res.on('error', (e) => done({ ok: false, error: e.message }));
       },
     );
-    const timer = setTimeout(() => {
+    const started = performance.now();
+    let extended = false;
+    const onDeadline = (): void => {
+      // A deadline timer that fires late means our own event loop was stalled (a starved
+      // machine): the answer may be waiting unread. The agent gets one more deadline of our
+      // attention rather than a failure it did not cause.
+      const late = performance.now() - started - timeoutMs;
+      if (!extended && late > timeoutMs / 2) {
+        extended = true;
+        timer = setTimeout(onDeadline, timeoutMs);
+        return;
+      }
       done({ ok: false, error: `no answer within ${timeoutMs} ms` });
       req.destroy();
-    }, timeoutMs);
+    };
+    let timer = setTimeout(onDeadline, timeoutMs);
     req.on('error', (e) => done({ ok: false, error: e.message }));
     req.end();
   });
