@@ -27,6 +27,7 @@ export interface AuditEntry {
 export interface IncidentRow {
   readonly id: string;
   readonly status: string;
+  readonly severity: string;
 }
 
 export interface Soc {
