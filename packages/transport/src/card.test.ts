@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { AgentCredentials } from '@vigil/pki';
-import { agentCardDocument, buildAgentCard, signAgentCard, verifyAgentCard } from './card.js';
+import { X509Certificate } from 'node:crypto';
+import {
+  agentCardDocument,
+  buildAgentCard,
+  derBase64ToPem,
+  signAgentCard,
+  verifyAgentCard,
+} from './card.js';
 import { TRANSPORT_ERROR_CODES as CODES } from './errors.js';
 import { testIdentities, testSystem } from './testing/fixtures.js';
 
@@ -96,4 +103,14 @@ test('an altered, unsigned, mis-signed or untrusted card fails with a stable cod
     now: new Date(Date.now() + 48 * 3_600_000),
   });
   assert.equal(!later.ok && later.code, CODES.CARD_SIGNATURE_INVALID);
+});
+
+test('an x5c whose base64 is a whole number of 64-character lines becomes a valid PEM (no empty line)', () => {
+  // Observed: cards of agents named collect-news or review-peers were rejected as "not a
+  // valid PEM" because their certificate's base64 happened to be a multiple of 64 long.
+  const pem = derBase64ToPem('A'.repeat(128));
+  assert.doesNotMatch(pem, /\n\n/);
+  assert.equal(pem.split('\n').length, 5);
+  const raw = new X509Certificate(detector.cert).raw.toString('base64');
+  assert.equal(new X509Certificate(derBase64ToPem(raw)).raw.toString('base64'), raw);
 });

@@ -194,7 +194,7 @@ export async function verifyAgentCard(
       };
       continue;
     }
-    const leafPem = `-----BEGIN CERTIFICATE-----\n${x5c[0].replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
+    const leafPem = derBase64ToPem(x5c[0]);
     const chain = verifyCertificateChain(leafPem, options.caPem, options.now);
     if (!chain.ok) {
       failure = {
@@ -229,4 +229,14 @@ export async function verifyAgentCard(
     return { ok: true, spiffeId: chain.spiffeId };
   }
   return failure;
+}
+
+/**
+ * A certificate PEM from the base64 DER of an `x5c` entry, 64 characters a line. Joining
+ * the lines (rather than appending a newline after every 64) matters: a DER whose base64
+ * is an exact multiple of 64 long would otherwise get an empty line before the footer,
+ * which OpenSSL refuses — the card of an agent whose certificate has that length failed.
+ */
+export function derBase64ToPem(base64: string): string {
+  return `-----BEGIN CERTIFICATE-----\n${(base64.match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`;
 }
