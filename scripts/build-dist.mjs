@@ -83,7 +83,7 @@ export async function buildDist({ quiet = false } = {}) {
   let files = 0;
   let written = 0;
   try {
-    for (const group of ['packages', 'agents']) {
+    for (const group of ['packages', 'agents', 'examples']) {
       for (const ws of readdirSync(join(root, group), { withFileTypes: true })) {
         if (!ws.isDirectory()) continue;
         const src = join(root, group, ws.name, 'src');

@@ -19,13 +19,9 @@ interface Session {
 
 /** Where the coordinator's API is and who we are: `--as <user>` (default admin) with its token. */
 async function session(options: GlobalOptions, as: string, token?: string): Promise<Session> {
+  // Any agent system's approvals API: the one its agents published in this state
+  // directory (the SOC coordinator's, or another system's such as the credit-memo network).
   const system = await loadAgentSystem(options.config);
-  const coordinator = system.agents.find((a) => a.implementation === '@vigil/coordinator');
-  if (!coordinator)
-    throw new VigilError(
-      'VIGIL_CONFIG_NO_COORDINATOR',
-      `${options.config}: no agent implemented by @vigil/coordinator`,
-    );
   let secret = token ?? process.env['VIGIL_TOKEN'];
   if (!secret) {
     try {

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import type { AgentDefinition } from '@vigil/runtime';
+import { parseInput, parseSettings } from '../agent-kit.js';
+import { openCreditAudit, type CreditAudit } from '../audit.js';
+import { reviewInputSchema, SKILLS } from '../contracts.js';
+import { SECTION_IDS } from '../draft.js';
+import { CREDIT_ERROR_CODES, CreditError } from '../errors.js';
+import { reviewSection } from '../review.js';
+
+const settingsSchema = z.strictObject({ section: z.enum(SECTION_IDS) });
+
+let audit: CreditAudit | undefined;
+let section = '';
+
+/** A section reviewer: four-eyes checks of its one section (`settings.section`). */
+export const agent: AgentDefinition = {
+  async start(ctx) {
+    section = parseSettings(settingsSchema, ctx).section;
+    audit = await openCreditAudit(ctx);
+  },
+  async stop() {
+    await audit?.close();
+  },
+  skills: {
+    [SKILLS.reviewSection]: async (input, ctx) => {
+      const request = parseInput(reviewInputSchema, input, ctx);
+      if (request.section.id !== section) {
+        throw new CreditError(
+          CREDIT_ERROR_CODES.MISSING_INPUT,
+          `${ctx.agent.spec.name} reviews section ${section}, not ${request.section.id}`,
+        );
+      }
+      const review = reviewSection({ ...request, reviewedBy: ctx.agent.spiffeId });
+      await audit!.record({
+        kind: 'section-review',
+        memoId: request.memoId,
+        traceId: ctx.traceId,
+        what: {
+          decision: review.passed ? 'pass' : 'fail',
+          section,
+          problems: review.problems.length,
+        },
+        why: {
+          rationale: review.passed
+            ? `section ${section}: every number cites a figure or entry; recomputations agree`
+            : review.problems.join('; '),
+          reasons: review.problems,
+        },
+      });
+      return review;
+    },
+  },
+};
