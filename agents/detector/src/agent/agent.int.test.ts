@@ -13,6 +13,7 @@ import { trainModel } from '../model/train.js';
 import { saveModel } from '../model/model.js';
 import { agent } from './agent.js';
 import { parseDetectorSettings } from './settings.js';
+import { DEFAULT_REPORTED_REJECTIONS, type IntakeReport } from '../sources/intake-report.js';
 
 const TOKEN = 'agent-token-0123456789abcdef';
 
@@ -66,19 +67,18 @@ test('the detector agent scores events from HTTP and the ingest-events skill and
 
   const demo = generateScenario({ seed: 1 });
   const attackLines = demo.lines.filter((_, i) => demo.labels[i]?.attack === 'cryptominer');
+  // 250 bad items after the attack: the answer counts them all and names the first 100.
+  const bad = Array.from({ length: 250 }, () => ({ nope: 1 }));
   const out = (await agent.skills[SKILLS.ingestEvents]?.(
-    { events: [...attackLines.map((l) => JSON.parse(l)), { nope: 1 }] },
+    { events: [...attackLines.map((l) => JSON.parse(l)), ...bad] },
     {} as never,
-  )) as {
-    accepted: number;
-    rejected: { line: number; reason: string }[];
-    findings: number;
-  };
+  )) as IntakeReport & { findings: number };
   assert.equal(out.accepted, attackLines.length);
-  assert.deepEqual(
-    out.rejected.map((r) => r.line),
-    [attackLines.length + 1],
-  );
+  assert.equal(out.rejected, 250);
+  assert.equal(out.records, out.accepted + out.duplicates + out.rejected);
+  assert.equal(out.rejections.length, DEFAULT_REPORTED_REJECTIONS);
+  assert.equal(out.rejectionsOmitted, 250 - DEFAULT_REPORTED_REJECTIONS);
+  assert.equal(out.rejections[0]?.line, attackLines.length + 1, 'named by item number');
   assert.ok(out.findings > 0);
   assert.equal(calls.length, out.findings);
   for (const c of calls) {

@@ -16,6 +16,7 @@ import { DetectorPipeline } from '../pipeline/pipeline.js';
 import { createDeadLetterFile, type DeadLetterWriter } from '../sources/dead-letter.js';
 import type { EventSource, IngestStats } from '../sources/event-source.js';
 import { IngestError } from '../sources/errors.js';
+import { DEFAULT_REPORTED_REJECTIONS, IntakeTally } from '../sources/intake-report.js';
 import {
   bearerTokenFromEnv,
   createHttpEventSource,
@@ -165,7 +166,12 @@ async function stop(): Promise<void> {
   await r.deadLetter.close();
 }
 
-/** `ingest-events`: `{ events: [raw records] }` → `{ accepted, rejected: [{ line, code, reason }], findings }`. */
+/**
+ * `ingest-events`: `{ events: [raw records] }` → the HTTP source's {@link IntakeReport}
+ * (counts that add up, the first {@link DEFAULT_REPORTED_REJECTIONS} rejections named by
+ * item number, the rest counted) plus `findings`. Rejections are answered, not
+ * dead-lettered: the caller still holds what it sent.
+ */
 async function ingestEvents(input: unknown): Promise<unknown> {
   const r = running;
   if (r === undefined)
@@ -177,13 +183,19 @@ async function ingestEvents(input: unknown): Promise<unknown> {
       'ingest-events input must be { "events": [ … ] }',
     );
   const before = r.pipeline.stats().findings;
-  const rejected: { line: number; code: string; reason: string }[] = [];
-  let accepted = 0;
+  const tally = new IntakeTally(DEFAULT_REPORTED_REJECTIONS);
   for (let i = 0; i < events.length; i++) {
     for (const record of expandRecords(events[i])) {
       const n = normaliseEvent(record);
       if (!n.ok) {
-        rejected.push({ line: i + 1, code: n.code, reason: n.reason });
+        tally.reject({
+          source: 'a2a',
+          ref: `ingest-events item ${i + 1}`,
+          line: i + 1,
+          code: n.code,
+          reason: n.reason,
+          ...(n.field === undefined ? {} : { field: n.field }),
+        });
         continue;
       }
       await r.pipeline.sink(n.event, {
@@ -192,10 +204,10 @@ async function ingestEvents(input: unknown): Promise<unknown> {
         line: i + 1,
         attempt: 1,
       });
-      accepted += 1;
+      tally.accepted += 1;
     }
   }
-  return { accepted, rejected, findings: r.pipeline.stats().findings - before };
+  return { ...tally.report(events.length), findings: r.pipeline.stats().findings - before };
 }
 
 /** The detector's `AgentDefinition` (`implementation: '@vigil/detector'`). */
