@@ -13,9 +13,8 @@
  * Printed per ATT&CK technique (the label's) and per delivery format: attack recall,
  * benign false-positive rate, hard look-alike false-positive rate, technique match (same
  * parent technique named by the analysis, over flagged attacks) and ROC AUC of the final
- * score (attacks against benign and look-alikes). The final score orders events by what
- * the pipeline decided: a finding with rule hits above a forest/gate finding above an
- * event that was not flagged; within each tier by rule severity or forest score.
+ * score (attacks against benign and look-alikes). The final score is the detector's own
+ * `riskScore` (rules/risk.ts): the rule tier's decision first, the forest's ranking within.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -29,10 +28,11 @@ import {
   generateScenario,
   loadRuleSet,
   normaliseEvent,
+  riskScore,
   trainModel,
   type SecurityEvent,
 } from '@vigil/detector';
-import { SEVERITY_ORDER, type Finding } from '@vigil/soc';
+import type { Finding } from '@vigil/soc';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -82,14 +82,6 @@ function bootstrapModel(estateHistory: boolean) {
 
 const parent = (t: string): string => t.split('.')[0]!;
 
-/** 0 … 1 inside each tier: rule hits (by severity) > forest/gate finding (by score) > not flagged. */
-function finalScore(finding: Finding | undefined, forest: number): number {
-  if (finding === undefined) return forest;
-  const detection = finding.detection;
-  if (detection === undefined) return 1 + forest;
-  return 2 + (SEVERITY_ORDER.indexOf(detection.severity) + 1) / SEVERITY_ORDER.length;
-}
-
 /**
  * The corpus' samples are independent test fixtures, many recorded with the same time
  * stamp: replayed as they are, the per-entity rate windows would count unrelated fixtures
@@ -106,10 +98,11 @@ async function evaluate(
 ): Promise<Outcome[]> {
   const holder = new ModelHolder(bootstrapModel(estateHistory));
   const findings = new Map<string, Finding>();
+  // The rule tier as the agent loads it (the rules shipped with the detector).
+  const rules = loadRuleSet();
   const pipeline = new DetectorPipeline({
     holder,
-    // The rule tier as the agent loads it (the rules shipped with the detector).
-    rules: loadRuleSet(),
+    rules,
     forward: async (f) => void findings.set(f.event.id as string, f),
   });
   // A twin scorer gives the forest score of every event (the pipeline reports only findings');
@@ -160,7 +153,7 @@ async function evaluate(
       }
       const forest = probe.score(event);
       const finding = findings.get(event.id);
-      const score = finalScore(finding, forest);
+      const score = riskScore(rules, rules.evaluate(event), forest, finding !== undefined);
       let techniqueMatch: boolean | null = null;
       if (finding !== undefined && sample.label === 'attack' && sample.technique !== null) {
         const named = analyseOffline(finding).techniques.map(parent);
@@ -358,22 +351,28 @@ const FORMAT_NAMES: Readonly<Record<string, string>> = {
 
 /**
  * `--detail dev`: every missed attack and every flagged benign or look-alike sample of the
- * dev split with the rules that fired or why it was refused. Only the dev split: the test
- * split is held out, read in aggregate only.
+ * dev split (with `--all`, every sample of it) with the rules that fired or why it was
+ * refused. Only the dev split: the test split is held out, read in aggregate only.
  */
 function detail(outcomes: readonly Outcome[]): string {
   const lines = outcomes
     .filter((o) => o.sample.split === 'dev')
-    .filter((o) => (o.sample.label === 'attack' ? !o.flagged : o.flagged || !o.scored))
+    .filter(
+      (o) =>
+        process.argv.includes('--all') ||
+        (o.sample.label === 'attack' ? !o.flagged : o.flagged || !o.scored),
+    )
     .map((o) =>
       [
-        o.sample.label === 'attack'
-          ? o.scored
-            ? 'missed'
-            : 'refused'
-          : o.scored
-            ? 'FP'
-            : 'refused',
+        !o.scored
+          ? 'refused'
+          : o.sample.label === 'attack'
+            ? o.flagged
+              ? 'found'
+              : 'missed'
+            : o.flagged
+              ? 'FP'
+              : 'passed',
         o.sample.label,
         o.sample.technique ?? '-',
         o.sample.format,

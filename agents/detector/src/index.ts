@@ -136,6 +136,7 @@ export {
 } from './rules/rule.js';
 export { compileCondition, conditionSchema, type Condition } from './rules/condition.js';
 export { DEFAULT_RULES_DIR, loadRuleSet, loadRules } from './rules/load.js';
+export { riskScore } from './rules/risk.js';
 export { SIGMA_FIELDS, translateSigma } from './rules/sigma.js';
 export { RuleError, type RuleErrorCode } from './rules/errors.js';
 export { demo } from './demo/soc-demo.js';

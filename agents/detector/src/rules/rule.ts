@@ -211,6 +211,11 @@ export class RuleSet {
     if (hits === undefined) return NO_HITS;
     return { hits, alert: hits.some((h) => this.actions.get(h.id) === 'alert') };
   }
+
+  /** Whether the rule of that id pages (`alert`) or is evidence only (`annotate`). */
+  actionOf(id: string): Rule['action'] | undefined {
+    return this.actions.get(id);
+  }
 }
 
 function fire(
