@@ -16,7 +16,7 @@ import { startSoc } from '../e2e/soc-harness.js';
 import type { ClauseMapping } from '../compliance/clauses.js';
 import type { EvidencePack } from '../compliance/evidence.js';
 import { escapeHtml } from '../compliance/render-html.js';
-import { signReport } from '../compliance/signature.js';
+import { signReport, verifyReport } from '../compliance/signature.js';
 import { REPO_ROOT } from '../testing/run-vigil.js';
 
 /** Where the test keeps the report and its page images (git-ignored). */
@@ -183,28 +183,24 @@ test('the demo report renders as PDF and HTML, matches vigil metrics, maps every
     { cert: leaf.certPem, key: leaf.keyPem },
   );
 
-  const copies: Record<string, Uint8Array> = {
-    'one-byte.pdf': oneByte,
-    'swapped.pdf': swapped,
-    'other-ca.pdf': resigned,
-  };
-  for (const [name, bytes] of Object.entries(copies)) writeFileSync(join(dir, name), bytes);
-  const [okPdf, okHtml, altered, bad, untrusted] = await Promise.all(
-    [pdfPath, htmlPath, ...Object.keys(copies).map((n) => join(dir, n))].map((file) =>
-      soc.cli('compliance', 'verify', file),
-    ),
+  // Through the CLI: the good PDF and the one re-signed by another CA (exit codes, messages);
+  // the other copies in this process, which is what the CLI runs (each CLI start costs
+  // seconds on a loaded machine).
+  writeFileSync(join(dir, 'other-ca.pdf'), resigned);
+  const [okPdf, untrusted] = await Promise.all(
+    [pdfPath, join(dir, 'other-ca.pdf')].map((file) => soc.cli('compliance', 'verify', file)),
   );
-  for (const ok of [okPdf!, okHtml!]) {
-    assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stdout, /^OK: .* signed by spiffe:\/\/[^/]+\/report\/compliance/);
-  }
-  assert.equal(altered!.code, 1);
-  assert.match(
-    altered!.stderr,
-    /VIGIL_COMPLIANCE_CONTENT_ALTERED: .*content is not what was signed/,
-  );
-  assert.equal(bad!.code, 1);
-  assert.match(bad!.stderr, /VIGIL_COMPLIANCE_BAD_SIGNATURE: .*does not verify/);
+  assert.equal(okPdf!.code, 0, okPdf!.stderr);
+  assert.match(okPdf!.stdout, /^OK: .* signed by spiffe:\/\/[^/]+\/report\/compliance/);
   assert.equal(untrusted!.code, 1);
   assert.match(untrusted!.stderr, /VIGIL_COMPLIANCE_UNTRUSTED_SIGNER: .*is not trusted/);
+  const caPem = readFileSync(join(soc.up.stateDir, 'pki', 'ca.crt'), 'utf8');
+  const okHtml = await verifyReport(readFileSync(htmlPath), caPem);
+  assert.ok(okHtml.ok, JSON.stringify(okHtml));
+  const altered = await verifyReport(oneByte, caPem);
+  assert.equal(!altered.ok && altered.code, 'VIGIL_COMPLIANCE_CONTENT_ALTERED');
+  assert.match(!altered.ok ? altered.message : '', /content is not what was signed/);
+  const bad = await verifyReport(swapped, caPem);
+  assert.equal(!bad.ok && bad.code, 'VIGIL_COMPLIANCE_BAD_SIGNATURE');
+  assert.match(!bad.ok ? bad.message : '', /does not verify/);
 });

@@ -5,8 +5,6 @@ import { VigilError } from '@vigil/core';
  * ({@link ReportVerification}) that carry one of the `VERIFY_*` codes; the others are thrown.
  */
 export const COMPLIANCE_ERROR_CODES = {
-  /** `--from` / `--to` / `-o` are not usable (exit 2). */
-  USAGE: 'VIGIL_USAGE',
   /** Chromium could not turn the HTML into a PDF. */
   RENDER_FAILED: 'VIGIL_COMPLIANCE_RENDER_FAILED',
   /** A chart specification could not be rendered to SVG. */
