@@ -11,11 +11,15 @@ export interface LiveIncidents {
   readonly error?: Error;
 }
 
+/** How often the list is reloaded while the event stream is down. */
+export const POLL_MS = 5000;
+
 /**
  * Loads the incidents and follows `/v1/incidents/stream` (server-sent events, one
  * `incident` event per change). Updates are folded in once per animation frame, so a
- * storm of changes costs one render, not one per event; after a reconnect the list is
- * loaded again, so nothing missed while the stream was down stays missing.
+ * storm of changes costs one render, not one per event. While the stream is down (a
+ * proxy that buffers it, a restarting coordinator) the list is loaded every
+ * {@link POLL_MS} instead, and once more when it reconnects, so nothing missed stays missing.
  */
 export function useLiveIncidents(): LiveIncidents {
   const [incidents, setIncidents] = useState<ReadonlyMap<string, Incident>>(new Map());
@@ -49,12 +53,18 @@ export function useLiveIncidents(): LiveIncidents {
     void loadAll();
     const stream = new EventSource(INCIDENT_STREAM, { withCredentials: true });
     let wasOpen = false;
+    let poll: ReturnType<typeof setInterval> | undefined;
     stream.addEventListener('open', () => {
       setConnection('live');
+      clearInterval(poll);
+      poll = undefined;
       if (wasOpen) void loadAll();
       wasOpen = true;
     });
-    stream.addEventListener('error', () => setConnection('reconnecting'));
+    stream.addEventListener('error', () => {
+      setConnection('reconnecting');
+      poll ??= setInterval(() => void loadAll(), POLL_MS);
+    });
     stream.addEventListener('incident', (event) => {
       try {
         queue([JSON.parse((event as MessageEvent<string>).data) as Incident]);
@@ -65,6 +75,7 @@ export function useLiveIncidents(): LiveIncidents {
     return () => {
       closed = true;
       stream.close();
+      clearInterval(poll);
       if (frame) cancelAnimationFrame(frame);
     };
   }, []);
