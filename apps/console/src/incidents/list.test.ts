@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Incident } from '../api/types.js';
 import {
-  applyUpdate,
+  applyUpdates,
   entityOf,
   matches,
   NO_FILTER,
@@ -90,10 +90,23 @@ test('rows waiting for a human come first, then by severity, then the latest upd
 
 test('a live update replaces the row unless it is older than the one shown', () => {
   const start = new Map([['inc-1', incident()]]);
-  const newer = applyUpdate(start, incident({ status: 'awaiting-approval', updatedAt: 3_000 }));
+  const newer = applyUpdates(start, [incident({ status: 'awaiting-approval', updatedAt: 3_000 })]);
   assert.equal(newer.get('inc-1')?.status, 'awaiting-approval');
-  assert.equal(applyUpdate(newer, incident({ updatedAt: 2_500 })), newer);
-  assert.equal(applyUpdate(newer, incident({ id: 'inc-2' })).size, 2);
+  assert.equal(applyUpdates(newer, [incident({ updatedAt: 2_500 })]), newer);
+  assert.equal(applyUpdates(newer, [incident({ id: 'inc-2' })]).size, 2);
+});
+
+test('a reload that changes nothing keeps the same map (no render)', () => {
+  const rows = Array.from({ length: 10_000 }, (_, i) => incident({ id: `inc-${i}` }));
+  const loaded = applyUpdates(new Map(), rows);
+  assert.equal(loaded.size, 10_000);
+  assert.equal(
+    applyUpdates(
+      loaded,
+      rows.map((r) => ({ ...r })),
+    ),
+    loaded,
+  );
 });
 
 test('10,000 incidents are filtered and ordered in one pass', () => {

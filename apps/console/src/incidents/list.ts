@@ -88,14 +88,31 @@ export function visibleIncidents(
   );
 }
 
-/** Folds one update from the live stream into the map (a newer `updatedAt` wins; an older one is a late replay). */
-export function applyUpdate(
+/**
+ * Folds updates from the live stream (or a reload) into the map, copying it once per
+ * batch: a newer `updatedAt` wins, an older one is a late replay. Returns the same map
+ * when nothing changed, so React skips the render.
+ */
+export function applyUpdates(
   incidents: ReadonlyMap<string, Incident>,
-  update: Incident,
+  updates: readonly Incident[],
 ): ReadonlyMap<string, Incident> {
-  const known = incidents.get(update.id);
-  if (known && known.updatedAt > update.updatedAt) return incidents;
-  const next = new Map(incidents);
-  next.set(update.id, update);
-  return next;
+  let next: Map<string, Incident> | undefined;
+  for (const update of updates) {
+    const known = (next ?? incidents).get(update.id);
+    if (known && (known.updatedAt > update.updatedAt || sameRow(known, update))) continue;
+    next ??= new Map(incidents);
+    next.set(update.id, update);
+  }
+  return next ?? incidents;
+}
+
+function sameRow(a: Incident, b: Incident): boolean {
+  return (
+    a.updatedAt === b.updatedAt &&
+    a.status === b.status &&
+    a.findings === b.findings &&
+    a.severity === b.severity &&
+    a.title === b.title
+  );
 }

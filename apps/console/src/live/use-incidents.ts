@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { endpoints, INCIDENT_STREAM } from '../api/endpoints.js';
 import type { Incident } from '../api/types.js';
-import { applyUpdate } from '../incidents/list.js';
+import { applyUpdates } from '../incidents/list.js';
 
 /** The incident list kept live: loaded once, then updated by the server's event stream. */
 export interface LiveIncidents {
@@ -34,7 +34,7 @@ export function useLiveIncidents(): LiveIncidents {
       frame = 0;
       const batch = pending;
       pending = [];
-      setIncidents((current) => batch.reduce(applyUpdate, current));
+      setIncidents((current) => applyUpdates(current, batch));
     };
     const queue = (rows: readonly Incident[]) => {
       pending.push(...rows);
