@@ -7,7 +7,7 @@ import { isVigilError } from '@vigil/core';
 import { createFileReplaySource, type ReplayClock } from './file-source.js';
 import { CONTRACT_LINES, describeEventSourceContract } from './event-source.contract.js';
 
-function tempFile(t: { after(fn: () => void): void }, text: string): string {
+function tempFile(t: { after(fn: () => void): void }, text: string | Buffer): string {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-replay-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'events.ndjson');
@@ -52,6 +52,50 @@ test('skips an oversized line without buffering it whole and reports it', async 
   await source.finished;
   assert.deepEqual(ids, ['contract-1']);
   assert.deepEqual(source.counters.snapshot().rejectedByCode, { LINE_TOO_LONG: 1 });
+});
+
+test('checks lines as HTTP bodies are: a leading BOM is stripped, bad UTF-8, a later BOM and too-deep nesting are rejected by line', async (t) => {
+  const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+  const latin1 = Buffer.from('{"rule":"caf\xe9"}', 'latin1');
+  const deep = '['.repeat(10_000) + ']'.repeat(10_000);
+  const path = tempFile(
+    t,
+    Buffer.concat([
+      bom,
+      Buffer.from(`${CONTRACT_LINES[0]}\n`),
+      latin1,
+      Buffer.from('\n'),
+      bom,
+      Buffer.from(`${CONTRACT_LINES[1]}\n${deep}\n${CONTRACT_LINES[5]}\n`),
+    ]),
+  );
+  const rejected: { line: number; code: string; offset?: number }[] = [];
+  const source = createFileReplaySource({
+    path,
+    deadLetter: {
+      write: (r) => void rejected.push({ line: r.line, code: r.code, offset: r.offset }),
+      ready: async () => {},
+      dropped: 0,
+      close: async () => {},
+    },
+  });
+  const ids: string[] = [];
+  await source.start(async (e) => void ids.push(e.id));
+  await source.finished;
+  assert.deepEqual(ids, ['contract-1', 'contract-2']);
+  assert.deepEqual(
+    rejected.map((r) => [r.line, r.code]),
+    [
+      [2, 'INVALID_ENCODING'],
+      [3, 'INVALID_ENCODING'],
+      [4, 'NESTING_TOO_DEEP'],
+    ],
+  );
+  assert.equal(
+    rejected[0]?.offset,
+    bom.length + Buffer.byteLength(CONTRACT_LINES[0]!) + 1 + latin1.indexOf(0xe9),
+    'the bad byte is named by its offset in the file',
+  );
 });
 
 test('paces events at the given rate', async (t) => {

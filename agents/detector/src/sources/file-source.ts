@@ -1,21 +1,17 @@
 /**
  * File replay: reads an NDJSON file (a scenario, a dead-letter file fixed up, an export
  * from a SIEM) and feeds it to the sink, optionally paced (`rate` events per second)
- * and looped. Lines are read in bounded chunks: an oversized line is skipped and
- * reported, never buffered whole.
+ * and looped. Lines are read in bounded chunks and checked as HTTP bodies are (see
+ * {@link NdjsonStream}): an oversized line is skipped and reported, never buffered whole.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Logger } from '@vigil/core';
-import {
-  DEFAULT_MAX_LINE_BYTES,
-  parseLine,
-  REJECTED_TEXT_MAX,
-  type ParsedLine,
-} from '../events/ndjson.js';
+import { DEFAULT_MAX_LINE_BYTES, type ParsedLine } from '../events/ndjson.js';
 import type { DeadLetterWriter } from './dead-letter.js';
 import { IngestCounters, type EventSink, type EventSource } from './event-source.js';
 import { IngestError } from './errors.js';
+import { DEFAULT_MAX_DEPTH, NdjsonStream, type LineLimits } from './ndjson-stream.js';
 import { acceptLine, type AcceptedEvent, type IngestContext } from './records.js';
 
 /** Time, injectable so pacing can be tested with mock time. */
@@ -33,6 +29,8 @@ export interface FileReplayOptions {
   /** Start again at the top after the last line, until stopped. */
   readonly loop?: boolean;
   readonly maxLineBytes?: number;
+  /** Deepest nesting of arrays and objects accepted in a line (default {@link DEFAULT_MAX_DEPTH}). */
+  readonly maxDepth?: number;
   readonly deadLetter?: DeadLetterWriter;
   readonly logger?: Logger;
   readonly clock?: ReplayClock;
@@ -79,7 +77,10 @@ export function createFileReplaySource(options: FileReplayOptions): FileReplaySo
     logger: options.logger,
   };
   const clock = options.clock ?? realClock;
-  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const limits: LineLimits = {
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
+  };
   const file = basename(options.path);
   const abort = new AbortController();
   let started = false;
@@ -100,7 +101,7 @@ export function createFileReplaySource(options: FileReplayOptions): FileReplaySo
     const staged: AcceptedEvent[] = [];
     try {
       do {
-        for await (const parsed of readLines(handle, maxLineBytes)) {
+        for await (const parsed of readLines(handle, limits)) {
           if (abort.signal.aborted) break;
           staged.length = 0;
           acceptLine(ctx, parsed, (line) => `${file}:${line}`, staged);
@@ -170,60 +171,20 @@ export function createFileReplaySource(options: FileReplayOptions): FileReplaySo
 
 /**
  * Reads `handle` from the start in 64 KiB chunks and yields parsed lines with their
- * numbers. Memory stays bounded by `maxLineBytes` + one chunk: the part of an
- * oversized line beyond the limit is skipped, not kept.
+ * numbers, through the same {@link NdjsonStream} as HTTP bodies: memory bounded by
+ * `maxLineBytes` + one chunk, one leading byte-order mark stripped, bad UTF-8 and too-deep
+ * nesting rejected by line and byte offset.
  */
-async function* readLines(handle: FileHandle, maxLineBytes: number): AsyncGenerator<ParsedLine> {
+async function* readLines(handle: FileHandle, limits: LineLimits): AsyncGenerator<ParsedLine> {
   const chunk = Buffer.allocUnsafe(64 * 1024);
+  const stream = new NdjsonStream(limits);
   let position = 0;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let overflow = 0; // bytes of the current line beyond what we kept, when oversized
-  let line = 0;
   for (;;) {
     const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
     if (bytesRead === 0) break;
     position += bytesRead;
-    let start = 0;
-    while (start < bytesRead) {
-      const nl = chunk.indexOf(10, start);
-      const end = nl === -1 || nl >= bytesRead ? bytesRead : nl;
-      const piece = chunk.subarray(start, end);
-      if (overflow > 0 || pendingBytes + piece.length > maxLineBytes) {
-        // Keep only a prefix for the dead letter; count the rest.
-        const room = Math.max(0, Math.min(REJECTED_TEXT_MAX, maxLineBytes) - pendingBytes);
-        if (room > 0) {
-          pending.push(Buffer.from(piece.subarray(0, room)));
-          pendingBytes += Math.min(room, piece.length);
-        }
-        overflow += piece.length - Math.min(room, piece.length);
-      } else {
-        pending.push(Buffer.from(piece));
-        pendingBytes += piece.length;
-      }
-      if (end === bytesRead) break; // line continues in the next chunk
-      line += 1;
-      const parsed = finishLine(pending, pendingBytes, overflow, line, maxLineBytes);
-      pending = [];
-      pendingBytes = 0;
-      overflow = 0;
-      if (parsed !== undefined) yield parsed;
-      start = end + 1;
-    }
+    // Every line this chunk completes is parsed before the chunk buffer is read into again.
+    yield* stream.push(chunk.subarray(0, bytesRead));
   }
-  if (pendingBytes > 0 || overflow > 0) {
-    const parsed = finishLine(pending, pendingBytes, overflow, line + 1, maxLineBytes);
-    if (parsed !== undefined) yield parsed;
-  }
-}
-
-function finishLine(
-  pending: Buffer[],
-  bytes: number,
-  overflow: number,
-  line: number,
-  max: number,
-): ParsedLine | undefined {
-  const text = Buffer.concat(pending, bytes).toString('utf8');
-  return parseLine(text, line, bytes + overflow, max);
+  yield* stream.end();
 }
