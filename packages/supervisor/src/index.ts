@@ -34,6 +34,7 @@ export { allocateLoopbackPorts } from './ports.js';
 export { probe, type ProbeResult } from './probe.js';
 export {
   agentCommand,
+  DEFAULT_AGENT_V8_FLAGS,
   findPrlimit,
   planMemory,
   residentBytes,

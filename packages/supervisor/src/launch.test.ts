@@ -37,6 +37,23 @@ test('the agent command runs node through prlimit with the tsx loader and the he
   assert.equal(direct.file, process.execPath);
 });
 
+test('agents get a small young generation unless the system overrides it', () => {
+  const memory = planMemory(128 * MIB, { prlimitAvailable: false });
+  const plain = agentCommand({ entryScript: '/x/entry.js', memory, prlimitPath: undefined }).args;
+  assert.ok(plain.includes('--max-semi-space-size=1'));
+  const overridden = agentCommand({
+    entryScript: '/x/entry.js',
+    memory,
+    prlimitPath: undefined,
+    nodeArgs: ['--max-semi-space-size=8'],
+  }).args;
+  // V8 takes the last occurrence of a flag: the system's own comes after the default.
+  assert.ok(
+    overridden.lastIndexOf('--max-semi-space-size=8') >
+      overridden.indexOf('--max-semi-space-size=1'),
+  );
+});
+
 test('the tsx loader resolves to an existing file wherever the process runs from', () => {
   assert.ok(existsSync(fileURLToPath(tsxLoaderUrl())));
 });
