@@ -33,6 +33,10 @@ export interface IncidentRow {
 export interface Soc {
   readonly up: VigilUp;
   readonly ingestUrl: string;
+  /** The coordinator's operations API (and the console it serves), `http://127.0.0.1:<port>`. */
+  readonly apiUrl: string;
+  /** The bootstrap admin's API token (`<state>/users/admin.token`). */
+  readonly adminToken: string;
   /** Bodies of every notification the webhook channel delivered. */
   readonly notifications: readonly string[];
   cli(...args: string[]): Promise<VigilRun>;
@@ -51,6 +55,8 @@ export interface Soc {
 export interface SocOptions {
   /** An OpenAI-compatible endpoint for the analyst instead of the offline analyser. */
   readonly modelBaseUrl?: string;
+  /** How long an escalation waits for a human before it expires (vigil.yaml's is an hour). */
+  readonly approvalTtlSeconds?: number;
 }
 
 async function freePort(): Promise<number> {
@@ -101,6 +107,8 @@ export function socDeclaration(
     'summaries: { similarWindowSeconds: 300, intervalSeconds: 10 }',
     'summaries: { similarWindowSeconds: 3, intervalSeconds: 1 }',
   );
+  if (options.approvalTtlSeconds !== undefined)
+    replace('ttlSeconds: 3600', `ttlSeconds: ${options.approvalTtlSeconds}`);
   if (options.modelBaseUrl !== undefined)
     replace(
       'model:\n  provider: offline',
@@ -200,6 +208,8 @@ export async function startSoc(t: TestContext, options: SocOptions = {}): Promis
   return {
     up,
     ingestUrl,
+    apiUrl: `http://127.0.0.1:${ports.api}`,
+    adminToken: token,
     notifications,
     cli,
     incidents,

@@ -25,10 +25,28 @@ export type ApiFixture = (
   body: unknown,
 ) => { status?: number; json?: unknown; body?: string; contentType?: string } | undefined;
 
-/** Routes the context's requests to dist/ and `api`. */
-export async function serveConsole(context: BrowserContext, api: ApiFixture): Promise<void> {
+function assertBuilt(): void {
   if (!existsSync(join(DIST_DIR, 'index.html')))
     throw new Error(`${DIST_DIR}/index.html is missing: run \`npm run build -w @vigil/console\``);
+}
+
+/** A file of dist/ for `url`'s path; any path that is not a file is the page (client routes). */
+function fulfillFromDist(route: Route, url: URL): Promise<void> {
+  const file = normalize(join(DIST_DIR, url.pathname));
+  const asset =
+    file.startsWith(DIST_DIR) && existsSync(file) && extname(file)
+      ? file
+      : join(DIST_DIR, 'index.html');
+  return route.fulfill({
+    status: 200,
+    body: readFileSync(asset),
+    contentType: TYPES[extname(asset)] ?? 'application/octet-stream',
+  });
+}
+
+/** Routes the context's requests to dist/ and `api`. */
+export async function serveConsole(context: BrowserContext, api: ApiFixture): Promise<void> {
+  assertBuilt();
   await context.route(`${FIXTURE_ORIGIN}/**`, async (route: Route) => {
     const request = route.request();
     const url = new URL(request.url());
@@ -47,15 +65,18 @@ export async function serveConsole(context: BrowserContext, api: ApiFixture): Pr
           : {}),
       });
     }
-    const file = normalize(join(DIST_DIR, url.pathname));
-    const asset =
-      file.startsWith(DIST_DIR) && existsSync(file) && extname(file)
-        ? file
-        : join(DIST_DIR, 'index.html');
-    return route.fulfill({
-      status: 200,
-      body: readFileSync(asset),
-      contentType: TYPES[extname(asset)] ?? 'application/octet-stream',
-    });
+    return fulfillFromDist(route, url);
+  });
+}
+
+/**
+ * The built console answered at `origin` from dist/ while `/v1/*` goes through to the
+ * real API there, for a server that does not serve the console's files itself.
+ */
+export async function serveConsoleBeside(context: BrowserContext, origin: string): Promise<void> {
+  assertBuilt();
+  await context.route(`${origin}/**`, (route: Route) => {
+    const url = new URL(route.request().url());
+    return url.pathname.startsWith('/v1/') ? route.continue() : fulfillFromDist(route, url);
   });
 }
