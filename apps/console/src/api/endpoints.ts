@@ -56,7 +56,7 @@ export const endpoints = {
   },
   /** A short-lived user certificate for the browser's own key (PKCS#10 CSR, PEM). */
   certificate: (csr: string) =>
-    call<{ certificate: string; spiffeId: string; expiresAt: number }>(
+    call<{ certificate: string; ca: string; spiffeId: string; role: string; notAfter: number }>(
       'POST',
       '/v1/session/certificate',
       { csr },

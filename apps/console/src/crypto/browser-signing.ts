@@ -10,7 +10,12 @@ export async function createCsr(_keys: CryptoKeyPair, _user: string): Promise<st
 }
 
 export async function signApprovalJws(
-  _decision: { action: ProposedAction; decision: 'approve' | 'reject'; comment: string },
+  _decision: {
+    action: ProposedAction;
+    decision: 'approve' | 'reject';
+    comment: string;
+    ttlSeconds: number;
+  },
   _signer: { privateKey: CryptoKey; certificate: string; spiffeId: string },
 ): Promise<string> {
   throw new Error('browser signing is not available in this build');

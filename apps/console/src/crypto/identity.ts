@@ -44,7 +44,7 @@ export async function establishIdentity(user: string, now = Date.now()): Promise
     keys,
     certificate: issued.certificate,
     spiffeId: issued.spiffeId,
-    expiresAt: issued.expiresAt,
+    expiresAt: issued.notAfter,
   };
   await saveIdentity(identity);
   return identity;
@@ -54,16 +54,21 @@ export async function establishIdentity(user: string, now = Date.now()): Promise
 export async function signDecision(
   identity: UserIdentity,
   decision: { action: ProposedAction; decision: 'approve' | 'reject'; comment: string },
+  /** How long the signed decision stays valid: until the escalation itself expires. */
+  ttlSeconds: number,
 ): Promise<{ jws: string; identity: UserIdentity }> {
   const current =
     identity.expiresAt - RENEW_BEFORE_MS > Date.now()
       ? identity
       : await establishIdentity(identity.user);
-  const jws = await signApprovalJws(decision, {
-    privateKey: current.keys.privateKey,
-    certificate: current.certificate,
-    spiffeId: current.spiffeId,
-  });
+  const jws = await signApprovalJws(
+    { ...decision, ttlSeconds },
+    {
+      privateKey: current.keys.privateKey,
+      certificate: current.certificate,
+      spiffeId: current.spiffeId,
+    },
+  );
   return { jws, identity: current };
 }
 

@@ -132,7 +132,12 @@ function DecisionPanel({ approval, onDecided }: { approval: Approval; onDecided:
     setBusy(true);
     try {
       const action = edit ? { ...approval.action, parameters: edit } : approval.action;
-      const signed = await signDecision(state.identity, { action, decision, comment: reason });
+      const ttlSeconds = Math.max(60, Math.ceil((approval.expiresAt - Date.now()) / 1000));
+      const signed = await signDecision(
+        state.identity,
+        { action, decision, comment: reason },
+        ttlSeconds,
+      );
       if (signed.identity !== state.identity) state.setIdentity(signed.identity);
       const { approval: decided } = await endpoints.decide(approval.id, decision, {
         reason,
