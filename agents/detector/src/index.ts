@@ -134,7 +134,14 @@ export {
   type RuleSource,
   type RuleVerdict,
 } from './rules/rule.js';
-export { compileCondition, conditionSchema, type Condition } from './rules/condition.js';
+export {
+  compileCondition,
+  conditionSchema,
+  contextOf,
+  DEFAULT_RULE_CONTEXT,
+  type Condition,
+  type RuleContext,
+} from './rules/condition.js';
 export { DEFAULT_RULES_DIR, loadRuleSet, loadRules } from './rules/load.js';
 export { riskScore } from './rules/risk.js';
 export { SIGMA_FIELDS, translateSigma } from './rules/sigma.js';

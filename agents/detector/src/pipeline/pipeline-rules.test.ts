@@ -92,3 +92,36 @@ test('with the shipped rules a privileged pod becomes a finding valid against th
   assert.ok(ids.includes('vigil-k8s-runtime-socket'), ids.join(', '));
   assert.equal(finding.detection?.severity, 'critical');
 });
+
+test("a kubelet calling from a cloud provider's range is not 'public' once the model knows the ranges; from elsewhere it pages", async () => {
+  const node = (ip: string) =>
+    normalise({
+      apiVersion: 'audit.k8s.io/v1',
+      kind: 'Event',
+      verb: 'get',
+      user: { username: 'system:node:ip-10-0-1-5', groups: ['system:nodes'] },
+      sourceIPs: [ip],
+      objectRef: { resource: 'pods', namespace: 'shop', name: 'web' },
+      responseStatus: { code: 200 },
+    });
+  const ids = async (m: typeof model) => {
+    const hits: string[] = [];
+    const pipeline = new DetectorPipeline({
+      holder: new ModelHolder(m),
+      rules: loadRuleSet(),
+      forward: async (f) => void hits.push(...(f.detection?.ruleHits.map((h) => h.id) ?? [])),
+    });
+    for (const ip of ['52.94.10.20', '198.51.100.9'])
+      await pipeline.sink({ ...node(ip), id: ip }, DELIVERY);
+    return hits.filter((h) => h === 'vigil-k8s-system-identity-public-address').length;
+  };
+  // Without ranges both addresses are public.
+  assert.equal(await ids(model), 2);
+  const withCloud = trainModel(baseline, {
+    alertRate: 0.005,
+    seed: 1,
+    createdAt: new Date(0),
+    cloudRanges: ['52.94.0.0/16'],
+  }).model;
+  assert.equal(await ids(withCloud), 1);
+});

@@ -9,9 +9,10 @@
 import type { Detection, Finding } from '@vigil/soc';
 import type { SecurityEvent } from '../events/security-event.js';
 import type { EventSink } from '../sources/event-source.js';
-import type { ModelHolder } from '../model/model.js';
+import type { DetectorModel, ModelHolder } from '../model/model.js';
 import { EventScorer, type EventScorerOptions } from '../model/scorer.js';
 import { severityOfHits, type RuleSet, type RuleVerdict } from '../rules/rule.js';
+import { contextOf, DEFAULT_RULE_CONTEXT, type RuleContext } from '../rules/condition.js';
 import type { NoveltyGateStats } from '../model/novelty-gate.js';
 import { HealthSignals, type HealthSignalStats } from './health-signals.js';
 
@@ -77,7 +78,7 @@ export class DetectorPipeline {
       const score = this.scorer.score(event);
       this.scored += 1;
       this.histogram[Math.min(HISTOGRAM_BINS - 1, Math.floor(score * HISTOGRAM_BINS))]! += 1;
-      const verdict = options.rules?.evaluate(event);
+      const verdict = options.rules?.evaluate(event, this.ruleContext());
       const anomalous = this.scorer.isAnomalous(score);
       if (!anomalous && verdict?.alert !== true) return;
       const model = this.scorer.lastModel;
@@ -100,6 +101,23 @@ export class DetectorPipeline {
       if (!anomalous) this.ruleOnlyFindings += 1;
     };
   }
+
+  /**
+   * The rules' context for the model that scored the last event: its address classifier,
+   * so `actor.sourceClass` knows the cloud ranges the model was trained with. Rebuilt only
+   * when the model is swapped.
+   */
+  private ruleContext(): RuleContext {
+    const model = this.scorer.lastModel;
+    if (this.contextModel !== model) {
+      this.contextModel = model;
+      this.context = contextOf(model.encoder.addresses);
+    }
+    return this.context;
+  }
+
+  private contextModel: DetectorModel | undefined;
+  private context: RuleContext = DEFAULT_RULE_CONTEXT;
 
   /** Scores one event without forwarding: the score and whether it is an anomaly. */
   score(event: SecurityEvent): { score: number; anomalous: boolean } {

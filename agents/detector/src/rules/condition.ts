@@ -22,7 +22,7 @@
  */
 import { z } from 'zod';
 import { compilePath } from './paths.js';
-import { compileCidrSet } from '../model/address-class.js';
+import { AddressClassifier, compileCidrSet, type AddressClass } from '../model/address-class.js';
 
 const scalarSchema = z.union([z.string(), z.number(), z.boolean()]);
 type Scalar = z.infer<typeof scalarSchema>;
@@ -77,28 +77,65 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
   ]),
 );
 
+/**
+ * What a rule may know beyond the event: the class of its source address
+ * (`actor.sourceClass`: loopback, private, cloud, public, none, other), which needs the
+ * cloud providers' ranges the detector's model was given (`vigil detector train
+ * --cloud-ranges`), not the event alone.
+ */
+export interface RuleContext {
+  readonly sourceClass: (event: unknown) => AddressClass;
+}
+
+const BUILT_IN_ADDRESSES = new AddressClassifier();
+
+/** Without the model's ranges: loopback, private and public only (no address is `cloud`). */
+export const DEFAULT_RULE_CONTEXT: RuleContext = contextOf(BUILT_IN_ADDRESSES);
+
+/** The context for a classifier (the live model's `encoder.addresses`). */
+export function contextOf(addresses: AddressClassifier): RuleContext {
+  return {
+    sourceClass: (event) =>
+      addresses.classify(
+        ((event as { actor?: { sourceIp?: unknown } }).actor?.sourceIp as string | undefined) ??
+          undefined,
+      ),
+  };
+}
+
+/** The virtual field a rule reads the source address class from. */
+const SOURCE_CLASS_FIELD = 'actor.sourceClass';
+
 /** A compiled condition: true when the event satisfies it. */
-export type CompiledCondition = (event: unknown) => boolean;
+export type CompiledCondition = (event: unknown, context: RuleContext) => boolean;
 
 /** Compiles a condition (already validated by {@link conditionSchema}). */
 export function compileCondition(condition: Condition): CompiledCondition {
   if ('all' in condition) {
     const parts = condition.all.map(compileCondition);
-    return (e) => {
-      for (const p of parts) if (!p(e)) return false;
+    return (e, c) => {
+      for (const p of parts) if (!p(e, c)) return false;
       return true;
     };
   }
   if ('any' in condition) {
     const parts = condition.any.map(compileCondition);
-    return (e) => {
-      for (const p of parts) if (p(e)) return true;
+    return (e, c) => {
+      for (const p of parts) if (p(e, c)) return true;
       return false;
     };
   }
   if ('not' in condition) {
     const inner = compileCondition(condition.not);
-    return (e) => !inner(e);
+    return (e, c) => !inner(e, c);
+  }
+  if (condition.field === SOURCE_CLASS_FIELD) {
+    const test = compileTest(condition);
+    if (condition.exists !== undefined) {
+      const wanted = condition.exists;
+      return (e, c) => (c.sourceClass(e) !== 'none') === wanted;
+    }
+    return (e, c) => test(c.sourceClass(e));
   }
   const visit = compilePath(condition.field);
   if (condition.exists !== undefined) {

@@ -16,8 +16,10 @@ import {
 import {
   compileCondition,
   conditionSchema,
+  DEFAULT_RULE_CONTEXT,
   type CompiledCondition,
   type Condition,
+  type RuleContext,
 } from './condition.js';
 
 /**
@@ -201,12 +203,12 @@ export class RuleSet {
     for (const r of rules) this.actions.set(r.rule.id, r.rule.action);
   }
 
-  evaluate(event: EventFields): RuleVerdict {
-    let hits = fire(this.unguarded, event, undefined);
+  evaluate(event: EventFields, context: RuleContext = DEFAULT_RULE_CONTEXT): RuleVerdict {
+    let hits = fire(this.unguarded, event, context, undefined);
     for (const index of this.indexes) {
       const value = guardValue(event, index.field);
       const candidates = value === undefined ? undefined : index.byValue.get(value);
-      if (candidates !== undefined) hits = fire(candidates, event, hits);
+      if (candidates !== undefined) hits = fire(candidates, event, context, hits);
     }
     if (hits === undefined) return NO_HITS;
     return { hits, alert: hits.some((h) => this.actions.get(h.id) === 'alert') };
@@ -221,10 +223,11 @@ export class RuleSet {
 function fire(
   rules: readonly CompiledRule[],
   event: EventFields,
+  context: RuleContext,
   hits: RuleHit[] | undefined,
 ): RuleHit[] | undefined {
   for (const compiled of rules)
-    if (compiled.matches(event)) (hits ??= []).push(hitFor(compiled, event));
+    if (compiled.matches(event, context)) (hits ??= []).push(hitFor(compiled, event));
   return hits;
 }
 

@@ -7,6 +7,7 @@ import { normaliseEvent } from '../events/normalise.js';
 import type { SecurityEvent } from '../events/security-event.js';
 import { DEFAULT_RULES_DIR, loadRuleSet, loadRules } from './load.js';
 import { compileRule, RuleSet } from './rule.js';
+import { DEFAULT_RULE_CONTEXT } from './condition.js';
 
 function normalised(raw: unknown): SecurityEvent {
   const result = normaliseEvent(raw);
@@ -21,10 +22,16 @@ describe('every shipped rule against its own fixtures', () => {
     const compiled = compileRule(rule);
     it(`${rule.id} fires on each positive fixture and on no negative one`, () => {
       rule.fixtures.positive.forEach((raw, i) =>
-        assert.ok(compiled.matches(normalised(raw)), `positive fixture ${i} did not fire`),
+        assert.ok(
+          compiled.matches(normalised(raw), DEFAULT_RULE_CONTEXT),
+          `positive fixture ${i} did not fire`,
+        ),
       );
       rule.fixtures.negative.forEach((raw, i) =>
-        assert.ok(!compiled.matches(normalised(raw)), `negative fixture ${i} fired`),
+        assert.ok(
+          !compiled.matches(normalised(raw), DEFAULT_RULE_CONTEXT),
+          `negative fixture ${i} fired`,
+        ),
       );
     });
   }
