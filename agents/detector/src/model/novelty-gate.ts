@@ -14,7 +14,8 @@
  *   stays fixed until the model is retrained on the estate's events. The model's baseline
  *   counts towards that history only when it was trained on this estate (`vigil detector
  *   train` on the cluster's own events records its span; a generated bootstrap baseline
- *   records 0). The forest threshold (and the rule tier) still page during warm-up.
+ *   records 0). The rule tier still pages during warm-up, and so does the forest
+ *   threshold of a model trained on this estate (a foreign model's waits: scorer.ts).
  * - **Per class.** What service accounts do teaches nothing about what anonymous callers
  *   may do: each class learns apart, so the first anonymous request after warm-up is
  *   still novel however much the estate has seen otherwise.
