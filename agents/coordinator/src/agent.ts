@@ -155,6 +155,7 @@ export function createCoordinatorAgent(): AgentDefinition {
         coordinator,
         store,
         stateDir: ctx.stateDir,
+        trustDomain: ctx.system.trustDomain,
         host: settings.api.host,
         port: settings.api.port,
         logger: ctx.logger,

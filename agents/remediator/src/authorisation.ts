@@ -30,6 +30,7 @@ export type VerifyApproval = (
     action: unknown;
     caPem: string;
     approvers?: readonly string[] | ((spiffeId: string) => boolean);
+    approverRoles?: readonly string[];
     now?: Date;
   },
 ) => Promise<{ decision: string; approver: string; jti: string }>;
@@ -45,14 +46,23 @@ export interface PolicyAuthoriserOptions {
   readonly reviewer: string;
   /** Who may approve (SPIFFE IDs or a predicate); default: any user identity of the CA. */
   readonly approvers?: readonly string[] | ((spiffeId: string) => boolean);
+  /**
+   * Roles an approver's certificate must carry (default {@link APPROVER_ROLES}): only a
+   * certificate issued for a person's own key (CSR) after sign-in carries one, so neither
+   * an agent's identity nor a user certificate minted without the person can approve.
+   */
+  readonly approverRoles?: readonly string[];
   readonly now?: () => Date;
 }
+
+/** The roles whose signed approval executes an escalated action. */
+export const APPROVER_ROLES: readonly string[] = Object.freeze(['analyst', 'admin']);
 
 /**
  * The authoriser of a running SOC: verifies verdicts with `@vigil/policy`'s
  * `verifyVerdict` (signed by the reviewer, unexpired, executable, bound to the exact
  * action's RFC 8785 digest) and approvals with `verifyApproval` (signed by a human
- * approver, unexpired, approve, bound to the exact action).
+ * approver whose certificate carries a deciding role, unexpired, approve, bound to the exact action).
  */
 export function createPolicyAuthoriser(options: PolicyAuthoriserOptions): Authoriser {
   const checkVerdict: VerifyVerdict = options.verifyVerdict ?? verifyVerdict;
@@ -76,6 +86,7 @@ export function createPolicyAuthoriser(options: PolicyAuthoriserOptions): Author
             action,
             caPem: options.caPem,
             ...(options.approvers ? { approvers: options.approvers } : {}),
+            approverRoles: options.approverRoles ?? APPROVER_ROLES,
             ...(now ? { now } : {}),
           });
           return { kind: 'approval', id: a.jti, by: a.approver, decision: a.decision };

@@ -50,6 +50,7 @@ export {
 } from './actions/catalogue/common.js';
 export { IDENTITY_PROVIDER_ENDPOINT } from './actions/catalogue/disable-user.js';
 export {
+  APPROVER_ROLES,
   createPolicyAuthoriser,
   type Authorisation,
   type Authoriser,

@@ -22,13 +22,18 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const ca = await createCertificateAuthority({ trustDomain: TD });
 const day = new Date(Date.now() + 86_400_000);
-const leaf = async (spiffeId: string) => {
-  const m = await issueLeafCertificate(ca, { spiffeId, commonName: spiffeId, notAfter: day });
+const leaf = async (spiffeId: string, role?: string) => {
+  const m = await issueLeafCertificate(ca, {
+    spiffeId,
+    commonName: spiffeId,
+    notAfter: day,
+    ...(role ? { role } : {}),
+  });
   return { spiffeId, privateKeyPem: m.keyPem, certPem: m.certPem };
 };
 const reviewer = await leaf(REVIEWER);
 const analyst = await leaf(`spiffe://${TD}/agent/analyst`);
-const alice = await leaf(`spiffe://${TD}/user/alice`);
+const alice = await leaf(`spiffe://${TD}/user/alice`, 'analyst');
 const registry = createDefaultRegistry();
 
 function canonical(action: unknown): Action {

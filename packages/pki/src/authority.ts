@@ -117,8 +117,54 @@ export async function createCertificateAuthority(options: {
  */
 export async function issueLeafCertificate(
   ca: CertificateAuthorityMaterial,
-  options: { spiffeId: string; commonName: string; notAfter: Date; notBefore?: Date; now?: Date },
+  options: LeafOptions,
 ): Promise<LeafMaterial> {
+  const keys = await generateKeyPair();
+  return {
+    certPem: await signLeaf(ca, options, keys.publicKey),
+    keyPem: await exportKeyPem(keys.privateKey),
+  };
+}
+
+/** What a leaf certificate says: its identity, its validity and, for a person, their role. */
+export interface LeafOptions {
+  spiffeId: string;
+  commonName: string;
+  notAfter: Date;
+  notBefore?: Date;
+  now?: Date;
+  /**
+   * A person's role (`viewer`, `analyst`, `admin`), carried as the subject's
+   * `OU=role:<role>` ({@link ROLE_UNIT_PREFIX}); only certificates issued for a CSR after
+   * sign-in carry it.
+   */
+  role?: string;
+}
+
+/**
+ * How a user certificate names the person's role: an organizationalUnitName of the
+ * subject, `role:<role>` (signed by the CA like the rest of the certificate). Agents'
+ * certificates and user certificates minted without a CSR carry none.
+ */
+export const ROLE_UNIT_PREFIX = 'role:';
+
+/**
+ * Issues a leaf like {@link issueLeafCertificate} for a public key the caller already
+ * holds the private half of (a CSR's): no private key is made or returned here.
+ */
+export async function issueLeafForKey(
+  ca: CertificateAuthorityMaterial,
+  options: LeafOptions,
+  publicKey: CryptoKey,
+): Promise<string> {
+  return signLeaf(ca, options, publicKey);
+}
+
+async function signLeaf(
+  ca: CertificateAuthorityMaterial,
+  options: LeafOptions,
+  publicKey: CryptoKey,
+): Promise<string> {
   if (!parseSpiffeId(options.spiffeId)) {
     throw new PkiError(PKI_ERROR_CODES.INVALID_NAME, `invalid SPIFFE ID "${options.spiffeId}"`);
   }
@@ -133,16 +179,19 @@ export async function issueLeafCertificate(
   const signingKey = await importSigningKey(ca.keyPem);
   const now = options.now ?? new Date();
   const notAfter = new Date(Math.min(options.notAfter.getTime(), caCert.notAfter.getTime()));
-  const keys = await generateKeyPair();
   const trustDomain = parseSpiffeId(options.spiffeId)!.trustDomain;
   const cert = await X509CertificateGenerator.create(
     {
       serialNumber: randomSerial(),
-      subject: `CN=${escapeDnValue(options.commonName)}, O=${escapeDnValue(trustDomain)}`,
+      subject: `CN=${escapeDnValue(options.commonName)}, ${
+        options.role === undefined
+          ? ''
+          : `OU=${escapeDnValue(`${ROLE_UNIT_PREFIX}${options.role}`)}, `
+      }O=${escapeDnValue(trustDomain)}`,
       issuer: caCert.subjectName,
       notBefore: options.notBefore ?? new Date(now.getTime() - CLOCK_SKEW_MS),
       notAfter,
-      publicKey: keys.publicKey,
+      publicKey,
       signingKey,
       signingAlgorithm: SIGNING,
       extensions: [
@@ -154,13 +203,13 @@ export async function issueLeafCertificate(
         ),
         // SPIFFE X509-SVID §4: the URI SAN is the identity; the subject is informational.
         new SubjectAlternativeNameExtension([{ type: 'url', value: options.spiffeId }], false),
-        await SubjectKeyIdentifierExtension.create(keys.publicKey, false, crypto),
+        await SubjectKeyIdentifierExtension.create(publicKey, false, crypto),
         await AuthorityKeyIdentifierExtension.create(caCert.publicKey, false, crypto),
       ],
     },
     crypto,
   );
-  return { certPem: cert.toString('pem'), keyPem: await exportKeyPem(keys.privateKey) };
+  return cert.toString('pem');
 }
 
 /** 16 random bytes, top bit cleared so the DER INTEGER stays positive (RFC 5280 §4.1.2.2). */

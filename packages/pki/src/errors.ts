@@ -21,6 +21,8 @@ export const PKI_ERROR_CODES = {
   INVALID_NAME: 'VIGIL_PKI_INVALID_NAME',
   /** An option is out of range (e.g. a non-positive validity). */
   INVALID_OPTION: 'VIGIL_PKI_INVALID_OPTION',
+  /** A certificate signing request does not parse, is not self-signed by its key, or is not P-256. */
+  CSR_INVALID: 'VIGIL_PKI_CSR_INVALID',
   /** Chain verification outcomes ({@link verifyCertificateChain} returns them as values). */
   CHAIN_UNTRUSTED: 'VIGIL_PKI_CHAIN_UNTRUSTED',
   CERT_EXPIRED: 'VIGIL_PKI_CERT_EXPIRED',

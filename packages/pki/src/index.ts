@@ -27,10 +27,19 @@ export { pkiPaths, agentCredentialPaths, type PkiPaths } from './paths.js';
 export {
   createCertificateAuthority,
   issueLeafCertificate,
+  issueLeafForKey,
+  ROLE_UNIT_PREFIX,
   CLOCK_SKEW_MS,
   type CertificateAuthorityMaterial,
   type LeafMaterial,
+  type LeafOptions,
 } from './authority.js';
+export {
+  issueUserCertificateForCsr,
+  roleOfCertificate,
+  MAX_USER_CERTIFICATE_SECONDS,
+  type UserCertificate,
+} from './user-certificate.js';
 export {
   inspectCertificate,
   verifyCertificateChain,

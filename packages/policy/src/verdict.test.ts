@@ -20,6 +20,8 @@ after(() => pki.cleanup());
 const reviewer = pki.issue(REVIEWER);
 const analyst = pki.issue(`spiffe://${TRUST_DOMAIN}/agent/analyst`);
 const alice = pki.issue(`spiffe://${TRUST_DOMAIN}/user/alice`);
+// Issued with the others, before NOW: openssl's notBefore is the second of issue, not back-dated.
+const bob = pki.issue(`spiffe://${TRUST_DOMAIN}/user/bob`);
 const foreign = pki.other().issue(REVIEWER);
 
 const ACTION: ProposedAction = {
@@ -347,7 +349,6 @@ describe('signed approvals', () => {
   });
 
   test('refuses an approver outside the allowed list and an unsigned approval', async () => {
-    const bob = pki.issue(`spiffe://${TRUST_DOMAIN}/user/bob`);
     const jws = await signApproval({ action: ACTION, decision: 'approve', comment: '' }, bob, {
       ttlSeconds: 60,
       now: NOW,

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { decodeProtectedHeader } from 'jose';
 import { digestOf } from '@vigil/core';
+import { roleOfCertificate } from '@vigil/pki';
 import { POLICY_ERROR_CODES, PolicyError } from './errors.js';
 import { describeIssues } from './guarded-engine.js';
 import type { Verdict } from './review.js';
@@ -207,6 +209,8 @@ export interface VerifiedApproval {
   readonly comment: string;
   /** The approver's SPIFFE ID (`spiffe://<td>/user/<id>`). */
   readonly approver: string;
+  /** The role the approver's certificate carries (subject `OU=role:<role>`), when it carries one. */
+  readonly approverRole?: string;
   readonly actionDigest: string;
   readonly verdictId?: string;
   readonly issuedAt: Date;
@@ -257,7 +261,10 @@ export async function signApproval(
  * codes under `VIGIL_APPROVAL_*`: signed, CA-issued, valid signature, the approver is a
  * user identity accepted by `approvers` (`VIGIL_APPROVAL_WRONG_SIGNER`), not expired,
  * bound to exactly `action` (`VIGIL_APPROVAL_ACTION_MISMATCH`); a rejection throws
- * `VIGIL_APPROVAL_REJECTED` unless `requireApproved` is false.
+ * `VIGIL_APPROVAL_REJECTED` unless `requireApproved` is false. With `approverRoles`, the
+ * approver's certificate must carry one of those roles (subject `OU=role:<role>`, written only on
+ * certificates issued for a person's CSR after sign-in), else `VIGIL_APPROVAL_WRONG_SIGNER`:
+ * a certificate minted for a user without their key (no CSR) or an agent's never decides.
  */
 export async function verifyApproval(
   jws: unknown,
@@ -267,6 +274,7 @@ export async function verifyApproval(
     approvers?: readonly string[] | ((spiffeId: string) => boolean);
     now?: Date;
     requireApproved?: boolean;
+    approverRoles?: readonly string[];
   },
 ): Promise<VerifiedApproval> {
   const approvers = options.approvers;
@@ -282,6 +290,17 @@ export async function verifyApproval(
     isExpectedSigner: (id) => isUserSpiffeId(id) && accepts(id),
     expectedLabel: 'an authorised human approver (spiffe://<td>/user/<id>)',
   });
+  // verifyDocument has checked this x5c certificate chains to the CA and signed the JWS.
+  const x5c = (decodeProtectedHeader(jws as string).x5c ?? [])[0];
+  const approverRole =
+    x5c === undefined ? undefined : roleOfCertificate(Buffer.from(x5c, 'base64'));
+  if (options.approverRoles && !(approverRole && options.approverRoles.includes(approverRole))) {
+    throw new PolicyError(
+      POLICY_ERROR_CODES.APPROVAL_WRONG_SIGNER,
+      `${doc.signer}'s certificate carries ${approverRole ? `role ${approverRole}` : 'no role'}; a decision needs a person's certificate (issued for their own key after sign-in) with role ${options.approverRoles.join(' or ')}`,
+      { details: { signer: doc.signer, role: approverRole ?? null } },
+    );
+  }
   const parsed = approvalClaimsSchema.safeParse(doc.payload);
   if (!parsed.success) {
     throw new PolicyError(
@@ -305,6 +324,7 @@ export async function verifyApproval(
     decision: claims.decision,
     comment: claims.comment,
     approver: doc.signer,
+    ...(approverRole === undefined ? {} : { approverRole }),
     actionDigest: claims.action_digest,
     ...(claims.verdict_jti === undefined ? {} : { verdictId: claims.verdict_jti }),
     issuedAt: doc.issuedAt,

@@ -9,6 +9,9 @@ export const STATUS_FOR_CODE: Readonly<Record<string, number>> = {
   VIGIL_APPROVAL_EXPIRED: 410,
   VIGIL_APPROVAL_FORBIDDEN: 403,
   VIGIL_APPROVAL_REASON_REQUIRED: 400,
+  VIGIL_PKI_CSR_INVALID: 400,
+  VIGIL_PKI_INVALID_NAME: 400,
+  VIGIL_PKI_CA_MISSING: 503,
 };
 
 /** The API's own error codes, each with its HTTP status. */

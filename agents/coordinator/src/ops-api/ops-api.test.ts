@@ -150,6 +150,7 @@ test('listens on loopback and reports a taken port as VIGIL_CONFIG_PORT_IN_USE',
     coordinator: { summary: async () => undefined, decide: async () => assert.fail() },
     store,
     stateDir: dir,
+    trustDomain: 'soc.test',
   };
   const api = await startOpsApi({ ...deps, port: 0 });
   t.after(() => api.close());

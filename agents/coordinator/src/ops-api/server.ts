@@ -13,6 +13,7 @@ import { requireRole } from './access.js';
 import { authenticateRequest, checkCsrf } from './authenticate.js';
 import { ApiError, createErrorHandler } from './errors.js';
 import { LoginThrottle } from './login-throttle.js';
+import { registerCertificateRoutes } from './routes-certificate.js';
 import { registerCoreRoutes, type CoreRouteDeps } from './routes-core.js';
 import { registerSessionRoutes } from './routes-session.js';
 import { registerUserRoutes } from './routes-users.js';
@@ -25,8 +26,10 @@ export interface OpsApi {
 }
 
 export interface OpsAppOptions extends CoreRouteDeps {
-  /** The state directory: its users file authenticates tokens and passwords. */
+  /** The state directory: its users file authenticates tokens and passwords; its CA certifies persons' keys. */
   readonly stateDir: string;
+  /** The SPIFFE trust domain of user certificates. */
+  readonly trustDomain: string;
   readonly sessions?: SessionStore;
   readonly throttle?: LoginThrottle;
   /**
@@ -40,6 +43,7 @@ export interface OpsAppOptions extends CoreRouteDeps {
 
 interface AppDeps extends CoreRouteDeps {
   readonly stateDir: string;
+  readonly trustDomain: string;
   readonly sessions: SessionStore;
   readonly throttle: LoginThrottle;
   readonly origins: () => ReadonlySet<string>;
@@ -138,6 +142,7 @@ async function buildApp(deps: () => AppDeps, logger?: Logger): Promise<FastifyIn
   registerCoreRoutes(app, deps);
   registerSessionRoutes(app, deps);
   registerUserRoutes(app, deps);
+  registerCertificateRoutes(app, deps);
   await app.ready();
   return app;
 }

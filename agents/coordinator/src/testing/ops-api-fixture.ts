@@ -12,6 +12,7 @@ import { minerFinding } from './recording-ports.js';
 
 /** The console's origin in in-process tests (what the Origin check accepts). */
 export const TEST_ORIGIN = 'http://127.0.0.1:4000';
+export const TEST_TRUST_DOMAIN = 'soc.test';
 
 const action: ProposedAction = {
   type: 'isolate-pod',
@@ -82,6 +83,7 @@ export async function opsApiFixture(
     coordinator,
     store,
     stateDir: dir,
+    trustDomain: TEST_TRUST_DOMAIN,
     origins: [TEST_ORIGIN],
     ...options,
   });

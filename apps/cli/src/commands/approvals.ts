@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import {
+  createCertificateRequest,
+  createPersonKey,
+  signDecision,
+  type Decision,
+} from '@vigil/approval-signing';
 import { OPS_API_SERVICE, describeTarget, tokenFile, type ApprovalRow } from '@vigil/coordinator';
-import { VigilError } from '@vigil/core';
+import { isVigilError, VigilError } from '@vigil/core';
 import { issueUserCredentials } from '@vigil/pki';
 import { signApproval } from '@vigil/policy';
 import { loadAgentSystem } from '@vigil/registry';
@@ -79,6 +85,41 @@ async function call<T>(s: Session, method: string, path: string, body?: unknown)
   if (!response.ok)
     throw new VigilError(json.code ?? 'VIGIL_API_ERROR', json.message ?? `HTTP ${response.status}`);
   return json;
+}
+
+/**
+ * The decision signed here, by a key made for it in this process and never written
+ * anywhere: the API certifies it for this user and role (a CSR, as the console's page
+ * does), and the SOC's remediator accepts only such certificates. An approvals API
+ * without that route (another agent system's) gets the decision signed with a
+ * certificate from this state directory's CA, as before — one the remediator refuses.
+ */
+async function signedDecision(
+  s: Session,
+  stateDir: string,
+  decision: Decision & { readonly action: ApprovalRow['action'] },
+): Promise<string> {
+  const keys = await createPersonKey();
+  try {
+    const { certificate } = await call<{ certificate: string }>(
+      s,
+      'POST',
+      '/v1/session/certificate',
+      { csr: await createCertificateRequest(keys, s.user) },
+    );
+    return await signDecision(decision, {
+      privateKey: keys.privateKey,
+      certificatePem: certificate,
+    });
+  } catch (error) {
+    if (!isVigilError(error, 'VIGIL_API_NOT_FOUND')) throw error;
+  }
+  const creds = await issueUserCredentials(stateDir, s.trustDomain, s.user);
+  return signApproval(
+    { action: decision.action, decision: decision.decision, comment: decision.comment },
+    { spiffeId: creds.spiffeId, privateKeyPem: creds.key, certPem: creds.cert },
+    { ttlSeconds: decision.ttlSeconds },
+  );
 }
 
 function line(a: ApprovalRow): string {
@@ -176,14 +217,12 @@ export function registerApprovalsCommand(program: Command): void {
           ? { ...approval.action.parameters, ...Object.fromEntries(opts.set.map(parseSetting)) }
           : undefined;
         const action = parameters ? { ...approval.action, parameters } : approval.action;
-        // The decision is signed here, with a short-lived certificate for this user from the
-        // local CA: the coordinator and the remediator check it is bound to exactly `action`.
-        const creds = await issueUserCredentials(options.stateDir, s.trustDomain, s.user);
-        const jws = await signApproval(
-          { action, decision, comment: opts.reason },
-          { spiffeId: creds.spiffeId, privateKeyPem: creds.key, certPem: creds.cert },
-          { ttlSeconds: s.ttlSeconds },
-        );
+        const jws = await signedDecision(s, options.stateDir, {
+          action,
+          decision,
+          comment: opts.reason,
+          ttlSeconds: s.ttlSeconds,
+        });
         const result = await call<{ approval: ApprovalRow }>(
           s,
           'POST',
