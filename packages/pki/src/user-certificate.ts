@@ -111,7 +111,7 @@ export async function issueUserCertificateForCsr(
 export function roleOfCertificate(cert: string | Uint8Array): string | undefined {
   let parsed: X509Certificate;
   try {
-    parsed = new X509Certificate(cert);
+    parsed = new X509Certificate(typeof cert === 'string' ? cert : new Uint8Array(cert));
   } catch {
     return undefined;
   }

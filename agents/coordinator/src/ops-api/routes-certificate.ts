@@ -43,7 +43,7 @@ export function registerCertificateRoutes(
               ca: z.string().describe('PEM trust bundle that verifies it.'),
               spiffeId: z.string(),
               role: z.string(),
-              expiresAt: z
+              notAfter: z
                 .number()
                 .describe('Epoch ms when the certificate expires; ask again before it.'),
             })
@@ -71,7 +71,7 @@ export function registerCertificateRoutes(
         ca: issued.caPem,
         spiffeId: issued.spiffeId,
         role: issued.role,
-        expiresAt: issued.notAfter.getTime(),
+        notAfter: issued.notAfter.getTime(),
       };
     },
   );
