@@ -55,12 +55,8 @@ export const endpoints = {
     unwrap(await api.DELETE('/v1/session'));
   },
   /** A short-lived user certificate for the browser's own key (PKCS#10 CSR, PEM). */
-  certificate: (csr: string) =>
-    call<{ certificate: string; ca: string; spiffeId: string; role: string; notAfter: number }>(
-      'POST',
-      '/v1/session/certificate',
-      { csr },
-    ),
+  certificate: async (csr: string) =>
+    unwrap(await api.POST('/v1/session/certificate', { body: { csr } })),
   incidents: async () => unwrap(await api.GET('/v1/incidents')),
   incident: async (id: string) =>
     unwrap(await api.GET('/v1/incidents/{id}', { params: { path: { id } } })),

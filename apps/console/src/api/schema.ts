@@ -774,6 +774,109 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/session/certificate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Certify the signed-in person's own key (PKCS#10 CSR) for signing decisions */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['CertificateRequestInput'];
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['PersonCertificate'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/users': {
     parameters: {
       query?: never;
@@ -997,6 +1100,14 @@ export interface components {
       review: components['schemas']['ReviewInput'];
       /** @enum {string} */
       status: 'pending' | 'approved' | 'rejected' | 'expired';
+    };
+    CertificateRequest: {
+      /** @description PEM PKCS#10 request signed by an ECDSA P-256 key the caller holds */
+      csr: string;
+    };
+    CertificateRequestInput: {
+      /** @description PEM PKCS#10 request signed by an ECDSA P-256 key the caller holds */
+      csr: string;
     };
     DecisionBody: {
       /** @description Compact JWS signed by the deciding user over the RFC 8785 digest of the exact action (`vigil approvals` and the console sign it). */
@@ -1341,6 +1452,26 @@ export interface components {
       password: string;
       /** @enum {string} */
       role: 'viewer' | 'analyst' | 'admin';
+    };
+    PersonCertificate: {
+      /** @description PEM trust bundle that verifies it. */
+      ca: string;
+      /** @description PEM; put it in the decision JWS `x5c`. */
+      certificate: string;
+      /** @description Epoch ms when the certificate expires; ask again before it. */
+      notAfter: number;
+      role: string;
+      spiffeId: string;
+    };
+    PersonCertificateInput: {
+      /** @description PEM trust bundle that verifies it. */
+      ca: string;
+      /** @description PEM; put it in the decision JWS `x5c`. */
+      certificate: string;
+      /** @description Epoch ms when the certificate expires; ask again before it. */
+      notAfter: number;
+      role: string;
+      spiffeId: string;
     };
     ProposedAction: {
       readonly parameters: {

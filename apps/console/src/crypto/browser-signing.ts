@@ -1,22 +1,28 @@
 /**
- * Where the console takes the browser-safe signing code from (the same code as the
- * CLI's signApproval, provided by the coordinator's API workspace): CSR creation for a
- * WebCrypto key and the approval JWS over the action digest.
+ * The console signs with `@vigil/approval-signing`, the browser-safe twin of the CLI's
+ * signApproval (same claims, same RFC 8785 digest, verified by the same verifyApproval):
+ * nothing about signing is implemented in the console.
  */
+import { createCertificateRequest, signDecision } from '@vigil/approval-signing';
 import type { ProposedAction } from '../api/types.js';
 
-export async function createCsr(_keys: CryptoKeyPair, _user: string): Promise<string> {
-  throw new Error('browser signing is not available in this build');
+/** A PKCS#10 request (PEM) for the person's key, signed by it. */
+export function createCsr(keys: CryptoKeyPair, user: string): Promise<string> {
+  return createCertificateRequest(keys, user);
 }
 
-export async function signApprovalJws(
-  _decision: {
+/** The decision as a compact JWS over the action's digest, with the person's certificate in `x5c`. */
+export function signApprovalJws(
+  decision: {
     action: ProposedAction;
     decision: 'approve' | 'reject';
     comment: string;
     ttlSeconds: number;
   },
-  _signer: { privateKey: CryptoKey; certificate: string; spiffeId: string },
+  signer: { privateKey: CryptoKey; certificate: string },
 ): Promise<string> {
-  throw new Error('browser signing is not available in this build');
+  return signDecision(decision, {
+    privateKey: signer.privateKey,
+    certificatePem: signer.certificate,
+  });
 }

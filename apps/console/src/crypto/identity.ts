@@ -8,7 +8,8 @@
 import { endpoints } from '../api/endpoints.js';
 import type { ProposedAction } from '../api/types.js';
 import { createCsr, signApprovalJws } from './browser-signing.js';
-import { clearIdentity, generateSigningKey, loadIdentity, saveIdentity } from './key-store.js';
+import { createPersonKey } from '@vigil/approval-signing';
+import { clearIdentity, loadIdentity, saveIdentity } from './key-store.js';
 
 /** A signing identity with its certificate. */
 export interface UserIdentity {
@@ -36,7 +37,8 @@ export async function establishIdentity(user: string, now = Date.now()): Promise
       expiresAt: kept.expiresAt ?? 0,
     };
   await clearIdentity();
-  const keys = await generateSigningKey();
+  // ECDSA P-256, the private half non-extractable.
+  const keys = (await createPersonKey()) as CryptoKeyPair;
   const csr = await createCsr(keys, user);
   const issued = await endpoints.certificate(csr);
   const identity: UserIdentity = {
@@ -66,7 +68,6 @@ export async function signDecision(
     {
       privateKey: current.keys.privateKey,
       certificate: current.certificate,
-      spiffeId: current.spiffeId,
     },
   );
   return { jws, identity: current };

@@ -43,14 +43,6 @@ async function run<T>(
   }
 }
 
-/** A fresh P-256 key pair; the private key can sign and can never be exported. */
-export function generateSigningKey(): Promise<CryptoKeyPair> {
-  return crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
-    'sign',
-    'verify',
-  ]);
-}
-
 /** Keeps the identity for this session (CryptoKey objects are stored as they are, not as bytes). */
 export async function saveIdentity(identity: StoredIdentity): Promise<void> {
   await run('readwrite', (s) => s.put(identity, KEY));
