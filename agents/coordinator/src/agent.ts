@@ -30,7 +30,9 @@ export const OPS_API_SERVICE = 'ops-api';
 export const coordinatorSettingsSchema = z.strictObject({
   api: z
     .strictObject({
-      host: z.string().default('127.0.0.1'),
+      // Default: where the agent itself listens (VIGIL_HOST): loopback as a process, the
+      // container's own address in a container, so the CLI on the host reaches it.
+      host: z.string().optional(),
       // 0: any free port, published in the state directory (OPS_API_SERVICE), so that
       // several systems run side by side and each CLI finds its own.
       port: z.number().int().min(0).max(65_535).default(0),
@@ -156,7 +158,7 @@ export function createCoordinatorAgent(): AgentDefinition {
         store,
         stateDir: ctx.stateDir,
         trustDomain: ctx.system.trustDomain,
-        host: settings.api.host,
+        host: settings.api.host ?? ctx.host,
         port: settings.api.port,
         logger: ctx.logger,
       });

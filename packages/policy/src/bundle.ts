@@ -102,7 +102,8 @@ export interface WasmBundle {
  * from exactly these sources, entrypoint and opa version is already cached. The cache
  * key is that digest, so the wasm in use always matches the Rego on disk: editing a
  * policy changes the key and triggers a rebuild. Writes are atomic (temp + rename), so
- * concurrent processes never read half a module.
+ * concurrent processes never read half a module. The cache is `options.cacheDir`, else
+ * `VIGIL_POLICY_CACHE_DIR`, else {@link DEFAULT_WASM_CACHE_DIR}.
  */
 export async function buildWasmBundle(
   source: PolicySource,
@@ -113,7 +114,9 @@ export async function buildWasmBundle(
   const opaBin = options.opaBin ?? resolveOpaBinary();
   const version = await opaVersion(opaBin);
   const key = sha256Hex(`${source.digest}\n${entrypoint}\n${version}`).slice(0, 32);
-  const cacheDir = options.cacheDir ?? DEFAULT_WASM_CACHE_DIR;
+  // VIGIL_POLICY_CACHE_DIR: where a read-only installation (the agent image) can cache.
+  const cacheDir =
+    options.cacheDir ?? (process.env['VIGIL_POLICY_CACHE_DIR'] || DEFAULT_WASM_CACHE_DIR);
   const path = join(cacheDir, `${key}.wasm`);
   try {
     return { wasm: new Uint8Array(await readFile(path)), path, built: false };

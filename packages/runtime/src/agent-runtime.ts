@@ -216,6 +216,7 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
     spiffeId,
     replica,
     stateDir,
+    host: options.host ?? '127.0.0.1',
     logger,
     client,
     credentials: () => {

@@ -19,6 +19,11 @@ export interface AgentContext {
   readonly replica: number;
   /** Absolute state directory (certificates, databases, logs). */
   readonly stateDir: string;
+  /**
+   * The address this replica's servers bind (`VIGIL_HOST`): 127.0.0.1 as a process, its
+   * own address in a container, 0.0.0.0 in a pod. An agent's own listeners default to it.
+   */
+  readonly host: string;
   /** Structured logger bound to this agent and replica. */
   readonly logger: Logger;
   /** mTLS A2A client for calling the agents listed in `spec.calls`. */

@@ -24,6 +24,8 @@ export const SUPERVISOR_ERROR_CODES = {
   IPC_TIMEOUT: 'VIGIL_SUPERVISOR_IPC_TIMEOUT',
   /** The supervisor's lifecycle audit chain cannot be opened or written. */
   AUDIT: 'VIGIL_SUPERVISOR_AUDIT',
+  /** The container runtime is unusable: podman missing or failing, the image not built, no network. */
+  CONTAINER_RUNTIME: 'VIGIL_SUPERVISOR_CONTAINER_RUNTIME',
   /** `status.json` is missing or unreadable (no supervisor ran in this state directory). */
   NO_STATUS: 'VIGIL_SUPERVISOR_NO_STATUS',
 } as const;

@@ -44,6 +44,23 @@ export {
   type MemoryPlan,
 } from './launch.js';
 export {
+  createProcessLauncher,
+  type AgentLauncher,
+  type LaunchedAgent,
+  type LaunchRequest,
+  type Placement,
+  type ProcessLauncherOptions,
+} from './launcher.js';
+export {
+  CONTAINER_TLS_DIR,
+  containerExit,
+  createPodmanLauncher,
+  hostAddresses,
+  IMAGE_USER,
+  STATE_LABEL,
+  type PodmanLauncherOptions,
+} from './podman-launcher.js';
+export {
   endpointsPath,
   isProcessAlive,
   readSupervisorStatus,

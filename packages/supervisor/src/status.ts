@@ -34,8 +34,12 @@ export interface ReplicaStatus {
   } | null;
   /** When the next restart is due (state `restarting`). */
   readonly nextRestartAt: string | null;
-  /** Resident set size at the last probe, bytes (Linux `/proc`); null when unknown. */
+  /** Resident set size at the last probe, bytes (Linux `/proc`); null when unknown or in a container. */
   readonly rssBytes: number | null;
+  /** The container of this replica (`vigil up --runtime podman`); null for a process. */
+  readonly containerId?: string | null;
+  /** The container's cgroup memory usage at the last probe (what its limit counts), bytes. */
+  readonly cgroupMemoryBytes?: number | null;
   /** The certificate this process serves (reported by the process). */
   readonly certificate: { readonly notAfter: string; readonly fingerprintSha256: string } | null;
 }
@@ -54,6 +58,8 @@ export interface AgentStatus {
 export interface SupervisorStatus {
   readonly version: 1;
   readonly system: string;
+  /** How the agents run: OS processes or containers (absent in files of older versions: processes). */
+  readonly runtime?: 'process' | 'podman';
   readonly configPath: string;
   readonly supervisor: {
     readonly pid: number;

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
@@ -16,21 +16,14 @@ import {
 } from '@vigil/runtime';
 import { backoffDelay, CrashLoopDetector } from './backoff.js';
 import { SUPERVISOR_ERROR_CODES, SupervisorError } from './errors.js';
-import {
-  agentCommand,
-  findPrlimit,
-  planMemory,
-  residentBytes,
-  type MemoryOptions,
-  type MemoryPlan,
-} from './launch.js';
+import type { MemoryOptions, MemoryPlan } from './launch.js';
+import { createProcessLauncher, type AgentLauncher, type LaunchedAgent } from './launcher.js';
 import {
   openLifecycleAudit,
   type LifecycleAudit,
   type LifecycleEventName,
   type LifecycleRecord,
 } from './lifecycle-audit.js';
-import { allocateLoopbackPorts } from './ports.js';
 import { probe } from './probe.js';
 import { startGates, startWaves } from './start-order.js';
 import {
@@ -65,6 +58,11 @@ export interface SupervisorOptions {
   /** Absolute state directory. */
   readonly stateDir: string;
   readonly logger?: Logger;
+  /**
+   * How agents run: OS processes (default, from `entryScript`, `nodeArgs`, `compiled`) or
+   * containers (`createPodmanLauncher`). Restart, probing, drain and status are the same.
+   */
+  readonly launcher?: AgentLauncher;
   /** Agent entry script; default `@vigil/runtime`'s. */
   readonly entryScript?: string;
   /** Extra Node flags for every agent process. */
@@ -166,6 +164,8 @@ interface Replica {
   readonly crashLoop: CrashLoopDetector;
   state: ReplicaState;
   child: ChildProcess | undefined;
+  /** The current life as the launcher runs it (process or container). */
+  launched: LaunchedAgent | undefined;
   pid: number | null;
   restarts: number;
   attempt: number;
@@ -174,7 +174,8 @@ interface Replica {
   lastExit: ReplicaStatus['lastExit'];
   lastError: ReplicaStatus['lastError'];
   nextRestartAt: number | null;
-  rssBytes: number | null;
+  /** Memory in use at the last probe: the resident set of a process, the cgroup usage of a container. */
+  memoryInUse: number | null;
   certificate: CertificateSummary | null;
   livenessFailures: number;
   /** The resident set is above the limit (warn once per crossing). */
@@ -222,10 +223,18 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
   #roundRobin = 0;
   #begun = false;
   #lifecycle: LifecycleAudit | undefined;
+  readonly #launcher: AgentLauncher;
 
   constructor(opts: SupervisorOptions) {
     super();
     this.#opts = opts;
+    this.#launcher =
+      opts.launcher ??
+      createProcessLauncher({
+        entryScript: opts.entryScript ?? AGENT_ENTRY_SCRIPT,
+        ...(opts.nodeArgs === undefined ? {} : { nodeArgs: opts.nodeArgs }),
+        compiled: opts.compiled === true,
+      });
     this.#system = opts.system;
     this.#stateDir = opts.stateDir;
     this.#logger = opts.logger ?? createLogger('supervisor');
@@ -267,32 +276,30 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     if (this.#state !== 'starting') await lifecycle.close();
     else this.#lifecycle = lifecycle;
 
-    const prlimitPath = findPrlimit();
-    this.#prlimitPath = prlimitPath;
-    const total = this.#system.agents.reduce((n, a) => n + a.replicas, 0);
-    const ports = await allocateLoopbackPorts(total * 2);
-    let next = 0;
+    const placements = await this.#launcher.place(this.#system);
     for (const spec of this.#system.agents) {
-      const memory = planMemory(spec.resources.memoryBytes, {
-        ...this.#opts.memory,
-        prlimitAvailable: prlimitPath !== undefined,
-      });
+      const memory = this.#launcher.planMemory(spec, this.#opts.memory);
       const list: Replica[] = [];
       for (let index = 0; index < spec.replicas; index += 1) {
-        const port = ports[next++] as number;
-        const healthPort = ports[next++] as number;
+        const placement = placements.get(spec.name)?.[index];
+        if (placement === undefined)
+          throw new SupervisorError(
+            SUPERVISOR_ERROR_CODES.STATE,
+            `the ${this.#launcher.kind} launcher placed no ${spec.name}[${index}]`,
+          );
         const { restarts, windowSeconds } = spec.restartPolicy.crashLoop;
         list.push({
           spec,
           index,
-          port,
-          healthPort,
-          url: `https://127.0.0.1:${port}`,
-          healthUrl: `http://127.0.0.1:${healthPort}`,
+          port: placement.port,
+          healthPort: placement.healthPort,
+          url: placement.url,
+          healthUrl: placement.healthUrl,
           memory,
           crashLoop: new CrashLoopDetector({ restarts, windowMs: windowSeconds * 1000 }),
           state: 'stopped',
           child: undefined,
+          launched: undefined,
           pid: null,
           restarts: 0,
           attempt: 0,
@@ -301,7 +308,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
           lastExit: null,
           lastError: null,
           nextRestartAt: null,
-          rssBytes: null,
+          memoryInUse: null,
           certificate: null,
           livenessFailures: 0,
           overMemory: false,
@@ -330,7 +337,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
         p = (async () => {
           await Promise.all((gates.get(name) ?? []).map(settle));
           if (this.#state !== 'starting') return;
-          for (const r of this.#replicas.get(name) ?? []) this.#spawn(r, prlimitPath);
+          for (const r of this.#replicas.get(name) ?? []) this.#spawn(r);
           await this.#waitAgentSettled(name);
         })();
         settled.set(name, p);
@@ -346,8 +353,6 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     this.#writeStatus();
     return this.status();
   }
-
-  #prlimitPath: string | undefined;
 
   /**
    * Stops every agent: callers before callees, SIGTERM, then SIGKILL after
@@ -378,10 +383,11 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
           wave.flatMap((name) =>
             (this.#replicas.get(name) ?? []).map(async (r) => {
               const child = r.child;
-              if (child === undefined) return;
+              const launched = r.launched;
+              if (child === undefined || launched === undefined) return;
               await this.#audit(r, 'stopping', 'the supervisor is stopping: SIGTERM, drain');
               if (r.child !== child) return;
-              child.kill('SIGTERM');
+              launched.terminate();
               let timer: NodeJS.Timeout | undefined;
               const killed = new Promise<void>((resolve) => {
                 timer = setTimeout(() => {
@@ -396,7 +402,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
                   void this.#audit(r, 'killing', r.killReason.message, {
                     code: r.killReason.code,
                   }).then(() => {
-                    child.kill('SIGKILL');
+                    launched.kill();
                     resolve();
                   });
                 }, timeoutMs);
@@ -408,6 +414,13 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
           ),
         );
       }
+      await this.#launcher.close().catch((error: unknown) =>
+        this.#emit({
+          type: 'error',
+          code: SUPERVISOR_ERROR_CODES.CONTAINER_RUNTIME,
+          message: `releasing the ${this.#launcher.kind} runtime failed: ${(error as Error).message}`,
+        }),
+      );
       // Every exit above queued its entry; close() commits them and signs the chain head.
       await this.#lifecycle
         ?.close()
@@ -428,6 +441,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     return {
       version: 1,
       system: this.#system.metadata.name,
+      runtime: this.#launcher.kind,
       configPath: this.#opts.configPath,
       supervisor: {
         pid: process.pid,
@@ -453,7 +467,9 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
           lastExit: r.lastExit,
           lastError: r.lastError,
           nextRestartAt: iso(r.nextRestartAt),
-          rssBytes: r.rssBytes,
+          rssBytes: this.#launcher.kind === 'process' ? r.memoryInUse : null,
+          containerId: r.launched?.containerId() ?? null,
+          cgroupMemoryBytes: this.#launcher.kind === 'process' ? null : r.memoryInUse,
           certificate: r.certificate,
         })),
       })),
@@ -481,6 +497,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
       await ensureIdentities(this.#stateDir, this.#system, { ...this.#opts.identities });
     }
     this.#refreshAgentCertificates();
+    for (const spec of this.#system.agents) this.#launcher.credentialsChanged?.(spec.name);
     const reloaded: {
       agent: string;
       replica: number;
@@ -745,18 +762,10 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     });
   }
 
-  #spawn(r: Replica, prlimitPath: string | undefined): void {
+  #spawn(r: Replica): void {
     const name = r.spec.name;
     const logPath = join(this.#stateDir, 'logs', `${name}-${r.index}.log`);
-    const command = agentCommand({
-      entryScript: this.#opts.entryScript ?? AGENT_ENTRY_SCRIPT,
-      memory: r.memory,
-      prlimitPath,
-      ...(this.#opts.nodeArgs === undefined ? {} : { nodeArgs: this.#opts.nodeArgs }),
-      compiled: this.#opts.compiled === true,
-    });
     const env: Record<string, string> = {
-      ...(process.env as Record<string, string>),
       ...(this.#opts.env ?? {}),
       VIGIL_AGENT: name,
       VIGIL_CONFIG: this.#opts.configPath,
@@ -766,27 +775,34 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
       VIGIL_REPLICA: String(r.index),
       VIGIL_DRAIN_TIMEOUT_MS: String(this.#opts.drainTimeoutMs ?? 10_000),
     };
-    // The supervisor's own line in the agent's log: where each process life begins.
-    appendFileSync(
-      logPath,
-      `${JSON.stringify({ level: 30, time: new Date().toISOString(), name: 'supervisor', agent: name, replica: r.index, msg: 'spawning', command: [command.file, ...command.args], memory: r.memory })}\n`,
-    );
     const fd = openSync(logPath, 'a');
-    let child: ChildProcess;
+    let launched: LaunchedAgent;
     try {
-      // detached: its own process group, so a terminal's Ctrl-C reaches the supervisor
-      // only and shutdown follows the callers-first order. An orphan (supervisor killed)
-      // still exits: the runtime drains when the IPC channel disconnects.
-      child = spawn(command.file, command.args, {
+      launched = this.#launcher.launch({
+        spec: r.spec,
+        replica: r.index,
+        placement: {
+          host: new URL(r.url).hostname,
+          port: r.port,
+          healthPort: r.healthPort,
+          url: r.url,
+          healthUrl: r.healthUrl,
+        },
+        memory: r.memory,
         env,
-        stdio: ['ignore', fd, fd, 'ipc'],
-        serialization: 'json',
-        detached: true,
+        logFd: fd,
       });
     } finally {
       closeSync(fd);
     }
+    // The supervisor's own line in the agent's log: where each life begins.
+    appendFileSync(
+      logPath,
+      `${JSON.stringify({ level: 30, time: new Date().toISOString(), name: 'supervisor', agent: name, replica: r.index, msg: 'spawning', runtime: this.#launcher.kind, command: launched.command, memory: r.memory })}\n`,
+    );
+    const child = launched.child;
     r.child = child;
+    r.launched = launched;
     r.pid = child.pid ?? null;
     r.startedAt = Date.now();
     r.readyAt = null;
@@ -794,7 +810,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     r.overMemory = false;
     r.killReason = undefined;
     r.fatal = undefined;
-    r.rssBytes = null;
+    r.memoryInUse = null;
     r.certificate = null;
     let resolveExited!: () => void;
     r.exited = new Promise((resolve) => (resolveExited = resolve));
@@ -814,7 +830,10 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
       if (child.pid === undefined) onExit(null, null, error);
       else this.#logger.warn({ err: error, agent: name }, 'child process error');
     });
-    child.on('exit', (code, signal) => onExit(code, signal));
+    child.on('exit', (code, signal) => {
+      const seen = launched.describeExit(code, signal);
+      onExit(seen.code, seen.signal);
+    });
     child.on('message', (message: unknown) => this.#onMessage(r, message));
     if (r.pid !== null) {
       this.#emit({
@@ -927,11 +946,12 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
         else if (!ready.ok && r.state === 'ready') this.#setState(r, 'unready', ready.error);
       }
       const watchdog = this.#opts.memory?.rssWatchdog ?? 'warn';
-      if (r.pid !== null && watchdog !== 'off') {
-        const rss = residentBytes(r.pid);
+      if (r.pid !== null && watchdog !== 'off' && r.launched !== undefined) {
+        const rss = await r.launched.memoryBytes();
+        if (r.child !== child) return;
         if (rss !== undefined) {
-          const changed = r.rssBytes === null || Math.abs(rss - r.rssBytes) > 1024 * 1024;
-          r.rssBytes = rss;
+          const changed = r.memoryInUse === null || Math.abs(rss - r.memoryInUse) > 1024 * 1024;
+          r.memoryInUse = rss;
           const over = rss > r.memory.rssLimitBytes;
           if (over && !r.overMemory) {
             void this.#audit(
@@ -975,7 +995,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     r.killReason = { code, message };
     // The decision to kill is on record before the process dies.
     void this.#audit(r, 'killing', message, { code }).then(() => {
-      if (r.child === child) child.kill('SIGKILL');
+      if (r.child === child) r.launched?.kill();
     });
   }
 
@@ -1004,6 +1024,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     const now = Date.now();
     const wasReadySince = r.readyAt;
     r.child = undefined;
+    r.launched = undefined;
     r.pid = null;
     r.lastExit = { code, signal, at: new Date(now).toISOString() };
     const clean = code === 0 && signal === null && r.killReason === undefined;
@@ -1140,8 +1161,7 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
       void recorded.then(() => {
         r.restartTimer = undefined;
         r.nextRestartAt = null;
-        if (this.#state === 'starting' || this.#state === 'running')
-          this.#spawn(r, this.#prlimitPath);
+        if (this.#state === 'starting' || this.#state === 'running') this.#spawn(r);
       });
     }, delayMs);
   }

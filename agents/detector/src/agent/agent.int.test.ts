@@ -32,6 +32,7 @@ function context(
     spiffeId: 'spiffe://vigil.test/agent/detector',
     replica: 0,
     stateDir,
+    host: '127.0.0.1',
     logger: createLogger('detector-test', { level: 'silent' }),
     client: {
       async callSkill(peer: string, skill: string, input: unknown) {

@@ -33,6 +33,7 @@ const ctx: AgentContext = {
   spiffeId: 'spiffe://vigil.test/agent/detector',
   replica: 0,
   stateDir,
+  host: '127.0.0.1',
   logger: createLogger('detector-child', { level: 'silent' }),
   client: {
     callSkill: () =>

@@ -65,3 +65,29 @@ test('a status left by a dead supervisor is marked stale', () => {
   assert.match(text, /supervisor pid 42 is NOT running/);
   assert.match(text, /ready \(stale\)/);
 });
+
+test("in containers it shows each replica's container id and its cgroup memory against the limit", () => {
+  const agent = status.agents[0]!;
+  const replica = agent.replicas[0]!;
+  const contained: SupervisorStatus = {
+    ...status,
+    runtime: 'podman',
+    agents: [
+      {
+        ...agent,
+        replicas: [
+          {
+            ...replica,
+            rssBytes: null,
+            containerId: 'fe2ee7195fcd68d0a966a26c37c4e0b1dc6636d53e734dda668dae5f05b0b761',
+            cgroupMemoryBytes: 37 * 1048576,
+          },
+        ],
+      },
+    ],
+  };
+  const [, header, row] = renderStatus(contained, true, now).split('\n');
+  assert.match(header ?? '', /CONTAINER .*MEM \(CGROUP\)/);
+  assert.ok(row?.includes('fe2ee7195fcd '), row);
+  assert.ok(row?.includes('37Mi/256Mi'), row);
+});

@@ -24,22 +24,36 @@ export function renderStatus(status: SupervisorStatus, alive: boolean, now = Dat
   const head = alive
     ? `system ${status.system}: supervisor pid ${status.supervisor.pid} ${status.supervisor.state}, up ${duration(now - Date.parse(status.supervisor.startedAt))}`
     : `system ${status.system}: supervisor pid ${status.supervisor.pid} is NOT running (last state ${status.supervisor.state}, report of ${status.updatedAt})`;
+  // In containers the memory is the cgroup's usage, what the kernel's limit counts.
+  const containers = status.runtime === 'podman';
   const rows = [
-    ['AGENT', 'PID', 'STATE', 'RESTARTS', 'UPTIME', 'RSS', 'CERT EXPIRES', 'LAST ERROR'],
+    [
+      'AGENT',
+      'PID',
+      ...(containers ? ['CONTAINER'] : []),
+      'STATE',
+      'RESTARTS',
+      'UPTIME',
+      containers ? 'MEM (CGROUP)' : 'RSS',
+      'CERT EXPIRES',
+      'LAST ERROR',
+    ],
   ];
   for (const agent of status.agents) {
     for (const r of agent.replicas) {
       const running = alive && r.pid !== null && r.startedAt !== null;
       const cert = r.certificate ?? agent.certificate;
+      const memory = containers ? (r.cgroupMemoryBytes ?? null) : r.rssBytes;
       rows.push([
         agent.replicas.length > 1 ? `${agent.name}[${r.replica}]` : agent.name,
         r.pid === null ? '-' : String(r.pid),
+        ...(containers ? [r.containerId == null ? '-' : r.containerId.slice(0, 12)] : []),
         alive ? r.state : `${r.state} (stale)`,
         String(r.restarts),
         running ? duration(now - Date.parse(r.startedAt as string)) : '-',
-        r.rssBytes === null
+        memory === null
           ? '-'
-          : `${Math.round(r.rssBytes / 1048576)}Mi/${Math.round(agent.memoryBytes / 1048576)}Mi`,
+          : `${Math.round(memory / 1048576)}Mi/${Math.round(agent.memoryBytes / 1048576)}Mi`,
         cert === null
           ? '-'
           : `${cert.notAfter.replace(/\.\d+Z$/, 'Z')} (${duration(Date.parse(cert.notAfter) - now)})`,

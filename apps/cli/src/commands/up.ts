@@ -1,18 +1,22 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { createLogger, VigilError, type Logger } from '@vigil/core';
+import { resolveOpaBinary } from '@vigil/policy';
 import { loadAgentSystem, type AgentSystem } from '@vigil/registry';
 import { COMPILED_AGENT_ENTRY_SCRIPT, type DemoContext, type DemoDriver } from '@vigil/runtime';
 import {
+  createPodmanLauncher,
   createSupervisor,
   readSupervisorStatus,
+  type AgentLauncher,
   type Supervisor,
   type SupervisorEvent,
   type SupervisorStatus,
 } from '@vigil/supervisor';
 import { globalOptions, UsageError, type GlobalOptions } from '../context.js';
+import { agentImageReference, ensureAgentImage } from './agent-image.js';
 
 /** The repository's transpile step (`scripts/build-dist.mjs`). */
 const BUILD_DIST_SCRIPT = new URL('../../../../scripts/build-dist.mjs', import.meta.url).href;
@@ -136,6 +140,45 @@ async function runDemo(
   out('demo: done (the agents keep running; Ctrl-C to stop)');
 }
 
+interface ContainerFlags {
+  readonly image?: string;
+  readonly network?: string;
+  readonly mount: readonly string[];
+}
+
+/**
+ * The container launcher of `--runtime podman`: the locally built image pinned by digest
+ * (or `--image`), the host's `opa` mounted read-only so the reviewer compiles its wasm
+ * policy into the state directory (the image carries no opa), `--mount` directories.
+ */
+function podmanLauncher(
+  options: GlobalOptions,
+  flags: ContainerFlags,
+): { launcher: AgentLauncher; env: Record<string, string> } {
+  const env: Record<string, string> = {
+    VIGIL_POLICY_CACHE_DIR: join(options.stateDir, 'cache', 'policy-wasm'),
+  };
+  const mounts = flags.mount.map((m) => resolve(m));
+  let opa: string | undefined;
+  try {
+    opa = realpathSync(resolveOpaBinary());
+  } catch {
+    // No opa here: a system without a wasm policy needs none; a reviewer says so at start.
+  }
+  if (opa !== undefined) {
+    mounts.push(opa);
+    env['VIGIL_OPA_BIN'] = opa;
+  }
+  const launcher = createPodmanLauncher({
+    image: agentImageReference(flags.image),
+    stateDir: options.stateDir,
+    configPath: options.config,
+    ...(flags.network === undefined ? {} : { network: flags.network }),
+    mounts,
+  });
+  return { launcher, env };
+}
+
 /** `vigil up [--demo [module]]`: runs the declared system in the foreground until Ctrl-C. */
 export function registerUpCommand(program: Command): void {
   program
@@ -156,9 +199,33 @@ export function registerUpCommand(program: Command): void {
       '--no-compile',
       'run agents from the TypeScript sources with tsx (more memory per agent)',
     )
+    .option(
+      '--runtime <runtime>',
+      'process: one OS process per replica; podman: one container per replica (docs/containers.md)',
+      'process',
+    )
+    .option(
+      '--image <ref>',
+      'with --runtime podman: the agent image (default: the one scripts/image/build.sh built, pinned by digest)',
+    )
+    .option(
+      '--network <name>',
+      'with --runtime podman: an existing podman network (default: one made for this state directory)',
+    )
+    .option(
+      '--mount <dir>',
+      'with --runtime podman: a host directory the agents read, mounted read-only at the same path (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .action(
       async (
-        flags: { demo?: boolean | string; rssWatchdog: string; compile?: boolean },
+        flags: {
+          demo?: boolean | string;
+          rssWatchdog: string;
+          compile?: boolean;
+          runtime: string;
+        } & ContainerFlags,
         cmd: Command,
       ) => {
         const options = globalOptions(cmd);
@@ -166,6 +233,13 @@ export function registerUpCommand(program: Command): void {
         if (rssWatchdog !== 'kill' && rssWatchdog !== 'warn' && rssWatchdog !== 'off') {
           throw new UsageError(`--rss-watchdog: expected kill, warn or off, got "${rssWatchdog}"`);
         }
+        if (flags.runtime !== 'process' && flags.runtime !== 'podman') {
+          throw new UsageError(`--runtime: expected process or podman, got "${flags.runtime}"`);
+        }
+        // The default image follows the sources, as the compiled agents do for processes.
+        if (flags.runtime === 'podman' && flags.image === undefined)
+          process.stdout.write(`${await ensureAgentImage()}\n`);
+        const containers = flags.runtime === 'podman' ? podmanLauncher(options, flags) : undefined;
         const system = await loadAgentSystem(options.config);
         try {
           const previous = readSupervisorStatus(options.stateDir);
@@ -188,7 +262,7 @@ export function registerUpCommand(program: Command): void {
         // Agents run on compiled JavaScript unless --no-compile: transpiling the sources
         // first (about a second) saves each agent process the memory of compiling
         // TypeScript at start-up.
-        const compiled = flags.compile !== false;
+        const compiled = flags.compile !== false && containers === undefined;
         if (compiled) {
           const { buildDist } = (await import(BUILD_DIST_SCRIPT)) as {
             buildDist: (o: { quiet: boolean }) => Promise<void>;
@@ -202,6 +276,9 @@ export function registerUpCommand(program: Command): void {
           logger,
           memory: { rssWatchdog },
           ...(compiled ? { compiled: true, entryScript: COMPILED_AGENT_ENTRY_SCRIPT } : {}),
+          ...(containers === undefined
+            ? {}
+            : { launcher: containers.launcher, env: containers.env }),
         });
         supervisor.on('event', (e) => {
           if (options.json) out(JSON.stringify({ time: new Date().toISOString(), ...e }));

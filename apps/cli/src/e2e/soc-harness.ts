@@ -1,10 +1,13 @@
 /**
  * The real SOC for end-to-end tests: the repository's vigil.yaml, pointed at this test's
- * ports, started with `vigil up` (six agent processes, mTLS A2A), plus what a test reads
- * back: the CLI against that state, the coordinator's incidents API, the detector's
- * findings outbox, a webhook receiver for notifications and the audit trail.
+ * ports, started with `vigil up` (six agents, mTLS A2A) in either runtime — OS processes
+ * on loopback, or containers of the agent image on a podman network this harness makes
+ * (`vigil up --runtime podman`) — plus what a test reads back: the CLI against that state,
+ * the coordinator's incidents API, the detector's findings outbox, a webhook receiver for
+ * notifications and the audit trail.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -30,7 +33,49 @@ export interface IncidentRow {
   readonly severity: string;
 }
 
+/** How the SOC's agents run: `vigil up` (processes) or `vigil up --runtime podman`. */
+export type SocRuntime = 'process' | 'podman';
+
+/**
+ * The runtimes this machine can run the SOC in, each with why not when it cannot (podman
+ * and the agent image come from scripts/setup.sh).
+ */
+export function socRuntimes(): { runtime: SocRuntime; unavailable?: string }[] {
+  let podman: string | undefined;
+  try {
+    execFileSync('podman', ['--version'], { stdio: 'ignore' });
+  } catch {
+    podman = 'podman is not installed (scripts/setup.sh installs it)';
+  }
+  return [
+    { runtime: 'process' },
+    { runtime: 'podman', ...(podman === undefined ? {} : { unavailable: podman }) },
+  ];
+}
+
+const CONTAINERS_CONF = join(REPO_ROOT, '.tools/containers/containers.conf');
+
+function podman(...args: string[]): string {
+  return execFileSync('podman', args, {
+    encoding: 'utf8',
+    env: { ...process.env, CONTAINERS_CONF: process.env['CONTAINERS_CONF'] ?? CONTAINERS_CONF },
+  });
+}
+
+/** A podman bridge network of this test's own: the host is its gateway. */
+function createTestNetwork(): { name: string; gateway: string; remove(): void } {
+  const name = `vigil-e2e-${randomBytes(4).toString('hex')}`;
+  podman('network', 'create', name);
+  const [info] = JSON.parse(podman('network', 'inspect', name)) as {
+    subnets: { gateway: string }[];
+  }[];
+  const gateway = info?.subnets[0]?.gateway;
+  assert.ok(gateway !== undefined, `network ${name} has a gateway`);
+  return { name, gateway, remove: () => void podman('network', 'rm', '-f', name) };
+}
+
 export interface Soc {
+  readonly runtime: SocRuntime;
   readonly up: VigilUp;
   readonly ingestUrl: string;
   /** The coordinator's operations API (and the console it serves), `http://127.0.0.1:<port>`. */
@@ -49,6 +94,8 @@ export interface Soc {
   settled(): Promise<IncidentRow[]>;
   audit(): Promise<AuditEntry[]>;
   status(): SupervisorStatus;
+  /** Kills one replica of `agent` with SIGKILL: its process, or its container's process. */
+  kill(agent: string): void;
   waitUntil<T>(what: string, probe: () => Promise<T | undefined>): Promise<T>;
 }
 
@@ -57,6 +104,8 @@ export interface SocOptions {
   readonly modelBaseUrl?: string;
   /** How long an escalation waits for a human before it expires (vigil.yaml's is an hour). */
   readonly approvalTtlSeconds?: number;
+  /** Default `process`. */
+  readonly runtime?: SocRuntime;
 }
 
 async function freePort(): Promise<number> {
@@ -76,7 +125,12 @@ async function freePort(): Promise<number> {
 export function socDeclaration(
   ports: { api: number; ingest: number; webhook: number; smtp: number },
   options: SocOptions,
+  /** Where the agents reach this test's webhook receiver. */
+  webhookHost = '127.0.0.1',
 ): string {
+  // In a container the detector's intake listens on the container's own network
+  // namespace, and the API on the coordinator's address (its default, VIGIL_HOST).
+  const inContainer = options.runtime === 'podman';
   let yaml = readFileSync(join(REPO_ROOT, 'vigil.yaml'), 'utf8');
   const replace = (from: string, to: string): void => {
     assert.ok(yaml.includes(from), `vigil.yaml no longer contains ${JSON.stringify(from)}`);
@@ -84,21 +138,24 @@ export function socDeclaration(
   };
   replace(
     '# http: { host: 127.0.0.1, port: 7400, tokenEnv: VIGIL_INGEST_TOKEN }',
-    `http: { host: 127.0.0.1, port: ${ports.ingest}, tokenEnv: VIGIL_INGEST_TOKEN }`,
+    `http: { host: ${inContainer ? '0.0.0.0' : '127.0.0.1'}, port: ${ports.ingest}, tokenEnv: VIGIL_INGEST_TOKEN }`,
   );
   // A longer gathering window than the shipped 2 s: on a loaded test machine the findings
   // of one attack can arrive seconds apart, and the verdicts expected below assume each
   // attack is analysed as one incident.
   replace(
-    'api: { host: 127.0.0.1 }',
-    `api: { host: 127.0.0.1, port: ${ports.api} }\n      aggregation: { settleMs: 5000, maxWaitMs: 30000 }`,
+    'api: { port: 0 }',
+    `api: { ${inContainer ? '' : 'host: 127.0.0.1, '}port: ${ports.api} }\n      aggregation: { settleMs: 5000, maxWaitMs: 30000 }`,
   );
   replace('bundle: policies/soc', `bundle: ${join(REPO_ROOT, 'policies/soc')}`);
   replace(
     'inventory: examples/soc-demo/inventory.yaml',
     `inventory: ${join(REPO_ROOT, 'examples/soc-demo/inventory.yaml')}`,
   );
-  replace('http://127.0.0.1:9494/notifications', `http://127.0.0.1:${ports.webhook}/notifications`);
+  replace(
+    'http://127.0.0.1:9494/notifications',
+    `http://${webhookHost}:${ports.webhook}/notifications`,
+  );
   // Nothing listens here: a failing channel must never hold an incident back.
   replace('port: 2525', `port: ${ports.smtp}`);
   // Summaries of what was held back as alike, within seconds rather than the shipped five
@@ -157,6 +214,8 @@ function assertEveryAgentReady(up: VigilUp): void {
 
 /** Starts the SOC and waits until every agent is up; everything stops when the test ends. */
 export async function startSoc(t: TestContext, options: SocOptions = {}): Promise<Soc> {
+  const runtime = options.runtime ?? 'process';
+  const network = runtime === 'podman' ? createTestNetwork() : undefined;
   const notifications: string[] = [];
   const webhook = createServer((req, res) => {
     let body = '';
@@ -166,7 +225,9 @@ export async function startSoc(t: TestContext, options: SocOptions = {}): Promis
       res.writeHead(204).end();
     });
   });
-  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+  // Containers reach the host on their network's gateway address, processes on loopback.
+  const webhookHost = network?.gateway ?? '127.0.0.1';
+  await new Promise<void>((resolve) => webhook.listen(0, webhookHost, resolve));
   t.after(() => new Promise<void>((resolve) => webhook.close(() => resolve())));
   const ports = {
     api: await freePort(),
@@ -179,17 +240,47 @@ export async function startSoc(t: TestContext, options: SocOptions = {}): Promis
     VIGIL_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
     OPENAI_API_KEY: randomBytes(16).toString('hex'),
   };
-  const up = startVigilUp(t, socDeclaration(ports, options), [], env);
+  const args =
+    network === undefined
+      ? []
+      : [
+          '--runtime',
+          'podman',
+          '--network',
+          network.name,
+          // The declaration names these by absolute path: the agents read them in place.
+          '--mount',
+          join(REPO_ROOT, 'policies/soc'),
+          '--mount',
+          join(REPO_ROOT, 'examples/soc-demo'),
+        ];
+  const up = startVigilUp(
+    t,
+    socDeclaration(ports, { ...options, runtime }, webhookHost),
+    args,
+    env,
+  );
+  // Registered after vigil up's own stop, so it runs once the containers are gone.
+  if (network !== undefined) t.after(() => network.remove());
   await up.waitFor(/supervisor running/, 240_000);
   assertEveryAgentReady(up);
   const token = readFileSync(join(up.stateDir, 'users', 'admin.token'), 'utf8').trim();
-  const ingestUrl = `http://127.0.0.1:${ports.ingest}/v1/events`;
+  // A container's servers are at its own address (the one its replica URL names).
+  const hostOf = (agent: string): string => {
+    if (network === undefined) return '127.0.0.1';
+    const url = readSupervisorStatus(up.stateDir).status.agents.find((a) => a.name === agent)
+      ?.replicas[0]?.url;
+    assert.ok(url !== undefined, `${agent} has a replica`);
+    return new URL(url).hostname;
+  };
+  const ingestUrl = `http://${hostOf('detector')}:${ports.ingest}/v1/events`;
+  const apiUrl = `http://${hostOf('coordinator')}:${ports.api}`;
   const cli = (...args: string[]) =>
     runVigil(['-f', up.configPath, '--state-dir', up.stateDir, ...args], env);
   const waitUntil = <T>(what: string, probe: () => Promise<T | undefined>) =>
     until(what, probe, () => up.output().slice(-6000));
   const incidents = async (): Promise<IncidentRow[]> => {
-    const response = await fetch(`http://127.0.0.1:${ports.api}/v1/incidents`, {
+    const response = await fetch(`${apiUrl}/v1/incidents`, {
       headers: { authorization: `Bearer ${token}` },
     }).catch(() => undefined);
     if (!response?.ok) return [];
@@ -206,6 +297,7 @@ export async function startSoc(t: TestContext, options: SocOptions = {}): Promis
     }
   };
   return {
+    runtime,
     up,
     ingestUrl,
     apiUrl: `http://127.0.0.1:${ports.api}`,
@@ -216,6 +308,18 @@ export async function startSoc(t: TestContext, options: SocOptions = {}): Promis
     undelivered,
     waitUntil,
     status: () => readSupervisorStatus(up.stateDir).status,
+    kill(agent) {
+      const replica = readSupervisorStatus(up.stateDir).status.agents.find((a) => a.name === agent)
+        ?.replicas[0];
+      if (runtime === 'process') {
+        assert.ok(replica?.pid, `${agent} runs`);
+        process.kill(replica.pid, 'SIGKILL');
+      } else {
+        assert.ok(replica?.containerId, `${agent} runs in a container`);
+        // The agent's own process in its container, not the podman client.
+        podman('kill', '--signal', 'KILL', replica.containerId);
+      }
+    },
     async replay(file) {
       const run = await cli(
         '--json',

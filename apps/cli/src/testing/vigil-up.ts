@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -30,6 +30,8 @@ export function startVigilUp(
   env: Readonly<Record<string, string>> = {},
 ): VigilUp {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-up-'));
+  // Searchable by others: under --runtime podman the agents run as the image's own user.
+  chmodSync(dir, 0o755);
   const configPath = join(dir, 'vigil.yaml');
   writeFileSync(configPath, yaml);
   const stateDir = join(dir, 'state');
