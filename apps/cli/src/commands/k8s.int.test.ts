@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { startKubeApiServer } from '@vigil/testkit';
 import { parseAllDocuments } from 'yaml';
-import { runVigil, tempDir } from '../testing/run-vigil.js';
+import { REPO_ROOT, runVigil, tempDir } from '../testing/run-vigil.js';
 
 test('vigil k8s render -o DIR writes the SOC manifests one file per kind in install order', async (t) => {
   const out = tempDir(t, 'k8s');
@@ -65,4 +65,25 @@ test('vigil k8s apply then diff against a real API server: applied, then no chan
   const body = JSON.parse(after.stdout) as { diffs: { change: string }[] };
   assert.equal(body.diffs.length, 15);
   assert.ok(body.diffs.every((d) => d.change === 'unchanged'));
+});
+
+test('vigil k8s render --local-image pins every agent Deployment to the image built here, by digest', async (t) => {
+  const record = JSON.parse(readFileSync(join(REPO_ROOT, '.tools/image/image.json'), 'utf8')) as {
+    image: string;
+    digest: string;
+  };
+  const out = tempDir(t, 'k8s-local-image');
+  const { code, stderr } = await runVigil(['k8s', 'render', '-o', out, '--local-image']);
+  assert.equal(code, 0, stderr);
+  const images = parseAllDocuments(readFileSync(join(out, '11-deployment.yaml'), 'utf8')).map(
+    (d) =>
+      (d.toJS() as { spec: { template: { spec: { containers: { image: string }[] } } } }).spec
+        .template.spec.containers[0]?.image,
+  );
+  assert.equal(images.length, 6);
+  assert.ok(record.digest.startsWith('sha256:'));
+  for (const image of images) assert.equal(image, `${record.image}@${record.digest}`);
+  const both = await runVigil(['k8s', 'render', '-o', out, '--local-image', '--image', 'x:1']);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--image and --local-image exclude each other/);
 });

@@ -16,6 +16,18 @@ import {
 } from '@vigil/kubernetes';
 import { loadAgentSystem, type AgentSystem } from '@vigil/registry';
 import { UsageError, globalOptions, print, type GlobalOptions } from '../context.js';
+import { agentImageReference } from './agent-image.js';
+
+const LOCAL_IMAGE_HELP =
+  'the agent image scripts/image/build.sh built here, pinned by its digest (instead of --image)';
+
+/** `--image REF`, or with `--local-image` the local build as `name:tag@sha256:…`. */
+function imageOf(opts: { image?: string; localImage?: boolean }): string | undefined {
+  if (opts.localImage !== true) return opts.image;
+  if (opts.image !== undefined)
+    throw new UsageError('--image and --local-image exclude each other');
+  return agentImageReference(undefined);
+}
 
 interface RenderedSystem {
   readonly system: AgentSystem;
@@ -57,13 +69,15 @@ interface ClusterOptions {
   kubeconfig?: string;
   context?: string;
   image?: string;
+  localImage?: boolean;
 }
 
 function clusterOptions(cmd: Command): Command {
   return cmd
     .option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--context <name>', 'kubeconfig context (default: its current context)')
-    .option('--image <ref>', 'agent image (default: kubernetes.image of the declaration)');
+    .option('--image <ref>', 'agent image (default: kubernetes.image of the declaration)')
+    .option('--local-image', LOCAL_IMAGE_HELP);
 }
 
 /** `vigil k8s render | diff | apply`: the declaration as Kubernetes manifests (docs/kubernetes.md). */
@@ -80,10 +94,17 @@ export function registerK8sCommand(program: Command): void {
     .option('-o, --output <dir>', 'output directory (required unless --graph)')
     .option('--format <format>', `${RENDER_FORMATS.join(' | ')}`, 'yaml')
     .option('--image <ref>', 'agent image (default: kubernetes.image of the declaration)')
+    .option('--local-image', LOCAL_IMAGE_HELP)
     .option('--graph', 'print the who-may-call-whom graph as Mermaid (the NetworkPolicies’ graph)')
     .action(
       async (
-        opts: { output?: string; format: string; image?: string; graph?: boolean },
+        opts: {
+          output?: string;
+          format: string;
+          image?: string;
+          localImage?: boolean;
+          graph?: boolean;
+        },
         cmd: Command,
       ) => {
         const options = globalOptions(cmd);
@@ -91,7 +112,7 @@ export function registerK8sCommand(program: Command): void {
         if (opts.output === undefined && opts.graph !== true) {
           throw new UsageError('k8s render: -o/--output <dir> is required (or --graph)');
         }
-        const { system, objects, image } = await renderFromDeclaration(options, opts.image);
+        const { system, objects, image } = await renderFromDeclaration(options, imageOf(opts));
         const graph = opts.graph === true ? renderMermaid(system) : undefined;
         const written =
           opts.output === undefined
@@ -127,7 +148,7 @@ export function registerK8sCommand(program: Command): void {
       .description('what apply would change: server-side dry-run apply against the cluster'),
   ).action(async (opts: ClusterOptions, cmd: Command) => {
     const options = globalOptions(cmd);
-    const { objects } = await renderFromDeclaration(options, opts.image);
+    const { objects } = await renderFromDeclaration(options, imageOf(opts));
     const client = createKubeApiClient(opts);
     const diffs = await diffObjects(client, objects);
     const changed = diffs.filter((d) => d.change !== 'unchanged');
@@ -165,7 +186,7 @@ export function registerK8sCommand(program: Command): void {
       .option('--dry-run', 'server-side dry run: validate and admit, persist nothing'),
   ).action(async (opts: ClusterOptions & { dryRun?: boolean }, cmd: Command) => {
     const options = globalOptions(cmd);
-    const { objects } = await renderFromDeclaration(options, opts.image);
+    const { objects } = await renderFromDeclaration(options, imageOf(opts));
     const client = createKubeApiClient(opts);
     const applied = await applyObjects(client, objects, { dryRun: opts.dryRun === true });
     print(

@@ -227,12 +227,16 @@ export async function startSoc(t: TestContext, options: SocOptions = {}): Promis
   });
   // Containers reach the host on their network's gateway address, processes on loopback.
   const webhookHost = network?.gateway ?? '127.0.0.1';
-  await new Promise<void>((resolve) => webhook.listen(0, webhookHost, resolve));
+  const listen = (port: number): Promise<void> =>
+    new Promise<void>((resolve) => webhook.listen(port, webhookHost, resolve));
+  // The gateway address exists once the first container joined the network: there the
+  // receiver listens when the system is up (the notifier has nothing to send before).
+  if (network === undefined) await listen(0);
   t.after(() => new Promise<void>((resolve) => webhook.close(() => resolve())));
   const ports = {
     api: await freePort(),
     ingest: await freePort(),
-    webhook: (webhook.address() as AddressInfo).port,
+    webhook: network === undefined ? (webhook.address() as AddressInfo).port : await freePort(),
     smtp: await freePort(),
   };
   const env = {
@@ -264,6 +268,7 @@ export async function startSoc(t: TestContext, options: SocOptions = {}): Promis
   if (network !== undefined) t.after(() => network.remove());
   await up.waitFor(/supervisor running/, 240_000);
   assertEveryAgentReady(up);
+  if (network !== undefined) await listen(ports.webhook);
   const token = readFileSync(join(up.stateDir, 'users', 'admin.token'), 'utf8').trim();
   // A container's servers are at its own address (the one its replica URL names).
   const hostOf = (agent: string): string => {

@@ -1,7 +1,7 @@
 /**
- * The SOC end to end, as an operator runs it: `vigil up` starts the six agents of the
- * repository's vigil.yaml (each its own OS process with its own SPIFFE identity, talking
- * mTLS A2A), `vigil replay` pushes the labelled demo scenario into the detector's HTTP
+ * The SOC end to end, as an operator runs it, in both runtimes: `vigil up` starts the six
+ * agents of the repository's vigil.yaml (each its own OS process, or with `--runtime
+ * podman` its own container, with its own SPIFFE identity, talking mTLS A2A), `vigil replay` pushes the labelled demo scenario into the detector's HTTP
  * source, the coordinator is killed with SIGKILL while incidents are still in flight, and
  * everything is then read back the way an auditor would: `vigil audit export`,
  * `vigil audit verify`, `vigil actions list`, the coordinator's incidents API and the
@@ -61,7 +61,7 @@ function attackEventIds(): Map<string, Set<string>> {
 
 for (const { runtime, unavailable } of socRuntimes())
   test(
-    `the labelled scenario through the real SOC (${runtime}s): every attack gets its verdict, a killed coordinator loses nothing, the audit verifies`,
+    `the labelled scenario through the real SOC (${runtime} runtime): every attack gets its verdict, a killed coordinator loses nothing, the audit verifies`,
     { ...(unavailable === undefined ? {} : { skip: unavailable }) },
     async (t) => {
       const soc = await startSoc(t, { runtime });
