@@ -5,7 +5,7 @@
 // licence their manifest declares; the image itself is the metadata component.
 //
 // Usage: node scripts/image/sbom.mjs <npm-packages.jsonl> <deb-packages.jsonl> <image-ref> <version> > sbom.cdx.json
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,13 +57,21 @@ const components = [
 const unique = [...new Map(components.map((c) => [c['bom-ref'], c])).values()].sort((a, b) =>
   a['bom-ref'].localeCompare(b['bom-ref']),
 );
+// The same contents give the same SBOM, byte for byte, so the image digest depends on its
+// inputs only: the serial number is derived from the components, and the time is the
+// build's SOURCE_DATE_EPOCH when one is set (no time otherwise).
+const digest = createHash('sha256')
+  .update(JSON.stringify([imageRef, version, unique]))
+  .digest('hex');
+const serial = `${digest.slice(0, 8)}-${digest.slice(8, 12)}-5${digest.slice(13, 16)}-8${digest.slice(17, 20)}-${digest.slice(20, 32)}`;
+const epoch = process.env['SOURCE_DATE_EPOCH'];
 const bom = {
   bomFormat: 'CycloneDX',
   specVersion: '1.6',
-  serialNumber: `urn:uuid:${randomUUID()}`,
+  serialNumber: `urn:uuid:${serial}`,
   version: 1,
   metadata: {
-    timestamp: new Date().toISOString(),
+    ...(epoch === undefined ? {} : { timestamp: new Date(Number(epoch) * 1000).toISOString() }),
     tools: { components: [{ type: 'application', name: 'vigil scripts/image/sbom.mjs' }] },
     component: {
       type: 'container',
