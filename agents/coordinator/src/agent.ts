@@ -21,7 +21,7 @@ import { IncidentStore } from './incident-store.js';
 import { failureNotificationFor, notificationFor } from './notification.js';
 import { startOpsApi, type OpsApi } from './ops-api/server.js';
 import type { ExecutionResult, IncidentPorts, Proposal, Review, StepContext } from './ports.js';
-import { ensureBootstrapAdmin, listUsers } from './users.js';
+import { ensureBootstrapAdmin, ensureBootstrapPassword, listUsers } from './users.js';
 
 /** The service name under which the coordinator publishes its API's address. */
 export const OPS_API_SERVICE = 'ops-api';
@@ -153,6 +153,8 @@ export function createCoordinatorAgent(): AgentDefinition {
         );
       if (ensureBootstrapAdmin(ctx.stateDir))
         ctx.logger.info('created the local admin user (token in users/admin.token)');
+      if (await ensureBootstrapPassword(ctx.stateDir))
+        ctx.logger.info('gave the local admin a console password (users/admin.password)');
       api = await startOpsApi({
         coordinator,
         store,

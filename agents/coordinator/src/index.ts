@@ -83,6 +83,8 @@ export {
   authenticate,
   authenticatePassword,
   ensureBootstrapAdmin,
+  ensureBootstrapPassword,
+  passwordFile,
   listUsers,
   ROLES,
   tokenFile,

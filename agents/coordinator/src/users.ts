@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { VigilError } from '@vigil/core';
-import { verifyPassword } from './password-hash.js';
+import { hashPassword, verifyPassword } from './password-hash.js';
 
 export const ROLES = ['viewer', 'analyst', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -147,4 +147,23 @@ export function ensureBootstrapAdmin(stateDir: string): string | undefined {
   const token = addUser(stateDir, 'admin', 'admin');
   writeFileSync(tokenFile(stateDir, 'admin'), `${token}\n`, { mode: 0o600 });
   return 'admin';
+}
+
+/** Where the bootstrap admin's console password is kept (`<stateDir>/users/admin.password`, mode 0600). */
+export function passwordFile(stateDir: string, id: string): string {
+  return join(stateDir, 'users', `${id}.password`);
+}
+
+/**
+ * Gives the bootstrap `admin` a random console password when it has none, kept in
+ * {@link passwordFile} for the operator who owns the state directory (as its token is),
+ * so `vigil up` leads a newcomer straight to the console's sign-in. Returns whether it did.
+ */
+export async function ensureBootstrapPassword(stateDir: string): Promise<boolean> {
+  const admin = read(stateDir).users.find((u) => u.id === 'admin');
+  if (!admin || admin.passwordHash || admin.role !== 'admin') return false;
+  const password = randomBytes(18).toString('base64url');
+  writeUser(stateDir, { ...admin, passwordHash: await hashPassword(password) });
+  writeFileSync(passwordFile(stateDir, 'admin'), `${password}\n`, { mode: 0o600 });
+  return true;
 }

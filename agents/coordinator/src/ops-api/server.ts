@@ -10,6 +10,7 @@ import {
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { VigilError, type Logger } from '@vigil/core';
 import { requireRole } from './access.js';
+import { CONSOLE_DIST, registerConsoleAssets } from './console-assets.js';
 import { authenticateRequest, checkCsrf } from './authenticate.js';
 import { ApiError, createErrorHandler } from './errors.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -38,6 +39,8 @@ export interface OpsAppOptions extends CoreRouteDeps {
    * adds its `https://` origin here.
    */
   readonly origins?: readonly string[];
+  /** The console's built files, served at `/` (default {@link CONSOLE_DIST}; absent: not served). */
+  readonly consoleDir?: string;
   readonly logger?: Logger;
 }
 
@@ -78,10 +81,17 @@ async function buildOpsApp(options: OpsAppOptions) {
     throttle: options.throttle ?? new LoginThrottle(),
     origins: () => origins,
   };
-  return { app: await buildApp(() => deps, options.logger), origins };
+  return {
+    app: await buildApp(() => deps, options.logger, options.consoleDir ?? CONSOLE_DIST),
+    origins,
+  };
 }
 
-async function buildApp(deps: () => AppDeps, logger?: Logger): Promise<FastifyInstance> {
+async function buildApp(
+  deps: () => AppDeps,
+  logger?: Logger,
+  consoleDir?: string,
+): Promise<FastifyInstance> {
   const app = Fastify({ bodyLimit: BODY_LIMIT, logger: false });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -143,6 +153,7 @@ async function buildApp(deps: () => AppDeps, logger?: Logger): Promise<FastifyIn
   registerSessionRoutes(app, deps);
   registerUserRoutes(app, deps);
   registerCertificateRoutes(app, deps);
+  if (consoleDir) await registerConsoleAssets(app, consoleDir);
   await app.ready();
   return app;
 }

@@ -5,7 +5,13 @@ import type { Command } from 'commander';
 import { createLogger, VigilError, type Logger } from '@vigil/core';
 import { resolveOpaBinary } from '@vigil/policy';
 import { loadAgentSystem, type AgentSystem } from '@vigil/registry';
-import { COMPILED_AGENT_ENTRY_SCRIPT, type DemoContext, type DemoDriver } from '@vigil/runtime';
+import { OPS_API_SERVICE, passwordFile } from '@vigil/coordinator';
+import {
+  COMPILED_AGENT_ENTRY_SCRIPT,
+  readServiceAddress,
+  type DemoContext,
+  type DemoDriver,
+} from '@vigil/runtime';
 import {
   createPodmanLauncher,
   createSupervisor,
@@ -311,7 +317,14 @@ export function registerUpCommand(program: Command): void {
           );
         }
         const status = await supervisor.start();
-        if (stopping === undefined && !options.json) out(summary(status));
+        if (stopping === undefined && !options.json) {
+          out(summary(status));
+          const api = readServiceAddress(options.stateDir, OPS_API_SERVICE);
+          if (api)
+            out(
+              `console: ${api.url}/ (sign in as admin, password in ${passwordFile(options.stateDir, 'admin')})`,
+            );
+        }
         if (flags.demo !== undefined && flags.demo !== false && stopping === undefined) {
           await runDemo(
             supervisor,
