@@ -84,9 +84,6 @@ default_ulimits = []
 [engine]
 runtime = "runc"
 EOF
-# The agent image, rebuilt only when its inputs changed (.tools/image/image.json).
-scripts/image/build.sh
-
 # The console's static files (Vite, into apps/console/dist), rebuilt only when its sources,
 # its build configuration or the lockfile changed.
 console_stamp=apps/console/dist/.inputs.sha256
@@ -98,4 +95,6 @@ if [ "$(cat "$console_stamp" 2>/dev/null)" != "$console_want" ]; then
   nice -n 10 npm run build -w @vigil/console --silent >/dev/null
   echo "$console_want" >"$console_stamp"
 fi
+# The agent image (with the console), rebuilt only when its inputs changed (.tools/image/image.json).
+scripts/image/build.sh
 echo "setup: ready (opa $("$TOOLS/opa" version | head -1 | cut -d' ' -f2), kube-apiserver $KUBE_VERSION, $("$TOOLS/etcd" --version | head -1), kyverno $KYVERNO_VERSION, helm $HELM_VERSION, node $(node --version))"

@@ -24,7 +24,9 @@ mkdir -p "$CACHE"
 inputs=$(
   {
     echo "node $NODE_VERSION image $IMAGE"
+    # shellcheck disable=SC2046 # the console's build, when there is one, is in the image
     find packages/*/src agents/*/src agents/detector/rules scripts/image package-lock.json \
+      $([ -d apps/console/dist ] && echo apps/console/dist) \
       -type f ! -name '*.test.ts' -print0 | sort -z | xargs -0 sha256sum
   } | sha256sum | cut -d' ' -f1
 )

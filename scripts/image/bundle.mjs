@@ -162,6 +162,12 @@ export async function bundle(out) {
     });
   }
   cpSync(join(root, 'agents/detector/rules'), join(app, 'rules'), { recursive: true });
+  // The console the coordinator serves (apps/console/dist, when built): its code finds it
+  // four directories above its own module, which from /vigil/lib/js/ is /apps/console/dist.
+  const consoleDist = join(root, 'apps/console/dist');
+  if (existsSync(join(consoleDist, 'index.html'))) {
+    cpSync(consoleDist, join(out, 'apps/console/dist'), { recursive: true });
+  }
   writeFileSync(
     join(app, 'package.json'),
     `${JSON.stringify({ name: 'vigil-agent-image', private: true, type: 'module' }, null, 2)}\n`,
