@@ -21,6 +21,8 @@ export interface AgentDescription {
   readonly spiffeId: string;
   readonly implementation: string;
   readonly replicas: number;
+  /** Keeps state in `storage.state`/`storage.checkpoints` (replicas share it through PostgreSQL). */
+  readonly stateful: boolean;
   readonly resources: AgentResources;
   readonly restartPolicy: RestartPolicy;
   readonly skills: readonly AgentSkill[];
@@ -113,6 +115,7 @@ export function describeSystem(system: AgentSystem): SystemDescription {
       spiffeId: spiffeIdOf(system, agent.name),
       implementation: agent.implementation,
       replicas: agent.replicas,
+      stateful: agent.stateful,
       resources: agent.resources,
       restartPolicy: agent.restartPolicy,
       skills: agent.skills,

@@ -138,7 +138,9 @@ test('fills every default and derives memoryBytes and cpuMillis', () => {
   assert.deepEqual(s.storage, {
     audit: { backend: 'sqlite' },
     checkpoints: { backend: 'sqlite' },
+    state: { backend: 'sqlite' },
   });
+  assert.equal(analyst.stateful, false);
   assert.deepEqual(s.policy, {
     engine: 'wasm',
     bundle: 'policies/soc',

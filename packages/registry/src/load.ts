@@ -15,7 +15,12 @@ import {
 } from './errors.js';
 import { AgentSystemSchema, type AgentSystem } from './schema.js';
 import { SourceMap } from './source-map.js';
-import { actionCatalogueProblems, crossReferenceProblems, issueProblems } from './validate.js';
+import {
+  actionCatalogueProblems,
+  crossReferenceProblems,
+  issueProblems,
+  replicaStateProblems,
+} from './validate.js';
 
 /** Where each system was read from (kept off the object so that it stays plain data). */
 const sources = new WeakMap<object, string>();
@@ -113,6 +118,7 @@ export function parseAgentSystem(text: string, source: string): AgentSystem {
     ...(parsed.success ? [] : issueProblems(parsed.error.issues, raw, AgentSystemSchema, map)),
     ...crossReferenceProblems(raw, map),
     ...actionCatalogueProblems(raw, map),
+    ...replicaStateProblems(raw, map),
   ];
   if (problems.length > 0 || !parsed.success) {
     throw RegistryError.fromProblems(

@@ -351,6 +351,12 @@ const agent = z
     ).describe('Package exporting `agent: AgentDefinition`, e.g. @vigil/echo'),
     skills: z.array(skill).default([]).describe('Skills; the A2A agent card skills'),
     replicas: z.number().int().min(1).max(64).default(1).describe('Processes or pods'),
+    stateful: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Keeps state of its own in storage.state and storage.checkpoints: replicas > 1 need both on backend postgres (shared by every replica)',
+      ),
     resources: resources.prefault({}).describe('Kubernetes quantities: cpu (250m), memory (128Mi)'),
     restartPolicy: restartPolicy
       .prefault({})
@@ -658,7 +664,12 @@ export const AgentSystemSchema = z.strictObject({
     .default([])
     .describe('The action catalogue: the action types agents may propose and autoExecute'),
   storage: z
-    .strictObject({ audit: store.prefault({}), checkpoints: store.prefault({}) })
+    .strictObject({
+      audit: store.prefault({}),
+      checkpoints: store.prefault({}),
+      /** Stateful agents' own records (incidents, approvals, executions, leases). */
+      state: store.prefault({}),
+    })
     .prefault({}),
   policy: policy.prefault({}),
   model: model.prefault({}),

@@ -385,3 +385,35 @@ export function actionCatalogueProblems(raw: unknown, map: SourceMap): ConfigPro
   });
   return problems;
 }
+
+/** The stores a stateful agent keeps its state in: every replica must see the same ones. */
+const STATE_STORES = ['state', 'checkpoints'] as const;
+
+/**
+ * Replicas of a stateful agent need state every replica shares: a stateful agent with
+ * `replicas` > 1 while `storage.state` or `storage.checkpoints` is SQLite (a file of one
+ * process, or of one pod) would split its incidents between replicas that cannot see each
+ * other's. Reported at the agent's `replicas`, naming the stores to move to PostgreSQL.
+ */
+export function replicaStateProblems(raw: unknown, map: SourceMap): ConfigProblem[] {
+  const { problems, add } = collector(map);
+  if (!isRecord(raw) || !Array.isArray(raw['agents'])) return problems;
+  const storage = isRecord(raw['storage']) ? raw['storage'] : {};
+  const local = STATE_STORES.filter((name) => {
+    const store = storage[name];
+    return !isRecord(store) || store['backend'] !== 'postgres';
+  });
+  if (local.length === 0) return problems;
+  (raw['agents'] as unknown[]).forEach((agent, i) => {
+    if (!isRecord(agent) || agent['stateful'] !== true) return;
+    const replicas = agent['replicas'];
+    if (typeof replicas !== 'number' || replicas <= 1) return;
+    const name = typeof agent['name'] === 'string' ? agent['name'] : `agents[${i}]`;
+    add(
+      ['agents', i, 'replicas'],
+      `agent "${name}" is stateful and asks for ${replicas} replicas, but ${local.map((s) => `storage.${s}`).join(' and ')} ${local.length > 1 ? 'are' : 'is'} SQLite (one process's file): its replicas would not share their state`,
+      `set ${local.map((s) => `storage.${s}`).join(' and ')} to { backend: postgres, url: postgres://… }, or replicas: 1`,
+    );
+  });
+  return problems;
+}

@@ -42,6 +42,7 @@ export {
   type ServiceAddress,
 } from './service-address.js';
 export { parseAgentProcessEnv, type AgentProcessEnv } from './env.js';
+export { inTransaction, openPostgresPool, redactUrl } from './postgres-pool.js';
 export { startHealthServer, type HealthServer, type HealthState } from './health-server.js';
 export { startAgentRuntime, type AgentRuntime, type AgentRuntimeOptions } from './agent-runtime.js';
 export { runAgentProcess, isConfigurationError, EXIT_CONFIG } from './process-main.js';

@@ -52,7 +52,10 @@ export function renderAgent(agent: AgentDescription): string {
     ...(agent.description === '' ? [] : [`  ${agent.description}`]),
     fields([
       ['identity', [agent.spiffeId]],
-      ['runs', [`${agent.implementation} × ${agent.replicas}`]],
+      [
+        'runs',
+        [`${agent.implementation} × ${agent.replicas}${agent.stateful ? ' (stateful)' : ''}`],
+      ],
       [
         'resources',
         [
@@ -119,7 +122,12 @@ export function renderSystem(d: SystemDescription): string {
   const store = (s: SystemDescription['storage']['audit']) =>
     s.url === undefined ? s.backend : `${s.backend} ${s.url}`;
   const settings = fields([
-    ['storage', [`audit ${store(d.storage.audit)}, checkpoints ${store(d.storage.checkpoints)}`]],
+    [
+      'storage',
+      [
+        `audit ${store(d.storage.audit)}, checkpoints ${store(d.storage.checkpoints)}, state ${store(d.storage.state)}`,
+      ],
+    ],
     [
       'policy',
       [
