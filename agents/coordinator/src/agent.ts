@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { z } from 'zod';
@@ -17,7 +18,15 @@ import { analysisSchema, findingSchema, SKILLS, type Analysis, type Finding } fr
 import { createApprovalVerifier } from './approval-verifier.js';
 import { Coordinator } from './coordinator.js';
 import { DEFAULT_CORRELATION } from './correlator.js';
+import { fencedCheckpointer } from './fenced-checkpointer.js';
+import {
+  createLocalOwnership,
+  createPostgresLeases,
+  type IncidentOwnership,
+} from './incident-leases.js';
+import type { IncidentRecords } from './incident-records.js';
 import { IncidentStore } from './incident-store.js';
+import { PostgresIncidentStore } from './postgres-incident-store.js';
 import { failureNotificationFor, notificationFor } from './notification.js';
 import { startOpsApi, type OpsApi } from './ops-api/server.js';
 import type { ExecutionResult, IncidentPorts, Proposal, Review, StepContext } from './ports.js';
@@ -70,6 +79,17 @@ export const coordinatorSettingsSchema = z.strictObject({
     })
     .prefault({}),
   traceLinkBase: z.string().url().optional(),
+  /**
+   * Incident leases (storage.state on PostgreSQL, docs/scale-out.md): a replica that stops
+   * renewing loses its incidents after ttlMs, and every replica looks for such orphans
+   * every adoptEveryMs. Failover takes at most ttlMs + adoptEveryMs.
+   */
+  lease: z
+    .strictObject({
+      ttlMs: z.number().int().min(500).default(10_000),
+      adoptEveryMs: z.number().int().min(100).default(2_000),
+    })
+    .prefault({}),
 });
 
 const proposalsSchema = z.object({
@@ -109,7 +129,9 @@ const executionSchema = z
  */
 export function createCoordinatorAgent(): AgentDefinition {
   let coordinator: Coordinator | undefined;
-  let store: IncidentStore | undefined;
+  let store: IncidentRecords | undefined;
+  let ownership: IncidentOwnership | undefined;
+  let adopt: NodeJS.Timeout | undefined;
   let audit: AgentAuditWriter | undefined;
   let api: OpsApi | undefined;
   let stateDir: string | undefined;
@@ -126,13 +148,16 @@ export function createCoordinatorAgent(): AgentDefinition {
         stateDir: ctx.stateDir,
         identity: () => ctx.credentials(),
       });
-      store = new IncidentStore(join(dataDir, 'coordinator.sqlite'));
+      const state = await openState(ctx, dataDir, settings);
+      store = state.store;
+      ownership = state.ownership;
       const checkpointer = await openCheckpointer(ctx, dataDir);
       closeCheckpointer = checkpointer.close;
       coordinator = new Coordinator({
         ports: createPorts(ctx, audit, settings),
         store,
-        checkpointer: checkpointer.saver,
+        ownership,
+        checkpointer: fencedCheckpointer(checkpointer.saver, ownership),
         approvalTtlMs: ctx.system.policy.approvals.ttlSeconds * 1000,
         concurrency: settings.concurrency,
         maxQueuedRuns: settings.maxQueuedRuns,
@@ -175,6 +200,24 @@ export function createCoordinatorAgent(): AgentDefinition {
         settings.approvalSweepMs,
       );
       sweep.unref();
+      if (ctx.system.storage.state.backend === 'postgres') {
+        // Every replica watches for incidents whose owner died, and resumes them.
+        const running = coordinator;
+        adopt = setInterval(
+          () =>
+            void running
+              .adoptOrphans()
+              .then((ids) => {
+                if (ids.length)
+                  ctx.logger.info({ incidents: ids }, 'took over incidents of a lost replica');
+              })
+              .catch((e: unknown) =>
+                ctx.logger.error({ error: String(e) }, 'taking over orphaned incidents failed'),
+              ),
+          settings.lease.adoptEveryMs,
+        );
+        adopt.unref();
+      }
     },
     skills: {
       [SKILLS.handleFinding]: async (input) => {
@@ -199,14 +242,44 @@ export function createCoordinatorAgent(): AgentDefinition {
     },
     async stop() {
       if (sweep) clearInterval(sweep);
+      if (adopt) clearInterval(adopt);
       if (stateDir) withdrawServiceAddress(stateDir, OPS_API_SERVICE);
       await api?.close();
       await coordinator?.idle();
+      // Released leases hand this replica's paused and failed incidents over at once.
+      await ownership?.close();
       await closeCheckpointer?.();
-      store?.close();
+      await store?.close();
       await audit?.close();
     },
   };
+}
+
+/**
+ * Incidents and approvals in SQLite (one process) or in PostgreSQL with incident leases
+ * (replicas): `storage.state` decides. The owner id is unique per process start, so a
+ * restarted replica never mistakes its predecessor's leases for its own.
+ */
+async function openState(
+  ctx: AgentContext,
+  dataDir: string,
+  settings: z.infer<typeof coordinatorSettingsSchema>,
+): Promise<{ store: IncidentRecords; ownership: IncidentOwnership }> {
+  const config = ctx.system.storage.state;
+  if (config.backend !== 'postgres')
+    return {
+      store: new IncidentStore(join(dataDir, 'coordinator.sqlite')),
+      ownership: createLocalOwnership(),
+    };
+  const store = await PostgresIncidentStore.open(config.url!);
+  const ownership = await createPostgresLeases({
+    pool: store.pool,
+    owner: `${ctx.spec.name}-${ctx.replica}-${randomUUID().slice(0, 8)}`,
+    ttlMs: settings.lease.ttlMs,
+    onLost: (ids) =>
+      ctx.logger.warn({ incidents: ids }, 'incident leases lost; another replica resumes them'),
+  });
+  return { store, ownership };
 }
 
 async function openCheckpointer(

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Command, type BaseCheckpointSaver } from '@langchain/langgraph';
-import { VigilError, type Logger } from '@vigil/core';
+import { isVigilError, VigilError, type Logger } from '@vigil/core';
 import {
   maxSeverity,
   severityOfEvent,
@@ -21,14 +21,22 @@ import {
   type ApprovalResume,
   type IncidentStateValue,
 } from './incident-graph.js';
-import type { ApprovalRow, IncidentStore, RollupItem } from './incident-store.js';
+import { createLocalOwnership, type IncidentOwnership } from './incident-leases.js';
+import type { IncidentRecords } from './incident-records.js';
+import type { ApprovalRow, RollupItem } from './incident-store.js';
 import type { IncidentPorts, IncidentSummary, ProposedAction } from './ports.js';
 import { RollupBatcher } from './rollup-batch.js';
 import { signatureOf } from './storm-key.js';
 
 export interface CoordinatorOptions {
   readonly ports: IncidentPorts;
-  readonly store: IncidentStore;
+  readonly store: IncidentRecords;
+  /**
+   * Which incidents this replica drives (default: all of them, one process). With
+   * replicas, PostgreSQL leases; pass the checkpointer fenced by the same ownership
+   * (`fencedCheckpointer`).
+   */
+  readonly ownership?: IncidentOwnership;
   readonly checkpointer: BaseCheckpointSaver;
   readonly approvalTtlMs: number;
   readonly verifyApproval: ApprovalVerifier;
@@ -92,9 +100,13 @@ export class Coordinator {
   private readonly queue: (() => Promise<void>)[] = [];
   private active = 0;
   private readonly rollups = new RollupBatcher((items) => this.writeRollups(items));
+  private readonly ownership: IncidentOwnership;
+  /** Incidents whose approval resume is scheduled here and has not started yet. */
+  private readonly resumeQueued = new Set<string>();
 
   constructor(private readonly options: CoordinatorOptions) {
     this.now = options.now ?? Date.now;
+    this.ownership = options.ownership ?? createLocalOwnership();
     // Approval requests are persisted here, before the graph pauses, so the approvals
     // API sees them even if the process dies right after the interrupt.
     const ports: IncidentPorts = {
@@ -102,7 +114,7 @@ export class Coordinator {
       // An incident's analysis covers every finding correlated into it before the
       // analysis ran (e.g. the shell in a pod and the miner it started), most anomalous first.
       analyse: async (finding, ctx) => {
-        const findings = options.store.findings(ctx.incidentId, MAX_FINDINGS_ANALYSED);
+        const findings = await options.store.findings(ctx.incidentId, MAX_FINDINGS_ANALYSED);
         if (findings.length <= 1) return options.ports.analyse(finding, ctx);
         const analyses: Analysis[] = [];
         for (const f of findings) analyses.push(await options.ports.analyse(f, ctx));
@@ -112,19 +124,19 @@ export class Coordinator {
       // pod rather than the API call that preceded it), else the incident's first.
       propose: async (finding, analysis, ctx) => {
         const target =
-          options.store
-            .findings(ctx.incidentId, MAX_FINDINGS_ANALYSED)
-            .find((f) => f.entities.workload) ?? finding;
+          (await options.store.findings(ctx.incidentId, MAX_FINDINGS_ANALYSED)).find(
+            (f) => f.entities.workload,
+          ) ?? finding;
         return options.ports.propose(target, analysis, ctx);
       },
       // The notifier summarises notifications alike (one storm's incidents, say): it is
       // told what the incident covers and which signatures fired, so news unlike the
       // flood is never summarised with it.
       notify: async (summary, ctx) => {
-        const incident = options.store.incident(ctx.incidentId);
-        const signatures = options.store
-          .findings(ctx.incidentId, MAX_FINDINGS_ANALYSED)
-          .map(signatureOf);
+        const incident = await options.store.incident(ctx.incidentId);
+        const signatures = (
+          await options.store.findings(ctx.incidentId, MAX_FINDINGS_ANALYSED)
+        ).map(signatureOf);
         return options.ports.notify(
           {
             ...summary,
@@ -138,7 +150,7 @@ export class Coordinator {
         );
       },
       requestApprovals: async (requests, ctx) => {
-        options.store.addApprovals(requests, this.now(), options.approvalTtlMs);
+        await options.store.addApprovals(requests, this.now(), options.approvalTtlMs);
         await options.ports.requestApprovals(requests, ctx);
       },
     };
@@ -152,7 +164,7 @@ export class Coordinator {
 
   /** Accepts a finding: opens or joins an incident, rolls it up into its storm's, or rate-limits it. Returns at once; the graph runs in the background. */
   async handleFinding(finding: Finding): Promise<Assignment> {
-    const seenIn = this.options.store.incidentOfFinding(finding.id);
+    const seenIn = await this.options.store.incidentOfFinding(finding.id);
     if (seenIn !== undefined) return { kind: 'duplicate', incidentId: seenIn };
     const maxQueued = this.options.maxQueuedRuns ?? 256;
     if (this.queue.length >= maxQueued)
@@ -194,7 +206,8 @@ export class Coordinator {
     const incidentId = assignment.incidentId;
     this.recording.set(incidentId, (this.recording.get(incidentId) ?? 0) + 1);
     try {
-      await this.recordFinding(finding, assignment, at);
+      const duplicateOf = await this.recordFinding(finding, assignment, at);
+      if (duplicateOf !== undefined) return { kind: 'duplicate', incidentId: duplicateOf };
     } finally {
       this.recorded(incidentId);
     }
@@ -228,14 +241,26 @@ export class Coordinator {
         },
         { incidentId },
       );
-    this.options.store.recordRollups(items);
+    await this.options.store.recordRollups(items);
   }
 
+  /**
+   * Audits and stores a finding of a new or joined incident. A new incident is leased to
+   * this replica before its row exists, so no other replica ever sees it unowned. Returns
+   * the incident that already holds the finding when another replica recorded it first.
+   */
   private async recordFinding(
     finding: Finding,
     assignment: Extract<Assignment, { kind: 'new' | 'joined' }>,
     at: number,
-  ): Promise<void> {
+  ): Promise<string | undefined> {
+    if (assignment.kind === 'new' && !(await this.ownership.claim(assignment.incidentId))) {
+      this.correlator.forget(assignment.incidentId);
+      throw new VigilError(
+        'VIGIL_COORDINATOR_LEASE_LOST',
+        `incident ${assignment.incidentId} is held by another replica; finding ${finding.id} was not recorded, retry`,
+      );
+    }
     await this.options.ports.record(
       'finding',
       {
@@ -255,8 +280,8 @@ export class Coordinator {
     );
     // Whichever of an incident's first findings is recorded first opens it: audit appends
     // of concurrent findings may complete out of order.
-    const joins = this.options.store.incident(assignment.incidentId) !== undefined;
-    this.options.store.recordFinding(
+    const joins = (await this.options.store.incident(assignment.incidentId)) !== undefined;
+    const duplicateOf = await this.options.store.recordFinding(
       assignment.incidentId,
       finding,
       at,
@@ -267,8 +292,18 @@ export class Coordinator {
             severity: 'unknown',
           },
     );
+    if (typeof duplicateOf === 'string') {
+      // Recorded by another replica (a redelivery that reached it first): undo this
+      // replica's claim on the incident it was about to open.
+      if (!joins) {
+        this.correlator.forget(assignment.incidentId);
+        await this.ownership.release(assignment.incidentId);
+      }
+      return duplicateOf;
+    }
     if (joins) this.extendAggregation(assignment.incidentId);
     else this.startAggregation(assignment.incidentId, finding);
+    return undefined;
   }
 
   /** A finding of the incident is recorded (or failed to be): an analysis it held back may start. */
@@ -321,34 +356,65 @@ export class Coordinator {
 
   /**
    * Resumes, from their last checkpoint, every incident a previous process left open or
-   * whose last run failed (not those waiting for a human).
+   * whose last run failed (not those waiting for a human) — those this replica can lease:
+   * with replicas, a live replica's incidents stay with it.
    */
   async resumeInFlight(): Promise<string[]> {
     // Storms outlive their incidents' runs: their repeats keep rolling up after a restart.
     this.correlator.restoreStorms(
-      this.options.store.storms((this.options.correlation ?? DEFAULT_CORRELATION).maxEntities),
+      await this.options.store.storms(
+        (this.options.correlation ?? DEFAULT_CORRELATION).maxEntities,
+      ),
     );
     const open = [
-      ...this.options.store.incidents({ status: 'open' }),
-      ...this.options.store.incidents({ status: 'failed' }),
+      ...(await this.options.store.incidents({ status: 'open' })),
+      ...(await this.options.store.incidents({ status: 'failed' })),
     ].map((i) => i.id);
-    for (const id of open) {
-      const snapshot = await this.graph.getState({ configurable: { thread_id: id } });
-      const first = this.options.store.findings(id, 1)[0];
-      // An incident that died while still gathering findings has no checkpoint yet: the
-      // correlator (it lived in memory) learns it back, and it gathers again for its
-      // window (the detector is redelivering what piled up during the outage), then runs.
-      if (Object.keys(snapshot.values as object).length === 0 && first) {
-        this.correlator.restore(id, this.options.store.findings(id, 1_000));
-        this.startAggregation(id, first);
-      } else this.schedule(id, null);
+    return this.adopt(open);
+  }
+
+  /**
+   * Takes over the incidents whose owner stopped renewing its lease (killed, partitioned)
+   * and resumes each from its last checkpoint. Run it periodically on every replica;
+   * returns the incidents taken over.
+   */
+  async adoptOrphans(limit = 100): Promise<string[]> {
+    return this.adopt(await this.ownership.orphans(limit));
+  }
+
+  private async adopt(ids: readonly string[]): Promise<string[]> {
+    const adopted: string[] = [];
+    for (const id of ids) {
+      if (this.running.has(id) || this.aggregating.has(id)) continue;
+      if (!(await this.ownership.claim(id))) continue;
+      adopted.push(id);
+      await this.resumeIncident(id);
     }
-    return open;
+    return adopted;
+  }
+
+  /** Resumes one leased incident from where its checkpoint stands. */
+  private async resumeIncident(id: string): Promise<void> {
+    const snapshot = await this.graph.getState({ configurable: { thread_id: id } });
+    const first = (await this.options.store.findings(id, 1))[0];
+    // An incident that died while still gathering findings has no checkpoint yet: the
+    // correlator (it lived in memory) learns it back, and it gathers again for its
+    // window (the detector is redelivering what piled up during the outage), then runs.
+    if (Object.keys(snapshot.values as object).length === 0 && first) {
+      this.correlator.restore(id, await this.options.store.findings(id, 1_000));
+      this.startAggregation(id, first);
+    } else if (snapshot.next.includes('await_approval')) {
+      // Its owner died after the humans decided and before it resumed the graph.
+      if (!(await this.resumeIfDecided(id))) {
+        await this.options.store.setStatus(id, 'awaiting-approval', this.now());
+        await this.ownership.release(id);
+      }
+    } else this.schedule(id, null);
   }
 
   /** Records a human decision; when every pending approval of the incident is decided, resumes its graph. */
   async decide(approvalId: string, input: ApprovalInput): Promise<ApprovalRow> {
-    const pending = this.options.store.approval(approvalId);
+    const pending = await this.options.store.approval(approvalId);
     if (!pending)
       throw new VigilError('VIGIL_APPROVAL_NOT_FOUND', `no approval request "${approvalId}"`);
     if (pending.status === 'pending' && pending.expiresAt <= this.now()) {
@@ -375,7 +441,7 @@ export class Coordinator {
       decision: input.decision,
     });
     const editedAction = input.parameters ? decidedAction : undefined;
-    const row = this.options.store.decide(
+    const row = await this.options.store.decide(
       approvalId,
       input.decision === 'approve' ? 'approved' : 'rejected',
       {
@@ -401,17 +467,26 @@ export class Coordinator {
         { incidentId: row.incidentId, actor: input.by, ...span },
       ),
     );
-    this.resumeIfDecided(row.incidentId);
-    return this.options.store.approval(approvalId)!;
+    await this.resumeIfDecided(row.incidentId);
+    return (await this.options.store.approval(approvalId))!;
   }
 
   /** Rejects every pending approval past its expiry (fail safe) and resumes their incidents. */
   async sweepExpired(): Promise<number> {
-    const due = this.options.store
-      .approvals({ status: 'pending' })
-      .filter((a) => a.expiresAt <= this.now());
-    for (const approval of due) await this.expire(approval);
-    return due.length;
+    const due = (await this.options.store.approvals({ status: 'pending' })).filter(
+      (a) => a.expiresAt <= this.now(),
+    );
+    let expired = 0;
+    for (const approval of due) {
+      try {
+        await this.expire(approval);
+        expired++;
+      } catch (error) {
+        // Another replica's sweep (or a human) decided it first.
+        if (!isVigilError(error, 'VIGIL_APPROVAL_NOT_PENDING')) throw error;
+      }
+    }
+    return expired;
   }
 
   /** The incident's state as its graph checkpoint holds it. */
@@ -431,7 +506,7 @@ export class Coordinator {
   }
 
   private async expire(approval: ApprovalRow): Promise<void> {
-    const row = this.options.store.decide(approval.id, 'expired', {
+    const row = await this.options.store.decide(approval.id, 'expired', {
       decision: 'expired',
       by: 'system',
       reason: `no decision before ${new Date(approval.expiresAt).toISOString()}`,
@@ -450,7 +525,7 @@ export class Coordinator {
         { incidentId: row.incidentId, ...span },
       ),
     );
-    this.resumeIfDecided(row.incidentId);
+    await this.resumeIfDecided(row.incidentId);
   }
 
   /**
@@ -480,12 +555,24 @@ export class Coordinator {
     );
   }
 
-  private resumeIfDecided(incidentId: string): void {
-    const all = this.options.store.approvals({ incidentId });
-    if (all.some((a) => a.status === 'pending')) return;
+  /**
+   * Resumes the incident's graph once none of its approvals is pending, on whichever
+   * replica took the last decision: it leases the paused incident first (a concurrent
+   * decider on another replica that lost the race leaves it to the winner). Returns
+   * whether the graph was resumed here.
+   */
+  private async resumeIfDecided(incidentId: string): Promise<boolean> {
+    if (this.resumeQueued.has(incidentId)) return true;
+    const all = await this.options.store.approvals({ incidentId });
+    if (all.length === 0 || all.some((a) => a.status === 'pending')) return false;
+    // Held by the replica still finishing the run that paused it: that replica looks again
+    // once it has released the lease (see `run`), and sees this decision.
+    if (!(await this.ownership.claim(incidentId))) return false;
     const resume: ApprovalResume = Object.fromEntries(all.map((a) => [a.proposalId, a.decision!]));
-    this.options.store.setStatus(incidentId, 'open', this.now());
+    await this.options.store.setStatus(incidentId, 'open', this.now());
+    this.resumeQueued.add(incidentId);
     this.schedule(incidentId, new Command({ resume }));
+    return true;
   }
 
   private schedule(incidentId: string, input: Parameters<Coordinator['graph']['invoke']>[0]): void {
@@ -502,26 +589,38 @@ export class Coordinator {
     input: Parameters<Coordinator['graph']['invoke']>[0],
   ): Promise<void> {
     const config = { configurable: { thread_id: incidentId } };
+    if (input instanceof Command) this.resumeQueued.delete(incidentId);
     try {
       const state = (await this.graph.invoke(input, config)) as IncidentStateValue;
       if (state.analysis)
-        this.options.store.setTitle(
+        await this.options.store.setTitle(
           incidentId,
           state.analysis.summary.slice(0, 200),
           state.analysis.severity,
         );
       const snapshot = await this.graph.getState(config);
       const waiting = snapshot.next.includes('await_approval');
-      this.options.store.setStatus(
+      await this.options.store.setStatus(
         incidentId,
         waiting ? 'awaiting-approval' : 'closed',
         this.now(),
       );
+      // Closed, or paused for a human: whichever replica takes the decision resumes it.
+      await this.ownership.release(incidentId);
+      // A decision taken on another replica while this run held the lease could not
+      // resume the incident there: it is resumed here (or by whoever leases it first).
+      if (waiting) await this.resumeIfDecided(incidentId);
     } catch (error) {
-      // The checkpoint keeps the incident resumable: `resumeInFlight` retries failed runs.
       const message = error instanceof Error ? error.message : String(error);
+      if (isVigilError(error, 'VIGIL_COORDINATOR_LEASE_LOST')) {
+        // Another replica holds the incident now and resumes it from the checkpoint.
+        this.options.logger?.warn({ incidentId, error: message }, 'incident handed over');
+        return;
+      }
+      // The checkpoint keeps the incident resumable: `resumeInFlight` retries failed runs
+      // (the lease stays here; another replica takes it over only if this one dies).
       this.options.logger?.error({ incidentId, error: message }, 'incident graph run failed');
-      this.options.store.setStatus(incidentId, 'failed', this.now(), message);
+      await this.options.store.setStatus(incidentId, 'failed', this.now(), message);
       await this.notifyFailure(incidentId, message);
     }
   }
@@ -535,13 +634,13 @@ export class Coordinator {
     try {
       const snapshot = await this.graph.getState({ configurable: { thread_id: incidentId } });
       const values = snapshot.values as Partial<IncidentStateValue>;
-      const finding = values.finding ?? this.options.store.findings(incidentId, 1)[0];
+      const finding = values.finding ?? (await this.options.store.findings(incidentId, 1))[0];
       if (!finding) throw new Error('the incident has no finding');
       const progress =
         values.analysis && values.finding ? summarise(values as IncidentStateValue) : undefined;
       const severity = progress?.analysis.severity ?? detectionSeverity(finding);
-      const row = this.options.store.incident(incidentId);
-      if (row) this.options.store.setTitle(incidentId, row.title, severity);
+      const row = await this.options.store.incident(incidentId);
+      if (row) await this.options.store.setTitle(incidentId, row.title, severity);
       await this.options.ports.notifyFailure(
         { incidentId, finding, severity, reason, ...(progress ? { progress } : {}) },
         { incidentId },

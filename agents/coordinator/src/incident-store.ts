@@ -3,6 +3,7 @@ import { VigilError } from '@vigil/core';
 import type { Finding } from '@vigil/soc';
 import { entityKeys, type StormRecord } from './correlator.js';
 import { stormKeyOf } from './storm-key.js';
+import type { IncidentRecords } from './incident-records.js';
 import type { ApprovalRequest, HumanDecision, ProposedAction, Review } from './ports.js';
 
 export type IncidentStatus = 'open' | 'awaiting-approval' | 'closed' | 'failed';
@@ -68,7 +69,7 @@ export interface ApprovalRow {
  * The graph state itself lives in the LangGraph checkpointer; this store answers the
  * questions the API and the CLI ask without replaying graphs.
  */
-export class IncidentStore {
+export class IncidentStore implements IncidentRecords {
   private readonly db: Database.Database;
   /** Prepared once per SQL text: preparing costs more than most of these statements run. */
   private readonly statements = new Map<string, Database.Statement>();
@@ -122,8 +123,10 @@ export class IncidentStore {
         JSON.stringify(finding),
       );
       if (opens)
+        // Two first findings recorded concurrently both "open" it: the second counts in it.
         this.statement(
-          'INSERT OR IGNORE INTO incidents VALUES (?, ?, ?, ?, ?, ?, 1, NULL, NULL)',
+          `INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, 1, NULL, NULL) ON CONFLICT (id)
+             DO UPDATE SET findings = findings + 1, updated_at = excluded.updated_at`,
         ).run(incidentId, 'open', opens.title, opens.severity, at, at);
       else
         this.statement(
@@ -325,7 +328,8 @@ export class IncidentStore {
   }
 }
 
-interface RawIncident {
+/** An `incidents` row as both backends return it. */
+export interface RawIncident {
   id: string;
   status: IncidentStatus;
   title: string;
@@ -337,7 +341,8 @@ interface RawIncident {
   rollup: string | null;
 }
 
-interface RawApproval {
+/** An `approvals` row as both backends return it. */
+export interface RawApproval {
   id: string;
   incident_id: string;
   proposal_id: string;
@@ -350,7 +355,7 @@ interface RawApproval {
   decision: string | null;
 }
 
-function toIncident(r: RawIncident): IncidentRow {
+export function toIncident(r: RawIncident): IncidentRow {
   return {
     id: r.id,
     status: r.status,
@@ -395,7 +400,7 @@ export function foldIntoDigest(
   };
 }
 
-function toApproval(r: RawApproval): ApprovalRow {
+export function toApproval(r: RawApproval): ApprovalRow {
   return {
     id: r.id,
     incidentId: r.incident_id,

@@ -174,6 +174,7 @@ export function createRemediatorAgent(): AgentDefinition {
         baseDir: process.env['VIGIL_CONFIG'] ? dirname(process.env['VIGIL_CONFIG']) : process.cwd(),
         caPem: ctx.credentials().ca,
         reviewer: `spiffe://${ctx.system.trustDomain}/agent/${settings.reviewer}`,
+        state: ctx.system.storage.state,
         logger: ctx.logger,
       });
       state = opened;

@@ -111,9 +111,13 @@ export {
 export {
   ExecutionStore,
   type AuthorisationRecord,
+  type ExecutionFilter,
+  type ExecutionIntent,
+  type ExecutionLedger,
   type ExecutionRecord,
   type ExecutionState,
 } from './store/execution-store.js';
+export { PostgresExecutionStore } from './store/postgres-execution-store.js';
 export { agent, createRemediatorAgent } from './agent.js';
 export {
   signProposals,
@@ -126,5 +130,10 @@ export {
   remediatorSettingsSchema,
   type RemediatorSettings,
 } from './settings.js';
-export { openRemediator, remediatorPaths, type OpenRemediatorOptions } from './service.js';
+export {
+  openExecutionLedger,
+  openRemediator,
+  remediatorPaths,
+  type OpenRemediatorOptions,
+} from './service.js';
 export { toOcsfRemediationActivity } from './ocsf.js';

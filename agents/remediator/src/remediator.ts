@@ -8,14 +8,20 @@ import { executePlan } from './executors/execute-plan.js';
 import type { Executor } from './executors/executor.js';
 import type { Inventory, InventorySource } from './inventory/inventory.js';
 import { proposeActions, type ProposalSet } from './propose.js';
-import type { ExecutionRecord, ExecutionStore } from './store/execution-store.js';
+import type { ExecutionLedger, ExecutionRecord } from './store/execution-store.js';
 
 export interface RemediatorOptions {
   readonly registry: ActionRegistry;
   readonly executor: Executor;
   readonly inventory: InventorySource;
   readonly authoriser: Authoriser;
-  readonly store: ExecutionStore;
+  readonly store: ExecutionLedger;
+  /**
+   * With replicas sharing the store, a `pending` row may be another replica's execution in
+   * flight rather than a crash: reconcile only rows left `pending` this long (longer than
+   * any execution takes). Unset (one process): every `pending` row at start-up crashed.
+   */
+  readonly pendingStaleAfterMs?: number;
   readonly logger?: Logger;
 }
 
@@ -129,7 +135,7 @@ export class Remediator {
     options: ExecuteOptions,
   ): Promise<ExecutionRecord> {
     const { store, executor, registry, logger } = this.#o;
-    const existing = store.byKey(idempotencyKey);
+    const existing = await store.byKey(idempotencyKey);
     if (existing && !(existing.state === 'failed' && existing.retryable)) return existing;
     let assessment: ActionAssessment;
     try {
@@ -137,7 +143,7 @@ export class Remediator {
     } catch (error) {
       // Planning failed (target gone, unsafe): nothing was sent; record it as a failed
       // execution so the caller and `vigil actions list` see why.
-      const begun = store.begin({
+      const begun = await store.begin({
         idempotencyKey,
         action,
         actionDigest: digest,
@@ -150,7 +156,7 @@ export class Remediator {
       });
       if (begun.status === 'existing') return begun.record;
       const code = (error as { code?: string }).code ?? 'VIGIL_REMEDIATOR_PLAN_FAILED';
-      return store.finish(begun.record.id, {
+      return await store.finish(begun.record.id, {
         state: 'failed',
         error: { code, message: (error as Error).message },
         retryable: true,
@@ -160,7 +166,7 @@ export class Remediator {
     const grew =
       options.reviewedBlastRadius !== undefined &&
       assessment.blastRadius.total > options.reviewedBlastRadius;
-    const begun = store.begin({
+    const begun = await store.begin({
       idempotencyKey,
       action,
       actionDigest: digest,
@@ -174,7 +180,7 @@ export class Remediator {
     if (begun.status === 'existing') return begun.record;
     const id = begun.record.id;
     if (grew) {
-      return store.finish(id, {
+      return await store.finish(id, {
         state: 'failed',
         error: {
           code: 'VIGIL_REMEDIATOR_BLAST_RADIUS_GREW',
@@ -185,7 +191,7 @@ export class Remediator {
       });
     }
     if (unsupported) {
-      return store.finish(id, {
+      return await store.finish(id, {
         state: 'failed',
         error: {
           code: 'VIGIL_REMEDIATOR_UNSUPPORTED_REQUEST',
@@ -198,7 +204,7 @@ export class Remediator {
     const result = await executePlan(executor, assessment.plan, idempotencyKey, options.signal);
     const firstFailure = result.steps.find((s) => !s.outcome.ok)?.outcome;
     const nothingApplied = !result.ok && result.steps.length === 1;
-    return store.finish(id, {
+    return await store.finish(id, {
       state: result.ok ? 'done' : 'failed',
       result,
       ...(firstFailure && !firstFailure.ok
@@ -216,7 +222,7 @@ export class Remediator {
    * (failed, irreversible, already undone, or nothing to undo).
    */
   async prepareUndo(executionId: string): Promise<UndoProposal> {
-    const record = this.#o.store.get(executionId);
+    const record = await this.#o.store.get(executionId);
     if (!record) {
       throw new RemediatorError(
         REMEDIATOR_ERROR_CODES.unknownExecution,
@@ -258,7 +264,11 @@ export class Remediator {
    */
   async reconcile(): Promise<ReconcileEntry[]> {
     const { store, registry, logger } = this.#o;
-    const pending = store.list({ state: 'pending' });
+    const stale = this.#o.pendingStaleAfterMs;
+    const pending = await store.list({
+      state: 'pending',
+      ...(stale === undefined ? {} : { updatedBefore: new Date(Date.now() - stale).toISOString() }),
+    });
     if (pending.length === 0) return [];
     const inventory = await this.#o.inventory.inventory({ consistent: true });
     const out: ReconcileEntry[] = [];
@@ -272,10 +282,10 @@ export class Remediator {
       }
       const note = { reconciled: true, observation };
       if (observation === 'applied') {
-        store.finish(record.id, { state: 'done', result: note });
+        await store.finish(record.id, { state: 'done', result: note });
         out.push({ id: record.id, state: 'done', observation });
       } else if (observation === 'not-applied') {
-        store.finish(record.id, {
+        await store.finish(record.id, {
           state: 'failed',
           result: note,
           error: {
@@ -286,7 +296,7 @@ export class Remediator {
         });
         out.push({ id: record.id, state: 'failed', observation });
       } else {
-        store.finish(record.id, {
+        await store.finish(record.id, {
           state: 'unknown',
           result: note,
           error: {

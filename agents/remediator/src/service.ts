@@ -13,7 +13,8 @@ import { KubernetesExecutor } from './kubernetes/kubernetes-executor.js';
 import { KubernetesInventorySource } from './kubernetes/kubernetes-inventory.js';
 import { Remediator } from './remediator.js';
 import { resolveSettingsPath, type RemediatorSettings } from './settings.js';
-import { ExecutionStore } from './store/execution-store.js';
+import { ExecutionStore, type ExecutionLedger } from './store/execution-store.js';
+import { PostgresExecutionStore } from './store/postgres-execution-store.js';
 
 /** Files of the remediator under the state directory. */
 export function remediatorPaths(stateDir: string): {
@@ -41,6 +42,33 @@ export interface OpenRemediatorOptions {
   readonly reviewer: string;
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly logger?: Logger;
+  /**
+   * `storage.state` of the declaration: on PostgreSQL the execution ledger is shared by
+   * every remediator replica (default: SQLite under the state directory).
+   */
+  readonly state?: { readonly backend: 'sqlite' | 'postgres'; readonly url?: string | undefined };
+}
+
+/**
+ * A `pending` execution older than this on a shared ledger crashed (no execution takes
+ * this long: every request has its own deadline); a younger one may be another replica's.
+ */
+const SHARED_PENDING_STALE_MS = 10 * 60_000;
+
+/** The execution ledger `state` names: SQLite at `path`, or PostgreSQL shared by replicas. */
+export async function openExecutionLedger(
+  state: OpenRemediatorOptions['state'],
+  path: string,
+): Promise<ExecutionLedger> {
+  if (state?.backend === 'postgres') {
+    if (state.url === undefined)
+      throw new RemediatorError(
+        REMEDIATOR_ERROR_CODES.invalid,
+        'storage.state.url: required with backend postgres',
+      );
+    return PostgresExecutionStore.open(state.url);
+  }
+  return ExecutionStore.open(path);
 }
 
 /**
@@ -53,14 +81,14 @@ export interface OpenRemediatorOptions {
  */
 export async function openRemediator(options: OpenRemediatorOptions): Promise<{
   remediator: Remediator;
-  store: ExecutionStore;
+  store: ExecutionLedger;
   executor: Executor;
   close(): Promise<void>;
 }> {
   const { settings } = options;
   const paths = remediatorPaths(options.stateDir);
   mkdirSync(paths.dir, { recursive: true });
-  const store = ExecutionStore.open(paths.store);
+  const store = await openExecutionLedger(options.state, paths.store);
   let kubernetes: Executor;
   let inventory: InventorySource;
   let closeState = (): void => {};
@@ -98,6 +126,9 @@ export async function openRemediator(options: OpenRemediatorOptions): Promise<{
     inventory,
     authoriser: createPolicyAuthoriser({ caPem: options.caPem, reviewer: options.reviewer }),
     store,
+    ...(options.state?.backend === 'postgres'
+      ? { pendingStaleAfterMs: SHARED_PENDING_STALE_MS }
+      : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
   return {
@@ -108,7 +139,7 @@ export async function openRemediator(options: OpenRemediatorOptions): Promise<{
       await executor.close?.();
       await inventory.close?.();
       closeState();
-      store.close();
+      await store.close();
     },
   };
 }

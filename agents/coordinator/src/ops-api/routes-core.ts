@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Coordinator } from '../coordinator.js';
-import type { IncidentStore } from '../incident-store.js';
+import type { IncidentRecords } from '../incident-records.js';
 import { userOf } from './access.js';
 import { ApiError } from './errors.js';
 import {
@@ -19,7 +19,7 @@ import {
 /** What the incident and approval routes read and call. */
 export interface CoreRouteDeps {
   readonly coordinator: Pick<Coordinator, 'decide' | 'summary'>;
-  readonly store: IncidentStore;
+  readonly store: IncidentRecords;
 }
 
 const errors = Object.fromEntries(
@@ -48,7 +48,7 @@ export function registerCoreRoutes(app: FastifyInstance, deps: () => CoreRouteDe
       },
     },
     async (request) => ({
-      incidents: deps().store.incidents(
+      incidents: await deps().store.incidents(
         request.query.status ? { status: request.query.status } : {},
       ),
     }),
@@ -74,12 +74,12 @@ export function registerCoreRoutes(app: FastifyInstance, deps: () => CoreRouteDe
     },
     async (request) => {
       const { store, coordinator } = deps();
-      const incident = store.incident(request.params.id);
+      const incident = await store.incident(request.params.id);
       if (!incident) throw new ApiError('incidentNotFound', `no incident "${request.params.id}"`);
       return {
         incident,
         summary: (await coordinator.summary(incident.id)) ?? null,
-        approvals: store.approvals({ incidentId: incident.id }),
+        approvals: await store.approvals({ incidentId: incident.id }),
       };
     },
   );
@@ -96,7 +96,7 @@ export function registerCoreRoutes(app: FastifyInstance, deps: () => CoreRouteDe
       },
     },
     async (request) => ({
-      approvals: deps().store.approvals(
+      approvals: await deps().store.approvals(
         request.query.status ? { status: request.query.status } : {},
       ),
     }),
@@ -114,7 +114,7 @@ export function registerCoreRoutes(app: FastifyInstance, deps: () => CoreRouteDe
       },
     },
     async (request) => {
-      const approval = deps().store.approval(request.params.id);
+      const approval = await deps().store.approval(request.params.id);
       if (!approval)
         throw new ApiError('approvalNotFound', `no approval request "${request.params.id}"`);
       return { approval };

@@ -57,7 +57,42 @@ export interface ExecutionIntent {
   readonly undoOf?: string;
 }
 
-interface Row {
+/** A value now (SQLite) or later (PostgreSQL). */
+export type Awaitable<T> = T | Promise<T>;
+
+/** Filter of {@link ExecutionLedger.list}. */
+export interface ExecutionFilter {
+  readonly state?: ExecutionState;
+  readonly limit?: number;
+  /** Only rows last updated before this ISO time (another replica's fresh `pending` is in flight, not crashed). */
+  readonly updatedBefore?: string;
+}
+
+/**
+ * The idempotency and execution ledger as the remediator uses it. Two backends:
+ * {@link ExecutionStore} (SQLite, one process) and `PostgresExecutionStore` (shared by
+ * remediator replicas: a key begun on one replica is `existing` on every other). The
+ * remediator awaits every call, so the synchronous SQLite store fits unchanged.
+ */
+export interface ExecutionLedger {
+  begin(intent: ExecutionIntent): Awaitable<BeginResult>;
+  finish(
+    id: string,
+    outcome: {
+      state: Exclude<ExecutionState, 'pending'>;
+      result?: unknown;
+      error?: { code: string; message: string };
+      retryable?: boolean;
+    },
+  ): Awaitable<ExecutionRecord>;
+  get(id: string): Awaitable<ExecutionRecord | undefined>;
+  byKey(idempotencyKey: string): Awaitable<ExecutionRecord | undefined>;
+  list(filter?: ExecutionFilter): Awaitable<ExecutionRecord[]>;
+  close(): Awaitable<void>;
+}
+
+/** An `executions` row as both backends return it. */
+export interface Row {
   id: string;
   idempotency_key: string;
   action_json: string;
@@ -113,7 +148,7 @@ export type BeginResult =
  * The idempotency and execution store: SQLite (better-sqlite3, WAL, synchronous FULL so
  * an intent is on disk before the first request is sent). One row per idempotency key.
  */
-export class ExecutionStore {
+export class ExecutionStore implements ExecutionLedger {
   readonly #db: Database.Database;
   readonly #now: () => Date;
   /** Prepared once per SQL text: preparing costs more than running most of these. */
@@ -256,8 +291,15 @@ export class ExecutionStore {
   }
 
   /** Executions, newest first. */
-  list(filter: { state?: ExecutionState; limit?: number } = {}): ExecutionRecord[] {
+  list(filter: ExecutionFilter = {}): ExecutionRecord[] {
     const limit = filter.limit ?? 1000;
+    if (filter.updatedBefore !== undefined)
+      return this.#statement<[string | null, string | null, string, number], Row>(
+        `SELECT * FROM executions WHERE (? IS NULL OR state = ?) AND updated_at < ?
+           ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+      )
+        .all(filter.state ?? null, filter.state ?? null, filter.updatedBefore, limit)
+        .map(toRecord);
     const rows =
       filter.state === undefined
         ? this.#statement<[number], Row>(
@@ -283,7 +325,7 @@ export class ExecutionStore {
   }
 }
 
-function toRecord(row: Row): ExecutionRecord {
+export function toRecord(row: Row): ExecutionRecord {
   return Object.freeze({
     id: row.id,
     idempotencyKey: row.idempotency_key,

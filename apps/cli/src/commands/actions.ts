@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { VigilError } from '@vigil/core';
 import { loadAgentSystem } from '@vigil/registry';
 import {
-  ExecutionStore,
+  openExecutionLedger,
   openRemediator,
   parseRemediatorSettings,
   remediatorPaths,
@@ -97,6 +97,7 @@ async function openFromDeclaration(options: GlobalOptions) {
     baseDir: dirname(options.config),
     caPem,
     reviewer: `spiffe://${system.trustDomain}/agent/${settings.reviewer}`,
+    state: system.storage.state,
   });
 }
 
@@ -111,7 +112,7 @@ export function registerActionsCommand(program: Command): void {
     .description('executions recorded by the remediator (newest first)')
     .option('--state <state>', `only executions in this state (${STATES.join(', ')})`)
     .option('--limit <n>', 'at most this many', '50')
-    .action((opts: { state?: string; limit: string }, cmd: Command) => {
+    .action(async (opts: { state?: string; limit: string }, cmd: Command) => {
       const options = globalOptions(cmd);
       if (opts.state !== undefined && !STATES.includes(opts.state as ExecutionState)) {
         throw new UsageError(`--state: "${opts.state}" is not one of ${STATES.join(', ')}`);
@@ -120,19 +121,25 @@ export function registerActionsCommand(program: Command): void {
       if (!Number.isInteger(limit) || limit < 1)
         throw new UsageError(`--limit: "${opts.limit}" is not a positive integer`);
       const path = remediatorPaths(options.stateDir).store;
-      if (!existsSync(path)) {
+      // The ledger is where the declaration's storage.state says; with no declaration at
+      // hand (listing a copied state directory), the SQLite file in it.
+      const state = existsSync(options.config)
+        ? (await loadAgentSystem(options.config)).storage.state
+        : undefined;
+      const shared = state?.backend === 'postgres';
+      if (!shared && !existsSync(path)) {
         print(options, () => `no executions (no store at ${path})`, []);
         return;
       }
-      const store = ExecutionStore.open(path);
+      const store = await openExecutionLedger(state, path);
       try {
-        const records = store.list({
+        const records = await store.list({
           ...(opts.state ? { state: opts.state as ExecutionState } : {}),
           limit,
         });
         print(options, () => renderExecutions(records), records);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 
