@@ -46,8 +46,9 @@ export default tseslint.config(
         {
           patterns: [
             {
-              // `@vigil/cli/testing` is an export (the real SOC for end-to-end tests), not a deep path.
-              group: ['@vigil/*/*', '!@vigil/cli/testing'],
+              // `@vigil/<pkg>/testing` is an export (the real SOC for end-to-end tests, coordinator
+              // replicas as processes for bench/scale-out), not a deep path.
+              group: ['@vigil/*/*', '!@vigil/*/testing'],
               message: 'Import a workspace through its package exports.',
             },
           ],

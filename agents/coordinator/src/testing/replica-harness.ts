@@ -14,6 +14,8 @@ import { createPostgresLeases } from '../incident-leases.js';
 import type { Decision } from '../ports.js';
 import { PostgresIncidentStore } from '../postgres-incident-store.js';
 
+export { minerFinding } from './recording-ports.js';
+
 export interface ReplicaOptions {
   readonly url: string;
   readonly owner: string;
