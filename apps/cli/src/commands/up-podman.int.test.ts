@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -138,6 +139,11 @@ test('containers do not outlive a supervisor killed with SIGKILL', async (t) => 
   await up.exited;
   // Each agent sees the supervisor's IPC channel close, drains and exits; --rm removes it.
   await waitGone(ids);
+  // The network stays for the next `vigil up` of this state directory, which won't come.
+  const hash = createHash('sha256').update(up.stateDir).digest('hex').slice(0, 10);
+  const networks = podman('network', 'ls', '-q', '--filter', `label=${STATE_LABEL}=${hash}`);
+  assert.equal(networks.trim().split('\n').filter(Boolean).length, 1);
+  podman('network', 'rm', '-f', `vigil-${hash}`);
 });
 
 test('a container killed with SIGKILL is restarted by the supervisor, as a process is', async (t) => {
