@@ -1,12 +1,9 @@
-import { z } from 'zod';
 import { openAgentAuditWriter, type AgentAuditWriter } from '@vigil/audit';
 import { digestOf } from '@vigil/core';
-import type { AgentContext, AgentDefinition } from '@vigil/runtime';
-import { findingSchema, SKILLS } from '@vigil/soc';
+import { implementSkill, type AgentContext, type AgentDefinition } from '@vigil/runtime';
+import { SOC_SKILLS } from '@vigil/soc';
 import { analyseFinding } from './analyst.js';
 import { createChatModel, type ModelSettings } from './model-analyser.js';
-
-const analyseRequestSchema = z.object({ incidentId: z.string().min(1), finding: findingSchema });
 
 /**
  * The analyst agent: `analyse-finding` with the model `vigil.yaml` configures
@@ -39,9 +36,8 @@ export function createAnalystAgent(): AgentDefinition {
         identity: () => ctx.credentials(),
       });
     },
-    skills: {
-      [SKILLS.analyseFinding]: async (input, ctx) => {
-        const request = analyseRequestSchema.parse(input);
+    skills: [
+      implementSkill(SOC_SKILLS.analyseFinding, async (request, ctx) => {
         const analysis = await analyseFinding(request.finding, {
           ...(model ? { model } : {}),
           logger: ctx.logger,
@@ -74,8 +70,8 @@ export function createAnalystAgent(): AgentDefinition {
           outputDigest: digestOf(analysis),
         });
         return analysis;
-      },
-    },
+      }),
+    ],
     async stop() {
       await audit?.close();
     },

@@ -9,12 +9,14 @@ import { analyseFinding } from '@vigil/analyst';
 import { openAgentAuditWriter, type AgentAuditWriter } from '@vigil/audit';
 import { isVigilError } from '@vigil/core';
 import {
+  createPeerClient,
+  implementSkill,
   publishServiceAddress,
   withdrawServiceAddress,
   type AgentContext,
   type AgentDefinition,
 } from '@vigil/runtime';
-import { analysisSchema, findingSchema, SKILLS, type Analysis, type Finding } from '@vigil/soc';
+import { SOC_AGENTS, SOC_SKILLS, type Analysis, type Finding } from '@vigil/soc';
 import { createApprovalVerifier } from './approval-verifier.js';
 import { Coordinator } from './coordinator.js';
 import { DEFAULT_CORRELATION } from './correlator.js';
@@ -29,7 +31,7 @@ import { IncidentStore } from './incident-store.js';
 import { PostgresIncidentStore } from './postgres-incident-store.js';
 import { failureNotificationFor, notificationFor } from './notification.js';
 import { startOpsApi, type OpsApi } from './ops-api/server.js';
-import type { ExecutionResult, IncidentPorts, Proposal, Review, StepContext } from './ports.js';
+import type { IncidentPorts, StepContext } from './ports.js';
 import { ensureBootstrapAdmin, ensureBootstrapPassword, listUsers } from './users.js';
 
 /** The service name under which the coordinator publishes its API's address. */
@@ -91,35 +93,6 @@ export const coordinatorSettingsSchema = z.strictObject({
     })
     .prefault({}),
 });
-
-const proposalsSchema = z.object({
-  proposals: z.array(
-    z
-      .object({
-        id: z.string(),
-        action: z.any(),
-        asset: z.record(z.string(), z.unknown()),
-        blastRadius: z.record(z.string(), z.unknown()),
-        signature: z.string(),
-      })
-      .loose(),
-  ),
-  skipped: z.array(z.object({ type: z.string(), reason: z.string() })).default([]),
-});
-const reviewSchema = z
-  .object({
-    decision: z.enum(['allow', 'deny', 'escalate', 'mutate']),
-    action: z.any(),
-    verdict: z.string(),
-    reasons: z.array(z.string()),
-    rules: z.array(z.string()),
-    revision: z.string(),
-    confidence: z.number(),
-  })
-  .loose();
-const executionSchema = z
-  .object({ executionId: z.string(), status: z.enum(['succeeded', 'failed']), detail: z.string() })
-  .loose();
 
 /**
  * The coordinator agent: `handle-finding` opens or joins incidents and runs their
@@ -219,27 +192,14 @@ export function createCoordinatorAgent(): AgentDefinition {
         adopt.unref();
       }
     },
-    skills: {
-      [SKILLS.handleFinding]: async (input) => {
-        const finding = findingSchema.parse(
-          (input as { finding?: unknown } | null)?.finding ?? input,
-        );
-        return coordinator!.handleFinding(finding);
-      },
-      [SKILLS.resumeIncident]: async (input) => {
-        const request = z
-          .object({
-            approvalId: z.string(),
-            decision: z.enum(['approve', 'reject']),
-            by: z.string(),
-            reason: z.string(),
-            approval: z.string(),
-            parameters: z.record(z.string(), z.unknown()).optional(),
-          })
-          .parse(input);
-        return { approval: await coordinator!.decide(request.approvalId, request) };
-      },
-    },
+    skills: [
+      implementSkill(SOC_SKILLS.handleFinding, async (finding) =>
+        coordinator!.handleFinding(finding),
+      ),
+      implementSkill(SOC_SKILLS.resumeIncident, async ({ approvalId, ...decision }) => ({
+        approval: await coordinator!.decide(approvalId, decision),
+      })),
+    ],
     async stop() {
       if (sweep) clearInterval(sweep);
       if (adopt) clearInterval(adopt);
@@ -303,6 +263,7 @@ function createPorts(
   settings: z.infer<typeof coordinatorSettingsSchema>,
 ): IncidentPorts {
   const deadlineMs = settings.callDeadlineMs;
+  const peers = createPeerClient(ctx.client, SOC_AGENTS);
   const record: IncidentPorts['record'] = (kind, what, why, step) =>
     audit.writer.append({
       kind: kind as never,
@@ -316,13 +277,12 @@ function createPorts(
   return {
     async analyse(finding: Finding, step) {
       try {
-        const output = await ctx.client.callSkill(
+        return await peers.call(
           'analyst',
-          SKILLS.analyseFinding,
+          'analyse-finding',
           { incidentId: step.incidentId, finding },
           { deadlineMs: deadlineMs + ctx.system.model.timeoutMs, idempotent: true },
         );
-        return analysisSchema.parse(output);
       } catch (error) {
         // Degrade visibly: the offline analyser runs here, and the reason travels with the analysis.
         const reason = isVigilError(error) ? `${error.code}: ${error.message}` : String(error);
@@ -346,32 +306,30 @@ function createPorts(
         return analysis;
       }
     },
-    async propose(finding, analysis, step) {
-      const output = await ctx.client.callSkill(
+    propose: (finding, analysis, step) =>
+      peers.call(
         'remediator',
-        SKILLS.proposeActions,
+        'propose-actions',
         { incidentId: step.incidentId, finding, analysis },
         { deadlineMs, idempotent: true },
-      );
-      const set = proposalsSchema.parse(output);
-      return { proposals: set.proposals as unknown as Proposal[], skipped: set.skipped };
-    },
+      ),
     async assess(proposalId, action, step) {
-      const output = await ctx.client.callSkill(
+      const {
+        proposals: [proposal],
+      } = await peers.call(
         'remediator',
-        SKILLS.proposeActions,
+        'propose-actions',
         { incidentId: step.incidentId, proposalId, action },
         { deadlineMs, idempotent: true },
       );
-      const [proposal] = proposalsSchema.parse(output).proposals as unknown as Proposal[];
       if (!proposal)
         throw new Error(`the remediator could not assess the edited action ${action.type}`);
       return proposal;
     },
-    async review(proposal, finding, analysis, step) {
-      const output = await ctx.client.callSkill(
+    review: (proposal, finding, analysis, step) =>
+      peers.call(
         'reviewer',
-        SKILLS.reviewAction,
+        'review-action',
         {
           incidentId: step.incidentId,
           proposal,
@@ -383,19 +341,15 @@ function createPorts(
           },
         },
         { deadlineMs, idempotent: true },
-      );
-      return reviewSchema.parse(output) as unknown as Review;
-    },
-    async execute(action, authorisation, idempotencyKey, step) {
-      // Idempotent by key: a retry or a re-run after a crash returns the first result.
-      const output = await ctx.client.callSkill(
+      ),
+    // Idempotent by key: a retry or a re-run after a crash returns the first result.
+    execute: (action, authorisation, idempotencyKey, step) =>
+      peers.call(
         'remediator',
-        SKILLS.executeAction,
+        'execute-action',
         { incidentId: step.incidentId, action, authorisation, idempotencyKey },
         { deadlineMs, idempotent: true },
-      );
-      return executionSchema.parse(output) as ExecutionResult;
-    },
+      ),
     async requestApprovals(requests, step) {
       for (const r of requests) {
         await record(
@@ -429,7 +383,7 @@ function createPorts(
     step: StepContext,
   ): Promise<void> {
     try {
-      await ctx.client.callSkill('notifier', SKILLS.notify, notification, {
+      await peers.call('notifier', 'notify', notification, {
         deadlineMs: deadlineMs * 6,
         idempotent: true,
       });

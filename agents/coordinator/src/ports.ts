@@ -1,67 +1,38 @@
-import type { Analysis, ActionType, Finding, Severity, SkippedResponse } from '@vigil/soc';
+import type { DeepReadonly } from '@vigil/core';
+import type {
+  Analysis,
+  Authorisation,
+  ExecutionResult as SocExecutionResult,
+  Finding,
+  HumanDecision as SocHumanDecision,
+  ProposalSet as SocProposalSet,
+  ProposedAction as SocProposedAction,
+  Review as SocReview,
+  Severity,
+  SignedProposal,
+  SkippedResponse,
+} from '@vigil/soc';
 import type { RollupDigest } from './incident-store.js';
 
-/** A concrete, typed response proposed by the remediator. */
-export interface ProposedAction {
-  readonly type: ActionType;
-  readonly target: Readonly<Record<string, unknown>>;
-  readonly parameters: Readonly<Record<string, unknown>>;
-}
-
-/** One proposal with what the reviewer needs to judge it. */
-export interface Proposal {
-  readonly id: string;
-  readonly action: ProposedAction;
-  readonly blastRadius: Readonly<Record<string, unknown>>;
-  readonly asset: Readonly<Record<string, unknown>>;
-  /** The remediator's signature over the action, asset and blast radius (`signProposal`). */
-  readonly signature?: string;
-}
-
+/*
+ * The messages the coordinator exchanges with the specialists are the SOC's skill
+ * contracts (`@vigil/soc`); these names are the coordinator's read-only views of them.
+ */
+export type { Authorisation, Decision } from '@vigil/soc';
+export type ProposedAction = DeepReadonly<SocProposedAction>;
+/** One proposal with what the reviewer needs to judge it, signed by the remediator. */
+export type Proposal = DeepReadonly<SignedProposal>;
 /** The remediator's answer to a propose call. */
-export interface ProposalSet {
-  readonly proposals: readonly Proposal[];
-  readonly skipped: readonly SkippedResponse[];
-}
-
-export type Decision = 'allow' | 'deny' | 'escalate' | 'mutate';
-
+export type ProposalSet = DeepReadonly<SocProposalSet>;
 /** The reviewer's answer for one proposal, after its bounded mutate-and-review rounds. */
-export interface Review {
-  readonly decision: Decision;
-  /** The action the decision applies to: the proposal's, or the rewritten one after `mutate`. */
-  readonly action: ProposedAction;
-  /** Compact JWS signed by the reviewer, bound to the digest of `action`. */
-  readonly verdict: string;
-  readonly reasons: readonly string[];
-  readonly rules: readonly string[];
-  readonly revision: string;
-  readonly confidence: number;
-}
-
+export type Review = DeepReadonly<SocReview>;
 /** A human's decision on an escalated proposal, as the coordinator's approvals API records it. */
-export interface HumanDecision {
-  readonly decision: 'approve' | 'reject' | 'expired';
-  /** `user:<id>` of the approver; `system` for expiry. */
-  readonly by: string;
-  readonly reason: string;
-  /** Parameters the approver edited before approving; the edited action is reviewed again. */
-  readonly editedAction?: ProposedAction;
-  /** The approver's signed approval (compact JWS) bound to the exact action approved. */
-  readonly approval?: string;
-  readonly at: number;
-}
-
-/** How an execution was authorised: the reviewer's verdict, or a signed human approval. */
-export type Authorisation =
-  | { readonly kind: 'verdict'; readonly jws: string }
-  | { readonly kind: 'approval'; readonly jws: string };
-
-export interface ExecutionResult {
-  readonly executionId: string;
-  readonly status: 'succeeded' | 'failed';
-  readonly detail: string;
-}
+export type HumanDecision = DeepReadonly<SocHumanDecision>;
+/** What the graph needs of the remediator's answer to an execution. */
+export type ExecutionResult = Pick<
+  DeepReadonly<SocExecutionResult>,
+  'executionId' | 'status' | 'detail'
+>;
 
 export type ProposalOutcome =
   | 'executed'

@@ -13,7 +13,7 @@ import { Coordinator } from './coordinator.js';
 import { IncidentStore } from './incident-store.js';
 import { notificationFor } from './notification.js';
 import type { IncidentPorts } from './ports.js';
-import { recordingPorts } from './testing/recording-ports.js';
+import { podProposal, recordingPorts } from './testing/recording-ports.js';
 
 const FLOOD = 100_000;
 const BASE = Date.parse('2026-03-01T10:00:00Z');
@@ -157,12 +157,9 @@ test('a real attack mixed into a 100,000-alert flood gets its own incident, verd
     propose: async (finding, analysis) => {
       const [namespace, pod] = (finding.entities.workload ?? '/').split('/');
       return {
-        proposals: analysis.recommendedResponses.map((type, i) => ({
-          id: `p${i}`,
-          action: { type, target: { namespace, pod }, parameters: {} },
-          blastRadius: { pods: 1 },
-          asset: {},
-        })),
+        proposals: analysis.recommendedResponses.map((type, i) =>
+          podProposal(`p${i}`, { type, target: { namespace, pod }, parameters: {} }),
+        ),
         skipped: [],
       };
     },

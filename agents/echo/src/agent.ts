@@ -1,32 +1,16 @@
 import { existsSync } from 'node:fs';
 import { trace } from '@opentelemetry/api';
-import type {
-  AgentContext,
-  AgentDefinition,
-  AgentSkillContext,
-  AgentSkillHandler,
+import type { z } from 'zod';
+import {
+  callPeer,
+  implementSkill,
+  type AgentContext,
+  type AgentDefinition,
+  type AgentSkillContext,
+  type AgentSkillHandler,
 } from '@vigil/runtime';
+import { ECHO_SKILLS, type EchoOutput, type RelayOutput } from './contracts.js';
 import { EchoError, parseEchoSettings, type EchoSettings } from './settings.js';
-
-/** Output of the `echo` skill. */
-export interface EchoOutput {
-  readonly echo: unknown;
-  readonly agent: string;
-  readonly replica: number;
-  readonly pid: number;
-  readonly caller: { readonly name: string; readonly spiffeId: string };
-  readonly traceId: string | undefined;
-}
-
-/** Output of the `relay` skill. */
-export interface RelayOutput {
-  readonly relayedBy: string;
-  readonly to: string;
-  readonly reply: EchoOutput;
-  /** Time of the outgoing mTLS call as seen by the relaying agent, ms. */
-  readonly hopMs: number;
-  readonly traceId: string | undefined;
-}
 
 let settings: EchoSettings = {};
 
@@ -50,7 +34,7 @@ function waitForFile(path: string, signal: AbortSignal): Promise<void> {
   });
 }
 
-const echo: AgentSkillHandler = async (input, ctx) => {
+const echo: AgentSkillHandler<typeof ECHO_SKILLS.echo> = async (input, ctx) => {
   const hold = settings.testHooks?.holdEchoUntilFile;
   if (hold !== undefined) await waitForFile(hold, ctx.signal);
   const output: EchoOutput = {
@@ -59,16 +43,22 @@ const echo: AgentSkillHandler = async (input, ctx) => {
     replica: ctx.agent.replica,
     pid: process.pid,
     caller: { name: ctx.caller.name, spiffeId: ctx.caller.spiffeId },
-    traceId: traceIdOf(ctx),
+    ...withTraceId(ctx),
   };
   return output;
 };
 
-function relayTarget(input: unknown, agent: AgentContext): { to: string; message: unknown } {
-  const record =
-    typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
-  const to = record['to'] ?? agent.spec.calls[0];
-  if (typeof to !== 'string') {
+function withTraceId(ctx: AgentSkillContext): { traceId?: string } {
+  const traceId = traceIdOf(ctx);
+  return traceId === undefined ? {} : { traceId };
+}
+
+function relayTarget(
+  input: { to?: string | undefined; message?: unknown },
+  agent: AgentContext,
+): { to: string; message: z.core.util.JSONType } {
+  const to = input.to ?? agent.spec.calls[0];
+  if (to === undefined) {
     throw new EchoError(
       'VIGIL_ECHO_NO_CALLEE',
       `agent "${agent.spec.name}" has no callee to relay to (calls is empty)`,
@@ -80,15 +70,17 @@ function relayTarget(input: unknown, agent: AgentContext): { to: string; message
       `relay.to: "${to}" is not in the calls of "${agent.spec.name}" (${agent.spec.calls.join(', ') || 'none'})`,
     );
   }
-  return { to, message: record['message'] ?? null };
+  return { to, message: (input.message ?? null) as z.core.util.JSONType };
 }
 
-const relay: AgentSkillHandler = async (input, ctx: AgentSkillContext) => {
+const relay: AgentSkillHandler<typeof ECHO_SKILLS.relay> = async (input, ctx) => {
   const { to, message } = relayTarget(input, ctx.agent);
   const begin = performance.now();
-  const reply = await ctx.agent.client.callSkill<EchoOutput>(
+  // The callee is chosen at run time (`to`, or the first of `calls`): typed by the contract.
+  const reply: EchoOutput = await callPeer(
+    ctx.agent.client,
     to,
-    'echo',
+    ECHO_SKILLS.echo,
     { message, via: ctx.agent.spec.name },
     settings.relayDeadlineMs === undefined ? {} : { deadlineMs: settings.relayDeadlineMs },
   );
@@ -97,13 +89,16 @@ const relay: AgentSkillHandler = async (input, ctx: AgentSkillContext) => {
     to,
     reply,
     hopMs: performance.now() - begin,
-    traceId: traceIdOf(ctx),
+    ...withTraceId(ctx),
   };
   return output;
 };
 
 /** Wraps `handler` with the test hooks that target `skill`. */
-function withTestHooks(skill: string, handler: AgentSkillHandler): AgentSkillHandler {
+function withTestHooks<C extends typeof ECHO_SKILLS.echo | typeof ECHO_SKILLS.relay>(
+  skill: string,
+  handler: AgentSkillHandler<C>,
+): AgentSkillHandler<C> {
   return async (input, ctx) => {
     const hooks = settings.testHooks;
     if (hooks?.busyLoopOnSkill === skill) {
@@ -162,10 +157,10 @@ function withTestHooks(skill: string, handler: AgentSkillHandler): AgentSkillHan
  * mutual-TLS A2A — a two-agent system shows one authenticated hop).
  */
 export const agent: AgentDefinition = {
-  skills: {
-    echo: withTestHooks('echo', echo),
-    relay: withTestHooks('relay', relay),
-  },
+  skills: [
+    implementSkill(ECHO_SKILLS.echo, withTestHooks('echo', echo)),
+    implementSkill(ECHO_SKILLS.relay, withTestHooks('relay', relay)),
+  ],
   async start(ctx) {
     settings = parseEchoSettings(ctx.spec.name, ctx.spec.settings);
     if (settings.testHooks !== undefined) {

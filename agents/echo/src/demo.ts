@@ -1,5 +1,5 @@
 import type { DemoDriver } from '@vigil/runtime';
-import type { RelayOutput } from './agent.js';
+import type { RelayOutput } from './contracts.js';
 
 const CALLS_PER_AGENT = 3;
 

@@ -16,6 +16,13 @@
  *     skills: [{ id: echo, … }]
  * ```
  */
-export { agent, type EchoOutput, type RelayOutput } from './agent.js';
+export { agent } from './agent.js';
+export {
+  ECHO_SKILLS,
+  echoOutputSchema,
+  relayOutputSchema,
+  type EchoOutput,
+  type RelayOutput,
+} from './contracts.js';
 export { demo } from './demo.js';
 export { EchoError, EchoSettingsSchema, parseEchoSettings, type EchoSettings } from './settings.js';

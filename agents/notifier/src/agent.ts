@@ -1,9 +1,8 @@
 import { openAgentAuditWriter, type AgentAuditWriter } from '@vigil/audit';
-import type { AgentContext, AgentDefinition } from '@vigil/runtime';
-import { SKILLS } from '@vigil/soc';
+import { implementSkill, type AgentContext, type AgentDefinition } from '@vigil/runtime';
+import { SOC_SKILLS } from '@vigil/soc';
 import { channelsFromConfig, deliveryPolicyFromConfig } from './config.js';
 import { Notifier, type SummaryDelivery } from './notifier.js';
-import { notificationSchema } from './schema.js';
 
 /**
  * The notifier agent: `notify` fans one notification out to the declared channels and
@@ -64,9 +63,8 @@ export function createNotifierAgent(): AgentDefinition {
       );
       timer.unref();
     },
-    skills: {
-      [SKILLS.notify]: async (input) => {
-        const notification = notificationSchema.parse(input);
+    skills: [
+      implementSkill(SOC_SKILLS.notify, async (notification) => {
         const results = await notifier!.notify(notification);
         const held = results.filter((r) => r.status === 'held-back');
         await audit!.writer.append({
@@ -89,8 +87,8 @@ export function createNotifierAgent(): AgentDefinition {
           },
         });
         return { results };
-      },
-    },
+      }),
+    ],
     async stop() {
       if (timer) clearInterval(timer);
       if (notifier && audit && context) {

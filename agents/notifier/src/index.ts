@@ -14,7 +14,6 @@
  */
 export { agent, createNotifierAgent } from './agent.js';
 export { channelsFromConfig, deliveryPolicyFromConfig } from './config.js';
-export { notificationSchema } from './schema.js';
 export { createEmailChannel, type EmailChannelOptions } from './channels/email.js';
 export { createPagerDutyChannel, pagerDutyEvent } from './channels/pagerduty.js';
 export { createSlackChannel, slackPayload } from './channels/slack.js';

@@ -1,3 +1,6 @@
+import type { DeepReadonly } from '@vigil/core';
+import type { DeliveryResult as SocDeliveryResult, HoldReason } from '@vigil/soc';
+
 /**
  * What the notifier delivers: one message about one incident, rendered per channel.
  * `dedupKey` identifies "the same news": a channel delivers a given key once.
@@ -51,31 +54,13 @@ export interface HeldBack {
   readonly reason: HoldReason;
 }
 
-export type HoldReason = 'similar' | 'rate-limit';
+export type { HoldReason };
 
 /** Incidents a {@link HeldBack} names at most (its counts stay exact). */
 export const HELD_INCIDENTS = 20;
 
 /** The outcome of one delivery: a value, never an exception (a failed delivery is a result). */
-export type DeliveryResult =
-  | { readonly status: 'delivered'; readonly channel: string; readonly attempts: number }
-  | { readonly status: 'duplicate'; readonly channel: string; readonly attempts: 0 }
-  /** Not sent now: counted into the channel's summary of `group`, sent when the limit allows. */
-  | {
-      readonly status: 'held-back';
-      readonly channel: string;
-      readonly attempts: 0;
-      readonly group: string;
-      readonly reason: HoldReason;
-      /** Notifications of the group held back so far, this one included. */
-      readonly pending: number;
-    }
-  | {
-      readonly status: 'failed';
-      readonly channel: string;
-      readonly attempts: number;
-      readonly error: string;
-    };
+export type DeliveryResult = DeepReadonly<SocDeliveryResult>;
 
 /** One destination. `deliver` throws on failure; the notifier owns retries and limits. */
 export interface NotificationChannel {

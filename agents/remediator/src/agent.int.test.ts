@@ -156,9 +156,17 @@ test('the remediator agent proposes, executes with a verdict, builds the undo, a
   );
   await assert.rejects(
     runtime.invoke('execute-action', {
-      action: { type: 'rm-rf' },
+      action: { type: 'rm-rf', target: {}, parameters: {} },
       authorisation: { kind: 'verdict', jws },
     }),
     /unknown action type/,
+  );
+  // An action without its target and parameters is refused by the contract, before the remediator sees it.
+  await assert.rejects(
+    runtime.invoke('execute-action', {
+      action: { type: 'isolate-pod' },
+      authorisation: { kind: 'verdict', jws },
+    }),
+    /VIGIL_RUNTIME_SKILL_INPUT_INVALID|input\.action\.target/,
   );
 });

@@ -1,58 +1,31 @@
 import { dirname } from 'node:path';
 import { openAgentAuditWriter, type AgentAuditWriter } from '@vigil/audit';
-import { digestOf } from '@vigil/core';
-import type { AgentContext, AgentDefinition } from '@vigil/runtime';
-import { analysisSchema, findingSchema, SKILLS } from '@vigil/soc';
+import { digestOf, type DeepReadonly } from '@vigil/core';
+import { implementSkill, type AgentContext, type AgentDefinition } from '@vigil/runtime';
+import { SOC_SKILLS, type ExecutionRecord as SocExecutionRecord } from '@vigil/soc';
 import { z } from 'zod';
-import { RemediatorError, REMEDIATOR_ERROR_CODES, formatProblems, problemsOf } from './errors.js';
+import { RemediatorError, REMEDIATOR_ERROR_CODES } from './errors.js';
 import type { Remediator } from './remediator.js';
 import { exercisedGrants } from './permissions-used.js';
 import { openRemediator } from './service.js';
 import { parseRemediatorSettings } from './settings.js';
 import { signProposals } from './signed-proposals.js';
+import type { ExecutionRecord } from './store/execution-store.js';
 
-function parse<T>(schema: z.ZodType<T>, input: unknown, skill: string): T {
-  const r = schema.safeParse(input);
-  if (!r.success) {
-    const problems = problemsOf(r.error.issues, 'input');
-    throw new RemediatorError(
-      REMEDIATOR_ERROR_CODES.invalid,
-      `${skill}: ${formatProblems(problems)}`,
-      {
-        details: { problems },
-      },
-    );
-  }
-  return r.data;
+/**
+ * An execution record as `execute-action` answers it: without the undo memo (private to
+ * this store), the executor's result checked to be JSON (it came from JSON storage or an
+ * executor's JSON answer; anything else is a bug and fails here, not at the caller).
+ */
+function wireRecord({
+  memo: _memo,
+  result,
+  ...record
+}: ExecutionRecord): DeepReadonly<SocExecutionRecord> {
+  return { ...record, ...(result === undefined ? {} : { result: jsonValue.parse(result) }) };
 }
 
-const proposeInput = z.union([
-  z
-    .object({ incidentId: z.string().min(1), finding: findingSchema, analysis: analysisSchema })
-    .strict(),
-  /** Re-assessment of one (edited) action, e.g. after an approver changed its parameters. */
-  z
-    .object({
-      incidentId: z.string().min(1),
-      proposalId: z.string().min(1),
-      action: z.record(z.string(), z.unknown()),
-    })
-    .strict(),
-]);
-
-const executeInput = z
-  .object({
-    incidentId: z.string().min(1).optional(),
-    action: z.record(z.string(), z.unknown()),
-    authorisation: z
-      .object({ kind: z.enum(['verdict', 'approval']), jws: z.string().min(1) })
-      .strict(),
-    idempotencyKey: z.string().min(1).max(512).optional(),
-    undoOf: z.string().uuid().optional(),
-    /** The blast radius `total` the reviewer saw; more now → not executed (review again). */
-    reviewedBlastRadius: z.number().int().min(0).optional(),
-  })
-  .strict();
+const jsonValue = z.json();
 
 /**
  * The remediator agent (vigil.yaml `implementation: '@vigil/remediator'`). Skills:
@@ -75,14 +48,13 @@ export function createRemediatorAgent(): AgentDefinition {
     return state.remediator;
   };
   return {
-    skills: {
-      [SKILLS.proposeActions]: async (input) => {
-        const request = parse(proposeInput, input, SKILLS.proposeActions);
+    skills: [
+      implementSkill(SOC_SKILLS.proposeActions, async (request) => {
         const remediator = ready();
         const inventory = await remediator.currentInventory();
         if ('action' in request) {
           const a = await remediator.assess(request.action);
-          const [proposal] = await signProposals(
+          const proposals = await signProposals(
             request.incidentId,
             [
               {
@@ -96,7 +68,7 @@ export function createRemediatorAgent(): AgentDefinition {
             inventory,
             context!.credentials(),
           );
-          return { proposals: [proposal], skipped: [] };
+          return { proposals, skipped: [] };
         }
         const set = await remediator.propose(request.finding, request.analysis);
         return {
@@ -108,16 +80,15 @@ export function createRemediatorAgent(): AgentDefinition {
           ),
           skipped: set.skipped,
         };
-      },
-      [SKILLS.executeAction]: async (input) => {
-        const i = parse(executeInput, input, SKILLS.executeAction);
+      }),
+      implementSkill(SOC_SKILLS.executeAction, async (i) => {
         const { result } = await audit!.writer.recordStep(
           {
             kind: 'execution',
             actor: context!.spiffeId,
             ...(i.incidentId ? { incidentId: i.incidentId } : {}),
             what: {
-              action: i.action as never,
+              action: i.action,
               authorisation: i.authorisation.kind,
               idempotencyKey: i.idempotencyKey ?? null,
             },
@@ -148,20 +119,15 @@ export function createRemediatorAgent(): AgentDefinition {
         );
         return {
           executionId: result.id,
-          status: result.state === 'done' ? 'succeeded' : 'failed',
+          status: result.state === 'done' ? ('succeeded' as const) : ('failed' as const),
           detail: `${result.action.type} ${result.state} via ${result.executor}: ${result.plan.join('; ')}`,
-          record: result,
+          record: wireRecord(result),
         };
-      },
-      [SKILLS.undoAction]: async (input) => {
-        const { executionId } = parse(
-          z.object({ executionId: z.string().min(1) }).strict(),
-          input,
-          SKILLS.undoAction,
-        );
-        return ready().prepareUndo(executionId);
-      },
-    },
+      }),
+      implementSkill(SOC_SKILLS.undoAction, async ({ executionId }) =>
+        ready().prepareUndo(executionId),
+      ),
+    ],
     async start(ctx: AgentContext) {
       context = ctx;
       const settings = parseRemediatorSettings(

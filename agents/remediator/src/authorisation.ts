@@ -1,12 +1,11 @@
 import { verifyApproval, verifyVerdict } from '@vigil/policy';
+import type { Authorisation } from '@vigil/soc';
 import { RemediatorError, REMEDIATOR_ERROR_CODES } from './errors.js';
 import type { Action } from './actions/action.js';
 import type { AuthorisationRecord } from './store/execution-store.js';
 
 /** What the caller presents to execute an action: a reviewer verdict or a human approval (compact JWS). */
-export type Authorisation =
-  | { readonly kind: 'verdict'; readonly jws: string }
-  | { readonly kind: 'approval'; readonly jws: string };
+export type { Authorisation };
 
 /**
  * Proves an {@link Authorisation} permits exactly `action`. Resolves with who granted it;

@@ -1,6 +1,6 @@
-import { canonicalJson, digestOf, type Logger } from '@vigil/core';
-import type { Analysis, Finding } from '@vigil/soc';
-import type { Action, BlastRadius } from './actions/action.js';
+import { canonicalJson, digestOf, type DeepReadonly, type Logger } from '@vigil/core';
+import type { Analysis, Finding, UndoProposal as SocUndoProposal } from '@vigil/soc';
+import type { Action } from './actions/action.js';
 import type { ActionAssessment, ActionRegistry } from './actions/registry.js';
 import { unauthorised, type Authorisation, type Authoriser } from './authorisation.js';
 import { RemediatorError, REMEDIATOR_ERROR_CODES } from './errors.js';
@@ -45,12 +45,7 @@ export interface ExecuteOptions {
 }
 
 /** An inverse action ready for review, built by {@link Remediator.prepareUndo}. */
-export interface UndoProposal {
-  readonly undoOf: string;
-  readonly action: Action;
-  readonly digest: string;
-  readonly blastRadius: BlastRadius;
-}
+export type UndoProposal = DeepReadonly<SocUndoProposal>;
 
 /** What {@link Remediator.reconcile} concluded about an execution left `pending`. */
 export interface ReconcileEntry {

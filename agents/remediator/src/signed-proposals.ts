@@ -1,28 +1,17 @@
-import { digestOf } from '@vigil/core';
-import { signProposal } from '@vigil/soc';
+import { digestOf, type DeepReadonly } from '@vigil/core';
+import {
+  signProposal,
+  type SignedProposal as SocSignedProposal,
+  type TargetAsset as SocTargetAsset,
+} from '@vigil/soc';
 import type { Action, BlastRadius } from './actions/action.js';
 import type { Inventory } from './inventory/inventory.js';
 
 /** The target asset as the inventory knows it — what the policy matches namespaces, kinds and labels on. */
-export interface TargetAsset {
-  readonly kind: string;
-  readonly name: string;
-  readonly namespace?: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly owner?: { readonly kind: string; readonly name: string };
-  readonly replicas?: number;
-}
+export type TargetAsset = DeepReadonly<SocTargetAsset>;
 
 /** A proposal as the coordinator forwards it to the reviewer: signed by this remediator. */
-export interface SignedProposal {
-  readonly id: string;
-  readonly action: Action;
-  readonly asset: TargetAsset;
-  readonly blastRadius: BlastRadius;
-  readonly reversible: boolean;
-  readonly basis: string;
-  readonly signature: string;
-}
+export type SignedProposal = DeepReadonly<SocSignedProposal>;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 

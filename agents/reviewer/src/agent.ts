@@ -2,10 +2,9 @@ import { dirname } from 'node:path';
 import { openAgentAuditWriter, type AgentAuditWriter, type JsonObject } from '@vigil/audit';
 import { createPolicyEngine, type PolicyEngine } from '@vigil/policy';
 import { resolveSystemPath, sourceOf } from '@vigil/registry';
-import type { AgentContext, AgentDefinition } from '@vigil/runtime';
-import { ACTION_TYPES, SKILLS } from '@vigil/soc';
+import { implementSkill, type AgentContext, type AgentDefinition } from '@vigil/runtime';
+import { ACTION_TYPES, SOC_SKILLS } from '@vigil/soc';
 import { withAuditedSpan } from '@vigil/telemetry';
-import { reviewRequestSchema } from './review-request.js';
 import { reviewInputDigest, reviewProposal } from './reviewer.js';
 
 /** The Rego entrypoint of the SOC's action policy (`policies/soc`). */
@@ -52,9 +51,8 @@ export function createReviewerAgent(): AgentDefinition {
         why: { rationale: 'reviewer start-up: every later verdict records this revision' },
       });
     },
-    skills: {
-      [SKILLS.reviewAction]: async (input, ctx) => {
-        const request = reviewRequestSchema.parse(input);
+    skills: [
+      implementSkill(SOC_SKILLS.reviewAction, async (request, ctx) => {
         const self = context!;
         // The policy decision is a span of the caller's trace carrying its verdict entry id.
         return withAuditedSpan(
@@ -102,8 +100,8 @@ export function createReviewerAgent(): AgentDefinition {
             return response;
           },
         );
-      },
-    },
+      }),
+    ],
     async stop() {
       await audit?.close();
       await engine?.close();

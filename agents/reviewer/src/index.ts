@@ -10,7 +10,6 @@
  * ```
  */
 export { agent, createReviewerAgent, SOC_POLICY_ENTRYPOINT } from './agent.js';
-export { reviewRequestSchema, type ReviewRequest } from './review-request.js';
 export {
   reviewInputDigest,
   reviewProposal,

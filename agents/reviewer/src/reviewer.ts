@@ -1,27 +1,15 @@
-import { digestOf, isVigilError, type Logger } from '@vigil/core';
+import { digestOf, isVigilError, type DeepReadonly, type Logger } from '@vigil/core';
 import {
   reviewAction,
   signVerdict,
   type PolicyEngine,
   type PolicyInput,
   type Signer,
-  type Verdict,
 } from '@vigil/policy';
-import { verifyProposal } from '@vigil/soc';
-import type { ReviewRequest } from './review-request.js';
+import { verifyProposal, type Review, type ReviewRequest } from '@vigil/soc';
 
-/** The reviewer's answer: the signed verdict and its readable parts. */
-export interface ReviewResponse {
-  readonly decision: Verdict['decision'];
-  /** The action the verdict authorises or escalates: the proposal's, or its rewrite. */
-  readonly action: Verdict['action'];
-  readonly verdict: string;
-  readonly reasons: readonly string[];
-  readonly rules: readonly string[];
-  readonly revision: string;
-  readonly confidence: number;
-  readonly rounds: number;
-}
+/** The reviewer's answer (`review-action`'s output): the signed verdict and its readable parts. */
+export type ReviewResponse = DeepReadonly<Review>;
 
 /**
  * A review and the exact policy input it was decided on. The input is recorded in the

@@ -22,9 +22,3 @@ export const actionTypeSchema = z.enum(ACTION_TYPES);
 export function isActionType(value: unknown): value is ActionType {
   return typeof value === 'string' && (ACTION_TYPES as readonly string[]).includes(value);
 }
-
-/** A recommended response the remediator could not turn into a safe action, and why. */
-export interface SkippedResponse {
-  readonly type: string;
-  readonly reason: string;
-}

@@ -1,20 +1,69 @@
 /**
  * `@vigil/soc`: the vocabulary SOC agents exchange — findings, analyses, action types,
- * skill ids. SOC-specific by design: nothing in `packages/*` imports it.
+ * and the skill contracts (`SOC_SKILLS`, `SOC_AGENTS`: each skill's id, input and output
+ * schemas, defined once). SOC-specific by design: nothing in `packages/*` imports it.
  *
  * @example
  * ```ts
- * import { analysisSchema, SKILLS } from '@vigil/soc';
- * const analysis = analysisSchema.parse(await client.callSkill('analyst', SKILLS.analyseFinding, finding));
+ * import { createPeerClient } from '@vigil/runtime';
+ * import { SOC_AGENTS } from '@vigil/soc';
+ * const peers = createPeerClient(ctx.client, SOC_AGENTS);
+ * // typed by the contract: the input is checked at compile time, the answer parsed here
+ * const analysis = await peers.call('analyst', 'analyse-finding', { incidentId, finding });
  * ```
  */
+export { ACTION_TYPES, actionTypeSchema, isActionType, type ActionType } from './actions.js';
 export {
-  ACTION_TYPES,
-  actionTypeSchema,
-  isActionType,
-  type ActionType,
+  affectedAssetSchema,
+  approvalInputSchema,
+  approvalRecordSchema,
+  approvalStatusSchema,
+  assignmentSchema,
+  authorisationRecordSchema,
+  authorisationSchema,
+  blastRadiusSchema,
+  deliveryResultSchema,
+  executionRecordSchema,
+  executionResultSchema,
+  executionStateSchema,
+  holdReasonSchema,
+  intakeReportSchema,
+  humanDecisionSchema,
+  notificationSchema,
+  proposalSetSchema,
+  rejectedRecordSchema,
+  reviewRequestSchema,
+  reviewSchema,
+  signedProposalSchema,
+  skippedResponseSchema,
+  SOC_AGENTS,
+  SOC_SKILLS,
+  targetAssetSchema,
+  undoProposalSchema,
+  type AffectedAsset,
+  type ApprovalInput,
+  type ApprovalRecord,
+  type ApprovalStatus,
+  type Assignment,
+  type Authorisation,
+  type AuthorisationRecord,
+  type BlastRadius,
+  type DeliveryResult,
+  type ExecutionRecord,
+  type ExecutionResult,
+  type ExecutionState,
+  type HoldReason,
+  type HumanDecision,
+  type Notification,
+  type ProposalSet,
+  type Review,
+  type ReviewRequest,
+  type SignedProposal,
   type SkippedResponse,
-} from './actions.js';
+  type TargetAsset,
+  type UndoProposal,
+} from './contracts.js';
+export { proposedActionSchema, type Decision, type ProposedAction } from '@vigil/policy';
 export {
   analysisSchema,
   attackTechniqueSchema,

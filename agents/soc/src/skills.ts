@@ -1,12 +1,8 @@
-/** Skill ids the SOC agents expose over A2A (declared per agent in vigil.yaml). */
-export const SKILLS = Object.freeze({
-  ingestEvents: 'ingest-events',
-  handleFinding: 'handle-finding',
-  resumeIncident: 'resume-incident',
-  analyseFinding: 'analyse-finding',
-  proposeActions: 'propose-actions',
-  executeAction: 'execute-action',
-  undoAction: 'undo-action',
-  reviewAction: 'review-action',
-  notify: 'notify',
-} as const);
+import { SOC_SKILLS } from './contracts.js';
+
+type SkillIds = { readonly [K in keyof typeof SOC_SKILLS]: (typeof SOC_SKILLS)[K]['id'] };
+
+/** Skill ids the SOC agents expose over A2A (declared per agent in vigil.yaml), from their contracts. */
+export const SKILLS: SkillIds = Object.freeze(
+  Object.fromEntries(Object.entries(SOC_SKILLS).map(([key, contract]) => [key, contract.id])),
+) as SkillIds;

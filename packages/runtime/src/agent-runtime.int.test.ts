@@ -12,7 +12,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createLogger, isVigilError } from '@vigil/core';
+import { z } from 'zod';
+import { createLogger, defineSkill, isVigilError } from '@vigil/core';
 import {
   agentCredentialPaths,
   ensureIdentities,
@@ -22,9 +23,17 @@ import {
 } from '@vigil/pki';
 import { parseAgentSystem } from '@vigil/registry';
 import { startAgentRuntime } from './agent-runtime.js';
-import type { AgentDefinition } from './definition.js';
+import { implementSkill, type AgentDefinition } from './definition.js';
 
 const quiet = createLogger('test', { level: 'silent' });
+const GREET = defineSkill({
+  id: 'greet',
+  input: z.object({ x: z.number() }).default({ x: 0 }),
+  output: z.object({ hello: z.string(), input: z.object({ x: z.number() }) }).or(z.string()),
+});
+const COUNT = defineSkill({ id: 'count', input: z.unknown(), output: z.number() });
+const greetHi = implementSkill(GREET, async () => 'hi');
+const countOne = implementSkill(COUNT, async () => 1);
 const system = parseAgentSystem(
   [
     'apiVersion: vigil.dev/v1alpha1',
@@ -46,7 +55,7 @@ function stateDir(t: { after(fn: () => void): void }): string {
 test('refuses to start when a declared skill has no handler, naming it', async (t) => {
   const dir = stateDir(t);
   await ensureIdentities(dir, system);
-  const definition: AgentDefinition = { skills: { greet: async () => 'hi' } };
+  const definition: AgentDefinition = { skills: [greetHi] };
   await assert.rejects(
     startAgentRuntime({
       system,
@@ -60,11 +69,27 @@ test('refuses to start when a declared skill has no handler, naming it', async (
   );
 });
 
+test('refuses an implementation that serves one skill id twice', async (t) => {
+  const dir = stateDir(t);
+  await ensureIdentities(dir, system);
+  await assert.rejects(
+    startAgentRuntime({
+      system,
+      agentName: 'solo',
+      stateDir: dir,
+      definition: { skills: [greetHi, countOne, implementSkill(GREET, async () => 'again')] },
+      logger: quiet,
+      watchCredentials: false,
+    }),
+    (e: unknown) => isVigilError(e, 'VIGIL_RUNTIME_SKILL_DUPLICATE') && /"greet"/.test(e.message),
+  );
+});
+
 test('an agent whose start() throws does not start, and its error says why', async (t) => {
   const dir = stateDir(t);
   await ensureIdentities(dir, system);
   const definition: AgentDefinition = {
-    skills: { greet: async () => 'hi', count: async () => 1 },
+    skills: [greetHi, countOne],
     start: async () => {
       throw new Error('database unreachable');
     },
@@ -96,10 +121,10 @@ test('runs skills, reloads rotated credentials in place, and stops after drainin
   await ensureIdentities(dir, system);
   let stopped = false;
   const definition: AgentDefinition = {
-    skills: {
-      greet: async (input, ctx) => ({ hello: ctx.caller.name, input }),
-      count: async () => 1,
-    },
+    skills: [
+      implementSkill(GREET, async (input, ctx) => ({ hello: ctx.caller.name, input })),
+      countOne,
+    ],
     stop: async () => {
       stopped = true;
     },
@@ -126,6 +151,12 @@ test('runs skills, reloads rotated credentials in place, and stops after drainin
   await assert.rejects(runtime.invoke('nope', {}), (e: unknown) =>
     isVigilError(e, 'VIGIL_RUNTIME_UNKNOWN_SKILL'),
   );
+  // The callee validates the input by the contract before the handler runs.
+  await assert.rejects(
+    runtime.invoke('greet', { x: 'one' }),
+    (e: unknown) =>
+      isVigilError(e, 'VIGIL_RUNTIME_SKILL_INPUT_INVALID') && /input\.x: /.test(e.message),
+  );
 
   const before = runtime.certificate();
   await issueAgentCertificate(dir, system, 'solo', { reason: 'test' });
@@ -146,7 +177,7 @@ test('runs skills, reloads rotated credentials in place, and stops after drainin
 test('picks up a certificate rewritten on disk without being told', async (t) => {
   const dir = stateDir(t);
   await ensureIdentities(dir, system);
-  const definition: AgentDefinition = { skills: { greet: async () => 'hi', count: async () => 1 } };
+  const definition: AgentDefinition = { skills: [greetHi, countOne] };
   const runtime = await startAgentRuntime({
     system,
     agentName: 'solo',
@@ -195,7 +226,7 @@ test('in a pod: reads tls.crt/tls.key/ca.crt from a mounted Secret and reloads w
   const tls = stateDir(t);
   await ensureIdentities(state, system);
   writeSecretVolume(tls, secretFiles(state), 1);
-  const definition: AgentDefinition = { skills: { greet: async () => 'hi', count: async () => 1 } };
+  const definition: AgentDefinition = { skills: [greetHi, countOne] };
   // The state directory holds no identity of its own here: only the Secret is read.
   const empty = stateDir(t);
   const runtime = await startAgentRuntime({
@@ -239,7 +270,7 @@ test('a Secret directory without ca.crt is refused at start, naming the file', a
       agentName: 'solo',
       stateDir: state,
       tlsDir: tls,
-      definition: { skills: { greet: async () => 'hi', count: async () => 1 } },
+      definition: { skills: [greetHi, countOne] },
       logger: quiet,
       watchCredentials: false,
     }),

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { context, isSpanContextValid, trace, TraceFlags } from '@opentelemetry/api';
-import { createLogger, isVigilError, type Logger } from '@vigil/core';
+import {
+  createLogger,
+  describeIssues,
+  isVigilError,
+  skillSchemas,
+  type Logger,
+  type SkillSchemas,
+} from '@vigil/core';
 import {
   CREDENTIAL_DIRECTORY_FILES,
   inspectCertificate,
@@ -24,6 +31,7 @@ import {
   type AgentContext,
   type AgentDefinition,
   type AgentSkillContext,
+  type ImplementedSkill,
 } from './definition.js';
 import { RUNTIME_ERROR_CODES, RuntimeError } from './errors.js';
 import { startHealthServer, type HealthServer } from './health-server.js';
@@ -136,11 +144,30 @@ async function importDefinition(spec: AgentSpec): Promise<AgentDefinition> {
     throw new RuntimeError(
       RUNTIME_ERROR_CODES.IMPLEMENTATION_INVALID,
       `agents.${spec.name}.implementation: "${spec.implementation}" does not export ` +
-        '`agent: AgentDefinition` ({ skills: { <id>: handler }, start?, stop? })',
+        '`agent: AgentDefinition` ({ skills: [implementSkill(contract, handler)], start?, stop? })',
       { details: { agent: spec.name, implementation: spec.implementation } },
     );
   }
   return definition;
+}
+
+/** The definition's skills by id; one id served twice is a programming error. */
+function implementedSkills(
+  definition: AgentDefinition,
+  agentName: string,
+): Map<string, ImplementedSkill> {
+  const byId = new Map<string, ImplementedSkill>();
+  for (const skill of definition.skills) {
+    if (byId.has(skill.contract.id)) {
+      throw new RuntimeError(
+        RUNTIME_ERROR_CODES.SKILL_DUPLICATE,
+        `agent "${agentName}" implements skill "${skill.contract.id}" twice`,
+        { details: { agent: agentName, skill: skill.contract.id } },
+      );
+    }
+    byId.set(skill.contract.id, skill);
+  }
+  return byId;
 }
 
 /**
@@ -175,6 +202,7 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
   let certificate: CertificateSummary | undefined;
   let server: AgentServer | undefined;
   let definition: AgentDefinition | undefined;
+  let implemented = new Map<string, ImplementedSkill>();
   let watcher: FSWatcher | undefined;
   let started = false;
 
@@ -233,7 +261,13 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
     }
   }
 
-  function track(skill: string, handler: AgentDefinition['skills'][string]): SkillHandler {
+  /**
+   * The transport handler of one skill: refuses calls while draining, validates the input
+   * by the skill's contract (the callee's side of the contract; the caller validates the
+   * output), counts the call in flight.
+   */
+  function track({ contract, handler }: ImplementedSkill): SkillHandler {
+    const skill = contract.id;
     return async (input, callContext) => {
       if (phase === 'draining') {
         throw new RuntimeError(
@@ -244,10 +278,19 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
           },
         );
       }
+      const parsed = contract.input.safeParse(input);
+      if (!parsed.success) {
+        const problems = describeIssues(parsed.error, 'input');
+        throw new RuntimeError(
+          RUNTIME_ERROR_CODES.SKILL_INPUT_INVALID,
+          `skill "${skill}" of "${agentName}": ${problems.join('; ')}`,
+          { details: { agent: agentName, skill, problems } },
+        );
+      }
       inFlight += 1;
       try {
         const skillContext: AgentSkillContext = { ...callContext, agent: agentContext };
-        return await handler(input, skillContext);
+        return await handler(parsed.data, skillContext);
       } finally {
         inFlight -= 1;
         settle();
@@ -305,12 +348,17 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
     credentials = await loadCredentials();
     certificate = summarize(credentials);
     definition = options.definition ?? (await importDefinition(spec));
+    implemented = implementedSkills(definition, agentName);
     const skills: Record<string, SkillHandler> = {};
+    const schemas: Record<string, SkillSchemas> = {};
     const missing: string[] = [];
     for (const declared of spec.skills) {
-      const handler = definition.skills[declared.id];
-      if (handler === undefined) missing.push(declared.id);
-      else skills[declared.id] = track(declared.id, handler);
+      const skill = implemented.get(declared.id);
+      if (skill === undefined) missing.push(declared.id);
+      else {
+        skills[declared.id] = track(skill);
+        schemas[declared.id] = skillSchemas(skill.contract);
+      }
     }
     if (missing.length > 0) {
       throw new RuntimeError(
@@ -344,6 +392,7 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
       agentName,
       credentials,
       skills,
+      skillSchemas: schemas,
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       logger,
@@ -402,8 +451,8 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
     certificate: () => certificate as CertificateSummary,
     reloadCredentials,
     async invoke(skill, input, opts = {}) {
-      const handler = definition?.skills[skill];
-      if (handler === undefined || !spec.skills.some((s) => s.id === skill)) {
+      const implementation = implemented.get(skill);
+      if (implementation === undefined || !spec.skills.some((s) => s.id === skill)) {
         throw new RuntimeError(
           RUNTIME_ERROR_CODES.UNKNOWN_SKILL,
           `agent "${agentName}" has no skill "${skill}"`,
@@ -412,7 +461,7 @@ export async function startAgentRuntime(options: AgentRuntimeOptions): Promise<A
           },
         );
       }
-      const tracked = track(skill, handler);
+      const tracked = track(implementation);
       const controller = new AbortController();
       const timer =
         opts.deadlineMs === undefined

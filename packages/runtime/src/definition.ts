@@ -1,4 +1,10 @@
-import type { Logger } from '@vigil/core';
+import type {
+  AnySkillContract,
+  Logger,
+  SkillContract,
+  SkillParsedInput,
+  SkillResult,
+} from '@vigil/core';
 import type { AgentCredentials } from '@vigil/pki';
 import type { AgentSpec, AgentSystem } from '@vigil/registry';
 import type { AgentClient, SkillCallContext } from '@vigil/transport';
@@ -38,20 +44,46 @@ export interface AgentSkillContext extends SkillCallContext {
   readonly agent: AgentContext;
 }
 
-/** One skill implementation: input is untrusted data, validate it; return the output object. */
-export type AgentSkillHandler = (input: unknown, ctx: AgentSkillContext) => Promise<unknown>;
+/**
+ * One skill implementation, typed by its contract: `input` is already parsed by the
+ * contract's input schema (the runtime refuses a call whose input does not parse, before
+ * the handler runs), and the result must be what the output schema accepts (the caller
+ * validates it).
+ */
+export type AgentSkillHandler<C extends AnySkillContract = AnySkillContract> = (
+  input: SkillParsedInput<C>,
+  ctx: AgentSkillContext,
+) => Promise<SkillResult<C>>;
+
+/** A skill an agent serves: its contract and the handler typed by it. */
+export interface ImplementedSkill<C extends AnySkillContract = AnySkillContract> {
+  readonly contract: C;
+  readonly handler: AgentSkillHandler<C>;
+}
+
+/**
+ * Binds `handler` to `contract`; the handler's input and result are typed by the
+ * contract, so a handler that returns the wrong shape does not compile.
+ */
+export function implementSkill<C extends SkillContract>(
+  contract: C,
+  handler: AgentSkillHandler<C>,
+): ImplementedSkill {
+  // The erased form is what the runtime stores; the handler was checked against C above.
+  return Object.freeze({ contract, handler: handler as unknown as AgentSkillHandler });
+}
 
 /**
  * What an agent implementation package exports as `agent`
- * (`export const agent: AgentDefinition = { skills: { … } }`).
+ * (`export const agent: AgentDefinition = { skills: [implementSkill(contract, handler)] }`).
  *
- * Every skill declared for the agent in `vigil.yaml` must have a handler here; extra
- * handlers are not served. `start` runs before the agent is reported ready (throwing
+ * Every skill declared for the agent in `vigil.yaml` must have an implementation here;
+ * extra ones are not served. `start` runs before the agent is reported ready (throwing
  * from it ends the process with `VIGIL_RUNTIME_START_FAILED`); `stop` runs after
  * in-flight calls drained on shutdown.
  */
 export interface AgentDefinition {
-  readonly skills: Readonly<Record<string, AgentSkillHandler>>;
+  readonly skills: readonly ImplementedSkill[];
   start?(ctx: AgentContext): Promise<void>;
   stop?(): Promise<void>;
   /**
@@ -105,10 +137,26 @@ export interface InvokeResult {
 export function isAgentDefinition(value: unknown): value is AgentDefinition {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  if (typeof v['skills'] !== 'object' || v['skills'] === null) return false;
-  if (!Object.values(v['skills'] as Record<string, unknown>).every((h) => typeof h === 'function'))
-    return false;
+  if (!Array.isArray(v['skills'])) return false;
+  if (!(v['skills'] as unknown[]).every(isImplementedSkill)) return false;
   if (v['start'] !== undefined && typeof v['start'] !== 'function') return false;
   if (v['stop'] !== undefined && typeof v['stop'] !== 'function') return false;
   return true;
+}
+
+function isImplementedSkill(value: unknown): value is ImplementedSkill {
+  if (typeof value !== 'object' || value === null) return false;
+  const { contract, handler } = value as { contract?: unknown; handler?: unknown };
+  if (typeof handler !== 'function' || typeof contract !== 'object' || contract === null)
+    return false;
+  const c = contract as { id?: unknown; input?: unknown; output?: unknown };
+  return typeof c.id === 'string' && isSchema(c.input) && isSchema(c.output);
+}
+
+function isSchema(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { safeParse?: unknown }).safeParse === 'function'
+  );
 }

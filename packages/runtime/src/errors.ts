@@ -23,6 +23,12 @@ export const RUNTIME_ERROR_CODES = {
   DRAINING: 'VIGIL_RUNTIME_DRAINING',
   /** An operator invocation named a skill the agent does not serve. */
   UNKNOWN_SKILL: 'VIGIL_RUNTIME_UNKNOWN_SKILL',
+  /** A skill call's input does not parse by the skill's contract (refused at the callee). */
+  SKILL_INPUT_INVALID: 'VIGIL_RUNTIME_SKILL_INPUT_INVALID',
+  /** A skill's answer does not parse by the skill's contract (refused at the caller). */
+  SKILL_OUTPUT_INVALID: 'VIGIL_RUNTIME_SKILL_OUTPUT_INVALID',
+  /** The implementation serves one skill id twice. */
+  SKILL_DUPLICATE: 'VIGIL_RUNTIME_SKILL_DUPLICATE',
   /** In-flight work did not finish within the drain deadline. */
   DRAIN_TIMEOUT: 'VIGIL_RUNTIME_DRAIN_TIMEOUT',
 } as const;

@@ -8,12 +8,17 @@
  * @example
  * ```ts
  * // agents/hello/src/index.ts — an agent implementation
- * import type { AgentDefinition } from '@vigil/runtime';
+ * import { z } from 'zod';
+ * import { defineSkill } from '@vigil/core';
+ * import { implementSkill, type AgentDefinition } from '@vigil/runtime';
+ * // The contract lives in the system's shared package, so callers import the same one.
+ * const greet = defineSkill({ id: 'greet', input: z.object({ name: z.string() }),
+ *   output: z.object({ hello: z.string() }) });
  * export const agent: AgentDefinition = {
- *   skills: {
- *     greet: async (input, ctx) => ({ hello: ctx.caller.name, input }),
- *   },
+ *   skills: [implementSkill(greet, async (input, ctx) => ({ hello: `${input.name}, from ${ctx.caller.name}` }))],
  * };
+ * // a caller, typed by the same contracts: createPeerClient(ctx.client, { hello: [greet] })
+ * //   .call('hello', 'greet', { name: 'ada' }) resolves to { hello: string }
  *
  * // in-process (tests, embedding): the same runtime the agent processes use
  * import { startAgentRuntime } from '@vigil/runtime';
@@ -24,16 +29,19 @@
 import { fileURLToPath } from 'node:url';
 
 export {
+  implementSkill,
   isAgentDefinition,
   type AgentContext,
   type AgentDefinition,
   type AgentSkillContext,
   type AgentSkillHandler,
+  type ImplementedSkill,
   type DemoContext,
   type DemoDriver,
   type InvokeResult,
 } from './definition.js';
 export { RuntimeError, RUNTIME_ERROR_CODES } from './errors.js';
+export { callPeer, createPeerClient, type PeerClient } from './peer-client.js';
 export {
   publishServiceAddress,
   readServiceAddress,

@@ -9,6 +9,7 @@ import type { AgentCredentials } from '@vigil/pki';
 import {
   AGENT_CARD_PATH,
   A2A_JSONRPC_PATH,
+  SKILL_SCHEMAS_EXTENSION,
   TRANSPORT_ERROR_CODES as CODES,
   startAgentServer,
   verifyAgentCard,
@@ -22,6 +23,22 @@ import { captureLogger, testIdentities, testSystem } from './testing/fixtures.js
 // the A2A 1.0 JSON Schema generated from the specification's proto (testing/a2a-1.0-schema).
 
 const system = testSystem({ callee: { skills: ['echo'] }, caller: { calls: ['callee'] } });
+
+/** JSON Schemas of the echo skill, as the runtime derives them from a contract. */
+const ECHO_SCHEMAS = {
+  input: {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    type: 'object',
+    properties: { text: { type: 'string', minLength: 1 } },
+    required: ['text'],
+  },
+  output: {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    type: 'object',
+    properties: { echoed: {} },
+    required: ['echoed'],
+  },
+};
 
 /** RFC 8785 (JCS): keys sorted by UTF-16 code units, ECMAScript number and string forms. */
 function jcs(value: unknown): string {
@@ -84,6 +101,7 @@ describe('the A2A edge as a standard peer sees it', () => {
       logger: captureLogger('callee').logger,
       maxBodyBytes: 64 * 1024,
       skills: { echo: async (input) => ({ echoed: input }) },
+      skillSchemas: { echo: ECHO_SCHEMAS },
     });
     dispatcher = new Agent({
       connect: {
@@ -117,6 +135,14 @@ describe('the A2A edge as a standard peer sees it', () => {
       },
     });
     assert.doesNotMatch(JSON.stringify(card), /\$case/);
+    // The skills' schemas ride in an extension's params, the place A2A 1.0 leaves for them.
+    assert.deepEqual((card['capabilities'] as { extensions?: unknown }).extensions, [
+      {
+        uri: SKILL_SCHEMAS_EXTENSION,
+        description: 'JSON Schemas (2020-12) of each skill input and output',
+        params: { skills: { echo: ECHO_SCHEMAS } },
+      },
+    ]);
     const validate = a2aSchemaValidator();
     assert.ok(validate(card), JSON.stringify(validate.errors));
   });

@@ -2,6 +2,7 @@ import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto'
 import { A2A_PROTOCOL_VERSION, AgentCard } from '@a2a-js/sdk';
 import canonicalize from 'canonicalize';
 import { FlattenedSign, base64url, decodeProtectedHeader, flattenedVerify } from 'jose';
+import type { SkillSchemas } from '@vigil/core';
 import { splitPemBundle, verifyCertificateChain } from '@vigil/pki';
 import { TRANSPORT_ERROR_CODES } from './errors.js';
 import { agentSpec, servesV03, type TransportSystem } from './system.js';
@@ -16,22 +17,37 @@ export const SKILL_METADATA_KEY = 'vigil.dev/skill';
 export const SKILL_MEDIA_TYPE = 'application/json';
 /** Skills also take text parts (JSON text is parsed; see `parseSkillRequest`). */
 export const SKILL_TEXT_MEDIA_TYPE = 'text/plain';
+/**
+ * URI of the agent-card extension (A2A §4.4.4 `AgentExtension`, listed under
+ * `capabilities.extensions`) whose `params.skills` maps each skill id to the JSON Schemas
+ * of its input and output. A2A 1.0's `AgentSkill` has no field for schemas; an extension's
+ * `params` is the place the spec leaves for such data, and it is covered by the card's
+ * signature like every other field.
+ */
+export const SKILL_SCHEMAS_EXTENSION = 'https://vigil.dev/a2a/extensions/skill-schemas/v1';
 /** The A2A version of the SDK's compatibility layer. */
 const LEGACY_PROTOCOL_VERSION = '0.3';
 
 /**
  * The A2A agent card of `agentName`, generated from the registry: name, description,
  * skills, the JSON-RPC interface at `baseUrl`, protocol version, capabilities and the
- * mutual-TLS security scheme. Unsigned; see {@link signAgentCard}.
+ * mutual-TLS security scheme, and the skills' JSON Schemas when given (the
+ * {@link SKILL_SCHEMAS_EXTENSION} extension). Unsigned; see {@link signAgentCard}.
  */
 export function buildAgentCard(
   system: TransportSystem,
   agentName: string,
   baseUrl: string,
-  options: { version?: string } = {},
+  options: { version?: string; skillSchemas?: Readonly<Record<string, SkillSchemas>> } = {},
 ): AgentCard {
   const spec = agentSpec(system, agentName);
   if (!spec) throw new RangeError(`agent "${agentName}" is not declared in the agent system`);
+  const schemas = Object.fromEntries(
+    spec.skills.flatMap((skill) => {
+      const entry = options.skillSchemas?.[skill.id];
+      return entry === undefined ? [] : [[skill.id, { input: entry.input, output: entry.output }]];
+    }),
+  );
   return {
     name: spec.name,
     description: spec.description,
@@ -50,7 +66,17 @@ export function buildAgentCard(
     capabilities: {
       streaming: false,
       pushNotifications: false,
-      extensions: [],
+      extensions:
+        Object.keys(schemas).length === 0
+          ? []
+          : [
+              {
+                uri: SKILL_SCHEMAS_EXTENSION,
+                description: 'JSON Schemas (2020-12) of each skill input and output',
+                required: false,
+                params: { skills: schemas },
+              },
+            ],
       extendedAgentCard: false,
     },
     securitySchemes: {

@@ -48,6 +48,7 @@ export {
   AGENT_CARD_PATH,
   SKILL_METADATA_KEY,
   SKILL_MEDIA_TYPE,
+  SKILL_SCHEMAS_EXTENSION,
   type AgentCardDocument,
   type AgentCardSignatureJson,
   type CardVerification,

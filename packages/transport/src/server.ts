@@ -13,7 +13,7 @@ import {
 import { agentCardHandler, jsonRpcHandler } from '@a2a-js/sdk/server/express';
 import { A2A_VERSION_HEADER, AgentCard } from '@a2a-js/sdk';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Logger } from '@vigil/core';
+import type { Logger, SkillSchemas } from '@vigil/core';
 import { isVigilError } from '@vigil/core';
 import {
   A2A_JSONRPC_PATH,
@@ -66,6 +66,11 @@ export interface AgentServerOptions {
   readonly agentName: string;
   readonly credentials: TransportCredentials;
   readonly skills: Readonly<Record<string, SkillHandler>>;
+  /**
+   * JSON Schemas of the skills' inputs and outputs by skill id, published on the agent
+   * card (see `SKILL_SCHEMAS_EXTENSION`). Skills without an entry are published without.
+   */
+  readonly skillSchemas?: Readonly<Record<string, SkillSchemas>>;
   /** Default 127.0.0.1. */
   readonly host?: string;
   /** Default 0 (an ephemeral port). */
@@ -264,7 +269,11 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
 
   let baseUrl = options.publicUrl ?? '';
   const unsignedCard = (): AgentCardDocument =>
-    agentCardDocument(buildAgentCard(system, agentName, baseUrl));
+    agentCardDocument(
+      buildAgentCard(system, agentName, baseUrl, {
+        ...(options.skillSchemas === undefined ? {} : { skillSchemas: options.skillSchemas }),
+      }),
+    );
   // The served JSON and its SDK form, replaced together when the card is re-signed.
   let signed: { document: AgentCardDocument; body: string; card: AgentCard } | undefined;
   const resign = async (next: TransportCredentials): Promise<void> => {

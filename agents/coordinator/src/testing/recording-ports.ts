@@ -6,8 +6,33 @@ import type {
   IncidentFailure,
   IncidentPorts,
   IncidentSummary,
+  Proposal,
   ProposedAction,
 } from '../ports.js';
+
+/** A proposal as the remediator answers it, on one pod, touching one pod (the test's stand-in). */
+export function podProposal(id: string, action: ProposedAction): Proposal {
+  const namespace = String(action.target['namespace'] ?? 'shop');
+  const pod = String(action.target['pod'] ?? 'web-1');
+  return {
+    id,
+    action,
+    asset: { kind: 'Pod', name: pod, namespace, labels: {} },
+    blastRadius: {
+      pods: 1,
+      replicas: 0,
+      users: 0,
+      nodes: 0,
+      namespaces: [namespace],
+      total: 1,
+      assets: [{ kind: 'Pod', name: pod, namespace, effect: action.type }],
+      warnings: [],
+    },
+    reversible: true,
+    basis: 'test',
+    signature: 'unsigned-test-proposal',
+  };
+}
 
 export const minerFinding: Finding = {
   id: 'f-1',
@@ -50,12 +75,9 @@ export function recordingPorts(
   const ports: IncidentPorts = {
     analyse: async (f) => analyseOffline(f),
     propose: async (f, a) => ({
-      proposals: a.recommendedResponses.map((type, i) => ({
-        id: `p${i}`,
-        action: { type, target: { namespace: 'shop', pod: 'web-1' }, parameters: {} },
-        blastRadius: { pods: 1 },
-        asset: {},
-      })),
+      proposals: a.recommendedResponses.map((type, i) =>
+        podProposal(`p${i}`, { type, target: { namespace: 'shop', pod: 'web-1' }, parameters: {} }),
+      ),
       skipped: [],
     }),
     review: async (p) => {
@@ -70,9 +92,10 @@ export function recordingPorts(
         rules: ['test'],
         revision: 'r1',
         confidence: 0.9,
+        rounds: 1,
       };
     },
-    assess: async (id, action) => ({ id, action, blastRadius: { pods: 1 }, asset: {} }),
+    assess: async (id, action) => podProposal(id, action),
     execute: async (action, authorisation, key) => {
       const seen = executed.get(key);
       if (seen) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentContext } from '@vigil/runtime';
 import { createLogger, isVigilError } from '@vigil/core';
-import { SKILLS, findingSchema } from '@vigil/soc';
+import { SKILLS, SOC_SKILLS, findingSchema } from '@vigil/soc';
 import { generateScenario } from '../scenario/generate.js';
 import { normaliseEvent } from '../events/normalise.js';
 import type { SecurityEvent } from '../events/security-event.js';
@@ -13,7 +13,7 @@ import { trainModel } from '../model/train.js';
 import { saveModel } from '../model/model.js';
 import { agent } from './agent.js';
 import { parseDetectorSettings } from './settings.js';
-import { DEFAULT_REPORTED_REJECTIONS, type IntakeReport } from '../sources/intake-report.js';
+import { DEFAULT_REPORTED_REJECTIONS } from '../sources/intake-report.js';
 
 const TOKEN = 'agent-token-0123456789abcdef';
 
@@ -37,7 +37,8 @@ function context(
     client: {
       async callSkill(peer: string, skill: string, input: unknown) {
         calls.push({ peer, skill, input });
-        return { accepted: true };
+        // What a coordinator answers by the handle-finding contract.
+        return { kind: 'new', incidentId: `inc-${calls.length}`, entities: [], stormKey: 's' };
       },
       async close() {},
     } as unknown as AgentContext['client'],
@@ -70,10 +71,14 @@ test('the detector agent scores events from HTTP and the ingest-events skill and
   const attackLines = demo.lines.filter((_, i) => demo.labels[i]?.attack === 'cryptominer');
   // 250 bad items after the attack: the answer counts them all and names the first 100.
   const bad = Array.from({ length: 250 }, () => ({ nope: 1 }));
-  const out = (await agent.skills[SKILLS.ingestEvents]?.(
-    { events: [...attackLines.map((l) => JSON.parse(l)), ...bad] },
-    {} as never,
-  )) as IntakeReport & { findings: number };
+  const ingest = agent.skills.find((s) => s.contract.id === SKILLS.ingestEvents);
+  assert.ok(ingest, 'the detector implements ingest-events');
+  const out = SOC_SKILLS.ingestEvents.output.parse(
+    await ingest.handler(
+      { events: [...attackLines.map((l) => JSON.parse(l) as unknown), ...bad] },
+      {} as never,
+    ),
+  );
   assert.equal(out.accepted, attackLines.length);
   assert.equal(out.rejected, 250);
   assert.equal(out.records, out.accepted + out.duplicates + out.rejected);
@@ -81,6 +86,11 @@ test('the detector agent scores events from HTTP and the ingest-events skill and
   assert.equal(out.rejectionsOmitted, 250 - DEFAULT_REPORTED_REJECTIONS);
   assert.equal(out.rejections[0]?.line, attackLines.length + 1, 'named by item number');
   assert.ok(out.findings > 0);
+  // The outbox delivers on its own drain loop: wait for it to catch up, then no more calls come.
+  await new Promise<void>((resolve) => {
+    const check = (): void => void (calls.length >= out.findings ? resolve() : setImmediate(check));
+    check();
+  });
   assert.equal(calls.length, out.findings);
   for (const c of calls) {
     assert.equal(c.peer, 'coordinator');

@@ -7,8 +7,14 @@
  */
 import { unwatchFile, watchFile } from 'node:fs';
 import { join } from 'node:path';
-import type { AgentContext, AgentDefinition } from '@vigil/runtime';
-import { SKILLS, type Finding } from '@vigil/soc';
+import {
+  callPeer,
+  implementSkill,
+  type AgentContext,
+  type AgentDefinition,
+  type AgentSkillHandler,
+} from '@vigil/runtime';
+import { SOC_SKILLS, type Finding } from '@vigil/soc';
 import { expandRecords, normaliseEvent } from '../events/normalise.js';
 import { loadModel, ModelHolder } from '../model/model.js';
 import { FindingOutbox } from '../pipeline/finding-outbox.js';
@@ -64,7 +70,8 @@ async function start(ctx: AgentContext): Promise<void> {
   const outbox = new FindingOutbox({
     path: join(ctx.stateDir, 'data', 'findings-outbox.sqlite'),
     deliver: async (finding: Finding) => {
-      await ctx.client.callSkill(settings.coordinator, SKILLS.handleFinding, finding, {
+      // The coordinator's name is a setting: the call is typed by the skill's contract.
+      await callPeer(ctx.client, settings.coordinator, SOC_SKILLS.handleFinding, finding, {
         deadlineMs: settings.forwardDeadlineMs,
         idempotent: true,
       });
@@ -172,16 +179,10 @@ async function stop(): Promise<void> {
  * item number, the rest counted) plus `findings`. Rejections are answered, not
  * dead-lettered: the caller still holds what it sent.
  */
-async function ingestEvents(input: unknown): Promise<unknown> {
+const ingestEvents: AgentSkillHandler<typeof SOC_SKILLS.ingestEvents> = async ({ events }) => {
   const r = running;
   if (r === undefined)
     throw new IngestError('VIGIL_DETECTOR_INGEST_STATE', 'the detector is not started');
-  const events = (input as { events?: unknown } | null)?.events;
-  if (!Array.isArray(events))
-    throw new IngestError(
-      'VIGIL_CONFIG_DETECTOR_INGEST',
-      'ingest-events input must be { "events": [ … ] }',
-    );
   const before = r.pipeline.stats().findings;
   const tally = new IntakeTally(DEFAULT_REPORTED_REJECTIONS);
   for (let i = 0; i < events.length; i++) {
@@ -208,11 +209,11 @@ async function ingestEvents(input: unknown): Promise<unknown> {
     }
   }
   return { ...tally.report(events.length), findings: r.pipeline.stats().findings - before };
-}
+};
 
 /** The detector's `AgentDefinition` (`implementation: '@vigil/detector'`). */
 export const agent: AgentDefinition = {
-  skills: { [SKILLS.ingestEvents]: ingestEvents },
+  skills: [implementSkill(SOC_SKILLS.ingestEvents, ingestEvents)],
   start,
   stop,
   status: () => {

@@ -39,7 +39,11 @@ const ctx: AgentContext = {
     callSkill: () =>
       coordinator === 'stalled'
         ? new Promise(() => {})
-        : new Promise((resolve) => setImmediate(() => resolve({ accepted: true }))),
+        : new Promise((resolve) =>
+            setImmediate(() =>
+              resolve({ kind: 'new', incidentId: 'inc-child', entities: [], stormKey: 's' }),
+            ),
+          ),
     async close() {},
   } as unknown as AgentContext['client'],
   credentials: () => {

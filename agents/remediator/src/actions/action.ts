@@ -1,44 +1,30 @@
 import type { z } from 'zod';
+import type { DeepReadonly } from '@vigil/core';
+import type {
+  AffectedAsset as SocAffectedAsset,
+  BlastRadius as SocBlastRadius,
+  ProposedAction,
+} from '@vigil/soc';
 import type { Inventory } from '../inventory/inventory.js';
 import type { ApiRequest } from './requests.js';
 
 /**
  * A concrete, typed response: what to do (`type`), to what (`target`), how
- * (`parameters`). The same shape as `@vigil/policy`'s `ProposedAction`, so the digest a
- * verdict or approval is bound to (`digestOf(action)`, RFC 8785) is the one executed.
- * Everything execution needs is in the action itself (e.g. the quarantine id), so
- * planning is a pure function of the action and the inventory.
+ * (`parameters`) — `@vigil/policy`'s `ProposedAction`, so the digest a verdict or
+ * approval is bound to (`digestOf(action)`, RFC 8785) is the one executed. Everything
+ * execution needs is in the action itself (e.g. the quarantine id), so planning is a pure
+ * function of the action and the inventory.
  */
-export interface Action {
-  readonly type: string;
-  readonly target: Readonly<Record<string, unknown>>;
-  readonly parameters: Readonly<Record<string, unknown>>;
-}
+export type Action = DeepReadonly<ProposedAction>;
 
 /** One thing an action touches. */
-export interface AffectedAsset {
-  readonly kind: string;
-  readonly name: string;
-  readonly namespace?: string;
-  /** Why it is affected: `isolated`, `deleted`, `scaled to 0`, `egress restricted`… */
-  readonly effect: string;
-}
+export type AffectedAsset = DeepReadonly<SocAffectedAsset>;
 
 /**
  * How much an action touches: the reviewer's `maxBlastRadius` compares against
  * `total` (pods + users + nodes). `replicas` counts workload replicas taken out of service.
  */
-export interface BlastRadius {
-  readonly pods: number;
-  readonly replicas: number;
-  readonly users: number;
-  readonly nodes: number;
-  readonly namespaces: readonly string[];
-  readonly total: number;
-  readonly assets: readonly AffectedAsset[];
-  /** Caveats a reviewer must see (host-network pod, bare pod not recreated, …). */
-  readonly warnings: readonly string[];
-}
+export type BlastRadius = DeepReadonly<SocBlastRadius>;
 
 /** The concrete requests an action makes, and what undo must remember. */
 export interface ActionPlan<Memo = unknown> {

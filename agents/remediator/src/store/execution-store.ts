@@ -3,20 +3,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { RemediatorError, REMEDIATOR_ERROR_CODES } from '../errors.js';
+import type { AuthorisationRecord, ExecutionState } from '@vigil/soc';
 import type { Action } from '../actions/action.js';
 
 /** `pending` is written BEFORE acting; a `pending` row found at start-up means a crash mid-execution. */
-export type ExecutionState = 'pending' | 'done' | 'failed' | 'unknown';
+export type { ExecutionState };
 
 /** Who authorised an execution (never the token itself). */
-export interface AuthorisationRecord {
-  readonly kind: 'verdict' | 'approval';
-  /** The verdict's or approval's `jti`. */
-  readonly id: string;
-  /** Reviewer SPIFFE ID or approver identity. */
-  readonly by: string;
-  readonly decision: string;
-}
+export type { AuthorisationRecord };
 
 export interface ExecutionRecord {
   readonly id: string;

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { VigilError } from '@vigil/core';
+import { DECISIONS } from '@vigil/policy';
 
 /** A technique id such as `T1496` or `T1059.004`. */
 const technique = z
@@ -29,7 +30,7 @@ const eventLine = z.strictObject({
 const expectedVerdict = z.strictObject({
   /** The proposed action's type, e.g. `isolate-pod`. */
   action: z.string().min(1),
-  decision: z.enum(['allow', 'deny', 'escalate', 'mutate']),
+  decision: z.enum(DECISIONS),
 });
 
 const expectLine = z.strictObject({
