@@ -92,11 +92,10 @@ export const reviewSchema = z.object({
   decision: z.enum(DECISIONS),
   /** The action the decision applies to: the proposal's, or the rewrite after `mutate`. */
   action: proposedActionSchema,
-  /** Compact JWS signed by the reviewer, bound to the digest of `action`. */
-  verdict: id,
+  verdict: id.describe("Compact JWS signed by the reviewer, bound to the action's digest."),
   reasons: z.array(z.string()),
-  rules: z.array(z.string()),
-  revision: z.string(),
+  rules: z.array(z.string()).describe('The policy rules that fired.'),
+  revision: z.string().describe('Policy bundle revision.'),
   confidence: z.number().min(0).max(1),
   rounds: z.number().int().min(1),
 });
@@ -237,13 +236,11 @@ export type Assignment = z.infer<typeof assignmentSchema>;
 /** A human's decision on an escalated proposal, as the coordinator's approvals API records it. */
 export const humanDecisionSchema = z.object({
   decision: z.enum(['approve', 'reject', 'expired']),
-  /** `user:<id>` of the approver; `system` for expiry. */
-  by: z.string(),
+  by: z.string().describe('`user:<id>` of the approver; `system` for expiry.'),
   reason: z.string(),
   /** Parameters the approver edited before approving; the edited action is reviewed again. */
   editedAction: proposedActionSchema.optional(),
-  /** The approver's signed approval (compact JWS) bound to the exact action approved. */
-  approval: z.string().optional(),
+  approval: z.string().optional().describe("The approver's signed decision (compact JWS)."),
   at: z.number(),
 });
 export type HumanDecision = z.infer<typeof humanDecisionSchema>;
@@ -253,11 +250,11 @@ export type ApprovalStatus = z.infer<typeof approvalStatusSchema>;
 
 /** One approval request of the coordinator's queue. */
 export const approvalRecordSchema = z.object({
-  id,
+  id: id.describe('`<incident>/<proposal>`: URL-encode it in paths.'),
   incidentId: id,
   proposalId: id,
   action: proposedActionSchema,
-  actionDigest: z.string(),
+  actionDigest: z.string().describe('RFC 8785 (JCS) SHA-256 digest of the action, hex.'),
   review: reviewSchema,
   status: approvalStatusSchema,
   requestedAt: z.number(),

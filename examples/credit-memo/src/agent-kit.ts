@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { AgentSystem } from '@vigil/registry';
 import { resolveSystemPath } from '@vigil/registry';
-import type { AgentContext, AgentSkillContext } from '@vigil/runtime';
+import type { AgentContext } from '@vigil/runtime';
 import { SOURCES, type Figure, type SourceName } from './contracts.js';
 import { CREDIT_ERROR_CODES, CreditError } from './errors.js';
 import { formatFigure } from './format.js';
@@ -38,22 +38,6 @@ export function sourceGrants(system: AgentSystem): Record<string, SourceName[]> 
 /** The data directory: `settings.dataDir` relative to the declaration, else the shipped data. */
 export function dataDirOf(system: AgentSystem, dataDir: string | undefined): string {
   return dataDir === undefined ? SHIPPED_DATA_DIR : resolveSystemPath(system, dataDir);
-}
-
-/** Parses a skill input, naming the skill and the fields at fault. */
-export function parseInput<T extends z.ZodType>(
-  schema: T,
-  input: unknown,
-  ctx: AgentSkillContext,
-): z.infer<T> {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    throw new CreditError(
-      CREDIT_ERROR_CODES.MISSING_INPUT,
-      `${ctx.agent.spec.name}.${ctx.skillId}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-    );
-  }
-  return parsed.data;
 }
 
 /** What `vigil trace` prints for a figure: value, formula and the ids it came from. */

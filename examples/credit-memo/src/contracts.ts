@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { defineSkill } from '@vigil/core';
 
 /**
- * The credit-memo network's data contracts, defined once and used by every agent: the
- * callee parses its input with them, the caller parses the answer. (When the harness's
- * typed skill contracts land, these schemas become the `input`/`output` of each skill.)
+ * The credit-memo network's data and skill contracts, defined once and used by every
+ * agent: each skill is `defineSkill({ id, input, output })` (`CREDIT_SKILLS`), the runtime
+ * validates the input at the callee and `callPeer` the answer at the caller.
  */
 
 /** The data sources a collector may be granted (`permissions.tools: [source:<name>]`). */
@@ -156,16 +157,49 @@ export const releaseOutputSchema = z.strictObject({
   reasons: z.array(z.string()),
 });
 
-/** Skill ids of the network, one per job. */
-export const SKILLS = {
-  collect: 'collect',
-  analyse: 'analyse',
-  draft: 'draft-memo-text',
-  reviewSection: 'review-section',
-  checkCompliance: 'check-compliance',
-  draftMemo: 'draft-memo',
-  release: 'release-memo',
-} as const;
+/** What `draft-memo` answers: the memo awaiting approval, in brief. */
+export const draftMemoOutputSchema = z.strictObject({
+  memoId,
+  memoDigest: z.string(),
+  approvalId: z.string(),
+  status: z.literal('awaiting-approval'),
+  borrowerName: z.string(),
+  figures: z.number().int().min(0),
+  sources: z.number().int().min(0),
+  grade: z.number().nullable(),
+  reviewsPassed: z.number().int().min(0),
+  reviews: z.number().int().min(0),
+  compliancePassed: z.boolean(),
+  blockers: z.array(z.string()),
+  durationMs: z.number().min(0),
+});
+
+/** The network's skills, one per job. */
+export const CREDIT_SKILLS = Object.freeze({
+  collect: defineSkill({ id: 'collect', input: collectInputSchema, output: collectOutputSchema }),
+  analyse: defineSkill({ id: 'analyse', input: analyseInputSchema, output: analyseOutputSchema }),
+  draft: defineSkill({ id: 'draft-memo-text', input: draftInputSchema, output: memoDraftSchema }),
+  reviewSection: defineSkill({
+    id: 'review-section',
+    input: reviewInputSchema,
+    output: sectionReviewSchema,
+  }),
+  checkCompliance: defineSkill({
+    id: 'check-compliance',
+    input: complianceInputSchema,
+    output: complianceResultSchema,
+  }),
+  draftMemo: defineSkill({
+    id: 'draft-memo',
+    input: draftMemoInputSchema,
+    output: draftMemoOutputSchema,
+  }),
+  release: defineSkill({
+    id: 'release-memo',
+    input: releaseInputSchema,
+    output: releaseOutputSchema,
+  }),
+});
 
 /** The action a relationship manager approves: release exactly the memo with this digest. */
 export function releaseAction(memo: Pick<Memo, 'memoId' | 'borrowerId'>, memoDigest: string) {

@@ -24,7 +24,7 @@ export { CreditError, CREDIT_ERROR_CODES, type CreditErrorCode } from './errors.
 export { generateSyntheticData } from './synthetic/generate.js';
 export {
   SOURCES,
-  SKILLS,
+  CREDIT_SKILLS,
   releaseAction,
   type Figure,
   type Memo,

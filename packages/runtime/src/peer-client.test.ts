@@ -16,9 +16,10 @@ const SYSTEM = defineAgentContracts({ calc: [add] });
 function fakeClient(answer: unknown) {
   const calls: { peer: string; skill: string; input: unknown }[] = [];
   const client = {
-    async callSkill(peer: string, skill: string, input: unknown) {
+    async callSkill<T>(peer: string, skill: string, input: unknown): Promise<T> {
       calls.push({ peer, skill, input });
-      return answer;
+      // The wire level answers what it received; the peer client is what checks it.
+      return answer as T;
     },
     circuitState: () => 'closed' as const,
     async close() {},

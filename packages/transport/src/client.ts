@@ -51,7 +51,10 @@ export interface CallSkillOptions {
 /** Calls skills of other agents over A2A with mutual TLS. */
 export interface AgentClient {
   /**
-   * Calls `skillId` of `peer` with `input` and resolves with the output.
+   * Calls `skillId` of `peer` with `input` and resolves with the output as received (the
+   * wire level; `T` is the caller's assertion, unchecked). Agents call through a skill
+   * contract instead (`createPeerClient` / `callPeer` of `@vigil/runtime`), which types the
+   * call and validates the answer.
    * @throws TransportError: `VIGIL_TRANSPORT_CALL_NOT_ALLOWED`, `…_PEER_UNKNOWN`,
    *   `…_CIRCUIT_OPEN`, `…_DEADLINE_EXCEEDED`, `…_UNAVAILABLE`, `…_REFUSED`,
    *   `…_CARD_SIGNATURE_INVALID`, `…_CARD_IDENTITY_MISMATCH`, `…_PEER_IDENTITY_MISMATCH`,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { actionTypeSchema, analysisSchema, findingSchema } from '@vigil/soc';
+import { DECISIONS } from '@vigil/policy';
+import { analysisSchema, findingSchema } from '@vigil/soc';
 import type { ApprovalRow, IncidentRow, RollupDigest } from '../incident-store.js';
 import type { HumanDecision, IncidentSummary, ProposedAction, Review } from '../ports.js';
 
@@ -19,7 +20,8 @@ export const approvalStatusSchema = z.enum(['pending', 'approved', 'rejected', '
 
 export const proposedActionSchema = z
   .object({
-    type: actionTypeSchema,
+    // The catalogue is extendable: any action type the policy knows (`@vigil/policy`'s shape).
+    type: z.string().min(1),
     target: z.record(z.string(), z.unknown()).readonly(),
     parameters: z.record(z.string(), z.unknown()).readonly(),
   })
@@ -27,7 +29,7 @@ export const proposedActionSchema = z
 
 export const reviewSchema = z
   .object({
-    decision: z.enum(['allow', 'deny', 'escalate', 'mutate']),
+    decision: z.enum(DECISIONS),
     action: proposedActionSchema,
     verdict: z
       .string()
@@ -36,6 +38,7 @@ export const reviewSchema = z
     rules: z.array(z.string()).readonly().describe('The policy rules that fired.'),
     revision: z.string().describe('Policy bundle revision.'),
     confidence: z.number(),
+    rounds: z.number().int().min(1).describe('Review rounds (a mutation is reviewed again).'),
   })
   .meta({ id: 'Review' });
 

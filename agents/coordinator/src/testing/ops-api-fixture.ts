@@ -27,6 +27,7 @@ const review: Review = {
   rules: ['escalate_production'],
   revision: 'sha256:abc',
   confidence: 0.9,
+  rounds: 1,
 };
 
 /**

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { AgentDefinition } from '@vigil/runtime';
-import { figureRationale, parseInput, parseSettings } from '../agent-kit.js';
+import { implementSkill, type AgentDefinition } from '@vigil/runtime';
+import { figureRationale, parseSettings } from '../agent-kit.js';
 import { openCreditAudit, type CreditAudit } from '../audit.js';
-import { analyseInputSchema, SKILLS } from '../contracts.js';
+import { CREDIT_SKILLS } from '../contracts.js';
 import { ANALYSES, runAnalysis, type AnalysisName } from '../finance/analyses.js';
 
 const settingsSchema = z.strictObject({
@@ -26,9 +26,8 @@ export const agent: AgentDefinition = {
   async stop() {
     await audit?.close();
   },
-  skills: {
-    [SKILLS.analyse]: async (input, ctx) => {
-      const request = parseInput(analyseInputSchema, input, ctx);
+  skills: [
+    implementSkill(CREDIT_SKILLS.analyse, async (request, ctx) => {
       const figures = runAnalysis(analysis, request, ctx.agent.spiffeId);
       await Promise.all(
         figures.map((f) =>
@@ -42,6 +41,6 @@ export const agent: AgentDefinition = {
         ),
       );
       return { figures };
-    },
-  },
+    }),
+  ],
 };

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { digestOf } from '@vigil/core';
-import type { AgentDefinition } from '@vigil/runtime';
-import { dataDirOf, parseInput, parseSettings, sourceGrants } from '../agent-kit.js';
+import { implementSkill, type AgentDefinition } from '@vigil/runtime';
+import { dataDirOf, parseSettings, sourceGrants } from '../agent-kit.js';
 import { openCreditAudit, type CreditAudit } from '../audit.js';
-import { collectInputSchema, SKILLS } from '../contracts.js';
+import { CREDIT_SKILLS } from '../contracts.js';
 import { CREDIT_ERROR_CODES, CreditError } from '../errors.js';
 import { AS_OF } from '../finance/analyses.js';
 import { ENTRYPOINTS, loadCreditPolicy, type CreditPolicy } from '../policy.js';
@@ -35,9 +35,8 @@ export const agent: AgentDefinition = {
   async stop() {
     await audit?.close();
   },
-  skills: {
-    [SKILLS.collect]: async (input, ctx) => {
-      const request = parseInput(collectInputSchema, input, ctx);
+  skills: [
+    implementSkill(CREDIT_SKILLS.collect, async (request, ctx) => {
       const decision = accessDecision.parse(
         access!.evaluate({
           agent: ctx.agent.spec.name,
@@ -90,6 +89,6 @@ export const agent: AgentDefinition = {
         },
       });
       return { entries };
-    },
-  },
+    }),
+  ],
 };

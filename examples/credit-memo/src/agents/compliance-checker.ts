@@ -1,8 +1,7 @@
-import type { AgentDefinition } from '@vigil/runtime';
-import { parseInput } from '../agent-kit.js';
+import { implementSkill, type AgentDefinition } from '@vigil/runtime';
 import { openCreditAudit, type CreditAudit } from '../audit.js';
 import { checkCompliance, traceInput, type TraceResult } from '../compliance.js';
-import { complianceInputSchema, SKILLS } from '../contracts.js';
+import { CREDIT_SKILLS } from '../contracts.js';
 import { ENTRYPOINTS, loadCreditPolicy, type CreditPolicy } from '../policy.js';
 
 let audit: CreditAudit | undefined;
@@ -20,9 +19,8 @@ export const agent: AgentDefinition = {
   async stop() {
     await audit?.close();
   },
-  skills: {
-    [SKILLS.checkCompliance]: async (input, ctx) => {
-      const request = parseInput(complianceInputSchema, input, ctx);
+  skills: [
+    implementSkill(CREDIT_SKILLS.checkCompliance, async (request, ctx) => {
       const traced = trace!.evaluate(
         traceInput(
           request.draft.sections,
@@ -49,6 +47,6 @@ export const agent: AgentDefinition = {
         },
       });
       return result;
-    },
-  },
+    }),
+  ],
 };

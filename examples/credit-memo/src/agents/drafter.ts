@@ -1,8 +1,7 @@
 import { digestOf } from '@vigil/core';
-import type { AgentDefinition } from '@vigil/runtime';
-import { parseInput } from '../agent-kit.js';
+import { implementSkill, type AgentDefinition } from '@vigil/runtime';
 import { openCreditAudit, type CreditAudit } from '../audit.js';
-import { draftInputSchema, SKILLS } from '../contracts.js';
+import { CREDIT_SKILLS } from '../contracts.js';
 import { draftMemo } from '../draft.js';
 
 let audit: CreditAudit | undefined;
@@ -18,9 +17,8 @@ export const agent: AgentDefinition = {
   async stop() {
     await audit?.close();
   },
-  skills: {
-    [SKILLS.draft]: async (input, ctx) => {
-      const request = parseInput(draftInputSchema, input, ctx);
+  skills: [
+    implementSkill(CREDIT_SKILLS.draft, async (request, ctx) => {
       const draft = draftMemo({ ...request, draftedBy: ctx.agent.spiffeId });
       await audit!.record({
         kind: 'memo-draft',
@@ -39,6 +37,6 @@ export const agent: AgentDefinition = {
         },
       });
       return draft;
-    },
-  },
+    }),
+  ],
 };

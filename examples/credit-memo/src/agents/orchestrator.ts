@@ -2,23 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { ensureBootstrapAdmin, OPS_API_SERVICE } from '@vigil/coordinator';
 import { digestOf, VigilError } from '@vigil/core';
 import { verifyApproval } from '@vigil/policy';
-import type { AgentContext, AgentDefinition } from '@vigil/runtime';
-import { publishServiceAddress, withdrawServiceAddress } from '@vigil/runtime';
-import { parseInput } from '../agent-kit.js';
+import {
+  callPeer,
+  implementSkill,
+  publishServiceAddress,
+  withdrawServiceAddress,
+  type AgentContext,
+  type AgentDefinition,
+} from '@vigil/runtime';
 import { startMemoApprovalsApi, type DecideMemo } from '../approvals-api.js';
 import { openCreditAudit, type CreditAudit } from '../audit.js';
-import {
-  analyseOutputSchema,
-  collectOutputSchema,
-  complianceResultSchema,
-  draftMemoInputSchema,
-  memoDraftSchema,
-  releaseAction,
-  releaseOutputSchema,
-  sectionReviewSchema,
-  SKILLS,
-  type Memo,
-} from '../contracts.js';
+import { CREDIT_SKILLS, releaseAction, type Memo } from '../contracts.js';
 import { CREDIT_ERROR_CODES, CreditError } from '../errors.js';
 import { ENTRYPOINTS, loadCreditPolicy, type CreditPolicy } from '../policy.js';
 import { buildRoster, type Roster } from '../roster.js';
@@ -37,34 +31,46 @@ let api: { url: string; close(): Promise<void> } | undefined;
 
 function remoteSteps(ctx: AgentContext, ids: { memoId: string; borrowerId: string }): MemoSteps {
   const r = roster!;
-  const call = (peer: string, skill: string, input: unknown) =>
-    ctx.client.callSkill(peer, skill, input, { deadlineMs: CALL_DEADLINE_MS });
+  // Which agent plays each role comes from the roster (the declaration): calls are typed
+  // by the skill contracts, and each answer is validated against its output schema.
+  const options = { deadlineMs: CALL_DEADLINE_MS };
   return {
     collect: async (source) =>
-      collectOutputSchema.parse(
-        await call(r.collectors[source], SKILLS.collect, { ...ids, source }),
+      (
+        await callPeer(
+          ctx.client,
+          r.collectors[source],
+          CREDIT_SKILLS.collect,
+          { ...ids, source },
+          options,
+        )
       ).entries,
     analyse: async (name, input) =>
-      analyseOutputSchema.parse(await call(r.analysts[name], SKILLS.analyse, input)).figures,
-    draft: async (input) =>
-      memoDraftSchema.parse(await call(r.drafter, SKILLS.draft, { ...ids, ...input })),
-    review: async (section, draft, entries, figures) =>
-      sectionReviewSchema.parse(
-        await call(r.reviewers[section]!, SKILLS.reviewSection, {
-          ...ids,
-          section: draft.sections.find((s) => s.id === section),
-          entries,
-          figures,
-        }),
-      ),
-    compliance: async (draft, entries, figures) =>
-      complianceResultSchema.parse(
-        await call(r.compliance, SKILLS.checkCompliance, {
-          memoId: ids.memoId,
-          draft,
-          entries,
-          figures,
-        }),
+      (await callPeer(ctx.client, r.analysts[name], CREDIT_SKILLS.analyse, input, options)).figures,
+    draft: (input) =>
+      callPeer(ctx.client, r.drafter, CREDIT_SKILLS.draft, { ...ids, ...input }, options),
+    review: (section, draft, entries, figures) => {
+      const drafted = draft.sections.find((s) => s.id === section);
+      if (drafted === undefined)
+        throw new CreditError(
+          CREDIT_ERROR_CODES.MISSING_INPUT,
+          `the draft has no section "${section}" to review`,
+        );
+      return callPeer(
+        ctx.client,
+        r.reviewers[section]!,
+        CREDIT_SKILLS.reviewSection,
+        { ...ids, section: drafted, entries, figures },
+        options,
+      );
+    },
+    compliance: (draft, entries, figures) =>
+      callPeer(
+        ctx.client,
+        r.compliance,
+        CREDIT_SKILLS.checkCompliance,
+        { memoId: ids.memoId, draft, entries, figures },
+        options,
       ),
   };
 }
@@ -155,13 +161,12 @@ const decide: DecideMemo = async (approvalId, d) => {
   });
   let releasedTo: string | undefined;
   if (d.decision === 'approve') {
-    const result = releaseOutputSchema.parse(
-      await ctx.client.callSkill(
-        roster!.publisher,
-        SKILLS.release,
-        { memo: stored.memo, memoDigest: stored.memoDigest, approval: d.approval },
-        { deadlineMs: CALL_DEADLINE_MS },
-      ),
+    const result = await callPeer(
+      ctx.client,
+      roster!.publisher,
+      CREDIT_SKILLS.release,
+      { memo: stored.memo, memoDigest: stored.memoDigest, approval: d.approval },
+      { deadlineMs: CALL_DEADLINE_MS },
     );
     if (!result.released) {
       throw new CreditError(
@@ -217,9 +222,8 @@ export const agent: AgentDefinition = {
     memos: store?.approvals().length ?? 0,
     pending: store?.approvals('pending').length ?? 0,
   }),
-  skills: {
-    [SKILLS.draftMemo]: async (input, ctx) => {
-      const { borrowerId } = parseInput(draftMemoInputSchema, input, ctx);
+  skills: [
+    implementSkill(CREDIT_SKILLS.draftMemo, async ({ borrowerId }, ctx) => {
       const memoId = `memo-${borrowerId}-${Date.now().toString(36)}`;
       const begin = performance.now();
       const memo = await runMemoWorkflow(remoteSteps(ctx.agent, { memoId, borrowerId }), {
@@ -269,7 +273,7 @@ export const agent: AgentDefinition = {
         memoId,
         memoDigest,
         approvalId: approval.id,
-        status: 'awaiting-approval',
+        status: 'awaiting-approval' as const,
         borrowerName: memo.borrowerName,
         figures: memo.figures.length,
         sources: memo.sources.length,
@@ -280,8 +284,8 @@ export const agent: AgentDefinition = {
         blockers: reasons,
         durationMs: Math.round(performance.now() - begin),
       };
-    },
-  },
+    }),
+  ],
 };
 
 export { demo } from '../demo.js';

@@ -2,11 +2,10 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { digestOf } from '@vigil/core';
 import { verifyApproval } from '@vigil/policy';
-import type { AgentDefinition } from '@vigil/runtime';
-import { parseInput } from '../agent-kit.js';
+import { implementSkill, type AgentDefinition } from '@vigil/runtime';
 import { openCreditAudit, type CreditAudit } from '../audit.js';
 import { traceInput, type TraceResult } from '../compliance.js';
-import { releaseAction, releaseInputSchema, SKILLS } from '../contracts.js';
+import { releaseAction, CREDIT_SKILLS } from '../contracts.js';
 import { ENTRYPOINTS, loadCreditPolicy, type CreditPolicy } from '../policy.js';
 import { releasePolicyData } from '../release.js';
 
@@ -30,9 +29,8 @@ export const agent: AgentDefinition = {
   async stop() {
     await audit?.close();
   },
-  skills: {
-    [SKILLS.release]: async (input, ctx) => {
-      const request = parseInput(releaseInputSchema, input, ctx);
+  skills: [
+    implementSkill(CREDIT_SKILLS.release, async (request, ctx) => {
       const { memo } = request;
       const memoDigest = digestOf(memo);
       let approval = { verified: false, decision: 'none', approver: 'none', memoDigest: 'none' };
@@ -112,6 +110,6 @@ export const agent: AgentDefinition = {
         path: decision.allow ? path : '',
         reasons,
       };
-    },
-  },
+    }),
+  ],
 };

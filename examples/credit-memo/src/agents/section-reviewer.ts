@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { AgentDefinition } from '@vigil/runtime';
-import { parseInput, parseSettings } from '../agent-kit.js';
+import { implementSkill, type AgentDefinition } from '@vigil/runtime';
+import { parseSettings } from '../agent-kit.js';
 import { openCreditAudit, type CreditAudit } from '../audit.js';
-import { reviewInputSchema, SKILLS } from '../contracts.js';
+import { CREDIT_SKILLS } from '../contracts.js';
 import { SECTION_IDS } from '../draft.js';
 import { CREDIT_ERROR_CODES, CreditError } from '../errors.js';
 import { reviewSection } from '../review.js';
@@ -21,9 +21,8 @@ export const agent: AgentDefinition = {
   async stop() {
     await audit?.close();
   },
-  skills: {
-    [SKILLS.reviewSection]: async (input, ctx) => {
-      const request = parseInput(reviewInputSchema, input, ctx);
+  skills: [
+    implementSkill(CREDIT_SKILLS.reviewSection, async (request, ctx) => {
       if (request.section.id !== section) {
         throw new CreditError(
           CREDIT_ERROR_CODES.MISSING_INPUT,
@@ -48,6 +47,6 @@ export const agent: AgentDefinition = {
         },
       });
       return review;
-    },
-  },
+    }),
+  ],
 };
