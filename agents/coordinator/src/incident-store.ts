@@ -73,6 +73,7 @@ export class IncidentStore implements IncidentRecords {
   private readonly db: Database.Database;
   /** Prepared once per SQL text: preparing costs more than most of these statements run. */
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly listeners = new Set<(incidentId: string) => void>();
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -134,6 +135,7 @@ export class IncidentStore implements IncidentRecords {
         ).run(at, incidentId);
       this.touchStorm(stormKeyOf(finding), incidentId, finding.event.time);
     })();
+    this.emit(incidentId);
   }
 
   /**
@@ -143,6 +145,7 @@ export class IncidentStore implements IncidentRecords {
    * of any size costs a small row per finding and one bounded digest per incident.
    */
   recordRollups(items: readonly RollupItem[]): void {
+    const changed: string[] = [];
     const insert = this.statement('INSERT OR IGNORE INTO incident_rollups VALUES (?, ?, ?)');
     const read = this.statement('SELECT rollup FROM incidents WHERE id = ?');
     const write = this.statement(
@@ -173,7 +176,9 @@ export class IncidentStore implements IncidentRecords {
       }
       for (const [incidentId, { digest, added, at }] of digests)
         write.run(added, at, JSON.stringify(digest), incidentId);
+      changed.push(...digests.keys());
     })();
+    for (const id of changed) this.emit(id);
   }
 
   /**
@@ -222,6 +227,7 @@ export class IncidentStore implements IncidentRecords {
     this.statement(
       'UPDATE incidents SET status = ?, updated_at = ?, last_error = ? WHERE id = ?',
     ).run(status, at, error ?? null, id);
+    this.emit(id);
   }
 
   setTitle(id: string, title: string, severity: string): void {
@@ -230,6 +236,7 @@ export class IncidentStore implements IncidentRecords {
       severity,
       id,
     );
+    this.emit(id);
   }
 
   incident(id: string): IncidentRow | undefined {
@@ -311,6 +318,20 @@ export class IncidentStore implements IncidentRecords {
         `approval "${id}" is already ${row.status}`,
       );
     return row;
+  }
+
+  /**
+   * Calls `listener` with an incident's id after each committed change of it (opened,
+   * a finding or storm repeats counted, status, title); returns the unsubscribe. The live
+   * incidents stream follows this.
+   */
+  onChange(listener: (incidentId: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(incidentId: string): void {
+    for (const listener of this.listeners) listener(incidentId);
   }
 
   /** The prepared statement for `sql` (a fixed text: the cache holds one per query shape). */

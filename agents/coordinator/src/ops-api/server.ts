@@ -13,6 +13,7 @@ import { requireRole } from './access.js';
 import { CONSOLE_DIST, registerConsoleAssets } from './console-assets.js';
 import { authenticateRequest, checkCsrf } from './authenticate.js';
 import { ApiError, createErrorHandler } from './errors.js';
+import { IncidentFeed, registerIncidentEvents } from './incident-events.js';
 import { LoginThrottle } from './login-throttle.js';
 import { registerCertificateRoutes } from './routes-certificate.js';
 import { registerCoreRoutes, type CoreRouteDeps } from './routes-core.js';
@@ -45,6 +46,7 @@ export interface OpsAppOptions extends CoreRouteDeps {
 }
 
 interface AppDeps extends CoreRouteDeps {
+  readonly feed: IncidentFeed;
   readonly stateDir: string;
   readonly trustDomain: string;
   readonly sessions: SessionStore;
@@ -79,6 +81,7 @@ async function buildOpsApp(options: OpsAppOptions) {
     ...options,
     sessions: options.sessions ?? new SessionStore(),
     throttle: options.throttle ?? new LoginThrottle(),
+    feed: new IncidentFeed(options.store),
     origins: () => origins,
   };
   return {
@@ -149,6 +152,7 @@ async function buildApp(
     app.get(url, { config: { access: 'public' }, schema: { hide: true } }, async () =>
       app.swagger(),
     );
+  registerIncidentEvents(app, deps);
   registerCoreRoutes(app, deps);
   registerSessionRoutes(app, deps);
   registerUserRoutes(app, deps);
