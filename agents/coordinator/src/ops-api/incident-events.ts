@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { IncidentStore } from '../incident-store.js';
+import type { IncidentRecords } from '../incident-records.js';
+
+/** The records the stream reads; a backend that reports its changes (`onChange`) feeds it. */
+type FeedRecords = IncidentRecords & {
+  onChange?(listener: (incidentId: string) => void): () => void;
+};
 
 /** How many changes a reconnecting client can resume across (older: it reloads the list). */
 export const RESUME_WINDOW = 10_000;
@@ -19,8 +24,9 @@ export class IncidentFeed {
   private readonly log: { seq: number; incidentId: string }[] = [];
   private readonly listeners = new Set<(incidentId: string, seq: number) => void>();
 
-  constructor(store: IncidentStore) {
-    store.onChange((incidentId) => {
+  /** A backend without `onChange` (shared by replicas) feeds nothing: clients reload on reconnect. */
+  constructor(store: FeedRecords) {
+    store.onChange?.((incidentId) => {
       this.seq += 1;
       this.log.push({ seq: this.seq, incidentId });
       if (this.log.length > RESUME_WINDOW) this.log.shift();
@@ -59,7 +65,7 @@ export class IncidentFeed {
  */
 export function registerIncidentEvents(
   app: FastifyInstance,
-  deps: () => { readonly store: IncidentStore; readonly feed: IncidentFeed },
+  deps: () => { readonly store: FeedRecords; readonly feed: IncidentFeed },
 ): void {
   app.get(
     '/v1/incidents/events',
@@ -82,21 +88,22 @@ export function registerIncidentEvents(
         'x-accel-buffering': 'no',
       });
       const pending = new Map<string, number>();
-      const send = () => {
+      const send = async () => {
         timer = undefined;
-        for (const [incidentId, seq] of pending) {
-          const row = store.incident(incidentId);
+        const batch = [...pending];
+        pending.clear();
+        for (const [incidentId, seq] of batch) {
+          const row = await store.incident(incidentId);
           if (row)
             res.write(
               `id: ${feed.eventId(seq)}\nevent: incident\ndata: ${JSON.stringify(row)}\n\n`,
             );
         }
-        pending.clear();
       };
       let timer: NodeJS.Timeout | undefined;
       const queue = (incidentId: string, seq: number) => {
         pending.set(incidentId, seq);
-        timer ??= setTimeout(send, FLUSH_MS);
+        timer ??= setTimeout(() => void send(), FLUSH_MS);
       };
       res.write('retry: 2000\n\n');
       const last = request.headers['last-event-id'];
@@ -104,7 +111,7 @@ export function registerIncidentEvents(
         const missed = feed.since(last);
         if (missed) {
           for (const [id, seq] of missed) pending.set(id, seq);
-          send();
+          void send();
         } else res.write('event: reset\ndata: {}\n\n');
       }
       const unsubscribe = feed.subscribe(queue);
