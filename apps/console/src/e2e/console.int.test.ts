@@ -1,11 +1,12 @@
 /**
  * The console end to end over the real SOC: `vigil up` (six agent processes, mTLS A2A,
  * OPA, the offline analyser); Debian's Chromium, driven by playwright-core, signs in with
- * a password, watches the demo's incidents arrive without a reload, opens one, checks
- * that a viewer can neither see decision buttons nor approve through the API, sees an
- * undecided escalation expire and read as rejected, and checks every page with axe-core
- * and photographs it (the directory is printed). Approving in the browser waits for the
- * coordinator's certificate route and the browser signing module (not in main yet).
+ * a password, watches the demo's incidents arrive without a reload, opens one, approves an
+ * escalation with a key made in the page and sees the signed approval verified and the
+ * action executed, checks that a viewer can
+ * neither see decision buttons nor approve through the API, sees an undecided escalation
+ * expire and read as rejected, and checks every page with axe-core and photographs it
+ * (the directory is printed).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startSoc, type Soc } from '@vigil/cli/testing';
-import type { Approval } from '../api/types.js';
+import type { Approval, IncidentDetail } from '../api/types.js';
 import { artifactsDir, launchBrowser, screenshot, seriousAxeViolations } from './browser.js';
 import { serveConsoleBeside } from './static-console.js';
 
@@ -70,7 +71,7 @@ async function checkPage(page: Page, name: string): Promise<void> {
   assert.deepEqual(await seriousAxeViolations(page), [], `axe-core on the ${name} page`);
 }
 
-test('the console over the real SOC: sign in, live incidents, incident detail, viewer refused, expiry shown as rejected, axe on every page', async (t: TestContext) => {
+test('the console over the real SOC: sign in, live incidents, approvals signed in the browser, viewer refused, expiry shown as rejected, axe on every page', async (t: TestContext) => {
   const soc = await startSoc(t, { approvalTtlSeconds: APPROVAL_TTL_SECONDS });
   const served = ((await fetch(`${soc.apiUrl}/`)).headers.get('content-type') ?? '').includes(
     'text/html',
@@ -154,6 +155,7 @@ test('the console over the real SOC: sign in, live incidents, incident detail, v
     `the demo escalates at least four actions (${escalations.length})`,
   );
   // The last escalation is never decided: it expires.
+  const [first] = escalations as [Approval];
   const undecided = escalations.at(-1)!;
 
   await t.test(
@@ -166,6 +168,47 @@ test('the console over the real SOC: sign in, live incidents, incident detail, v
       await checkPage(page, 'incident');
     },
   );
+
+  await t.test('approves an escalation: signed in the browser, verified, executed', async () => {
+    await page.goto(`${soc.apiUrl}/approvals/${encodeURIComponent(first.id)}`);
+    await page.getByTestId('digest').filter({ hasText: first.actionDigest }).waitFor();
+    await page
+      .getByTestId('countdown')
+      .filter({ hasText: /expires in/ })
+      .waitFor();
+    await checkPage(page, 'approval');
+    await page.getByLabel(/^Reason/).fill('confirmed with the storefront owner');
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await page.getByTestId('decision').filter({ hasText: 'by user:ana' }).waitFor();
+    const { approval } = await api<{ approval: Approval }>(
+      soc,
+      'GET',
+      `/v1/approvals/${encodeURIComponent(first.id)}`,
+    );
+    assert.equal(approval.status, 'approved');
+    assert.equal(approval.decision?.by, 'user:ana');
+    // The decision carries ana's own signature: a JWS whose issuer is her user identity.
+    const [, payload] = (approval.decision?.approval ?? '').split('.');
+    const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as {
+      iss: string;
+      action_digest: string;
+      decision: string;
+    };
+    assert.match(claims.iss, /^spiffe:\/\/[^/]+\/user\/ana$/);
+    assert.equal(claims.decision, 'approve');
+    const executed = await soc.waitUntil('the approved action executed', async () => {
+      const detail = await api<IncidentDetail>(
+        soc,
+        'GET',
+        `/v1/incidents/${encodeURIComponent(first.incidentId)}`,
+      );
+      const item = detail.summary?.items.find((i) => i.proposal.id === first.proposalId);
+      return item?.outcome === 'executed' ? item : undefined;
+    });
+    assert.equal(executed.outcome, 'executed');
+    await page.getByRole('button', { name: 'See the execution in the incident' }).click();
+    await page.getByText('executed').first().waitFor();
+  });
 
   await t.test(
     'a viewer sees the approval but cannot approve, in the page or through the API',

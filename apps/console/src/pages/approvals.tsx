@@ -11,6 +11,13 @@ import { useNow } from '../hooks/use-now.js';
 import { parseParameterEdit, reasonProblem } from '../incidents/edit.js';
 import { mayDecide, useSession } from '../session.js';
 
+/**
+ * How long a signed decision stays valid for the remediator. Not the escalation's own
+ * remaining time: an approval given near the deadline still has to pass a re-review and
+ * reach the remediator on a loaded system (a 60-second decision expired before it ran).
+ */
+const DECISION_TTL_SECONDS = 900;
+
 /** Pending approvals first (soonest to expire on top), then the latest decided. */
 export function ApprovalsPage({ id }: { id?: string }) {
   const list = useLoad(() => endpoints.approvals(), 'all');
@@ -132,7 +139,7 @@ function DecisionPanel({ approval, onDecided }: { approval: Approval; onDecided:
     setBusy(true);
     try {
       const action = edit ? { ...approval.action, parameters: edit } : approval.action;
-      const ttlSeconds = Math.max(60, Math.ceil((approval.expiresAt - Date.now()) / 1000));
+      const ttlSeconds = DECISION_TTL_SECONDS;
       const signed = await signDecision(
         state.identity,
         { action, decision, comment: reason },
