@@ -71,7 +71,8 @@ describeExecutorContract(
     const source = new KubernetesInventorySource(kc, { users: smallInventory().users() });
     return {
       executor: new KubernetesExecutor(kc),
-      observe: () => source.inventory(),
+      // The fake serves lists, not watches: every observation is a fresh (consistent) read.
+      observe: () => source.inventory({ consistent: true }),
       seen: () =>
         api.writes().map((r) => ({
           kind: 'kubernetes',
@@ -110,7 +111,7 @@ test('the Kubernetes inventory read from the API equals the inventory it was see
   t.after(() => api.close());
   const read = await new KubernetesInventorySource(kubeConfigFor(api, api.token), {
     users: smallInventory().users(),
-  }).inventory();
+  }).inventory({ consistent: true });
   const norm = (doc: ReturnType<InventorySnapshot['toDocument']>) => ({
     ...doc,
     metadata: { name: 'x' },

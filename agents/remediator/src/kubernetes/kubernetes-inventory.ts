@@ -117,7 +117,9 @@ export class KubernetesInventorySource implements InventorySource {
         list: () => net.listNetworkPolicyForAllNamespaces(),
       },
     };
-    this.#watch = new Watch(kubeConfig);
+    this.#watch = new CheckedWatch(kubeConfig, (line) =>
+      this.#logger?.warn({ line }, 'inventory watch: an event without an object was ignored'),
+    );
     this.#users = options.users ?? [];
     this.#logger = options.logger;
     this.#o = {
@@ -203,6 +205,41 @@ export class KubernetesInventorySource implements InventorySource {
         cause,
       );
     }
+  }
+}
+
+/**
+ * A Watch that drops events without an object (or, except for ERROR, without metadata)
+ * before the client's ListWatch sees them: its handler dereferences `obj.metadata`
+ * unguarded, and the rejection it then throws is unhandled — one malformed line from a
+ * proxy in front of the API server would take the process down.
+ */
+class CheckedWatch extends Watch {
+  constructor(
+    config: KubeConfig,
+    private readonly malformed: (line: string) => void,
+  ) {
+    super(config);
+  }
+
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: any, watchObj?: any) => void, // eslint-disable-line @typescript-eslint/no-explicit-any -- the client's own signature
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(
+      path,
+      queryParams,
+      (phase, obj: unknown, raw: unknown) => {
+        const object =
+          typeof obj === 'object' && obj !== null ? (obj as { metadata?: unknown }) : undefined;
+        if (object && (phase === 'ERROR' || typeof object.metadata === 'object'))
+          return callback(phase, object, raw);
+        this.malformed(JSON.stringify(raw).slice(0, 200));
+      },
+      done,
+    );
   }
 }
 
