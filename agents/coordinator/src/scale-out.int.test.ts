@@ -131,9 +131,9 @@ test('each incident is owned by exactly one replica, and a finding redelivered t
             (SELECT count(DISTINCT key)::int FROM side_effects) AS keys`,
   );
   assert.deepEqual(rows, [{ n: 12, effects: 12, keys: 12 }], 'one incident and one action each');
-  // Both replicas did work: findings reached whichever replica received them first.
-  const owners = new Set(closed.map((e) => e['owner']));
-  assert.equal(owners.size, 2, `closed by ${[...owners].join(', ')}`);
+  // Which replica claims each finding is a race (on a loaded machine one may win them all);
+  // what must hold is that every incident was closed by one of them, once.
+  for (const e of closed) assert.ok(['replica-a', 'replica-b'].includes(String(e['owner'])));
 });
 
 test('a human decision taken on another replica resumes the paused incident there, executing once', async (t) => {
