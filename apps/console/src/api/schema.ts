@@ -630,6 +630,40 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/incidents/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Live incident changes (text/event-stream; events `incident` and `reset`) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/session': {
     parameters: {
       query?: never;
@@ -1480,15 +1514,7 @@ export interface components {
       readonly target: {
         [key: string]: unknown;
       };
-      /** @enum {string} */
-      type:
-        | 'isolate-pod'
-        | 'scale-to-zero'
-        | 'delete-pod'
-        | 'block-ip'
-        | 'revoke-sa-token'
-        | 'cordon-node'
-        | 'disable-user';
+      type: string;
     };
     ProposedActionInput: {
       readonly parameters: {
@@ -1497,15 +1523,7 @@ export interface components {
       readonly target: {
         [key: string]: unknown;
       };
-      /** @enum {string} */
-      type:
-        | 'isolate-pod'
-        | 'scale-to-zero'
-        | 'delete-pod'
-        | 'block-ip'
-        | 'revoke-sa-token'
-        | 'cordon-node'
-        | 'disable-user';
+      type: string;
     };
     Review: {
       action: components['schemas']['ProposedAction'];
@@ -1515,6 +1533,8 @@ export interface components {
       readonly reasons: string[];
       /** @description Policy bundle revision. */
       revision: string;
+      /** @description Review rounds (a mutation is reviewed again). */
+      rounds: number;
       /** @description The policy rules that fired. */
       readonly rules: string[];
       /** @description Compact JWS signed by the reviewer, bound to the action's digest. */
@@ -1528,6 +1548,8 @@ export interface components {
       readonly reasons: string[];
       /** @description Policy bundle revision. */
       revision: string;
+      /** @description Review rounds (a mutation is reviewed again). */
+      rounds: number;
       /** @description The policy rules that fired. */
       readonly rules: string[];
       /** @description Compact JWS signed by the reviewer, bound to the action's digest. */
