@@ -26,6 +26,7 @@ const review = {
   rules: ['soc.escalate.customer_facing'],
   revision: 'sha256:0123456789abcdef0123',
   confidence: 0.82,
+  rounds: 1,
 };
 const incident: Incident = {
   id: 'inc-miner',
