@@ -223,10 +223,7 @@ class CheckedWatch extends Watch {
   }
 
   override watch(
-    path: string,
-    queryParams: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, apiObj: any, watchObj?: any) => void, // eslint-disable-line @typescript-eslint/no-explicit-any -- the client's own signature
-    done: (err: unknown) => void,
+    ...[path, queryParams, callback, done]: Parameters<Watch['watch']>
   ): Promise<AbortController> {
     return super.watch(
       path,
