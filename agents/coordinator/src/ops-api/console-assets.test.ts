@@ -7,7 +7,7 @@ import { IncidentStore } from '../incident-store.js';
 import { CONSOLE_CSP } from './console-assets.js';
 import { createOpsApp } from './server.js';
 
-test('serves the built console at / with a strict CSP; the API stays authenticated', async (t) => {
+test('serves the built console at / and its client routes with a strict CSP; the API stays authenticated and unknown paths 404', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-console-assets-'));
   const dist = join(dir, 'dist');
   mkdirSync(join(dist, 'assets'), { recursive: true });
@@ -38,4 +38,23 @@ test('serves the built console at / with a strict CSP; the API stays authenticat
   assert.equal(script.statusCode, 200);
   assert.equal(script.headers['x-content-type-options'], 'nosniff');
   assert.equal((await app.inject({ url: '/v1/incidents' })).statusCode, 401);
+
+  // A bookmark or reload of a client route gets the page, with the same CSP.
+  const html = { accept: 'text/html,application/xhtml+xml' };
+  const deepLink = await app.inject({ url: '/approvals/inc-1%2Fp1?x=1', headers: html });
+  assert.equal(deepLink.statusCode, 200);
+  assert.match(deepLink.body, /assets\/app\.js/);
+  assert.equal(deepLink.headers['content-security-policy'], CONSOLE_CSP);
+  // An API path, a missing file and a non-page request stay 404 in the API's shape.
+  for (const [url, headers] of [
+    ['/v1/nothing', html],
+    ['/assets/missing.js', html],
+    ['/approvals/x', { accept: 'application/json' }],
+  ] as const) {
+    const missing = await app.inject({ url, headers });
+    assert.equal(missing.statusCode, 404, url);
+    assert.equal(missing.json<{ code: string }>().code, 'VIGIL_API_NOT_FOUND', url);
+  }
+  const post = await app.inject({ method: 'POST', url: '/approvals/x', headers: html });
+  assert.equal(post.statusCode, 404);
 });

@@ -99,12 +99,6 @@ async function buildApp(
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(createErrorHandler(logger));
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      code: 'VIGIL_API_NOT_FOUND',
-      message: `no route ${request.method} ${request.url.split('?')[0]}`,
-    }),
-  );
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
     openapi: {
@@ -157,7 +151,14 @@ async function buildApp(
   registerSessionRoutes(app, deps);
   registerUserRoutes(app, deps);
   registerCertificateRoutes(app, deps);
-  if (consoleDir) await registerConsoleAssets(app, consoleDir);
+  const consolePage = consoleDir ? await registerConsoleAssets(app, consoleDir) : undefined;
+  app.setNotFoundHandler(async (request, reply) => {
+    if (await consolePage?.(request, reply)) return reply;
+    return reply.code(404).send({
+      code: 'VIGIL_API_NOT_FOUND',
+      message: `no route ${request.method} ${request.url.split('?')[0]}`,
+    });
+  });
   await app.ready();
   return app;
 }
