@@ -169,6 +169,30 @@ test('the console over the real SOC: sign in, live incidents, approvals signed i
     },
   );
 
+  // Before the approval, whose execution can take minutes on a loaded machine: the
+  // undecided escalation must still be pending here.
+  await t.test(
+    'a viewer sees the approval but cannot approve, in the page or through the API',
+    async () => {
+      const viewer = await signIn(browser, soc, served, vic);
+      await viewer.goto(`${soc.apiUrl}/approvals/${encodeURIComponent(undecided.id)}`);
+      await viewer.getByTestId('viewer-note').waitFor();
+      assert.equal(await viewer.getByRole('button', { name: /Approve/ }).count(), 0);
+      const refused = await viewer.evaluate(async (id) => {
+        const session = (await (await fetch('/v1/session')).json()) as { csrfToken: string };
+        const response = await fetch(`/v1/approvals/${encodeURIComponent(id)}/approve`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-vigil-csrf': session.csrfToken },
+          body: JSON.stringify({ reason: 'viewer', approval: 'x.y.z' }),
+        });
+        return { status: response.status, body: (await response.json()) as { code: string } };
+      }, undecided.id);
+      assert.equal(refused.status, 403);
+      assert.equal(refused.body.code, 'VIGIL_APPROVAL_FORBIDDEN');
+      await viewer.context().close();
+    },
+  );
+
   await t.test('approves an escalation: signed in the browser, verified, executed', async () => {
     await page.goto(`${soc.apiUrl}/approvals/${encodeURIComponent(first.id)}`);
     await page.getByTestId('digest').filter({ hasText: first.actionDigest }).waitFor();
@@ -209,28 +233,6 @@ test('the console over the real SOC: sign in, live incidents, approvals signed i
     await page.getByRole('button', { name: 'See the execution in the incident' }).click();
     await page.getByText('executed').first().waitFor();
   });
-
-  await t.test(
-    'a viewer sees the approval but cannot approve, in the page or through the API',
-    async () => {
-      const viewer = await signIn(browser, soc, served, vic);
-      await viewer.goto(`${soc.apiUrl}/approvals/${encodeURIComponent(undecided.id)}`);
-      await viewer.getByTestId('viewer-note').waitFor();
-      assert.equal(await viewer.getByRole('button', { name: /Approve/ }).count(), 0);
-      const refused = await viewer.evaluate(async (id) => {
-        const session = (await (await fetch('/v1/session')).json()) as { csrfToken: string };
-        const response = await fetch(`/v1/approvals/${encodeURIComponent(id)}/approve`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-vigil-csrf': session.csrfToken },
-          body: JSON.stringify({ reason: 'viewer', approval: 'x.y.z' }),
-        });
-        return { status: response.status, body: (await response.json()) as { code: string } };
-      }, undecided.id);
-      assert.equal(refused.status, 403);
-      assert.equal(refused.body.code, 'VIGIL_APPROVAL_FORBIDDEN');
-      await viewer.context().close();
-    },
-  );
 
   await t.test('an escalation nobody decides expires and shows as rejected', async () => {
     await page.goto(`${soc.apiUrl}/approvals/${encodeURIComponent(undecided.id)}`);
