@@ -124,6 +124,19 @@ export function parseCidr(text: string): Cidr | undefined {
   return { v6: ip.v6, words, bits };
 }
 
+/**
+ * True when the text is a network in CIDR notation whose host bits are zero
+ * (`10.0.0.0/8`, `fc00::/7`), or a bare address (a single host) — Python's strict
+ * `ip_network`, which Sigma's `cidr` modifier is defined by.
+ */
+export function isNetworkCidr(text: string): boolean {
+  const network = parseCidr(text);
+  if (network === undefined) return false;
+  const slash = text.indexOf('/');
+  const address = parseIp(slash < 0 ? text : text.slice(0, slash))!;
+  return address.words.every((w, i) => w === network.words[i]);
+}
+
 function parseCidrOrThrow(text: string): Cidr {
   const c = parseCidr(text);
   if (c === undefined) throw new RangeError(`not a CIDR range: ${JSON.stringify(text)}`);

@@ -193,9 +193,9 @@ describe('loading rules', () => {
     );
     writeFileSync(
       join(dir, 'sigma', 's.yml'),
-      'title: t\nid: s-1\nlogsource: { product: kubernetes, service: audit }\ndetection:\n  sel: { sourceIPs|cidr: 10.0.0.0/8 }\n  condition: sel\nlevel: low\n',
+      'title: t\nid: s-1\nlogsource: { product: kubernetes, service: audit }\ndetection:\n  sel: { userAgent|base64: kubectl }\n  condition: sel\nlevel: low\n',
     );
-    assert.throws(() => loadRules(dir), /modifier cidr is not supported/);
+    assert.throws(() => loadRules(dir), /modifier base64 is not supported/);
   });
 
   it('ships the default directory beside the package', () => {

@@ -5,16 +5,26 @@
  * ATT&CK tags, beside Vigil's own.
  *
  * Translated: selections as maps (AND of fields) or lists of maps (OR); value lists (OR)
- * and `|all`; the modifiers `contains`, `startswith`, `endswith`, `re`, `exists`; Sigma's
- * `*` / `?` wildcards and case-insensitive string matching; `null`; conditions with
- * `and`, `or`, `not`, parentheses, `1 of x*`, `all of x*`, `1 of them`, `all of them`.
- * Anything else (keyword lists, `cidr`, `base64`, aggregations) is refused with
+ * and `|all`; the modifiers `contains`, `startswith`, `endswith`, `re`, `exists`, `cidr`;
+ * Sigma's `*` / `?` wildcards and case-insensitive string matching; `null`; conditions
+ * with `and`, `or`, `not`, parentheses, `1 of x*`, `all of x*`, `1 of them`, `all of them`.
+ * Anything else (keyword lists, `base64`, aggregations) is refused with
  * `VIGIL_DETECTOR_RULE_INVALID` naming the rule, never half-translated.
+ *
+ * `cidr` (Sigma modifiers appendix, "Ip only") as pySigma reads it (`ip_network`, strict):
+ * each value is an IPv4 or IPv6 network (`10.0.0.0/8`, `fc00::/7`) or a bare address (one
+ * host); a range with host bits set (`10.1.2.3/8`) is refused as pySigma refuses it, not
+ * silently widened. A value list is OR, `|cidr|all` AND. The field matches when it holds an
+ * address inside a range; text that is not an address never matches. One deliberate
+ * difference, Vigil's `cidr` operator's: an IPv4-mapped IPv6 address (`::ffff:10.1.2.3`)
+ * is compared as the IPv4 address it carries, so a dual-stack API server's mapped source
+ * cannot step around an IPv4 range.
  *
  * Sigma field names are the audit event's own (`objectRef.resource`); {@link SIGMA_FIELDS}
  * maps them onto the normalised event, including the wrapper-independent `requestObject`.
  */
 import { RuleError } from './errors.js';
+import { isNetworkCidr } from '../model/address-class.js';
 import type { Condition } from './condition.js';
 import type { Rule } from './rule.js';
 
@@ -153,6 +163,7 @@ function translateMap(map: Record<string, unknown>, fail: (m: string) => never):
     const modifier = mods[0];
     if (modifier === 'exists') return { field, exists: value === true };
     const values = Array.isArray(value) ? value : [value];
+    if (modifier === 'cidr') return translateCidr(key, field, values, all, fail);
     const each = values.map((v) => translateValue(field, modifier, v, fail));
     if (each.length === 1) return each[0]!;
     if (all) return { all: each };
@@ -193,6 +204,27 @@ function translateValue(
     default:
       return fail(`modifier ${modifier} is not supported`);
   }
+}
+
+/** `field|cidr` (see the module doc): one predicate over the ranges, or all of them with `|all`. */
+function translateCidr(
+  key: string,
+  field: string,
+  values: readonly unknown[],
+  all: boolean,
+  fail: (m: string) => never,
+): Condition {
+  const ranges = values.map((v) => {
+    if (typeof v !== 'string') return fail(`${key}: ${String(v)} is not a CIDR range`);
+    const range = v.trim();
+    if (!isNetworkCidr(range))
+      fail(`${key}: ${JSON.stringify(v)} is not an IPv4 or IPv6 network (host bits must be zero)`);
+    return range;
+  });
+  if (ranges.length === 0) fail(`${key}: no range`);
+  return all && ranges.length > 1
+    ? { all: ranges.map((cidr) => ({ field, cidr })) }
+    : { field, cidr: ranges.length === 1 ? ranges[0]! : ranges };
 }
 
 /** Sigma wildcards: `*` any run, `?` one character, `\` escapes them. */
