@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffDelay, CrashLoopDetector } from './backoff.js';
+import { backoffDelay, recordRestart } from './backoff.js';
 
 test('back-off doubles per attempt and is capped at the maximum', () => {
   const upper = (attempt: number): number => backoffDelay(attempt, 100, 1_000, () => 1);
@@ -25,20 +25,36 @@ test('back-off stays finite for very large attempt counts', () => {
   );
 });
 
+function replay(
+  at: readonly number[],
+  crashLoop: { restarts: number; windowSeconds: number },
+): boolean[] {
+  let times: readonly number[] = [];
+  return at.map((now) => {
+    const next = recordRestart(times, now, crashLoop);
+    times = next.times;
+    return next.crashLoop;
+  });
+}
+
 test('crash loop is detected on the restart after the allowed count within the window', () => {
-  const d = new CrashLoopDetector({ restarts: 3, windowMs: 10_000 });
-  assert.equal(d.record(0), false);
-  assert.equal(d.record(1_000), false);
-  assert.equal(d.record(2_000), false);
-  assert.equal(d.record(3_000), true);
+  assert.deepEqual(replay([0, 1_000, 2_000, 3_000], { restarts: 3, windowSeconds: 10 }), [
+    false,
+    false,
+    false,
+    true,
+  ]);
 });
 
 test('restarts older than the window do not count towards a crash loop', () => {
-  const d = new CrashLoopDetector({ restarts: 2, windowMs: 1_000 });
-  assert.equal(d.record(0), false);
-  assert.equal(d.record(500), false);
-  assert.equal(d.record(1_600), false);
-  assert.equal(d.count(1_600), 1);
-  assert.equal(d.record(1_700), false);
-  assert.equal(d.record(1_800), true);
+  assert.deepEqual(replay([0, 500, 1_600, 1_700, 1_800], { restarts: 2, windowSeconds: 1 }), [
+    false,
+    false,
+    false,
+    false,
+    true,
+  ]);
+  assert.deepEqual(recordRestart([0, 500], 1_600, { restarts: 2, windowSeconds: 1 }).times, [
+    1_600,
+  ]);
 });

@@ -17,29 +17,17 @@ export function backoffDelay(
 }
 
 /**
- * Counts restarts in a sliding window: `record()` returns true when the replica has
- * restarted `restarts` times within `windowMs` — a crash loop; it is then marked
- * `failed` and no longer restarted.
+ * Records a restart at `now` (ms) in a sliding window of `windowSeconds`: the restarts
+ * still inside the window, and whether there are now more than `restarts` of them — a
+ * crash loop (the replica is then marked `failed` and no longer restarted). Pure: the
+ * caller keeps the returned times.
  */
-export class CrashLoopDetector {
-  readonly #restarts: number;
-  readonly #windowMs: number;
-  #times: number[] = [];
-
-  constructor(opts: { restarts: number; windowMs: number }) {
-    this.#restarts = opts.restarts;
-    this.#windowMs = opts.windowMs;
-  }
-
-  /** Records a restart at `now` (ms); true when that makes a crash loop. */
-  record(now: number): boolean {
-    this.#times = this.#times.filter((t) => now - t < this.#windowMs);
-    this.#times.push(now);
-    return this.#times.length > this.#restarts;
-  }
-
-  /** Restarts recorded within the window ending at `now`. */
-  count(now: number): number {
-    return this.#times.filter((t) => now - t < this.#windowMs).length;
-  }
+export function recordRestart(
+  times: readonly number[],
+  now: number,
+  crashLoop: { readonly restarts: number; readonly windowSeconds: number },
+): { times: readonly number[]; crashLoop: boolean } {
+  const windowMs = crashLoop.windowSeconds * 1000;
+  const kept = [...times.filter((t) => now - t < windowMs), now];
+  return { times: kept, crashLoop: kept.length > crashLoop.restarts };
 }

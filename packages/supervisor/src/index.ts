@@ -28,7 +28,18 @@ export {
   type SupervisorOptions,
 } from './supervisor.js';
 export { SupervisorError, SUPERVISOR_ERROR_CODES } from './errors.js';
-export { backoffDelay, CrashLoopDetector } from './backoff.js';
+export { backoffDelay, recordRestart } from './backoff.js';
+export {
+  decideExit,
+  exitError,
+  isCleanExit,
+  type ExitContext,
+  type ExitDecision,
+  type ExitError,
+  type ExitEvent,
+  type NextHistory,
+  type RestartHistory,
+} from './exit-decision.js';
 export { startGates, startWaves } from './start-order.js';
 export { allocateLoopbackPorts } from './ports.js';
 export { probe, type ProbeResult } from './probe.js';

@@ -8,14 +8,13 @@ import { ensureIdentities, inspectCertificate, issueAgentCertificate } from '@vi
 import { spiffeIdOf, type AgentSpec, type AgentSystem } from '@vigil/registry';
 import {
   AGENT_ENTRY_SCRIPT,
-  EXIT_CONFIG,
   isIpcMessage,
   type CertificateSummary,
   type InvokeResult,
   type SupervisorToAgentMessage,
 } from '@vigil/runtime';
-import { backoffDelay, CrashLoopDetector } from './backoff.js';
 import { SUPERVISOR_ERROR_CODES, SupervisorError } from './errors.js';
+import { decideExit, type ExitDecision } from './exit-decision.js';
 import type { MemoryOptions, MemoryPlan } from './launch.js';
 import { createProcessLauncher, type AgentLauncher, type LaunchedAgent } from './launcher.js';
 import {
@@ -161,14 +160,15 @@ interface Replica {
   readonly url: string;
   readonly healthUrl: string;
   readonly memory: MemoryPlan;
-  readonly crashLoop: CrashLoopDetector;
   state: ReplicaState;
   child: ChildProcess | undefined;
   /** The current life as the launcher runs it (process or container). */
   launched: LaunchedAgent | undefined;
   pid: number | null;
   restarts: number;
+  /** Back-off attempt and the restarts inside the crash-loop window (see decideExit). */
   attempt: number;
+  restartTimes: readonly number[];
   startedAt: number | null;
   readyAt: number | null;
   lastExit: ReplicaStatus['lastExit'];
@@ -287,7 +287,6 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
             SUPERVISOR_ERROR_CODES.STATE,
             `the ${this.#launcher.kind} launcher placed no ${spec.name}[${index}]`,
           );
-        const { restarts, windowSeconds } = spec.restartPolicy.crashLoop;
         list.push({
           spec,
           index,
@@ -296,13 +295,13 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
           url: placement.url,
           healthUrl: placement.healthUrl,
           memory,
-          crashLoop: new CrashLoopDetector({ restarts, windowMs: windowSeconds * 1000 }),
           state: 'stopped',
           child: undefined,
           launched: undefined,
           pid: null,
           restarts: 0,
           attempt: 0,
+          restartTimes: [],
           startedAt: null,
           readyAt: null,
           lastExit: null,
@@ -1022,24 +1021,40 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
     }
     const pid = r.pid ?? -1;
     const now = Date.now();
-    const wasReadySince = r.readyAt;
+    const decision = decideExit(
+      {
+        code,
+        signal,
+        ...(spawnError === undefined ? {} : { spawnError: spawnError.message }),
+        ...(r.killReason === undefined ? {} : { killReason: r.killReason }),
+        ...(r.fatal === undefined ? {} : { fatal: r.fatal }),
+        at: now,
+      },
+      {
+        draining: this.#state === 'stopping' || this.#state === 'stopped',
+        history: { attempt: r.attempt, restartTimes: r.restartTimes, readySince: r.readyAt },
+        policy: r.spec.restartPolicy,
+        stableAfterMs: this.#opts.stableAfterMs ?? 60_000,
+        jitter: Math.random(),
+      },
+    );
     r.child = undefined;
     r.launched = undefined;
     r.pid = null;
     r.lastExit = { code, signal, at: new Date(now).toISOString() };
-    const clean = code === 0 && signal === null && r.killReason === undefined;
-    const error =
-      r.killReason ??
-      r.fatal ??
-      (spawnError !== undefined
-        ? { code: SUPERVISOR_ERROR_CODES.SPAWN_FAILED, message: spawnError.message }
-        : clean
-          ? undefined
-          : {
-              code: SUPERVISOR_ERROR_CODES.EXITED,
-              message: signal !== null ? `killed by ${signal}` : `exited with code ${String(code)}`,
-            });
-    if (error !== undefined) r.lastError = { ...error, at: new Date(now).toISOString() };
+    this.#applyExit(r, decision, { pid, code, signal, now });
+  }
+
+  /** The one place an exit decision takes effect: status, events, log line, audit, timer. */
+  #applyExit(
+    r: Replica,
+    decision: ExitDecision,
+    exit: { pid: number; code: number | null; signal: string | null; now: number },
+  ): void {
+    const { pid, code, signal, now } = exit;
+    const at = new Date(now).toISOString();
+    const { error } = decision;
+    if (error !== undefined) r.lastError = { ...error, at };
     this.#emit({
       type: 'exited',
       agent: r.spec.name,
@@ -1053,117 +1068,80 @@ export class Supervisor extends EventEmitter<{ event: [SupervisorEvent] }> {
       try {
         appendFileSync(
           join(this.#stateDir, 'logs', `${r.spec.name}-${r.index}.log`),
-          `${JSON.stringify({ level: error === undefined ? 30 : 50, time: new Date(now).toISOString(), name: 'supervisor', agent: r.spec.name, replica: r.index, pid, msg, code, signal, error, ...extra })}\n`,
+          `${JSON.stringify({ level: error === undefined ? 30 : 50, time: at, name: 'supervisor', agent: r.spec.name, replica: r.index, pid, msg, code, signal, error, ...extra })}\n`,
         );
       } catch {
         // the log directory vanished; status.json still has it
       }
     };
-
-    const stopping = this.#state === 'stopping' || this.#state === 'stopped';
-    const exitFacts = {
-      code,
-      signal,
-      errorCode: error?.code ?? null,
-      uptimeMs: now - (r.startedAt ?? now),
-    };
+    const drained = decision.kind === 'drained';
     // r.pid is already cleared for the status; the entry names the process that ended.
     void this.#audit(
       { spec: r.spec, index: r.index, pid },
-      stopping ? 'stopped' : 'exited',
-      stopping
+      drained ? 'stopped' : 'exited',
+      drained
         ? 'stopped by the supervisor (drain on SIGTERM)'
         : (error?.message ?? 'exited cleanly'),
-      exitFacts,
+      { code, signal, errorCode: error?.code ?? null, uptimeMs: now - (r.startedAt ?? now) },
     );
-    if (stopping) {
-      appendLog('stopped');
-      this.#setState(r, 'stopped', 'supervisor stopping');
-      return;
-    }
-    if (code === EXIT_CONFIG) {
-      // The agent reported a configuration error (bad settings, environment, unknown
-      // agent): the same process would fail the same way, so no restart is attempted.
-      appendLog('configuration error; marked failed');
-      void this.#audit(
-        r,
-        'failed',
-        `configuration error, not restarted: ${error?.message ?? 'exit 78'}`,
-        {
-          errorCode: error?.code ?? null,
-        },
-      );
-      this.#setState(r, 'failed', `configuration error: ${error?.message ?? 'exit 78'}`);
-      this.#emit({
-        type: 'error',
-        code: error?.code ?? SUPERVISOR_ERROR_CODES.EXITED,
-        message: `${r.spec.name}[${r.index}]: configuration error, not restarted: ${error?.message ?? 'exit 78'}`,
-      });
-      return;
-    }
     const policy = r.spec.restartPolicy.policy;
-    const restart = policy === 'always' || (policy === 'on-failure' && !clean);
-    if (!restart) {
-      appendLog('exited; not restarted', { policy });
-      if (!clean)
-        void this.#audit(r, 'failed', `restart policy ${policy}: not restarted`, {
-          errorCode: error?.code ?? null,
+    switch (decision.kind) {
+      case 'drained':
+        appendLog('stopped');
+        this.#setState(r, 'stopped', 'supervisor stopping');
+        return;
+      case 'stop':
+        appendLog('exited; not restarted', { policy });
+        this.#setState(r, 'stopped', decision.reason);
+        return;
+      case 'fail':
+        if (decision.history !== undefined) {
+          r.attempt = decision.history.attempt;
+          r.restartTimes = decision.history.restartTimes;
+        }
+        if (decision.lastError !== undefined) r.lastError = { ...decision.lastError, at };
+        appendLog(decision.logLine, decision.cause === 'restart-policy' ? { policy } : {});
+        void this.#audit(r, 'failed', decision.rationale, { errorCode: decision.errorCode });
+        this.#setState(r, 'failed', decision.stateReason);
+        if (decision.alert !== undefined)
+          this.#emit({
+            type: 'error',
+            code: decision.alert.code,
+            message: `${r.spec.name}[${r.index}]: ${decision.alert.message}`,
+          });
+        return;
+      case 'restart': {
+        const { delayMs } = decision;
+        r.attempt = decision.history.attempt;
+        r.restartTimes = decision.history.restartTimes;
+        r.restarts += 1;
+        r.nextRestartAt = now + delayMs;
+        appendLog('restart scheduled', { delayMs, restarts: r.restarts });
+        this.#emit({
+          type: 'restart-scheduled',
+          agent: r.spec.name,
+          replica: r.index,
+          delayMs,
+          restarts: r.restarts,
         });
-      this.#setState(r, clean ? 'stopped' : 'failed', `restart policy ${policy}`);
-      return;
+        this.#setState(r, 'restarting', error?.message ?? 'exited');
+        // The restart is on record before the new process exists (the fsync is long done
+        // by the end of any back-off, so this rarely waits).
+        const recorded = this.#audit(r, 'restart-scheduled', decision.rationale, {
+          delayMs,
+          restarts: r.restarts,
+          attempt: r.attempt,
+        });
+        r.restartTimer = setTimeout(() => {
+          void recorded.then(() => {
+            r.restartTimer = undefined;
+            r.nextRestartAt = null;
+            if (this.#state === 'starting' || this.#state === 'running') this.#spawn(r);
+          });
+        }, delayMs);
+        return;
+      }
     }
-    if (wasReadySince !== null && now - wasReadySince >= (this.#opts.stableAfterMs ?? 60_000))
-      r.attempt = 0;
-    r.attempt += 1;
-    if (r.crashLoop.record(now)) {
-      const { restarts, windowSeconds } = r.spec.restartPolicy.crashLoop;
-      const message = `crash loop: more than ${restarts} restarts within ${windowSeconds} s; not restarted (last: ${error?.message ?? 'clean exit'})`;
-      r.lastError = {
-        code: SUPERVISOR_ERROR_CODES.CRASH_LOOP,
-        message,
-        at: new Date(now).toISOString(),
-      };
-      appendLog('crash loop; marked failed');
-      void this.#audit(r, 'failed', message, { errorCode: SUPERVISOR_ERROR_CODES.CRASH_LOOP });
-      this.#setState(r, 'failed', message);
-      this.#emit({
-        type: 'error',
-        code: SUPERVISOR_ERROR_CODES.CRASH_LOOP,
-        message: `${r.spec.name}[${r.index}]: ${message}`,
-      });
-      return;
-    }
-    const delayMs = backoffDelay(
-      r.attempt,
-      r.spec.restartPolicy.initialBackoffMs,
-      r.spec.restartPolicy.maxBackoffMs,
-    );
-    r.restarts += 1;
-    r.nextRestartAt = now + delayMs;
-    appendLog('restart scheduled', { delayMs, restarts: r.restarts });
-    this.#emit({
-      type: 'restart-scheduled',
-      agent: r.spec.name,
-      replica: r.index,
-      delayMs,
-      restarts: r.restarts,
-    });
-    this.#setState(r, 'restarting', error?.message ?? 'exited');
-    // The restart is on record before the new process exists (the fsync is long done
-    // by the end of any back-off, so this rarely waits).
-    const recorded = this.#audit(
-      r,
-      'restart-scheduled',
-      `restart policy ${policy}: ${error?.message ?? 'exited'}; back-off ${delayMs} ms`,
-      { delayMs, restarts: r.restarts, attempt: r.attempt },
-    );
-    r.restartTimer = setTimeout(() => {
-      void recorded.then(() => {
-        r.restartTimer = undefined;
-        r.nextRestartAt = null;
-        if (this.#state === 'starting' || this.#state === 'running') this.#spawn(r);
-      });
-    }, delayMs);
   }
 }
 
