@@ -31,6 +31,9 @@ import { IncidentStore } from './incident-store.js';
 import { PostgresIncidentStore } from './postgres-incident-store.js';
 import { failureNotificationFor, notificationFor } from './notification.js';
 import { startOpsApi, type OpsApi } from './ops-api/server.js';
+import { PostgresSessionTable } from './ops-api/session-table-postgres.js';
+import { SqliteSessionTable } from './ops-api/session-table-sqlite.js';
+import { SessionStore } from './ops-api/sessions.js';
 import type { IncidentPorts, StepContext } from './ports.js';
 import { ensureBootstrapAdmin, ensureBootstrapPassword, listUsers } from './users.js';
 
@@ -110,6 +113,7 @@ export function createCoordinatorAgent(): AgentDefinition {
   let stateDir: string | undefined;
   let sweep: NodeJS.Timeout | undefined;
   let closeCheckpointer: (() => Promise<void>) | undefined;
+  let closeSessions: (() => void) | undefined;
 
   return {
     async start(ctx) {
@@ -124,6 +128,8 @@ export function createCoordinatorAgent(): AgentDefinition {
       const state = await openState(ctx, dataDir, settings);
       store = state.store;
       ownership = state.ownership;
+      closeSessions = state.closeSessions;
+      const sessions = state.sessions;
       const checkpointer = await openCheckpointer(ctx, dataDir);
       closeCheckpointer = checkpointer.close;
       coordinator = new Coordinator({
@@ -140,7 +146,10 @@ export function createCoordinatorAgent(): AgentDefinition {
         verifyApproval: createApprovalVerifier({
           trustDomain: ctx.system.trustDomain,
           caPem: () => ctx.credentials().ca,
-          roleOf: (by) => listUsers(ctx.stateDir).find((u) => `user:${u.id}` === by)?.role,
+          // A local user's role from the users file; an OIDC user's from their live session.
+          roleOf: async (by) =>
+            listUsers(ctx.stateDir).find((u) => `user:${u.id}` === by)?.role ??
+            (by.startsWith('user:') ? await sessions.oidcRole(by.slice(5)) : undefined),
         }),
       });
       const resumed = await coordinator.resumeInFlight();
@@ -158,6 +167,7 @@ export function createCoordinatorAgent(): AgentDefinition {
         store,
         stateDir: ctx.stateDir,
         trustDomain: ctx.system.trustDomain,
+        sessions,
         host: settings.api.host ?? ctx.host,
         port: settings.api.port,
         logger: ctx.logger,
@@ -209,6 +219,7 @@ export function createCoordinatorAgent(): AgentDefinition {
       // Released leases hand this replica's paused and failed incidents over at once.
       await ownership?.close();
       await closeCheckpointer?.();
+      closeSessions?.();
       await store?.close();
       await audit?.close();
     },
@@ -216,22 +227,34 @@ export function createCoordinatorAgent(): AgentDefinition {
 }
 
 /**
- * Incidents and approvals in SQLite (one process) or in PostgreSQL with incident leases
- * (replicas): `storage.state` decides. The owner id is unique per process start, so a
- * restarted replica never mistakes its predecessor's leases for its own.
+ * Incidents, approvals and console sessions in SQLite (one process) or in PostgreSQL with
+ * incident leases (replicas): `storage.state` decides. The owner id is unique per process
+ * start, so a restarted replica never mistakes its predecessor's leases for its own.
  */
 async function openState(
   ctx: AgentContext,
   dataDir: string,
   settings: z.infer<typeof coordinatorSettingsSchema>,
-): Promise<{ store: IncidentRecords; ownership: IncidentOwnership }> {
+): Promise<{
+  store: IncidentRecords;
+  ownership: IncidentOwnership;
+  sessions: SessionStore;
+  closeSessions?: () => void;
+}> {
   const config = ctx.system.storage.state;
-  if (config.backend !== 'postgres')
+  if (config.backend !== 'postgres') {
+    const file = join(dataDir, 'coordinator.sqlite');
+    const store = new IncidentStore(file);
+    const table = new SqliteSessionTable(file);
     return {
-      store: new IncidentStore(join(dataDir, 'coordinator.sqlite')),
+      store,
       ownership: createLocalOwnership(),
+      sessions: new SessionStore(table),
+      closeSessions: () => table.close(),
     };
+  }
   const store = await PostgresIncidentStore.open(config.url!);
+  const sessions = new SessionStore(await PostgresSessionTable.open(store.pool));
   const ownership = await createPostgresLeases({
     pool: store.pool,
     owner: `${ctx.spec.name}-${ctx.replica}-${randomUUID().slice(0, 8)}`,
@@ -239,7 +262,7 @@ async function openState(
     onLost: (ids) =>
       ctx.logger.warn({ incidents: ids }, 'incident leases lost; another replica resumes them'),
   });
-  return { store, ownership };
+  return { store, ownership, sessions };
 }
 
 async function openCheckpointer(

@@ -13,12 +13,12 @@ export const DECIDING_ROLES: ReadonlySet<string> = new Set(['analyst', 'admin'])
 export function createApprovalVerifier(options: {
   readonly trustDomain: string;
   readonly caPem: () => string;
-  /** Role of `user:<id>`, from the user directory. */
-  readonly roleOf: (by: string) => string | undefined;
+  /** Role of `user:<id>`: the users file's, or an OIDC user's live session's. */
+  readonly roleOf: (by: string) => string | undefined | Promise<string | undefined>;
   readonly now?: () => Date;
 }): ApprovalVerifier {
   return async (approval, expected) => {
-    const role = options.roleOf(expected.by);
+    const role = await options.roleOf(expected.by);
     if (role === undefined || !DECIDING_ROLES.has(role)) {
       throw new VigilError(
         'VIGIL_APPROVAL_FORBIDDEN',

@@ -30,23 +30,28 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Resolves the caller: `Authorization: Bearer <token>` against the users file (re-read
- * each time), else the session cookie, whose user's role is read afresh too (a demoted
- * or removed user loses their rights at the next request, not at sign-out).
+ * each time), else the session cookie. A password session's user and role are read
+ * afresh from the users file too (a demoted or removed user loses their rights at the
+ * next request, not at sign-out); an OIDC session carries the role its claims mapped to
+ * at sign-in (there is no local record to read).
  */
-export function authenticateRequest(
+export async function authenticateRequest(
   request: FastifyRequest,
   stateDir: string,
   sessions: SessionStore,
-): Caller | undefined {
+): Promise<Caller | undefined> {
   const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
   if (bearer) {
     const user = authenticateToken(stateDir, bearer);
     return user ? { by: 'token', user } : undefined;
   }
   const token = request.cookies[SESSION_COOKIE];
-  const session = token ? sessions.get(token) : undefined;
+  const session = token ? await sessions.get(token) : undefined;
   if (!token || !session) return undefined;
-  const user = listUsers(stateDir).find((u) => u.id === session.userId);
+  const user =
+    session.via === 'oidc'
+      ? session.role && { id: session.userId, role: session.role }
+      : listUsers(stateDir).find((u) => u.id === session.userId);
   return user ? { by: 'session', user, session, token } : undefined;
 }
 

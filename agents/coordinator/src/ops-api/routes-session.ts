@@ -105,7 +105,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: () => SessionR
         throw new ApiError('badCredentials', 'wrong user or password');
       }
       throttle.succeed(keys);
-      const { token, session } = sessions.create(user.id);
+      const { token, session } = await sessions.create(user.id);
       setSessionCookie(reply, token, sessions.maxAgeSeconds(session));
       return view(user, session);
     },
@@ -139,7 +139,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: () => SessionR
     },
     async (request, reply) => {
       const caller = request.caller!;
-      if (caller.by === 'session') deps().sessions.destroy(caller.token);
+      if (caller.by === 'session') await deps().sessions.destroy(caller.token);
       setSessionCookie(reply, '', 0);
       return reply.code(204).send(null);
     },

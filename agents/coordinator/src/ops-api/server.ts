@@ -32,6 +32,7 @@ export interface OpsAppOptions extends CoreRouteDeps {
   readonly stateDir: string;
   /** The SPIFFE trust domain of user certificates. */
   readonly trustDomain: string;
+  /** Console sessions (default: in memory, lost on restart — the coordinator passes its store's). */
   readonly sessions?: SessionStore;
   readonly throttle?: LoginThrottle;
   /**
@@ -134,7 +135,7 @@ async function buildApp(
     if (access === undefined)
       throw new ApiError('forbidden', `route ${request.routeOptions.url} declares no access`);
     const { stateDir, sessions, origins } = deps();
-    const caller = authenticateRequest(request, stateDir, sessions);
+    const caller = await authenticateRequest(request, stateDir, sessions);
     if (!caller)
       throw new ApiError('unauthenticated', 'a valid bearer token or console session is required');
     checkCsrf(request, caller, origins());
