@@ -14,7 +14,7 @@
  * benign false-positive rate, hard look-alike false-positive rate, technique match (same
  * parent technique named by the analysis, over flagged attacks) and ROC AUC of the final
  * score (attacks against benign and look-alikes). The final score is the detector's own
- * `riskScore` (rules/risk.ts): the rule tier's decision first, the forest's ranking within.
+ * `detectionScore` (rules/detection-score.ts): the rule tier's decision first, the forest's ranking within.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,7 +28,7 @@ import {
   generateScenario,
   loadRuleSet,
   normaliseEvent,
-  riskScore,
+  detectionScore,
   trainModel,
   type SecurityEvent,
 } from '@vigil/detector';
@@ -153,7 +153,7 @@ async function evaluate(
       }
       const forest = probe.score(event);
       const finding = findings.get(event.id);
-      const score = riskScore(rules, rules.evaluate(event), forest, finding !== undefined);
+      const score = detectionScore(rules, rules.evaluate(event), forest, finding !== undefined);
       let techniqueMatch: boolean | null = null;
       if (finding !== undefined && sample.label === 'attack' && sample.technique !== null) {
         const named = analyseOffline(finding).techniques.map(parent);
@@ -377,6 +377,7 @@ function detail(outcomes: readonly Outcome[]): string {
         o.sample.technique ?? '-',
         o.sample.format,
         o.sample.group,
+        o.score.toFixed(3),
         o.why,
       ].join('\t'),
     );

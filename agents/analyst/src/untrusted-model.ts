@@ -41,6 +41,8 @@ export function detectionEvidence(finding: Finding, offline: Analysis = analyseO
       severityOfEvent(finding.event.severityId),
       finding.detection?.severity ?? 'low',
     ].reduce(maxSeverity),
+    // The detector's risk, copied: the analyst (and so a model) never recomputes it.
+    ...(finding.risk === undefined ? {} : { riskScore: finding.risk.score }),
   };
   return { evidence, offline };
 }

@@ -697,3 +697,17 @@ test('an incident analysis covers the findings correlated into it', () => {
   assert.ok(merged.recommendedResponses.includes('delete-pod'));
   assert.match(merged.summary, /\+1 correlated finding/);
 });
+
+test("an incident's risk score is the highest of its findings' detector scores", () => {
+  const miner = analyseOffline(minerFinding);
+  const scored = (riskScore: number | undefined) => ({
+    ...miner,
+    evidence: {
+      ruleConfidence: 0.5,
+      severityFloor: 'high' as const,
+      ...(riskScore === undefined ? {} : { riskScore }),
+    },
+  });
+  assert.equal(mergeAnalyses([scored(40), scored(71), scored(undefined)]).evidence?.riskScore, 71);
+  assert.equal(mergeAnalyses([scored(undefined)]).evidence?.riskScore, undefined);
+});

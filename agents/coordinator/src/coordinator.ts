@@ -5,6 +5,7 @@ import {
   maxSeverity,
   severityOfEvent,
   type Analysis,
+  type DetectionEvidence,
   type Finding,
   type Severity,
 } from '@vigil/soc';
@@ -713,11 +714,18 @@ export function mergeAnalyses(analyses: readonly Analysis[]): Analysis {
           evidence: {
             ruleConfidence: Math.max(...evidence.map((e) => e.ruleConfidence)),
             severityFloor: evidence.map((e) => e.severityFloor).reduce(maxSeverity),
+            ...riskScoreOfEvidence(evidence),
           },
         }
       : {}),
     ...(lead.advice ? { advice: lead.advice } : {}),
   };
+}
+
+/** An incident's risk: the highest of its findings' detector risk scores (none: absent). */
+function riskScoreOfEvidence(evidence: readonly DetectionEvidence[]): { riskScore?: number } {
+  const scores = evidence.flatMap((e) => (e.riskScore === undefined ? [] : [e.riskScore]));
+  return scores.length === 0 ? {} : { riskScore: Math.max(...scores) };
 }
 
 /** What the detection itself said: the rule tier's severity and the event's own priority. */

@@ -143,7 +143,7 @@ export {
   type RuleContext,
 } from './rules/condition.js';
 export { DEFAULT_RULES_DIR, loadRuleSet, loadRules } from './rules/load.js';
-export { riskScore } from './rules/risk.js';
+export { detectionScore } from './rules/detection-score.js';
 export { SIGMA_FIELDS, translateSigma } from './rules/sigma.js';
 export { RuleError, type RuleErrorCode } from './rules/errors.js';
 export { demo } from './demo/soc-demo.js';

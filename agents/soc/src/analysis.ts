@@ -39,6 +39,8 @@ export const detectionEvidenceSchema = z.object({
   ruleConfidence: z.number().min(0).max(1),
   /** The lowest severity an analysis may report: rule severity, event priority. */
   severityFloor: severitySchema,
+  /** The detector's risk score of the finding(s), 0–100 (the highest), copied, never recomputed. */
+  riskScore: z.number().int().min(0).max(100).optional(),
 });
 export type DetectionEvidence = z.infer<typeof detectionEvidenceSchema>;
 

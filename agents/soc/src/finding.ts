@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { attackTechniqueSchema, severitySchema } from './analysis.js';
+import { riskSchema } from './risk.js';
 
 /**
  * One detection rule that matched the event (the detector's rule tier, rules as data).
@@ -55,6 +56,12 @@ export const findingSchema = z.object({
     .loose(),
   /** Present when one or more detection rules fired; absent for a forest-only anomaly. */
   detection: detectionSchema.optional(),
+  /**
+   * The detector's risk of the finding (`riskScoreOf`: rule severity × anomaly × asset
+   * criticality). Every detector of this version sets it; a finding queued by an earlier
+   * one has none and is ranked by its severity alone.
+   */
+  risk: riskSchema.optional(),
   /** Correlation keys: findings sharing one of these, close in time, join one incident. */
   entities: z.object({
     workload: z.string().optional(),

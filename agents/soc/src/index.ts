@@ -84,6 +84,15 @@ export {
   type Finding,
   type RuleHit,
 } from './finding.js';
+export {
+  assetCriticalitySchema,
+  CRITICALITY_WEIGHT,
+  riskSchema,
+  riskScoreOf,
+  SEVERITY_WEIGHT,
+  type AssetCriticality,
+  type Risk,
+} from './risk.js';
 export { redactSecrets, redactSecretText, REDACTED } from './redaction.js';
 export {
   DEFAULT_LINK_HOSTS,

@@ -31,6 +31,7 @@ import {
 import { createJetStreamSource } from '../sources/nats-source.js';
 import { ensureBootstrapModel } from './bootstrap-model.js';
 import { loadRuleSet } from '../rules/load.js';
+import { AssetCriticalityMap } from '../pipeline/asset-criticality.js';
 import { parseDetectorSettings, resolveInState } from './settings.js';
 
 interface Running {
@@ -84,6 +85,7 @@ async function start(ctx: AgentContext): Promise<void> {
     rules,
     topFeatures: settings.topFeatures,
     scorer: { novelty: settings.novelty },
+    assets: new AssetCriticalityMap(settings.assets),
     forward: async (finding: Finding) => outbox.enqueue(finding),
     // A sensor's operational message (Falco dropping events) means blind spots: say so
     // once per rule in the log; the counts stay in the status.

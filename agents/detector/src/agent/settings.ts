@@ -1,6 +1,7 @@
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { IngestError } from '../sources/errors.js';
+import { assetsSettingsSchema } from '../pipeline/asset-criticality.js';
 
 /**
  * `settings` of the detector agent in `vigil.yaml`. Relative paths are resolved against
@@ -15,6 +16,7 @@ import { IngestError } from '../sources/errors.js';
  *   deadLetter: detector/dead-letter.ndjson
  *   rules: /etc/vigil/rules            # optional: a rule directory instead of the shipped one
  *   novelty: { warmupSeconds: 86400, warmupMinEvents: 1000, budgetPerHour: 10 }
+ *   assets: { default: medium, entries: [{ namespaces: [payments], criticality: critical }] }
  * ```
  */
 export const DetectorSettingsSchema = z
@@ -86,6 +88,8 @@ export const DetectorSettingsSchema = z
       })
       .strict()
       .default({ warmupSeconds: 86_400, warmupMinEvents: 1_000, budgetPerHour: 10 }),
+    /** Asset criticality for the findings' risk score (pipeline/asset-criticality.ts). */
+    assets: assetsSettingsSchema,
   })
   .strict();
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findingSchema, type Finding } from '@vigil/soc';
+import { findingSchema, riskScoreOf, type Finding } from '@vigil/soc';
 import { generateScenario } from '../scenario/generate.js';
 import { normaliseEvent } from '../events/normalise.js';
 import type { SecurityEvent } from '../events/security-event.js';
@@ -124,4 +124,42 @@ test("a kubelet calling from a cloud provider's range is not 'public' once the m
     cloudRanges: ['52.94.0.0/16'],
   }).model;
   assert.equal(await ids(withCloud), 1);
+});
+
+test("a finding carries its risk — the rule's severity, the forest's score and the asset's criticality — so the same pod in kube-system ranks above one in an application namespace", async () => {
+  const findings: Finding[] = [];
+  const pipeline = new DetectorPipeline({
+    holder: new ModelHolder(model),
+    forward: async (f) => void findings.push(f),
+    rules: loadRuleSet(),
+  });
+  const privileged = (namespace: string) =>
+    normalise({
+      apiVersion: 'audit.k8s.io/v1',
+      kind: 'Event',
+      auditID: namespace,
+      verb: 'create',
+      user: { username: 'oidc:mallory@example.com' },
+      objectRef: { resource: 'pods', namespace, name: 'dbg' },
+      requestObject: {
+        spec: {
+          containers: [{ name: 'c', image: 'alpine', securityContext: { privileged: true } }],
+        },
+      },
+    });
+  await pipeline.sink(privileged('shop'), DELIVERY);
+  await pipeline.sink(privileged('kube-system'), DELIVERY);
+  const [shop, system] = findings.map((f) => findingSchema.parse(JSON.parse(JSON.stringify(f))));
+  for (const f of [shop!, system!]) {
+    const risk = f.risk!;
+    assert.equal(risk.severity, f.detection?.severity);
+    assert.equal(risk.anomaly, f.score);
+    assert.equal(risk.score, riskScoreOf(risk.severity, risk.anomaly, risk.criticality));
+  }
+  assert.deepEqual([shop!.risk!.criticality, shop!.risk!.asset], ['medium', 'default']);
+  assert.deepEqual(
+    [system!.risk!.criticality, system!.risk!.asset],
+    ['critical', 'control-plane namespaces'],
+  );
+  assert.ok(system!.risk!.score > shop!.risk!.score);
 });

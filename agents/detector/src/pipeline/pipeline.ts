@@ -6,7 +6,14 @@
  * if anomalous, its finding forwarded — so a durable source acknowledges only then, and a
  * failed forward is a failed event (JetStream redelivers it).
  */
-import type { Detection, Finding } from '@vigil/soc';
+import {
+  maxSeverity,
+  riskScoreOf,
+  severityOfEvent,
+  type Detection,
+  type Finding,
+} from '@vigil/soc';
+import { AssetCriticalityMap } from './asset-criticality.js';
 import type { SecurityEvent } from '../events/security-event.js';
 import type { EventSink } from '../sources/event-source.js';
 import type { DetectorModel, ModelHolder } from '../model/model.js';
@@ -18,6 +25,8 @@ import { HealthSignals, type HealthSignalStats } from './health-signals.js';
 
 export interface DetectorPipelineOptions {
   readonly holder: ModelHolder;
+  /** The estate's asset criticality (settings.assets); default: the control plane critical. */
+  readonly assets?: AssetCriticalityMap;
   /** Delivers one finding; a rejection fails the event. */
   readonly forward: (finding: Finding) => Promise<void>;
   /** Features named in a finding. Default 5. */
@@ -68,6 +77,7 @@ export class DetectorPipeline {
   constructor(private readonly options: DetectorPipelineOptions) {
     this.scorer = new EventScorer(options.holder, options.scorer);
     const k = options.topFeatures ?? 5;
+    const assets = options.assets ?? DEFAULT_ASSETS;
     const now = options.now ?? Date.now;
     this.sink = async (event) => {
       if (event.signal === 'health') {
@@ -90,6 +100,7 @@ export class DetectorPipeline {
         this.scorer.topFeatures(k),
         now(),
         detectionOf(verdict),
+        assets,
       );
       try {
         await this.options.forward(finding);
@@ -146,6 +157,30 @@ export function detectionOf(verdict: RuleVerdict | undefined): Detection | undef
   return { severity: severityOfHits(verdict.hits), ruleHits: [...verdict.hits] };
 }
 
+const DEFAULT_ASSETS = new AssetCriticalityMap();
+
+/**
+ * The finding's risk (`@vigil/soc` `riskScoreOf`): the detection's severity — the rules
+ * that fired and the source's own priority — the forest's score, the asset's criticality.
+ */
+export function riskOf(
+  event: SecurityEvent,
+  anomaly: number,
+  detection: Detection | undefined,
+  assets: AssetCriticalityMap = DEFAULT_ASSETS,
+): NonNullable<Finding['risk']> {
+  const severity = maxSeverity(detection?.severity ?? 'low', severityOfEvent(event.severityId));
+  const { criticality, asset } = assets.of(event);
+  const clamped = Math.min(1, Math.max(0, anomaly));
+  return {
+    score: riskScoreOf(severity, clamped, criticality),
+    severity,
+    anomaly: clamped,
+    criticality,
+    asset,
+  };
+}
+
 /** Builds the `Finding` an event becomes (schema: `@vigil/soc` `findingSchema`). */
 export function findingOf(
   event: SecurityEvent,
@@ -155,6 +190,7 @@ export function findingOf(
   topFeatures: Finding['topFeatures'],
   detectedAt: number,
   detection?: Detection,
+  assets: AssetCriticalityMap = DEFAULT_ASSETS,
 ): Finding {
   const ns = event.workload?.namespace ?? event.resource?.namespace;
   const pod =
@@ -171,6 +207,7 @@ export function findingOf(
     topFeatures,
     event: event as unknown as Finding['event'],
     ...(detection === undefined ? {} : { detection }),
+    risk: riskOf(event, score, detection, assets),
     entities: {
       ...(pod === undefined ? {} : { workload: `${ns ?? ''}/${pod}` }),
       // Inside a workload the "user" is the container's process user (root, postgres):

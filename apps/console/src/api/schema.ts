@@ -1231,6 +1231,7 @@ export interface components {
         confidence: number;
         degraded?: string;
         evidence?: {
+          riskScore?: number;
           ruleConfidence: number;
           /** @enum {string} */
           severityFloor: 'low' | 'medium' | 'high' | 'critical';
@@ -1304,6 +1305,15 @@ export interface components {
         };
         id: string;
         modelVersion: string;
+        risk?: {
+          anomaly: number;
+          asset: string;
+          /** @enum {string} */
+          criticality: 'low' | 'medium' | 'high' | 'critical';
+          score: number;
+          /** @enum {string} */
+          severity: 'low' | 'medium' | 'high' | 'critical';
+        };
         score: number;
         threshold: number;
         topFeatures: {
@@ -1355,6 +1365,7 @@ export interface components {
         confidence: number;
         degraded?: string;
         evidence?: {
+          riskScore?: number;
           ruleConfidence: number;
           /** @enum {string} */
           severityFloor: 'low' | 'medium' | 'high' | 'critical';
@@ -1428,6 +1439,15 @@ export interface components {
         };
         id: string;
         modelVersion: string;
+        risk?: {
+          anomaly: number;
+          asset: string;
+          /** @enum {string} */
+          criticality: 'low' | 'medium' | 'high' | 'critical';
+          score: number;
+          /** @enum {string} */
+          severity: 'low' | 'medium' | 'high' | 'critical';
+        };
         score: number;
         threshold: number;
         topFeatures: {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { normaliseEvent } from '../events/normalise.js';
 import { loadRuleSet } from './load.js';
-import { riskScore } from './risk.js';
+import { detectionScore } from './detection-score.js';
 
 const rules = loadRuleSet();
 const event = (raw: unknown) => {
@@ -20,7 +20,7 @@ const audit = (o: Record<string, unknown>) => ({
 test('orders an alert by severity above any forest finding, and a forest finding above the unflagged', () => {
   const score = (raw: unknown, forest: number, finding: boolean) => {
     const e = event(raw);
-    return riskScore(rules, rules.evaluate(e), forest, finding);
+    return detectionScore(rules, rules.evaluate(e), forest, finding);
   };
   const clusterAdmin = audit({
     verb: 'create',

@@ -24,7 +24,7 @@ const RANK: Readonly<Record<Severity, number>> = { low: 0, medium: 1, high: 2, c
  * @param forest the forest's score of the event, in [0, 1]
  * @param finding whether the pipeline made the event a finding (alert rule, forest or gate)
  */
-export function riskScore(
+export function detectionScore(
   rules: RuleSet | undefined,
   verdict: RuleVerdict | undefined,
   forest: number,
