@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentContext } from '@vigil/runtime';
@@ -11,7 +12,7 @@ import { normaliseEvent } from '../events/normalise.js';
 import type { SecurityEvent } from '../events/security-event.js';
 import { trainModel } from '../model/train.js';
 import { saveModel } from '../model/model.js';
-import { agent } from './agent.js';
+import { agent, detectorIntakeStats, detectorIntakeUrl } from './agent.js';
 import { parseDetectorSettings } from './settings.js';
 import { DEFAULT_REPORTED_REJECTIONS } from '../sources/intake-report.js';
 
@@ -119,6 +120,94 @@ test('refuses settings that would open the endpoint without authentication, or n
     () => parseDetectorSettings('detector', { modle: 'x' }),
     /agents\.detector\.settings/,
   );
+});
+
+test("the intake back-off hint is the declaration's, within 1 s to 1 h, named by its path when wrong", () => {
+  const defaults = parseDetectorSettings('detector', { http: { tokenEnv: 'T' } });
+  assert.deepEqual(defaults.http?.retryAfter, { busySeconds: 1, backlogSeconds: 5 });
+  const set = parseDetectorSettings('detector', {
+    http: { tokenEnv: 'T', retryAfter: { busySeconds: 2, backlogSeconds: 30 } },
+  });
+  assert.deepEqual(set.http?.retryAfter, { busySeconds: 2, backlogSeconds: 30 });
+  for (const [field, value] of [
+    ['busySeconds', 0],
+    ['backlogSeconds', 3601],
+    ['busySeconds', 1.5],
+    ['backlogSeconds', '5'],
+  ] as const)
+    assert.throws(
+      () =>
+        parseDetectorSettings('detector', {
+          http: { tokenEnv: 'T', retryAfter: { [field]: value } },
+        }),
+      (e: unknown) =>
+        isVigilError(e, 'VIGIL_CONFIG_DETECTOR_INGEST') &&
+        (e as Error).message.includes(`agents.detector.settings.http.retryAfter.${field}`),
+      `${field}: ${String(value)}`,
+    );
+  assert.throws(
+    () =>
+      parseDetectorSettings('detector', { http: { tokenEnv: 'T', retryAfter: { seconds: 3 } } }),
+    /agents\.detector\.settings\.http\.retryAfter/,
+  );
+});
+
+test('a busy intake answers 429 with the declared Retry-After', async (t) => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'vigil-detector-'));
+  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  const train = generateScenario({ seed: 7, events: 1500, minutes: 720 });
+  const { model } = trainModel(
+    train.lines.flatMap((l) => {
+      const r = normaliseEvent(JSON.parse(l));
+      return r.ok ? [r.event as SecurityEvent] : [];
+    }),
+    { seed: 1, createdAt: new Date(0) },
+  );
+  mkdirSync(join(stateDir, 'detector'));
+  await saveModel(model, join(stateDir, 'detector', 'model.json'));
+  process.env['VIGIL_TEST_INGEST_TOKEN'] = TOKEN;
+  const settings = {
+    http: {
+      port: 0,
+      tokenEnv: 'VIGIL_TEST_INGEST_TOKEN',
+      maxQueuedRequests: 0,
+      retryAfter: { busySeconds: 9 },
+    },
+  };
+  await agent.start?.(context(stateDir, settings, []));
+  t.after(() => agent.stop?.());
+  const url = new URL(detectorIntakeUrl() as string);
+  const post = (body: string | undefined) => {
+    const req = request(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-ndjson' },
+    });
+    const answer = new Promise<{ status: number; retryAfter: string | undefined }>(
+      (resolve, reject) => {
+        req.once('response', (res) => {
+          res.resume();
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: res.headers['retry-after'] as string,
+          });
+        });
+        req.once('error', reject);
+      },
+    );
+    if (body === undefined) req.flushHeaders();
+    else req.end(body);
+    return { req, answer };
+  };
+  // One request holds the intake's turn while its body is still arriving: it is being read.
+  const holder = post(undefined);
+  holder.req.write(`${train.lines.slice(0, 200).join('\n')}\n`);
+  while ((detectorIntakeStats()['http']?.processed ?? 0) === 0)
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  const refused = await post(`${train.lines[0]}\n`).answer;
+  assert.equal(refused.status, 429);
+  assert.equal(refused.retryAfter, '9');
+  holder.req.end();
+  assert.equal((await holder.answer).status, 202);
 });
 
 test('fails to start without a model, saying how to train one', async (t) => {

@@ -77,6 +77,10 @@ async function start(ctx: AgentContext): Promise<void> {
         idempotent: true,
       });
     },
+    // The outbox's refusals become the HTTP intake's 503s; their hint is the declaration's.
+    ...(settings.http === undefined
+      ? {}
+      : { retryAfterSeconds: settings.http.retryAfter.backlogSeconds }),
     logger: ctx.logger,
   });
   outbox.start();
@@ -129,6 +133,7 @@ async function start(ctx: AgentContext): Promise<void> {
         maxDocumentBytes: h.maxDocumentBytes,
         maxDepth: h.maxDepth,
         maxQueuedRequests: h.maxQueuedRequests,
+        retryAfterSeconds: h.retryAfter.busySeconds,
         maxReportedRejections: h.maxReportedRejections,
         duplicateWindow: h.duplicateWindow,
         // Asked before anything of a request is acknowledged (503 + Retry-After).

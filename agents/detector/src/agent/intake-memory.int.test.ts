@@ -94,12 +94,20 @@ test('with the coordinator down, the detector answers 503 with Retry-After once 
       .replace('Package management process launched', 'Read sensitive file untrusted')
       .replace('Informational', 'Warning'),
   );
-  const detector = await startDetectorProcess({ stateDir, token: TOKEN, coordinator: 'stalled' });
+  // The back-off hint is the declaration's (settings.http.retryAfter.backlogSeconds).
+  const detector = await startDetectorProcess({
+    stateDir,
+    token: TOKEN,
+    coordinator: 'stalled',
+    settings: {
+      http: { port: 0, tokenEnv: 'VIGIL_CHILD_INGEST_TOKEN', retryAfter: { backlogSeconds: 7 } },
+    },
+  });
   t.after(() => detector.kill());
   const first = await postNdjson(detector.url, TOKEN, Buffer.from(`${lines.join('\n')}\n`));
   const report = first.body as IntakeReport & { error: { code: string } };
   assert.equal(first.status, 503);
-  assert.equal(first.headers['retry-after'], '5');
+  assert.equal(first.headers['retry-after'], '7');
   assert.equal(report.error.code, 'SINK_FULL');
   // The outbox holds 10,000; what it took is acknowledged as such, the rest not at all.
   assert.ok(
@@ -113,7 +121,7 @@ test('with the coordinator down, the detector answers 503 with Retry-After once 
     503,
     'refused before reading while the outbox is at its high-water mark',
   );
-  assert.equal(again.headers['retry-after'], '5');
+  assert.equal(again.headers['retry-after'], '7');
   const counters = (await detector.stats()).counters['http'];
   assert.equal(counters?.failed, 0, 'nothing was taken and then dead-lettered as SINK_FAILED');
   assert.equal(counters?.processed, report.accepted);

@@ -11,7 +11,8 @@ import { assetsSettingsSchema } from '../pipeline/asset-criticality.js';
  * settings:
  *   model: detector/model.json          # vigil detector train … -o <stateDir>/detector/model.json
  *   coordinator: coordinator            # where findings go (must be in `calls`)
- *   http: { host: 127.0.0.1, port: 7400, tokenEnv: VIGIL_INGEST_TOKEN }
+ *   http: { host: 127.0.0.1, port: 7400, tokenEnv: VIGIL_INGEST_TOKEN,
+ *           retryAfter: { busySeconds: 1, backlogSeconds: 5 } }
  *   nats: { servers: [nats://127.0.0.1:4222], stream: VIGIL_EVENTS, durable: detector }
  *   deadLetter: detector/dead-letter.ndjson
  *   rules: /etc/vigil/rules            # optional: a rule directory instead of the shipped one
@@ -45,6 +46,20 @@ export const DetectorSettingsSchema = z
         maxQueuedRequests: z.number().int().min(0).optional(),
         maxReportedRejections: z.number().int().min(0).optional(),
         duplicateWindow: z.number().int().min(0).optional(),
+        /**
+         * The back-off hint (`Retry-After`, whole seconds) intake answers with: `busySeconds`
+         * on 429 (too many requests waiting) and on 503 while stopping, `backlogSeconds` on
+         * 503 when the findings outbox is at its high-water mark (it drains only as fast as
+         * the coordinator acknowledges). At most an hour: a shipper told to wait longer
+         * would rather be told the endpoint is down.
+         */
+        retryAfter: z
+          .object({
+            busySeconds: z.number().int().min(1).max(3600).default(1),
+            backlogSeconds: z.number().int().min(1).max(3600).default(5),
+          })
+          .strict()
+          .default({ busySeconds: 1, backlogSeconds: 5 }),
       })
       .strict()
       .optional(),

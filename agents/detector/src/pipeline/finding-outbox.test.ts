@@ -129,3 +129,22 @@ test('refuses new intake at its high-water mark, before it is full, and names wh
   assert.equal(refusal?.retryAfterSeconds, 5);
   await outbox.stop();
 });
+
+test('refusals carry the configured back-off hint', async (t) => {
+  const outbox = new FindingOutbox({
+    path: outboxPath(t),
+    maxPending: 1,
+    retryAfterSeconds: 42,
+    deliver: async () => {
+      throw new Error('coordinator down');
+    },
+  });
+  outbox.enqueue(finding('a'));
+  assert.equal(outbox.refusal()?.retryAfterSeconds, 42);
+  assert.throws(
+    () => outbox.enqueue(finding('b')),
+    (e: unknown) =>
+      (e as { details?: Record<string, unknown> }).details?.['retryAfterSeconds'] === 42,
+  );
+  await outbox.stop();
+});

@@ -6,7 +6,7 @@ import type { Finding } from '@vigil/soc';
 import { IngestError } from '../sources/errors.js';
 
 /** A full outbox drains as fast as the coordinator acknowledges: a few seconds is a fair wait. */
-const OUTBOX_RETRY_AFTER_SECONDS = 5;
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
 export interface FindingOutboxOptions {
   /** The SQLite file; created with its directory. */
@@ -18,6 +18,8 @@ export interface FindingOutboxOptions {
   /** Back-off after a failed delivery: doubles from `initialBackoffMs` up to `maxBackoffMs`. */
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /** The `Retry-After` hint (seconds) a refusal carries. Default 5. */
+  readonly retryAfterSeconds?: number;
   readonly logger?: Logger;
 }
 
@@ -72,7 +74,7 @@ export class FindingOutbox {
     if (this.pending() < Math.floor(max * highWater)) return undefined;
     return {
       reason: `the findings outbox holds ${this.pending()} of at most ${max} undelivered findings: the coordinator is not acknowledging them`,
-      retryAfterSeconds: OUTBOX_RETRY_AFTER_SECONDS,
+      retryAfterSeconds: this.#options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS,
     };
   }
 
@@ -86,7 +88,11 @@ export class FindingOutbox {
       throw new IngestError(
         'VIGIL_DETECTOR_INGEST_FULL',
         `the findings outbox holds ${max} undelivered findings: the coordinator is not acknowledging them`,
-        { details: { retryAfterSeconds: OUTBOX_RETRY_AFTER_SECONDS } },
+        {
+          details: {
+            retryAfterSeconds: this.#options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS,
+          },
+        },
       );
     this.#insert.run(JSON.stringify(finding));
     this.#pending += 1;
