@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { openAgentAuditWriter, type AgentAuditWriter } from '@vigil/audit';
 import { digestOf, type DeepReadonly } from '@vigil/core';
+import { spiffeIdOf } from '@vigil/registry';
 import { implementSkill, type AgentContext, type AgentDefinition } from '@vigil/runtime';
 import { SOC_SKILLS, type ExecutionRecord as SocExecutionRecord } from '@vigil/soc';
 import { z } from 'zod';
@@ -139,7 +140,7 @@ export function createRemediatorAgent(): AgentDefinition {
         stateDir: ctx.stateDir,
         baseDir: process.env['VIGIL_CONFIG'] ? dirname(process.env['VIGIL_CONFIG']) : process.cwd(),
         caPem: ctx.credentials().ca,
-        reviewer: `spiffe://${ctx.system.trustDomain}/agent/${settings.reviewer}`,
+        reviewer: spiffeIdOf(ctx.system, settings.reviewer),
         state: ctx.system.storage.state,
         logger: ctx.logger,
       });

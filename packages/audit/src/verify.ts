@@ -89,7 +89,7 @@ export interface VerifyOptions {
   readonly pageSize?: number;
   /**
    * Who may sign prune records. Default: any CA-issued identity that is not an agent
-   * (`spiffe://<td>/agent/…`), so a compromised agent cannot "prune" another's history.
+   * (`spiffe://<td>/agent/…` or `spiffe://<td>/ns/…/sa/…`), so a compromised agent cannot "prune" another's history.
    */
   readonly isPruneAuthority?: (spiffeId: string) => boolean;
   /**
@@ -248,9 +248,11 @@ export async function verifyAudit(
   }
 
   // 2. Anchors' own integrity first: prune records count only from valid anchors signed by a
-  // prune authority (by default a non-agent identity: an operator, not a possibly compromised agent).
+  // prune authority (by default a non-agent identity: an operator, not a possibly compromised agent;
+  // agents are /agent/<name>, or /ns/<ns>/sa/<name> with identity.spiffeIds: service-account).
   const isPruneAuthority =
-    options.isPruneAuthority ?? ((id: string) => !/^spiffe:\/\/[^/]+\/agent\//.test(id));
+    options.isPruneAuthority ??
+    ((id: string) => !/^spiffe:\/\/[^/]+\/(agent\/|ns\/[^/]+\/sa\/)/.test(id));
   const validAnchors = new Set<number>();
   let expectedAnchor = 1;
   let prevAnchorHash = GENESIS_HASH;

@@ -68,6 +68,13 @@ export {
 } from './workload.js';
 export { renderOpaServer, renderStateStores } from './components.js';
 export {
+  CSI_DRIVER_SPIFFE,
+  CSI_IDENTITY_RBAC_NAME,
+  csiTlsVolume,
+  renderCsiIdentityRbac,
+  usesCsiDriverSpiffe,
+} from './csi-identity.js';
+export {
   RENDER_FORMATS,
   filesByKind,
   renderFiles,

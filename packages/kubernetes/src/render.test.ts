@@ -121,6 +121,85 @@ test('a ClusterIssuer reference replaces the CA Issuer', () => {
   );
 });
 
+const CSI = {
+  identity: { spiffeIds: 'service-account' },
+  kubernetes: { certificates: { provider: 'csi-driver-spiffe' } },
+};
+
+test('with csi-driver-spiffe every agent pod mounts the driver volume instead of a Certificate Secret', () => {
+  const objects = render(CSI);
+  assert.ok(!objects.some((o) => o.kind === 'Certificate'), 'no cert-manager Certificates');
+  for (const name of ['front', 'back']) {
+    const pod = find(objects, 'Deployment', name).spec.template.spec;
+    const tls = pod.volumes.find((v: { name: string }) => v.name === 'tls');
+    assert.deepEqual(tls, {
+      name: 'tls',
+      csi: {
+        driver: 'spiffe.csi.cert-manager.io',
+        readOnly: true,
+        volumeAttributes: { 'spiffe.csi.cert-manager.io/fs-group': '10001' },
+      },
+    });
+    assert.equal(pod.securityContext.fsGroup, 10001, 'the group the driver gives the files');
+    const env = pod.containers[0].env as { name: string; value: string }[];
+    assert.equal(env.find((e) => e.name === 'VIGIL_TLS_DIR')?.value, '/var/run/vigil/tls');
+    assert.ok(
+      pod.containers[0].volumeMounts.some(
+        (m: { name: string; mountPath: string; readOnly: boolean }) =>
+          m.name === 'tls' && m.mountPath === '/var/run/vigil/tls' && m.readOnly,
+      ),
+    );
+  }
+  // The CA Issuer the driver is installed to use still exists in the namespace.
+  assert.ok(objects.some((o) => o.kind === 'Issuer' && o.metadata.name === 'vigil-ca'));
+});
+
+test('with csi-driver-spiffe the agents may create CertificateRequests in their namespace and nothing more', () => {
+  const objects = render(CSI);
+  const role = find(objects, 'Role', 'vigil-csi-driver-spiffe');
+  assert.equal(role.metadata.namespace, 'agents');
+  assert.deepEqual(role['rules'], [
+    { apiGroups: ['cert-manager.io'], resources: ['certificaterequests'], verbs: ['create'] },
+  ]);
+  const binding = find(objects, 'RoleBinding', 'vigil-csi-driver-spiffe');
+  assert.deepEqual(binding['roleRef'], {
+    apiGroup: 'rbac.authorization.k8s.io',
+    kind: 'Role',
+    name: 'vigil-csi-driver-spiffe',
+  });
+  assert.deepEqual(binding['subjects'], [
+    { kind: 'ServiceAccount', name: 'front', namespace: 'agents' },
+    { kind: 'ServiceAccount', name: 'back', namespace: 'agents' },
+  ]);
+  assert.ok(!render().some((o) => o.metadata.name === 'vigil-csi-driver-spiffe'));
+});
+
+test('csi-driver-spiffe needs the service-account ID form and refuses Certificate lifetimes, naming the fields', () => {
+  assert.throws(
+    () => system({ kubernetes: { certificates: { provider: 'csi-driver-spiffe' } } }),
+    (e: Error & { problems?: { path: string; message: string }[] }) => {
+      const p = e.problems?.find((x) => x.path === 'kubernetes.certificates.provider');
+      assert.match(p?.message ?? '', /identity\.spiffeIds is agent \(the default\)/);
+      return true;
+    },
+  );
+  assert.throws(
+    () =>
+      system({
+        identity: { spiffeIds: 'service-account' },
+        kubernetes: { certificates: { provider: 'csi-driver-spiffe', duration: '48h' } },
+      }),
+    (e: Error & { problems?: { path: string; message: string }[] }) =>
+      e.problems?.some(
+        (x) => x.path === 'kubernetes.certificates.duration' && /csi-driver-spiffe/.test(x.message),
+      ) === true,
+  );
+  assert.throws(
+    () => system({ kubernetes: { certificates: { provider: 'spire' } } }),
+    /kubernetes\.certificates\.provider/,
+  );
+});
+
 test('NetworkPolicies: default deny, ingress on the A2A port only from declared callers, egress only to callees', () => {
   const objects = render();
   const deny = find(objects, 'NetworkPolicy', 'vigil-default-deny');

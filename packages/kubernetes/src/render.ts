@@ -13,6 +13,7 @@ import {
 } from './policy-bundle.js';
 import { renderNetworkPolicies } from './network.js';
 import { renderOpaServer, renderStateStores } from './components.js';
+import { renderCsiIdentityRbac, usesCsiDriverSpiffe } from './csi-identity.js';
 import { renderAgentRbac } from './rbac.js';
 import {
   CONFIG_MAP_NAME,
@@ -159,6 +160,8 @@ export function renderSystem(system: AgentSystem, inputs: RenderInputs): Kuberne
       spec: { ca: { secretName: issuer.caSecret } },
     } as KubernetesObject);
   }
+  const csi = usesCsiDriverSpiffe(system);
+  if (csi) objects.push(...renderCsiIdentityRbac(system));
   const policyItems = inputs.policy === undefined ? [] : policyMountItems(system, inputs.policy);
   for (const agent of system.agents) {
     objects.push(
@@ -166,8 +169,8 @@ export function renderSystem(system: AgentSystem, inputs: RenderInputs): Kuberne
       ...renderAgentRbac(system, agent),
       renderDeployment(system, agent, image, policyItems),
       renderService(system, agent),
-      renderCertificate(system, agent) as KubernetesObject,
     );
+    if (!csi) objects.push(renderCertificate(system, agent) as KubernetesObject);
     const pdb = renderPodDisruptionBudget(system, agent);
     if (pdb !== undefined) objects.push(pdb);
   }

@@ -1,6 +1,7 @@
 /**
  * Per agent: ServiceAccount, hardened Deployment, Service for its A2A port, a
- * PodDisruptionBudget when it runs more than one replica, and its cert-manager Certificate.
+ * PodDisruptionBudget when it runs more than one replica, and its cert-manager Certificate
+ * (unless csi-driver-spiffe delivers its identity: csi-identity.ts).
  */
 import type {
   V1Deployment,
@@ -11,6 +12,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { AgentSpec, AgentSystem } from '@vigil/registry';
 import { spiffeIdOf } from '@vigil/registry';
+import { AGENT_GROUP_ID, csiTlsVolume, usesCsiDriverSpiffe } from './csi-identity.js';
 import { AGENT_LABEL, agentLabels } from './labels.js';
 import { POLICY_CONFIG_MAP_NAME } from './policy-bundle.js';
 import { usesKubernetesApi } from './rbac.js';
@@ -85,8 +87,8 @@ export function renderDeployment(
           securityContext: {
             runAsNonRoot: true,
             runAsUser: 10001,
-            runAsGroup: 10001,
-            fsGroup: 10001,
+            runAsGroup: AGENT_GROUP_ID,
+            fsGroup: AGENT_GROUP_ID,
             seccompProfile: { type: 'RuntimeDefault' },
           },
           topologySpreadConstraints: [
@@ -162,8 +164,11 @@ export function renderDeployment(
                 ],
               },
             },
-            // Mounted as a directory (no subPath) so cert-manager's renewals appear in place.
-            { name: 'tls', secret: { secretName: tlsSecretOf(agent.name) } },
+            // Mounted as a directory (no subPath) so renewals appear in place: cert-manager's
+            // Secret, or csi-driver-spiffe's per-pod volume (both swap a `..data` symlink).
+            usesCsiDriverSpiffe(system)
+              ? csiTlsVolume()
+              : { name: 'tls', secret: { secretName: tlsSecretOf(agent.name) } },
             { name: 'state', emptyDir: {} },
             { name: 'tmp', emptyDir: {} },
           ],

@@ -18,7 +18,7 @@ import { PKI_ERROR_CODES, PkiError } from './errors.js';
 import { ensurePrivateDir, writeFileAtomic } from './files.js';
 import { agentCredentialPaths, pkiPaths } from './paths.js';
 import {
-  agentSpiffeId,
+  agentSpiffeIdIn,
   isValidPathSegment,
   isValidTrustDomain,
   reportSpiffeId,
@@ -170,13 +170,13 @@ export async function issueAgentCertificate(
       `no CA in ${pkiPaths(stateDir).dir}; run "vigil pki init" first`,
     );
   }
-  return writeLeaf(stateDir, ca, system.trustDomain, agentName, options);
+  return writeLeaf(stateDir, ca, system, agentName, options);
 }
 
 async function writeLeaf(
   stateDir: string,
   ca: CertificateAuthorityMaterial,
-  trustDomain: string,
+  system: IdentitySystem,
   agentName: string,
   options: { validityHours?: number; now?: Date; reason?: string },
 ): Promise<IssuedIdentity> {
@@ -188,7 +188,7 @@ async function writeLeaf(
       `validityHours must be positive, got ${validityHours}`,
     );
   }
-  const spiffeId = agentSpiffeId(trustDomain, agentName);
+  const spiffeId = agentSpiffeIdIn(system, agentName);
   const leaf = await issueLeafCertificate(ca, {
     spiffeId,
     commonName: agentName,
@@ -267,7 +267,7 @@ export async function ensureIdentities(
   const results: IssuedIdentity[] = [];
   for (const name of names) {
     assertAgent(system, name);
-    const spiffeId = agentSpiffeId(system.trustDomain, name);
+    const spiffeId = agentSpiffeIdIn(system, name);
     const reason = options.force
       ? 'forced'
       : await renewalReason(stateDir, ca, spiffeId, name, {
@@ -278,7 +278,7 @@ export async function ensureIdentities(
         });
     if (reason !== undefined) {
       results.push(
-        await writeLeaf(stateDir, ca, system.trustDomain, name, {
+        await writeLeaf(stateDir, ca, system, name, {
           now,
           reason,
           ...(options.validityHours === undefined ? {} : { validityHours: options.validityHours }),

@@ -16,6 +16,7 @@
 export { PkiError, PKI_ERROR_CODES, type PkiErrorCode } from './errors.js';
 export {
   agentSpiffeId,
+  agentSpiffeIdIn,
   userSpiffeId,
   reportSpiffeId,
   parseSpiffeId,

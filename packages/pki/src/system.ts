@@ -6,6 +6,10 @@
 export interface IdentitySystem {
   readonly trustDomain: string;
   readonly agents: readonly { readonly name: string }[];
+  /** The Kubernetes namespace (`metadata.namespace`), part of `service-account` IDs. */
+  readonly metadata?: { readonly namespace: string };
+  /** The declaration's `identity`; absent means `spiffeIds: agent`. */
+  readonly identity?: { readonly spiffeIds?: 'agent' | 'service-account' };
 }
 
 const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
@@ -24,6 +28,20 @@ export function isValidPathSegment(segment: string): boolean {
 /** `spiffe://<trustDomain>/agent/<name>` — the agent's identity (SPIFFE ID, §2.2). */
 export function agentSpiffeId(trustDomain: string, agentName: string): string {
   return `spiffe://${trustDomain}/agent/${agentName}`;
+}
+
+/**
+ * The SPIFFE ID of agent `agentName` in the form the declaration chose (`identity.spiffeIds`):
+ * `spiffe://<td>/agent/<name>`, or `spiffe://<td>/ns/<namespace>/sa/<name>` — what
+ * csi-driver-spiffe issues to a pod running as ServiceAccount `<name>` in `<namespace>`
+ * (cert-manager/csi-driver-spiffe v0.15.0, internal/csi/driver/driver.go, generateRequest).
+ * Mirrors `spiffeIdOf` of `@vigil/registry` (this package does not depend on the registry).
+ */
+export function agentSpiffeIdIn(system: IdentitySystem, agentName: string): string {
+  if (system.identity?.spiffeIds === 'service-account') {
+    return `spiffe://${system.trustDomain}/ns/${system.metadata?.namespace ?? 'vigil'}/sa/${agentName}`;
+  }
+  return agentSpiffeId(system.trustDomain, agentName);
 }
 
 /** `spiffe://<trustDomain>/user/<id>` — a human or CLI identity. */

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { agentSpiffeIdIn, type SpiffeIdScheme } from '@vigil/registry';
 import type { FailClosedDecision, PolicyEngine } from './types.js';
 import { OpaWasmPolicyEngine } from './wasm-engine.js';
 import { OpaServerPolicyEngine } from './server-engine.js';
@@ -10,6 +11,7 @@ import { OpaServerPolicyEngine } from './server-engine.js';
 export interface PolicySystemView {
   readonly metadata: { readonly name: string; readonly namespace: string };
   readonly trustDomain: string;
+  readonly identity?: SpiffeIdScheme['identity'];
   readonly agents: readonly {
     readonly name: string;
     readonly role: string;
@@ -54,7 +56,7 @@ export function policyDataFromSystem(system: PolicySystemView): Record<string, u
   const agents: Record<string, unknown> = {};
   for (const agent of system.agents) {
     agents[agent.name] = {
-      spiffeId: `spiffe://${system.trustDomain}/agent/${agent.name}`,
+      spiffeId: agentSpiffeIdIn(system, agent.name),
       role: agent.role,
       autoExecute: [...agent.autonomy.autoExecute],
     };

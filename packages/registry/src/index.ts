@@ -22,6 +22,7 @@ export {
 } from './load.js';
 export {
   agentNameFromSpiffeId,
+  agentSpiffeIdIn,
   calleesOf,
   callersOf,
   findAgent,
@@ -29,6 +30,7 @@ export {
   mayCall,
   spiffeIdOf,
   startOrder,
+  type SpiffeIdScheme,
 } from './queries.js';
 export {
   describeSystem,
@@ -49,6 +51,7 @@ export {
   API_VERSION,
   KIND,
   RBAC_VERBS,
+  SPIFFE_ID_FORMS,
   dnsLabelProblem,
   isRbacWildcard,
   trustDomainProblem,
@@ -70,6 +73,7 @@ export {
   type PolicyConfig,
   type RestartPolicy,
   type SlackChannel,
+  type SpiffeIdForm,
   type StoreConfig,
   type WebhookChannel,
 } from './schema.js';

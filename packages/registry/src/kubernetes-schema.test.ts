@@ -27,6 +27,7 @@ test('a declaration without a kubernetes section gets every default', () => {
   assert.equal(k.ports.a2a, 8443);
   assert.equal(k.ports.health, 8080);
   assert.deepEqual(k.certificates, {
+    provider: 'cert-manager',
     issuer: { caSecret: 'vigil-ca' },
     duration: '24h',
     renewBefore: '8h',

@@ -82,6 +82,12 @@ export const kubernetesSchema = z
     ports: z.strictObject({ a2a: port.default(8443), health: port.default(8080) }).prefault({}),
     certificates: z
       .strictObject({
+        /**
+         * Who puts each agent's certificate in its pod: `cert-manager` (a Certificate per
+         * agent, its Secret mounted) or `csi-driver-spiffe` (an ephemeral CSI volume the
+         * driver fills per pod; needs `identity.spiffeIds: service-account`).
+         */
+        provider: z.enum(['cert-manager', 'csi-driver-spiffe']).default('cert-manager'),
         issuer: issuer.default({ caSecret: 'vigil-ca' }),
         duration: goDuration.default('24h'),
         renewBefore: goDuration.default('8h'),

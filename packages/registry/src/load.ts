@@ -18,6 +18,7 @@ import { SourceMap } from './source-map.js';
 import {
   actionCatalogueProblems,
   crossReferenceProblems,
+  identityProblems,
   issueProblems,
   replicaStateProblems,
 } from './validate.js';
@@ -119,6 +120,7 @@ export function parseAgentSystem(text: string, source: string): AgentSystem {
     ...crossReferenceProblems(raw, map),
     ...actionCatalogueProblems(raw, map),
     ...replicaStateProblems(raw, map),
+    ...identityProblems(raw, map),
   ];
   if (problems.length > 0 || !parsed.success) {
     throw RegistryError.fromProblems(

@@ -49,6 +49,36 @@ test('maps only exact agent SPIFFE IDs of this trust domain back to names', () =
   }
 });
 
+test('identity.spiffeIds: service-account names agents as csi-driver-spiffe names their ServiceAccounts', () => {
+  const text = (spiffeIds?: string) =>
+    JSON.stringify({
+      apiVersion: 'vigil.dev/v1alpha1',
+      kind: 'AgentSystem',
+      metadata: { name: 'demo', namespace: 'agents' },
+      trustDomain: 'demo.local',
+      ...(spiffeIds === undefined ? {} : { identity: { spiffeIds } }),
+      agents: [{ name: 'front', role: 'Front', implementation: '@vigil/echo' }],
+    });
+  const sa = parseAgentSystem(text('service-account'), 'sa.yaml');
+  assert.equal(spiffeIdOf(sa, 'front'), 'spiffe://demo.local/ns/agents/sa/front');
+  assert.equal(agentNameFromSpiffeId(sa, 'spiffe://demo.local/ns/agents/sa/front'), 'front');
+  for (const id of [
+    'spiffe://demo.local/agent/front',
+    'spiffe://demo.local/ns/other/sa/front',
+    'spiffe://demo.local/ns/agents/sa/front/x',
+    'spiffe://demo.local/ns/agents/sa/nobody',
+  ]) {
+    assert.equal(agentNameFromSpiffeId(sa, id), undefined, id);
+  }
+  const byDefault = parseAgentSystem(text(), 'default.yaml');
+  assert.equal(byDefault.identity.spiffeIds, 'agent');
+  assert.equal(spiffeIdOf(byDefault, 'front'), 'spiffe://demo.local/agent/front');
+  assert.throws(
+    () => parseAgentSystem(text('pod'), 'bad.yaml'),
+    (e: RegistryError) => e.problems.some((p) => p.path === 'identity.spiffeIds'),
+  );
+});
+
 test('answers who may call whom from the calls graph', () => {
   assert.deepEqual(callersOf(soc, 'coordinator'), ['detector']);
   assert.deepEqual(callersOf(soc, 'reviewer'), ['coordinator']);

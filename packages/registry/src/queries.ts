@@ -3,7 +3,7 @@
  * call whom. Answers come from an index built once per system (systems are frozen).
  */
 import { RegistryError, REGISTRY_ERROR_CODES } from './errors.js';
-import type { AgentSpec, AgentSystem } from './schema.js';
+import type { AgentSpec, AgentSystem, SpiffeIdForm } from './schema.js';
 import { closestMatch } from './suggest.js';
 
 interface SystemIndex {
@@ -19,7 +19,7 @@ function indexOf(system: AgentSystem): SystemIndex {
   if (index === undefined) {
     const byName = new Map(system.agents.map((a) => [a.name, a] as const));
     const bySpiffeId = new Map(
-      system.agents.map((a) => [`spiffe://${system.trustDomain}/agent/${a.name}`, a.name] as const),
+      system.agents.map((a) => [agentSpiffeIdIn(system, a.name), a.name] as const),
     );
     const callers = new Map<string, string[]>(system.agents.map((a) => [a.name, []]));
     for (const a of system.agents) for (const callee of a.calls) callers.get(callee)?.push(a.name);
@@ -55,13 +55,38 @@ export function getAgent(system: AgentSystem, name: string): AgentSpec {
   return agent;
 }
 
+/** The parts of a declaration an agent's SPIFFE ID is made of (any `AgentSystem` is one). */
+export interface SpiffeIdScheme {
+  readonly trustDomain: string;
+  readonly metadata?: { readonly namespace: string };
+  /** Absent means `spiffeIds: agent`. */
+  readonly identity?: { readonly spiffeIds?: SpiffeIdForm };
+}
+
 /**
- * The SPIFFE ID of an agent: `spiffe://<trustDomain>/agent/<name>`.
+ * `spiffe://<td>/agent/<name>`, or with `identity.spiffeIds: service-account`
+ * `spiffe://<td>/ns/<metadata.namespace>/sa/<name>` — the ID csi-driver-spiffe issues to a
+ * pod of ServiceAccount `<name>` (cert-manager/csi-driver-spiffe v0.15.0,
+ * internal/csi/driver/driver.go `generateRequest`). Does not check that the agent exists.
+ * (`@vigil/pki` `agentSpiffeIdIn` is the same function for the PKI, which does not
+ * depend on the registry.)
+ */
+export function agentSpiffeIdIn(system: SpiffeIdScheme, agentName: string): string {
+  return system.identity?.spiffeIds === 'service-account'
+    ? `spiffe://${system.trustDomain}/ns/${system.metadata?.namespace ?? 'vigil'}/sa/${agentName}`
+    : `spiffe://${system.trustDomain}/agent/${agentName}`;
+}
+
+/**
+ * The SPIFFE ID of an agent in the declaration's form (`identity.spiffeIds`):
+ * `spiffe://<trustDomain>/agent/<name>` by default, `spiffe://<trustDomain>/ns/<namespace>/sa/<name>`
+ * for `service-account` (what csi-driver-spiffe issues to the agent's pods, whose
+ * ServiceAccount is the agent's name).
  * @throws {RegistryError} `VIGIL_CONFIG_UNKNOWN_AGENT` for an undeclared agent.
  */
 export function spiffeIdOf(system: AgentSystem, agentName: string): string {
   getAgent(system, agentName);
-  return `spiffe://${system.trustDomain}/agent/${agentName}`;
+  return agentSpiffeIdIn(system, agentName);
 }
 
 /**

@@ -644,6 +644,14 @@ const notifications = z
   .prefault({});
 
 /**
+ * The forms of an agent's SPIFFE ID path: `agent` (`/agent/<name>`, Vigil's own) and
+ * `service-account` (`/ns/<namespace>/sa/<name>`, what csi-driver-spiffe issues).
+ */
+export const SPIFFE_ID_FORMS = ['agent', 'service-account'] as const;
+/** One of {@link SPIFFE_ID_FORMS}. */
+export type SpiffeIdForm = (typeof SPIFFE_ID_FORMS)[number];
+
+/**
  * The AgentSystem schema. Parsing fills every default; the output is what
  * {@link AgentSystem} describes. Use `parseAgentSystem` rather than this directly: it adds
  * YAML line numbers, the cross-reference checks and deep-freezing.
@@ -656,8 +664,21 @@ export const AgentSystemSchema = z.strictObject({
     namespace: dnsLabel.default('vigil').describe('Kubernetes namespace for `vigil k8s render`'),
   }),
   trustDomain: checkedString(trustDomainProblem).describe(
-    'SPIFFE trust domain; identities are spiffe://<trustDomain>/agent/<name>',
+    'SPIFFE trust domain; identities are spiffe://<trustDomain>/agent/<name> (see identity)',
   ),
+  identity: z
+    .strictObject({
+      spiffeIds: z
+        .enum(SPIFFE_ID_FORMS)
+        .default('agent')
+        .describe(
+          "The path of every agent's SPIFFE ID, here and on Kubernetes: agent → /agent/<name>; " +
+            'service-account → /ns/<metadata.namespace>/sa/<name>, the form csi-driver-spiffe ' +
+            "issues from the pod's ServiceAccount (each agent runs as the ServiceAccount of its name)",
+        ),
+    })
+    .prefault({})
+    .describe('How agents are named in certificates'),
   agents: z.array(agent).min(1).describe('The agents of the system'),
   actions: z
     .array(actionSpec)

@@ -417,3 +417,33 @@ export function replicaStateProblems(raw: unknown, map: SourceMap): ConfigProble
   });
   return problems;
 }
+
+/**
+ * csi-driver-spiffe issues `spiffe://<td>/ns/<ns>/sa/<sa>` and nothing else, with the
+ * lifetime the driver was installed with: a declaration choosing it must name its agents in
+ * that form, and cannot ask for Certificate lifetimes the driver would not honour.
+ */
+export function identityProblems(raw: unknown, map: SourceMap): ConfigProblem[] {
+  const { problems, add } = collector(map);
+  if (!isRecord(raw)) return problems;
+  const certificates = valueAt(raw, ['kubernetes', 'certificates']);
+  if (!isRecord(certificates) || certificates['provider'] !== 'csi-driver-spiffe') return problems;
+  const form = valueAt(raw, ['identity', 'spiffeIds']);
+  if (form !== 'service-account') {
+    add(
+      ['kubernetes', 'certificates', 'provider'],
+      `csi-driver-spiffe issues spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>, but identity.spiffeIds is ${form === undefined ? 'agent (the default)' : JSON.stringify(form)}: no agent would accept what the driver issues`,
+      'set identity: { spiffeIds: service-account }',
+    );
+  }
+  for (const field of ['duration', 'renewBefore'] as const) {
+    if (certificates[field] !== undefined) {
+      add(
+        ['kubernetes', 'certificates', field],
+        `csi-driver-spiffe requests every certificate for the duration it was installed with and renews it itself; ${field} applies to cert-manager Certificates only`,
+        "remove it, or set the driver's app.certificateRequestDuration when installing it",
+      );
+    }
+  }
+  return problems;
+}

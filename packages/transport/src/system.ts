@@ -1,3 +1,5 @@
+import { agentSpiffeIdIn } from '@vigil/registry';
+
 /**
  * The part of `@vigil/registry`'s `AgentSystem` the transport reads, declared
  * structurally: any `AgentSystem` is accepted as is. The helpers below follow the
@@ -6,6 +8,10 @@
 export interface TransportSystem {
   readonly trustDomain: string;
   readonly agents: readonly TransportAgentSpec[];
+  /** `metadata.namespace`: part of `service-account` SPIFFE IDs. */
+  readonly metadata?: { readonly namespace: string };
+  /** `identity.spiffeIds`: the form of agents' SPIFFE IDs; absent means `agent`. */
+  readonly identity?: { readonly spiffeIds?: 'agent' | 'service-account' };
 }
 
 /** The fields of an `AgentSpec` the transport reads (card generation and admission). */
@@ -39,17 +45,20 @@ export function servesV03(spec: TransportAgentSpec): boolean {
   return spec.a2a?.protocolVersions?.includes('0.3') ?? false;
 }
 
-/** `spiffe://<trustDomain>/agent/<name>`. */
+/**
+ * The agent's SPIFFE ID in the declaration's form: `spiffe://<trustDomain>/agent/<name>`, or
+ * `spiffe://<trustDomain>/ns/<namespace>/sa/<name>` with `identity.spiffeIds: service-account`.
+ */
 export function spiffeIdOf(system: TransportSystem, agentName: string): string {
-  return `spiffe://${system.trustDomain}/agent/${agentName}`;
+  return agentSpiffeIdIn(system, agentName);
 }
 
-/** The agent named by `id` when it is an agent SPIFFE ID of this system's trust domain. */
+/**
+ * The agent named by `id` when it is exactly the SPIFFE ID of a declared agent in the
+ * declaration's form; an ID of the other form names no agent (one system, one form).
+ */
 export function agentNameFromSpiffeId(system: TransportSystem, id: string): string | undefined {
-  const prefix = `spiffe://${system.trustDomain}/agent/`;
-  if (!id.startsWith(prefix)) return undefined;
-  const name = id.slice(prefix.length);
-  return system.agents.some((agent) => agent.name === name) ? name : undefined;
+  return system.agents.find((agent) => agentSpiffeIdIn(system, agent.name) === id)?.name;
 }
 
 /** True when the registry lets `caller` call `callee` (the callee is in the caller's `calls`). */

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { VigilError } from '@vigil/core';
-import { loadAgentSystem } from '@vigil/registry';
+import { loadAgentSystem, spiffeIdOf } from '@vigil/registry';
 import {
   openExecutionLedger,
   openRemediator,
@@ -96,7 +96,7 @@ async function openFromDeclaration(options: GlobalOptions) {
     stateDir: options.stateDir,
     baseDir: dirname(options.config),
     caPem,
-    reviewer: `spiffe://${system.trustDomain}/agent/${settings.reviewer}`,
+    reviewer: spiffeIdOf(system, settings.reviewer),
     state: system.storage.state,
   });
 }
