@@ -69,7 +69,7 @@ describe('the shipped rule set', () => {
     const hit = verdict.hits.find((h) => h.id === 'vigil-k8s-bind-cluster-admin');
     assert.deepEqual(hit, {
       id: 'vigil-k8s-bind-cluster-admin',
-      title: 'Binding to cluster-admin created or changed',
+      title: 'ClusterRoleBinding to cluster-admin created or changed',
       techniques: ['T1098.006'],
       severity: 'critical',
       source: 'vigil',
