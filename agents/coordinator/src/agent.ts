@@ -6,7 +6,12 @@ import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import { analyseFinding } from '@vigil/analyst';
-import { openAgentAuditWriter, type AgentAuditWriter } from '@vigil/audit';
+import {
+  openAgentAuditWriter,
+  openAuditStore,
+  type AgentAuditWriter,
+  type AuditStore,
+} from '@vigil/audit';
 import { isVigilError } from '@vigil/core';
 import {
   createPeerClient,
@@ -110,6 +115,7 @@ export function createCoordinatorAgent(): AgentDefinition {
   let adopt: NodeJS.Timeout | undefined;
   let audit: AgentAuditWriter | undefined;
   let api: OpsApi | undefined;
+  let auditReader: AuditStore | undefined;
   let stateDir: string | undefined;
   let sweep: NodeJS.Timeout | undefined;
   let closeCheckpointer: (() => Promise<void>) | undefined;
@@ -162,9 +168,18 @@ export function createCoordinatorAgent(): AgentDefinition {
         ctx.logger.info('created the local admin user (token in users/admin.token)');
       if (await ensureBootstrapPassword(ctx.stateDir))
         ctx.logger.info('gave the local admin a console password (users/admin.password)');
+      // The console's read routes query the trail through a store of their own, apart
+      // from the writer's, so a long search never waits behind the writer's batches.
+      auditReader = await openAuditStore(ctx.system.storage.audit, ctx.stateDir);
       api = await startOpsApi({
         coordinator,
         store,
+        reads: {
+          system: ctx.system,
+          stateDir: ctx.stateDir,
+          audit: auditReader,
+          caPem: () => ctx.credentials().ca,
+        },
         stateDir: ctx.stateDir,
         trustDomain: ctx.system.trustDomain,
         sessions,
@@ -215,6 +230,7 @@ export function createCoordinatorAgent(): AgentDefinition {
       if (adopt) clearInterval(adopt);
       if (stateDir) withdrawServiceAddress(stateDir, OPS_API_SERVICE);
       await api?.close();
+      await auditReader?.close();
       await coordinator?.idle();
       // Released leases hand this replica's paused and failed incidents over at once.
       await ownership?.close();

@@ -89,8 +89,10 @@ export {
   reconstructTrace,
   renderTraceTree,
   summarize,
+  traceSteps,
   traceToJson,
   type ReconstructedTrace,
+  type TraceStep,
   type TraceNode,
 } from './trace.js';
 export {
@@ -107,4 +109,11 @@ export {
   type RbacRule,
   type Signal,
 } from './metrics.js';
+export {
+  complianceTrend,
+  MAX_TREND_POINTS,
+  trendBuckets,
+  type TimeWindow,
+  type TrendPoint,
+} from './metrics-trend.js';
 export { createVigilMetrics, mountMetrics, type VigilMetrics } from './prometheus.js';

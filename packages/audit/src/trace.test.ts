@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import type { AuditEntry, AuditEntryInput } from './entry.js';
 import { SqliteAuditStore } from './sqlite-store.js';
 import { createTestCa, type TestCa } from './testing/identities.js';
-import { reconstructTrace, renderTraceTree, traceToJson } from './trace.js';
+import { reconstructTrace, renderTraceTree, traceSteps, traceToJson } from './trace.js';
 import { createAuditWriter, type AuditWriter } from './writer.js';
 
 const TD = 'spiffe://trace.test/agent';
@@ -166,6 +166,19 @@ test('rebuilds a multi-agent decision chain as a tree with timings, from the aud
     roots: { kind: string; children: unknown[] }[];
   };
   assert.equal(json.roots[0]!.kind, 'event-batch');
+  // As rows: every node once, in the printed order, each under its parent.
+  const steps = traceSteps(trace);
+  assert.equal(steps.length, 12);
+  const printed = text.split('\n').slice(1);
+  steps.forEach((step, i) => assert.ok(printed[i]!.includes(`[${step.entry.hash.slice(0, 12)}]`)));
+  assert.deepEqual(
+    steps.slice(0, 3).map((s) => [s.entry.kind, s.depth, s.parentId]),
+    [
+      ['event-batch', 0, null],
+      [root.children[0]!.entry.kind, 1, root.entry.hash],
+      ['analysis', 2, root.children[0]!.entry.hash],
+    ],
+  );
 });
 
 test('names the id when nothing matches', async () => {

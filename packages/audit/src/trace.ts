@@ -14,6 +14,17 @@ export interface TraceNode {
   readonly children: TraceNode[];
 }
 
+/** One step of a trace as a flat row: the node, its parent and its depth in the tree. */
+export interface TraceStep {
+  readonly entry: AuditEntry;
+  /** The parent step's entry id (hash); null for a root. */
+  readonly parentId: string | null;
+  readonly depth: number;
+  readonly offsetMs: number;
+  readonly link: TraceNode['link'];
+  readonly summary: string;
+}
+
 /** A decision chain rebuilt from the audit store alone. */
 export interface ReconstructedTrace {
   /** What was asked for. */
@@ -293,4 +304,27 @@ export function traceToJson(trace: ReconstructedTrace): unknown {
     children: n.children.map(node),
   });
   return { ...trace, roots: trace.roots.map(node) };
+}
+
+/**
+ * The trace's nodes in the order {@link renderTraceTree} prints them (depth first), each
+ * with its parent and depth: the tree as rows, for a timeline or a table.
+ */
+export function traceSteps(trace: ReconstructedTrace): TraceStep[] {
+  const out: TraceStep[] = [];
+  const walk = (nodes: readonly TraceNode[], parentId: string | null, depth: number) => {
+    for (const n of nodes) {
+      out.push({
+        entry: n.entry,
+        parentId,
+        depth,
+        offsetMs: n.offsetMs,
+        link: n.link,
+        summary: n.summary,
+      });
+      walk(n.children, n.entry.hash, depth + 1);
+    }
+  };
+  walk(trace.roots, null, 0);
+  return out;
 }

@@ -77,6 +77,17 @@ export async function loadPolicySource(dir: string): Promise<PolicySource> {
 }
 
 /**
+ * The Rego test modules (`*_test.rego`) of `dir`, recursively: relative POSIX path → text,
+ * sorted by path. They are not part of the bundle (see {@link loadPolicySource}).
+ */
+export async function loadPolicyTestModules(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const file of (await walk(dir)).filter((f) => f.endsWith('_test.rego')).sort())
+    out[relative(dir, file).split(sep).join('/')] = await readFile(file, 'utf8');
+  return out;
+}
+
+/**
  * The bundle revision recorded in every decision: a digest of the policy source digest,
  * the entrypoint and the policy data. Two engines with the same revision decide the
  * same input identically, so an auditor can replay a verdict from its revision.

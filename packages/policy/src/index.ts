@@ -35,6 +35,7 @@ export {
 export { resolveOpaBinary, runOpa, opaVersion, REPO_ROOT, type OpaRun } from './opa.js';
 export {
   loadPolicySource,
+  loadPolicyTestModules,
   bundleRevision,
   buildWasmBundle,
   DEFAULT_WASM_CACHE_DIR,
@@ -50,6 +51,7 @@ export {
 } from './wasm-engine.js';
 export { OpaServerPolicyEngine } from './server-engine.js';
 export { runPolicyTests, type PolicyTestReport, type FileCoverage } from './policy-tests.js';
+export { describePolicyRules, type PolicyRule } from './policy-rules.js';
 export { reviewAction, MAX_ROUNDS_RULE, type Verdict, type ReviewOptions } from './review.js';
 export { spiffeIdOf, type Signer } from './signing.js';
 export {

@@ -20,6 +20,8 @@ interface OpaTestResult {
 export interface FileCoverage {
   readonly path: string;
   readonly percent: number;
+  /** Lines evaluation reached (a rule's head line: the rule produced a value). */
+  readonly coveredLines: readonly number[];
   readonly notCoveredLines: readonly number[];
 }
 
@@ -112,6 +114,7 @@ export async function runPolicyTests(
         hit.length + notCovered.size === 0
           ? 100
           : (100 * hit.length) / (hit.length + notCovered.size),
+      coveredLines: hit.sort((a, b) => a - b),
       notCoveredLines: [...notCovered].sort((a, b) => a - b),
     });
   }

@@ -12,6 +12,7 @@ export const STATUS_FOR_CODE: Readonly<Record<string, number>> = {
   VIGIL_PKI_CSR_INVALID: 400,
   VIGIL_PKI_INVALID_NAME: 400,
   VIGIL_PKI_CA_MISSING: 503,
+  VIGIL_AUDIT_NOT_FOUND: 404,
 };
 
 /** The API's own error codes, each with its HTTP status. */
@@ -28,6 +29,7 @@ export const API_ERRORS = {
   bodyTooLarge: { code: 'VIGIL_API_BODY_TOO_LARGE', status: 413 },
   throttled: { code: 'VIGIL_API_THROTTLED', status: 429 },
   internal: { code: 'VIGIL_API_INTERNAL', status: 500 },
+  unavailable: { code: 'VIGIL_API_UNAVAILABLE', status: 503 },
 } as const;
 
 export type ApiErrorKind = keyof typeof API_ERRORS;

@@ -23,8 +23,8 @@ export interface CoreRouteDeps {
 }
 
 const errors = Object.fromEntries(
-  [400, 401, 403, 404, 409, 410, 429].map((status) => [status, errorSchema]),
-) as Record<400 | 401 | 403 | 404 | 409 | 410 | 429, typeof errorSchema>;
+  [400, 401, 403, 404, 409, 410, 429, 503].map((status) => [status, errorSchema]),
+) as Record<400 | 401 | 403 | 404 | 409 | 410 | 429 | 503, typeof errorSchema>;
 
 /** The error responses every authenticated route documents. */
 export const ERROR_RESPONSES = errors;

@@ -162,8 +162,9 @@ export const idParamsSchema = z.object({ id: z.string().min(1) });
 
 // Compile-time agreement of the schemas with the store's types, so no type is kept twice
 // by hand without a check: a line here fails to compile when the two drift apart.
-type Agrees<Schema extends z.ZodType, T> = z.output<Schema> extends T ? true : never;
-type Assert<T extends true> = T;
+/** True when a schema's output is assignable to `T` (compile-time agreement checks). */
+export type Agrees<Schema extends z.ZodType, T> = z.output<Schema> extends T ? true : never;
+export type Assert<T extends true> = T;
 type _SchemasAgree = [
   Assert<Agrees<typeof proposedActionSchema, ProposedAction>>,
   Assert<Agrees<typeof reviewSchema, Review>>,

@@ -15,7 +15,12 @@ import { authenticateRequest, checkCsrf } from './authenticate.js';
 import { ApiError, createErrorHandler } from './errors.js';
 import { IncidentFeed, registerIncidentEvents } from './incident-events.js';
 import { LoginThrottle } from './login-throttle.js';
+import type { ReadSources } from './read-sources.js';
+import { registerAgentRoutes } from './routes-agents.js';
+import { registerAuditRoutes } from './routes-audit.js';
 import { registerCertificateRoutes } from './routes-certificate.js';
+import { registerComplianceRoutes } from './routes-compliance.js';
+import { registerPolicyRoutes } from './routes-policies.js';
 import { registerCoreRoutes, type CoreRouteDeps } from './routes-core.js';
 import { registerSessionRoutes } from './routes-session.js';
 import { registerUserRoutes } from './routes-users.js';
@@ -41,6 +46,11 @@ export interface OpsAppOptions extends CoreRouteDeps {
    * adds its `https://` origin here.
    */
   readonly origins?: readonly string[];
+  /**
+   * What the read routes (agents, compliance, audit, policies, trace) read; without it
+   * they answer 503 `VIGIL_API_UNAVAILABLE`.
+   */
+  readonly reads?: ReadSources;
   /** The console's built files, served at `/` (default {@link CONSOLE_DIST}; absent: not served). */
   readonly consoleDir?: string;
   readonly logger?: Logger;
@@ -53,6 +63,7 @@ interface AppDeps extends CoreRouteDeps {
   readonly sessions: SessionStore;
   readonly throttle: LoginThrottle;
   readonly origins: () => ReadonlySet<string>;
+  readonly reads?: ReadSources | undefined;
 }
 
 /** The largest request body accepted (a decision with edited parameters is far below it). */
@@ -152,6 +163,10 @@ async function buildApp(
   registerSessionRoutes(app, deps);
   registerUserRoutes(app, deps);
   registerCertificateRoutes(app, deps);
+  registerAgentRoutes(app, () => deps().reads);
+  registerComplianceRoutes(app, deps);
+  registerAuditRoutes(app, () => deps().reads);
+  registerPolicyRoutes(app, () => deps().reads);
   const consolePage = consoleDir ? await registerConsoleAssets(app, consoleDir) : undefined;
   app.setNotFoundHandler(async (request, reply) => {
     if (await consolePage?.(request, reply)) return reply;

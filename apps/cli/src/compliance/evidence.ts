@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import {
   complianceFromEntries,
+  complianceTrend,
   reconstructTrace,
   renderTraceTree,
   verifyAudit,
@@ -16,6 +17,7 @@ import {
   type AuditVerification,
   type ComplianceMetrics,
   type ComplianceOptions,
+  type TrendPoint,
 } from '@vigil/audit';
 import { agentCredentialPaths, inspectCertificate } from '@vigil/pki';
 import {
@@ -34,21 +36,7 @@ import {
 } from '@vigil/registry';
 import { escalationsOf, incidentsOf, interventionsOf } from './oversight.js';
 import type { Escalation, IncidentSummary, Intervention } from './oversight.js';
-import { trendBuckets, type Period } from './period.js';
-
-/** One bucket of the metric trends. */
-export interface TrendPoint {
-  readonly from: string;
-  readonly to: string;
-  readonly entries: number;
-  /** Σ autonomous ÷ Σ granted over every agent class (the declaration's, so flat unless it changed). */
-  readonly leastAgency: number | null;
-  /** Σ used ÷ Σ granted over every agent class in the bucket. */
-  readonly usedShare: number | null;
-  readonly fiveSignalCoverage: number | null;
-  readonly mutationRate: number | null;
-  readonly verdicts: { readonly mutate: number; readonly deny: number; readonly escalate: number };
-}
+import type { Period } from './period.js';
 
 /** A policy bundle revision that decided in (or was in force at the start of) the period. */
 export interface PolicyRevision {
@@ -148,35 +136,6 @@ async function collect(
   return out;
 }
 
-const share = (n: number, d: number): number | null => (d === 0 ? null : n / d);
-
-/**
- * One interval's values. Coverage, used share and mutation rate are observations: an
- * interval without entries has none (null, a gap in the chart), not a zero.
- */
-function trendPoint(bucket: Period, m: ComplianceMetrics): TrendPoint {
-  const granted = m.leastAgency.reduce((s, l) => s + l.granted, 0);
-  const observed = m.entries > 0;
-  return {
-    from: bucket.from.toISOString(),
-    to: bucket.to.toISOString(),
-    entries: m.entries,
-    leastAgency: share(
-      m.leastAgency.reduce((s, l) => s + l.autonomous, 0),
-      granted,
-    ),
-    usedShare: observed
-      ? share(
-          m.leastAgency.reduce((s, l) => s + l.used, 0),
-          granted,
-        )
-      : null,
-    fiveSignalCoverage: observed ? m.fiveSignal.coverage : null,
-    mutationRate: m.mutation.rate,
-    verdicts: { mutate: m.mutation.mutate, deny: m.mutation.deny, escalate: m.mutation.escalate },
-  };
-}
-
 async function policyEvidence(
   sources: EvidenceSources,
   entries: readonly AuditEntry[],
@@ -271,15 +230,7 @@ export async function collectEvidence(sources: EvidenceSources): Promise<Evidenc
     until: p.to,
   });
   const metrics = complianceFromEntries(entries, options(period), chainIdentity);
-  const trend = trendBuckets(period).map((bucket) => {
-    const from = bucket.from.getTime();
-    const to = bucket.to.getTime();
-    const inside = entries.filter((e) => {
-      const t = Date.parse(e.time);
-      return t >= from && t < to;
-    });
-    return trendPoint(bucket, complianceFromEntries(inside, options(bucket), chainIdentity));
-  });
+  const trend = complianceTrend(entries, period, options(period), chainIdentity);
   const oversight = await collect(store, {
     kinds: ['approval-request', 'approval'],
     until: period.to,

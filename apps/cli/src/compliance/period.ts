@@ -1,11 +1,9 @@
+import type { TimeWindow } from '@vigil/audit';
 import { parseDuration } from '../commands/audit.js';
 import { UsageError } from '../context.js';
 
 /** A reporting period: `from` inclusive, `to` exclusive. */
-export interface Period {
-  readonly from: Date;
-  readonly to: Date;
-}
+export type Period = TimeWindow;
 
 /**
  * A point in time as `--from` / `--to` take it: an ISO 8601 date or date-time
@@ -34,36 +32,4 @@ export function parsePeriod(from: string, to: string, now: Date = new Date()): P
       `--from (${period.from.toISOString()}) must be before --to (${period.to.toISOString()})`,
     );
   return period;
-}
-
-/** Bucket widths a trend may use, smallest first. */
-const BUCKETS_MS = [
-  60_000,
-  5 * 60_000,
-  15 * 60_000,
-  3_600_000,
-  6 * 3_600_000,
-  86_400_000,
-  7 * 86_400_000,
-] as const;
-
-/** The most points a trend chart shows. */
-export const MAX_TREND_POINTS = 60;
-
-/**
- * Consecutive buckets covering `period`, each of the smallest width in {@link BUCKETS_MS}
- * that keeps their number at or below {@link MAX_TREND_POINTS}, aligned to that width
- * (UTC), the first and last clipped to the period.
- */
-export function trendBuckets(period: Period): Period[] {
-  const span = period.to.getTime() - period.from.getTime();
-  const width = BUCKETS_MS.find((w) => span / w <= MAX_TREND_POINTS) ?? BUCKETS_MS.at(-1)!;
-  const out: Period[] = [];
-  let start = period.from.getTime();
-  while (start < period.to.getTime()) {
-    const end = Math.min((Math.floor(start / width) + 1) * width, period.to.getTime());
-    out.push({ from: new Date(start), to: new Date(end) });
-    start = end;
-  }
-  return out;
 }

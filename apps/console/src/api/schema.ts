@@ -2,6 +2,132 @@
 // document (openapi-typescript). Do not edit: run `npm run generate:api -w @vigil/console`.
 
 export interface paths {
+  '/v1/agents': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The agent registry with each agent’s live status */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              readonly agents: components['schemas']['AgentView'][];
+              /** @description The supervisor report (`vigil status`); null when none was found. */
+              supervisor: {
+                alive: boolean;
+                pid: number;
+                /** @enum {string} */
+                runtime: 'process' | 'podman';
+                startedAt: string;
+                /** @enum {string} */
+                state: 'starting' | 'running' | 'stopping' | 'stopped';
+                updatedAt: string;
+              } | null;
+              system: {
+                name: string;
+                namespace: string;
+                trustDomain: string;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/approvals': {
     parameters: {
       query?: never;
@@ -88,6 +214,15 @@ export interface paths {
         };
         /** @description Default Response */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        503: {
           headers: {
             [name: string]: unknown;
           };
@@ -191,6 +326,15 @@ export interface paths {
         };
         /** @description Default Response */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        503: {
           headers: {
             [name: string]: unknown;
           };
@@ -307,6 +451,15 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
       };
     };
     delete?: never;
@@ -414,8 +567,359 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
       };
     };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/audit': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Search the audit trail by incident, trace or agent (newest first, paged) */
+    get: {
+      parameters: {
+        query?: {
+          /** @description An agent of the registry by name, or any actor as written (`user:ana`). */
+          agent?: string;
+          /** @description Entries stored before this sequence (the `next` of the previous page). */
+          before?: number;
+          /** @description Entries of this incident (correlation id). */
+          incident?: string;
+          limit?: number;
+          trace?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              readonly entries: components['schemas']['AuditEntry'][];
+              /** @description Pass as `before` for the next (older) page; null on the last. */
+              next: number | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/audit/verification': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The latest verification of the audit trail (run at most once a minute) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['AuditVerification'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/compliance': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Compliance metrics, their trend, the five-signal matrix and the reduction */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Window start (ISO 8601). */
+          from?: string;
+          /** @description Window end, exclusive. */
+          to?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Compliance'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -508,6 +1012,15 @@ export interface paths {
         };
         /** @description Default Response */
         429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        503: {
           headers: {
             [name: string]: unknown;
           };
@@ -620,6 +1133,125 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/incidents/{id}/trace': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The incident’s decision chain rebuilt from the audit trail (`vigil trace`) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Trace'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
       };
     };
     put?: never;
@@ -653,6 +1285,114 @@ export interface paths {
             [name: string]: unknown;
           };
           content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/policies': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The policy bundle: revision, rules and their test coverage */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Policies'];
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
         };
       };
     };
@@ -903,6 +1643,15 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
       };
     };
     delete?: never;
@@ -1002,6 +1751,15 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
       };
     };
     put?: never;
@@ -1093,6 +1851,15 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
+        /** @description Default Response */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
       };
     };
     delete?: never;
@@ -1105,6 +1872,164 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    /** @description One agent: its declaration (as `vigil registry`) and its live state (as `vigil status`). */
+    AgentView: {
+      autonomy: {
+        readonly autoExecute: string[];
+      };
+      /** @description Agents that may call this one. */
+      readonly callers: string[];
+      /** @description Agents this one may call. */
+      readonly calls: string[];
+      /** @description The certificate on disk (what the next reload serves). */
+      certificate: {
+        fingerprintSha256: string;
+        /** @description ISO 8601. */
+        notAfter: string;
+      } | null;
+      description: string;
+      /**
+       * @description healthy: every replica ready; degraded: some; down: none; unknown: no live supervisor report.
+       * @enum {string}
+       */
+      health: 'healthy' | 'degraded' | 'down' | 'unknown';
+      implementation: string;
+      readonly instances: {
+        /** @description The certificate this replica serves. */
+        certificate: {
+          fingerprintSha256: string;
+          /** @description ISO 8601. */
+          notAfter: string;
+        } | null;
+        containerId: string | null;
+        lastError: {
+          at: string;
+          code: string;
+          message: string;
+        } | null;
+        /** @description RSS of the process, or the cgroup usage of its container; null when unknown. */
+        memoryBytes: number | null;
+        pid: number | null;
+        readyAt: string | null;
+        replica: number;
+        restarts: number;
+        startedAt: string | null;
+        /** @enum {string} */
+        state: 'starting' | 'ready' | 'unready' | 'restarting' | 'failed' | 'stopped';
+      }[];
+      /** @description Sum over the running replicas; null if unknown. */
+      memoryBytes: number | null;
+      name: string;
+      permissions: {
+        readonly rules: {
+          readonly apiGroups: string[];
+          readonly namespaces?: string[];
+          readonly resourceNames?: string[];
+          readonly resources: string[];
+          readonly verbs: string[];
+          wildcard?: {
+            reason: string;
+          };
+        }[];
+        readonly tools: string[];
+      };
+      /** @description Declared replicas. */
+      replicas: number;
+      resources: {
+        cpu: string;
+        memory: string;
+        memoryBytes: number;
+      };
+      /** @description Restarts of all replicas since `vigil up`. */
+      restarts: number;
+      role: string;
+      readonly skills: {
+        description: string;
+        id: string;
+        name: string;
+      }[];
+      spiffeId: string;
+      stateful: boolean;
+    };
+    /** @description One agent: its declaration (as `vigil registry`) and its live state (as `vigil status`). */
+    AgentViewInput: {
+      autonomy: {
+        readonly autoExecute: string[];
+      };
+      /** @description Agents that may call this one. */
+      readonly callers: string[];
+      /** @description Agents this one may call. */
+      readonly calls: string[];
+      /** @description The certificate on disk (what the next reload serves). */
+      certificate: {
+        fingerprintSha256: string;
+        /** @description ISO 8601. */
+        notAfter: string;
+      } | null;
+      description: string;
+      /**
+       * @description healthy: every replica ready; degraded: some; down: none; unknown: no live supervisor report.
+       * @enum {string}
+       */
+      health: 'healthy' | 'degraded' | 'down' | 'unknown';
+      implementation: string;
+      readonly instances: {
+        /** @description The certificate this replica serves. */
+        certificate: {
+          fingerprintSha256: string;
+          /** @description ISO 8601. */
+          notAfter: string;
+        } | null;
+        containerId: string | null;
+        lastError: {
+          at: string;
+          code: string;
+          message: string;
+        } | null;
+        /** @description RSS of the process, or the cgroup usage of its container; null when unknown. */
+        memoryBytes: number | null;
+        pid: number | null;
+        readyAt: string | null;
+        replica: number;
+        restarts: number;
+        startedAt: string | null;
+        /** @enum {string} */
+        state: 'starting' | 'ready' | 'unready' | 'restarting' | 'failed' | 'stopped';
+      }[];
+      /** @description Sum over the running replicas; null if unknown. */
+      memoryBytes: number | null;
+      name: string;
+      permissions: {
+        readonly rules: {
+          readonly apiGroups: string[];
+          readonly namespaces?: string[];
+          readonly resourceNames?: string[];
+          readonly resources: string[];
+          readonly verbs: string[];
+          wildcard?: {
+            reason: string;
+          };
+        }[];
+        readonly tools: string[];
+      };
+      /** @description Declared replicas. */
+      replicas: number;
+      resources: {
+        cpu: string;
+        memory: string;
+        memoryBytes: number;
+      };
+      /** @description Restarts of all replicas since `vigil up`. */
+      restarts: number;
+      role: string;
+      readonly skills: {
+        description: string;
+        id: string;
+        name: string;
+      }[];
+      spiffeId: string;
+      stateful: boolean;
+    };
     Approval: {
       action: components['schemas']['ProposedAction'];
       /** @description RFC 8785 (JCS) SHA-256 digest of the action, hex. */
@@ -1135,6 +2060,128 @@ export interface components {
       /** @enum {string} */
       status: 'pending' | 'approved' | 'rejected' | 'expired';
     };
+    /** @description One audit entry, as `vigil audit export` writes it. */
+    AuditEntry: {
+      actor: string;
+      chain: string;
+      chainSeq: number;
+      /** @description The entry id: SHA-256 of its canonical sealed form. */
+      hash: string;
+      incidentId: string | null;
+      inputDigest: string | null;
+      kind: string;
+      outputDigest: string | null;
+      prevHash: string;
+      sequence: number;
+      spanId: string | null;
+      time: string;
+      traceId: string | null;
+      what: {
+        [key: string]: unknown;
+      };
+      why: {
+        [key: string]: unknown;
+      };
+    };
+    /** @description One audit entry, as `vigil audit export` writes it. */
+    AuditEntryInput: {
+      actor: string;
+      chain: string;
+      chainSeq: number;
+      /** @description The entry id: SHA-256 of its canonical sealed form. */
+      hash: string;
+      incidentId: string | null;
+      inputDigest: string | null;
+      kind: string;
+      outputDigest: string | null;
+      prevHash: string;
+      sequence: number;
+      spanId: string | null;
+      time: string;
+      traceId: string | null;
+      what: {
+        [key: string]: unknown;
+      };
+      why: {
+        [key: string]: unknown;
+      };
+    };
+    /** @description The latest `vigil audit verify` of the whole trail. */
+    AuditVerification: {
+      anchors: number;
+      readonly chains: {
+        chain: string;
+        closed: boolean;
+        entries: number;
+        from: number | null;
+        identity: string;
+        signedThrough: number;
+        to: number | null;
+        unsignedTail: number;
+      }[];
+      /** @description When this verification ran (epoch ms). */
+      checkedAt: number;
+      checkpoints: number;
+      durationMs: number;
+      entries: number;
+      firstProblem: {
+        anchorSeq?: number;
+        chain?: string;
+        chainSeq?: number;
+        checkpointId?: number;
+        code: string;
+        message: string;
+        sequence?: number;
+      } | null;
+      ok: boolean;
+      readonly problems: {
+        anchorSeq?: number;
+        chain?: string;
+        chainSeq?: number;
+        checkpointId?: number;
+        code: string;
+        message: string;
+        sequence?: number;
+      }[];
+    };
+    /** @description The latest `vigil audit verify` of the whole trail. */
+    AuditVerificationInput: {
+      anchors: number;
+      readonly chains: {
+        chain: string;
+        closed: boolean;
+        entries: number;
+        from: number | null;
+        identity: string;
+        signedThrough: number;
+        to: number | null;
+        unsignedTail: number;
+      }[];
+      /** @description When this verification ran (epoch ms). */
+      checkedAt: number;
+      checkpoints: number;
+      durationMs: number;
+      entries: number;
+      firstProblem: {
+        anchorSeq?: number;
+        chain?: string;
+        chainSeq?: number;
+        checkpointId?: number;
+        code: string;
+        message: string;
+        sequence?: number;
+      } | null;
+      ok: boolean;
+      readonly problems: {
+        anchorSeq?: number;
+        chain?: string;
+        chainSeq?: number;
+        checkpointId?: number;
+        code: string;
+        message: string;
+        sequence?: number;
+      }[];
+    };
     CertificateRequest: {
       /** @description PEM PKCS#10 request signed by an ECDSA P-256 key the caller holds */
       csr: string;
@@ -1142,6 +2189,110 @@ export interface components {
     CertificateRequestInput: {
       /** @description PEM PKCS#10 request signed by an ECDSA P-256 key the caller holds */
       csr: string;
+    };
+    /** @description The three compliance metrics of a window (as `vigil metrics`), their trend, and events in → findings → incidents. */
+    Compliance: {
+      /** @description Audit entries in the window. */
+      entries: number;
+      fiveSignal: {
+        readonly agents: {
+          agent: string;
+          all: boolean;
+          signals: {
+            communication: boolean;
+            execution: boolean;
+            health: boolean;
+            identity: boolean;
+            intent: boolean;
+          };
+        }[];
+        coverage: number | null;
+        covered: number;
+        total: number;
+      };
+      funnel: {
+        /** @description Events the detectors scored since they started (their live counters); null when none answered. */
+        events: number | null;
+        /** @description When the earliest counting detector started. */
+        eventsSince: string | null;
+        /** @description Finding entries of the window. */
+        findings: number;
+        /** @description Incidents opened in the window. */
+        incidents: number;
+      };
+      readonly leastAgency: {
+        agentClass: string;
+        readonly agents: string[];
+        autonomous: number;
+        granted: number;
+        ratio: number | null;
+        used: number;
+        usedShare: number | null;
+      }[];
+      mutation: {
+        deny: number;
+        escalate: number;
+        flagged: number;
+        mutate: number;
+        rate: number | null;
+      };
+      readonly trend: components['schemas']['TrendPoint'][];
+      window: {
+        since: string;
+        until: string;
+      };
+    };
+    /** @description The three compliance metrics of a window (as `vigil metrics`), their trend, and events in → findings → incidents. */
+    ComplianceInput: {
+      /** @description Audit entries in the window. */
+      entries: number;
+      fiveSignal: {
+        readonly agents: {
+          agent: string;
+          all: boolean;
+          signals: {
+            communication: boolean;
+            execution: boolean;
+            health: boolean;
+            identity: boolean;
+            intent: boolean;
+          };
+        }[];
+        coverage: number | null;
+        covered: number;
+        total: number;
+      };
+      funnel: {
+        /** @description Events the detectors scored since they started (their live counters); null when none answered. */
+        events: number | null;
+        /** @description When the earliest counting detector started. */
+        eventsSince: string | null;
+        /** @description Finding entries of the window. */
+        findings: number;
+        /** @description Incidents opened in the window. */
+        incidents: number;
+      };
+      readonly leastAgency: {
+        agentClass: string;
+        readonly agents: string[];
+        autonomous: number;
+        granted: number;
+        ratio: number | null;
+        used: number;
+        usedShare: number | null;
+      }[];
+      mutation: {
+        deny: number;
+        escalate: number;
+        flagged: number;
+        mutate: number;
+        rate: number | null;
+      };
+      readonly trend: components['schemas']['TrendPointInput'][];
+      window: {
+        since: string;
+        until: string;
+      };
     };
     DecisionBody: {
       /** @description Compact JWS signed by the deciding user over the RFC 8785 digest of the exact action (`vigil approvals` and the console sign it). */
@@ -1527,6 +2678,78 @@ export interface components {
       role: string;
       spiffeId: string;
     };
+    /** @description The policy bundle in force: revision, rules and their test coverage. */
+    Policies: {
+      backend: string | null;
+      /** @description The bundle directory as declared (`policy.bundle`). */
+      bundle: string;
+      loadedAt: string | null;
+      /** @description The bundle revision the reviewer loaded last (its policy-load entry). */
+      revision: string | null;
+      readonly rules: {
+        coverage: {
+          firedDefinitions: number;
+          readonly notCoveredLines: number[];
+        } | null;
+        definitions: number;
+        description: string;
+        file: string;
+        id: string;
+        line: number;
+        set: string;
+        readonly testedBy: string[];
+      }[];
+      /** @description Digest of the Rego modules on disk now. */
+      sourceDigest: string;
+      testError: string | null;
+      /** @description `opa test --coverage` of the bundle; null when it could not run. */
+      tests: {
+        coveragePercent: number;
+        failed: number;
+        readonly failures: {
+          location: string;
+          message: string;
+          name: string;
+        }[];
+        passed: number;
+      } | null;
+    };
+    /** @description The policy bundle in force: revision, rules and their test coverage. */
+    PoliciesInput: {
+      backend: string | null;
+      /** @description The bundle directory as declared (`policy.bundle`). */
+      bundle: string;
+      loadedAt: string | null;
+      /** @description The bundle revision the reviewer loaded last (its policy-load entry). */
+      revision: string | null;
+      readonly rules: {
+        coverage: {
+          firedDefinitions: number;
+          readonly notCoveredLines: number[];
+        } | null;
+        definitions: number;
+        description: string;
+        file: string;
+        id: string;
+        line: number;
+        set: string;
+        readonly testedBy: string[];
+      }[];
+      /** @description Digest of the Rego modules on disk now. */
+      sourceDigest: string;
+      testError: string | null;
+      /** @description `opa test --coverage` of the bundle; null when it could not run. */
+      tests: {
+        coveragePercent: number;
+        failed: number;
+        readonly failures: {
+          location: string;
+          message: string;
+          name: string;
+        }[];
+        passed: number;
+      } | null;
+    };
     ProposedAction: {
       readonly parameters: {
         [key: string]: unknown;
@@ -1616,6 +2839,74 @@ export interface components {
       /** @description Epoch ms when the session ends, whatever its use. */
       expiresAt: number | null;
       user: components['schemas']['UserInput'];
+    };
+    /** @description An incident’s decision chain rebuilt from the audit trail. */
+    Trace: {
+      durationMs: number;
+      entries: number;
+      id: string;
+      readonly incidentIds: string[];
+      startedAt: string;
+      /** @description The `vigil trace` tree as rows, depth first, each with its parent and depth. */
+      readonly steps: {
+        depth: number;
+        entry: components['schemas']['AuditEntry'];
+        /** @enum {string} */
+        link: 'parent' | 'inferred' | 'root';
+        offsetMs: number;
+        parentId: string | null;
+        summary: string;
+      }[];
+      readonly traceIds: string[];
+    };
+    /** @description An incident’s decision chain rebuilt from the audit trail. */
+    TraceInput: {
+      durationMs: number;
+      entries: number;
+      id: string;
+      readonly incidentIds: string[];
+      startedAt: string;
+      /** @description The `vigil trace` tree as rows, depth first, each with its parent and depth. */
+      readonly steps: {
+        depth: number;
+        entry: components['schemas']['AuditEntryInput'];
+        /** @enum {string} */
+        link: 'parent' | 'inferred' | 'root';
+        offsetMs: number;
+        parentId: string | null;
+        summary: string;
+      }[];
+      readonly traceIds: string[];
+    };
+    /** @description The metrics of one interval (null: not observed). */
+    TrendPoint: {
+      entries: number;
+      fiveSignalCoverage: number | null;
+      from: string;
+      leastAgency: number | null;
+      mutationRate: number | null;
+      to: string;
+      usedShare: number | null;
+      verdicts: {
+        deny: number;
+        escalate: number;
+        mutate: number;
+      };
+    };
+    /** @description The metrics of one interval (null: not observed). */
+    TrendPointInput: {
+      entries: number;
+      fiveSignalCoverage: number | null;
+      from: string;
+      leastAgency: number | null;
+      mutationRate: number | null;
+      to: string;
+      usedShare: number | null;
+      verdicts: {
+        deny: number;
+        escalate: number;
+        mutate: number;
+      };
     };
     /** @description A local user and the role the server enforces. */
     User: {
