@@ -1,19 +1,23 @@
-import type { PeerCertificate } from 'node:tls';
-import { SpanKind, SpanStatusCode, context as otelContext, trace } from '@opentelemetry/api';
-import { A2A_PROTOCOL_VERSION, A2A_VERSION_HEADER, AgentCard } from '@a2a-js/sdk';
-import { Client, JsonRpcTransportFactory } from '@a2a-js/sdk/client';
-import { Agent, fetch as undiciFetch } from 'undici';
-import type { Logger } from '@vigil/core';
-import { spiffeIdFromCertificate } from '@vigil/pki';
+import {
+  SpanKind,
+  SpanStatusCode,
+  context as otelContext,
+  trace,
+  type Span,
+} from '@opentelemetry/api';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './breaker.js';
-import { AGENT_CARD_PATH, verifyAgentCard, type AgentCardDocument } from './card.js';
-import { TRANSPORT_ERROR_CODES, TransportError, type TransportErrorCode } from './errors.js';
-import { delay, fullJitterDelay, type RetryPolicy } from './retry.js';
-import { DEADLINE_HEADER, type TransportCredentials } from './server.js';
+import { createVerifiedClients, type VerifiedClients } from './client-card.js';
+import { createPeerConnections, type PeerConnections } from './client-connection.js';
+import { classifyCallFailure } from './client-failure.js';
+import { DEADLINE_HEADER, startCallDeadline } from './deadline.js';
+import { TRANSPORT_ERROR_CODES, TransportError } from './errors.js';
 import type { PeerDirectory } from './peers.js';
+import { delay, fullJitterDelay, type RetryPolicy } from './retry.js';
 import { parseSkillResult, skillRequestMessage } from './skill-rpc.js';
 import { agentSpec, mayCall, spiffeIdOf, type TransportSystem } from './system.js';
+import type { TransportCredentials } from './tls.js';
 import { injectTraceContext, transportTracer } from './trace.js';
+import type { Logger } from '@vigil/core';
 
 export interface AgentClientOptions {
   readonly system: TransportSystem;
@@ -72,28 +76,10 @@ export interface AgentClient {
   close(): Promise<void>;
 }
 
-interface Connection {
-  readonly cert: string;
-  readonly dispatcher: Agent;
-  readonly fetchImpl: typeof fetch;
-  readonly clients: Map<string, { client: Promise<Client>; fetchedAt: number }>;
-}
-
 interface PeerState {
   readonly breaker: CircuitBreaker;
-  connection: Connection | undefined;
   next: number;
 }
-
-interface Classified {
-  readonly error: TransportError;
-  /** Worth another attempt (for idempotent calls). */
-  readonly retryable: boolean;
-  /** Says the peer is unhealthy (counts towards opening its circuit). */
-  readonly peerFault: boolean;
-}
-
-const RETRYABLE_HTTP = new Set([502, 503, 504]);
 
 /**
  * Creates the A2A client of agent `selfName`: one undici connection pool per peer
@@ -122,9 +108,25 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     baseDelayMs: options.retry?.baseDelayMs ?? 50,
     maxDelayMs: options.retry?.maxDelayMs ?? 1_000,
   };
-  const cardTtl = options.cardTtlMs ?? 300_000;
+  const expectedId = (peer: string): string => spiffeIdOf(system, peer);
+  const connections = createPeerConnections({
+    spiffeIdOf: expectedId,
+    credentials: currentCredentials,
+    logger: log,
+    ...(options.keepAliveTimeoutMs === undefined
+      ? {}
+      : { keepAliveTimeoutMs: options.keepAliveTimeoutMs }),
+    ...(options.connectionsPerOrigin === undefined
+      ? {}
+      : { connectionsPerOrigin: options.connectionsPerOrigin }),
+  });
+  const clients = createVerifiedClients({
+    spiffeIdOf: expectedId,
+    caPem: () => currentCredentials().ca,
+    cardTtlMs: options.cardTtlMs ?? 300_000,
+    logger: log,
+  });
   const states = new Map<string, PeerState>();
-  const retired = new Set<Promise<void>>();
   let closed = false;
   const tracer = transportTracer();
 
@@ -140,294 +142,11 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
               `circuit ${from} -> ${to} for peer "${peer}"`,
             ),
         }),
-        connection: undefined,
         next: 0,
       };
       states.set(peer, state);
     }
     return state;
-  };
-
-  /** The pool for `peer` built from the current credentials; rebuilt after a rotation. */
-  const connectionFor = (peer: string, state: PeerState): Connection => {
-    const credentials = currentCredentials();
-    if (state.connection && state.connection.cert === credentials.cert) return state.connection;
-    const previous = state.connection;
-    const expected = spiffeIdOf(system, peer);
-    const dispatcher = new Agent({
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
-      connections: options.connectionsPerOrigin ?? 32,
-      connect: {
-        cert: credentials.cert,
-        key: credentials.key,
-        ca: credentials.ca,
-        minVersion: 'TLSv1.3',
-        maxVersion: 'TLSv1.3',
-        rejectUnauthorized: true,
-        // SPIFFE authentication: the server is whoever its SVID says, not a host name.
-        checkServerIdentity: (_host: string, cert: PeerCertificate): Error | undefined => {
-          const actual = cert.raw ? spiffeIdFromCertificate(cert.raw) : undefined;
-          if (actual === expected) return undefined;
-          return Object.assign(
-            new Error(`server certificate names ${actual ?? 'no SPIFFE ID'}, expected ${expected}`),
-            { code: TRANSPORT_ERROR_CODES.PEER_IDENTITY_MISMATCH },
-          );
-        },
-      },
-    });
-    const fetchImpl = (async (input: string | URL, init?: RequestInit) => {
-      const response = await undiciFetch(input, { ...(init as object), dispatcher } as Parameters<
-        typeof undiciFetch
-      >[1]);
-      if (response.status === 401 || response.status === 403) {
-        const body = (await response.json().catch(() => undefined)) as
-          | { error?: { code?: string; message?: string } }
-          | undefined;
-        const remoteCode = body?.error?.code ?? `HTTP_${response.status}`;
-        throw new TransportError(
-          TRANSPORT_ERROR_CODES.REFUSED,
-          `agent "${peer}" refused the call: ${remoteCode}: ${body?.error?.message ?? response.statusText}`,
-          { details: { peer, status: response.status, remoteCode } },
-        );
-      }
-      return response;
-    }) as unknown as typeof fetch;
-    const connection: Connection = {
-      cert: credentials.cert,
-      dispatcher,
-      fetchImpl,
-      clients: new Map(),
-    };
-    state.connection = connection;
-    if (previous) {
-      // close() lets requests in flight on the old pool finish before its sockets go.
-      const done = previous.dispatcher.close().catch(() => undefined);
-      retired.add(done);
-      void done.finally(() => retired.delete(done));
-      log.info({ peer }, 'credentials changed; new connection pool');
-    }
-    return connection;
-  };
-
-  /** A verified SDK client for `baseUrl`: card fetched, signature and identity checked. */
-  const clientFor = (
-    peer: string,
-    connection: Connection,
-    baseUrl: string,
-    signal: AbortSignal,
-  ): Promise<Client> => {
-    const cached = connection.clients.get(baseUrl);
-    if (cached && Date.now() - cached.fetchedAt < cardTtl) return cached.client;
-    const client = (async () => {
-      const cardUrl = new URL(AGENT_CARD_PATH, baseUrl);
-      const response = await connection.fetchImpl(cardUrl, {
-        signal,
-        // Ask for the 1.0 card: a peer with the 0.3 compatibility layer serves 0.3 cards to
-        // requests that name no version (A2A §3.6.2).
-        headers: { accept: 'application/json', [A2A_VERSION_HEADER]: A2A_PROTOCOL_VERSION },
-      });
-      if (!response.ok) {
-        throw Object.assign(
-          new Error(`agent card ${cardUrl.toString()}: HTTP ${response.status}`),
-          { status: response.status },
-        );
-      }
-      let document: AgentCardDocument;
-      try {
-        const body: unknown = await response.json();
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-          throw new TypeError('the agent card is not a JSON object');
-        }
-        document = body as AgentCardDocument;
-      } catch (cause) {
-        throw new TransportError(
-          TRANSPORT_ERROR_CODES.CARD_UNAVAILABLE,
-          `agent card of "${peer}" is not valid JSON`,
-          { cause },
-        );
-      }
-      const expected = spiffeIdOf(system, peer);
-      // Verified as received: the signature covers the JSON, not the SDK's decoding of it.
-      const verdict = await verifyAgentCard(document, {
-        caPem: currentCredentials().ca,
-        expectedSpiffeId: expected,
-      });
-      if (!verdict.ok) {
-        log.error(
-          { code: verdict.code, peer, expected, url: cardUrl.toString() },
-          `agent card of "${peer}" rejected: ${verdict.reason}`,
-        );
-        throw new TransportError(
-          verdict.code as TransportErrorCode,
-          `agent card of "${peer}" rejected: ${verdict.reason}`,
-          {
-            details: { peer, url: cardUrl.toString() },
-          },
-        );
-      }
-      const card = AgentCard.fromJSON(document);
-      const iface = card.supportedInterfaces.find(
-        (candidate) => candidate.protocolBinding === 'JSONRPC',
-      );
-      if (!iface) {
-        throw new TransportError(
-          TRANSPORT_ERROR_CODES.CARD_UNAVAILABLE,
-          `agent card of "${peer}" offers no JSON-RPC interface`,
-        );
-      }
-      // Talk to the endpoint we resolved (same path as advertised), not to a host the card names.
-      const endpoint = new URL(new URL(iface.url).pathname, baseUrl).toString();
-      const transport = await new JsonRpcTransportFactory({
-        fetchImpl: connection.fetchImpl,
-      }).create(endpoint, card);
-      return new Client(transport, card);
-    })();
-    connection.clients.set(baseUrl, { client, fetchedAt: Date.now() });
-    client.catch(() => {
-      if (connection.clients.get(baseUrl)?.client === client) connection.clients.delete(baseUrl);
-    });
-    return client;
-  };
-
-  const classify = (
-    error: unknown,
-    deadline: AbortSignal,
-    external: AbortSignal | undefined,
-    peer: string,
-  ): Classified => {
-    if (external?.aborted) {
-      return {
-        error: new TransportError(TRANSPORT_ERROR_CODES.CLOSED, `call to "${peer}" cancelled`, {
-          cause: error,
-        }),
-        retryable: false,
-        peerFault: false,
-      };
-    }
-    if (deadline.aborted) {
-      return {
-        error: new TransportError(
-          TRANSPORT_ERROR_CODES.DEADLINE_EXCEEDED,
-          `call to "${peer}" exceeded its deadline`,
-          { cause: error, details: { peer } },
-        ),
-        retryable: false,
-        peerFault: true,
-      };
-    }
-    if (error instanceof TransportError) {
-      const peerFault =
-        error.code === TRANSPORT_ERROR_CODES.CARD_SIGNATURE_INVALID ||
-        error.code === TRANSPORT_ERROR_CODES.CARD_IDENTITY_MISMATCH ||
-        error.code === TRANSPORT_ERROR_CODES.CARD_UNAVAILABLE;
-      return { error, retryable: false, peerFault };
-    }
-    const codes = causeCodes(error);
-    if (codes.includes(TRANSPORT_ERROR_CODES.PEER_IDENTITY_MISMATCH)) {
-      return {
-        error: new TransportError(
-          TRANSPORT_ERROR_CODES.PEER_IDENTITY_MISMATCH,
-          `the server at the address of "${peer}" is not "${peer}"`,
-          {
-            cause: error,
-            details: { peer },
-          },
-        ),
-        retryable: false,
-        peerFault: true,
-      };
-    }
-    const status = httpStatusOf(error);
-    if (status !== undefined && status >= 500) {
-      return {
-        error: new TransportError(
-          TRANSPORT_ERROR_CODES.UNAVAILABLE,
-          `agent "${peer}" answered HTTP ${status}`,
-          { cause: error, details: { peer, status } },
-        ),
-        retryable: RETRYABLE_HTTP.has(status),
-        peerFault: true,
-      };
-    }
-    if (codes.length > 0 || (error instanceof TypeError && /fetch failed/.test(error.message))) {
-      return {
-        error: new TransportError(
-          TRANSPORT_ERROR_CODES.UNAVAILABLE,
-          `agent "${peer}" is unreachable (${codes.join(', ') || 'connection failed'})`,
-          {
-            cause: error,
-            details: { peer, causes: codes },
-          },
-        ),
-        retryable: true,
-        peerFault: true,
-      };
-    }
-    const a2aCode = (error as { code?: unknown }).code;
-    return {
-      error: new TransportError(
-        TRANSPORT_ERROR_CODES.PROTOCOL_ERROR,
-        `A2A call to "${peer}" failed: ${(error as Error)?.message ?? String(error)}`,
-        {
-          cause: error,
-          details: { peer, ...(typeof a2aCode === 'number' ? { jsonRpcCode: a2aCode } : {}) },
-        },
-      ),
-      retryable: false,
-      peerFault: false,
-    };
-  };
-
-  const attempt = async (
-    peer: string,
-    state: PeerState,
-    skillId: string,
-    input: unknown,
-    carrier: Record<string, string>,
-    deadlineAt: number,
-    signal: AbortSignal,
-  ): Promise<unknown> => {
-    const urls = peers.resolve(peer);
-    if (urls.length === 0) {
-      throw new TransportError(
-        TRANSPORT_ERROR_CODES.PEER_UNKNOWN,
-        `no endpoint known for agent "${peer}"`,
-        { details: { peer } },
-      );
-    }
-    const baseUrl = urls[state.next++ % urls.length]!;
-    const connection = connectionFor(peer, state);
-    const client = await clientFor(peer, connection, baseUrl, signal);
-    const result = await client.sendMessage(
-      {
-        tenant: '',
-        message: skillRequestMessage(skillId, input, carrier),
-        configuration: undefined,
-        metadata: undefined,
-      },
-      {
-        signal,
-        serviceParameters: {
-          ...carrier,
-          [DEADLINE_HEADER]: String(Math.max(1, deadlineAt - Date.now())),
-        },
-      },
-    );
-    const parsed = parseSkillResult(result);
-    if (parsed.ok) return parsed.output;
-    const code =
-      parsed.code === TRANSPORT_ERROR_CODES.SKILL_NOT_FOUND ||
-      parsed.code === TRANSPORT_ERROR_CODES.BAD_REQUEST ||
-      parsed.code === TRANSPORT_ERROR_CODES.BAD_RESPONSE
-        ? parsed.code
-        : TRANSPORT_ERROR_CODES.SKILL_FAILED;
-    throw new TransportError(
-      code,
-      `skill "${skillId}" of "${peer}" failed: ${parsed.code}: ${parsed.message}`,
-      {
-        details: { peer, skill: skillId, remoteCode: parsed.code },
-      },
-    );
   };
 
   return {
@@ -439,39 +158,12 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     ): Promise<T> {
       if (closed)
         throw new TransportError(TRANSPORT_ERROR_CODES.CLOSED, 'the agent client is closed');
-      if (!agentSpec(system, peer)) {
-        throw new TransportError(
-          TRANSPORT_ERROR_CODES.PEER_UNKNOWN,
-          `agent "${peer}" is not declared in the agent system`,
-          { details: { peer } },
-        );
-      }
-      if (!mayCall(system, selfName, peer)) {
-        throw new TransportError(
-          TRANSPORT_ERROR_CODES.CALL_NOT_ALLOWED,
-          `agent "${selfName}" may not call agent "${peer}" (not in its calls)`,
-          { details: { caller: selfName, peer } },
-        );
-      }
+      assertMayCall(system, selfName, peer);
       const state = stateOf(peer);
-      const deadlineMs = callOptions.deadlineMs ?? defaultDeadline;
-      const deadlineAt = Date.now() + deadlineMs;
-      // A controller and a timer cleared on completion, rather than AbortSignal.timeout,
-      // whose timer (and signal) would live on for the whole deadline after a fast call.
-      const deadlineController = new AbortController();
-      const deadline = deadlineController.signal;
-      const deadlineTimer = setTimeout(() => {
-        deadlineController.abort(
-          new TransportError(
-            TRANSPORT_ERROR_CODES.DEADLINE_EXCEEDED,
-            `deadline of ${deadlineMs} ms passed`,
-          ),
-        );
-      }, deadlineMs);
-      const signal = callOptions.signal
-        ? AbortSignal.any([deadline, callOptions.signal])
-        : deadline;
-      const maxAttempts = callOptions.idempotent ? Math.max(1, retry.maxAttempts) : 1;
+      const deadline = startCallDeadline(
+        callOptions.deadlineMs ?? defaultDeadline,
+        callOptions.signal,
+      );
       const span = tracer.startSpan(
         `a2a.call ${peer}/${skillId}`,
         {
@@ -480,96 +172,196 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
             'rpc.system': 'a2a',
             'rpc.service': peer,
             'rpc.method': skillId,
-            'vigil.callee': spiffeIdOf(system, peer),
+            'vigil.callee': expectedId(peer),
           },
         },
         otelContext.active(),
       );
-      const carrier = injectTraceContext(trace.setSpan(otelContext.active(), span));
+      const call: Call = {
+        peer,
+        skillId,
+        input,
+        carrier: injectTraceContext(trace.setSpan(otelContext.active(), span)),
+        deadline: deadline.deadline,
+        deadlineAt: deadline.at,
+        signal: deadline.signal,
+        external: callOptions.signal,
+        maxAttempts: callOptions.idempotent ? Math.max(1, retry.maxAttempts) : 1,
+      };
+      const send = (): Promise<unknown> => sendOnce(call, state, { peers, connections, clients });
       try {
-        for (let attemptNo = 1; ; attemptNo++) {
-          if (!state.breaker.tryAcquire()) {
-            throw new TransportError(
-              TRANSPORT_ERROR_CODES.CIRCUIT_OPEN,
-              `circuit for agent "${peer}" is open; retry in ${state.breaker.retryAfterMs()} ms`,
-              { details: { peer, retryAfterMs: state.breaker.retryAfterMs() } },
-            );
-          }
-          try {
-            const output = await attempt(peer, state, skillId, input, carrier, deadlineAt, signal);
-            state.breaker.onSuccess();
-            span.setStatus({ code: SpanStatusCode.OK });
-            return output as T;
-          } catch (error) {
-            const classified = classify(error, deadline, callOptions.signal, peer);
-            if (classified.peerFault) state.breaker.onFailure();
-            else state.breaker.onNeutral();
-            const backoff = fullJitterDelay(attemptNo - 1, retry, options.random);
-            if (
-              !classified.retryable ||
-              attemptNo >= maxAttempts ||
-              Date.now() + backoff >= deadlineAt
-            ) {
-              throw classified.error;
-            }
-            log.debug(
-              { peer, skill: skillId, attempt: attemptNo, backoff, code: classified.error.code },
-              'retrying idempotent call',
-            );
-            try {
-              await delay(backoff, signal);
-            } catch {
-              throw classify(
-                new Error('aborted during back-off'),
-                deadline,
-                callOptions.signal,
-                peer,
-              ).error;
-            }
-          }
-        }
+        const output = await withRetries(call, state.breaker, send, {
+          retry,
+          log,
+          ...(options.random === undefined ? {} : { random: options.random }),
+        });
+        span.setStatus({ code: SpanStatusCode.OK });
+        return output as T;
       } catch (error) {
-        const code = error instanceof TransportError ? error.code : 'UNKNOWN';
-        span.setStatus({ code: SpanStatusCode.ERROR, message: code });
-        span.setAttribute('vigil.error.code', code);
+        markFailed(span, error);
         throw error;
       } finally {
-        clearTimeout(deadlineTimer);
+        deadline.dispose();
         span.end();
       }
     },
     circuitState: (peer) => states.get(peer)?.breaker.state ?? 'closed',
     async close(): Promise<void> {
       closed = true;
-      const pools = [...states.values()].flatMap((state) =>
-        state.connection ? [state.connection.dispatcher.close()] : [],
-      );
-      await Promise.allSettled([...pools, ...retired]);
+      await connections.close();
     },
   };
 }
 
-/** Every `code` string along an error's `cause` chain (and AggregateError members). */
-function causeCodes(error: unknown): string[] {
-  const codes: string[] = [];
-  const seen = new Set<unknown>();
-  const visit = (value: unknown): void => {
-    if (!value || typeof value !== 'object' || seen.has(value)) return;
-    seen.add(value);
-    const code = (value as { code?: unknown }).code;
-    if (typeof code === 'string') codes.push(code);
-    visit((value as { cause?: unknown }).cause);
-    const errors = (value as { errors?: unknown }).errors;
-    if (Array.isArray(errors)) errors.forEach(visit);
-  };
-  visit(error);
-  return codes;
+/**
+ * @throws TransportError `VIGIL_TRANSPORT_PEER_UNKNOWN` (not declared) or
+ *   `…_CALL_NOT_ALLOWED` (not in the caller's `calls`), before anything is sent.
+ */
+function assertMayCall(system: TransportSystem, selfName: string, peer: string): void {
+  if (!agentSpec(system, peer)) {
+    throw new TransportError(
+      TRANSPORT_ERROR_CODES.PEER_UNKNOWN,
+      `agent "${peer}" is not declared in the agent system`,
+      { details: { peer } },
+    );
+  }
+  if (!mayCall(system, selfName, peer)) {
+    throw new TransportError(
+      TRANSPORT_ERROR_CODES.CALL_NOT_ALLOWED,
+      `agent "${selfName}" may not call agent "${peer}" (not in its calls)`,
+      { details: { caller: selfName, peer } },
+    );
+  }
 }
 
-/** The HTTP status of an SDK transport error ("HTTP error for SendMessage! Status: 503 …"), if any. */
-function httpStatusOf(error: unknown): number | undefined {
-  const status = (error as { status?: unknown })?.status;
-  if (typeof status === 'number') return status;
-  const match = /Status: (\d{3})/.exec(error instanceof Error ? error.message : '');
-  return match ? Number(match[1]) : undefined;
+/** One call as its attempts see it. */
+interface Call {
+  readonly peer: string;
+  readonly skillId: string;
+  readonly input: unknown;
+  /** W3C trace context of the client span. */
+  readonly carrier: Record<string, string>;
+  readonly deadline: AbortSignal;
+  readonly deadlineAt: number;
+  /** Aborted by the deadline or the caller. */
+  readonly signal: AbortSignal;
+  /** The caller's own signal. */
+  readonly external: AbortSignal | undefined;
+  readonly maxAttempts: number;
+}
+
+/**
+ * Runs `send` under the peer's circuit breaker, retrying what {@link classifyCallFailure}
+ * calls retryable with full-jitter back-off while attempts and the deadline allow.
+ * @throws TransportError `VIGIL_TRANSPORT_CIRCUIT_OPEN`, or the last attempt's classified error.
+ */
+async function withRetries(
+  call: Call,
+  breaker: CircuitBreaker,
+  send: () => Promise<unknown>,
+  policy: {
+    retry: Required<RetryPolicy>;
+    log: Logger;
+    random?: () => number;
+  },
+): Promise<unknown> {
+  const { peer } = call;
+  for (let attemptNo = 1; ; attemptNo++) {
+    if (!breaker.tryAcquire()) {
+      throw new TransportError(
+        TRANSPORT_ERROR_CODES.CIRCUIT_OPEN,
+        `circuit for agent "${peer}" is open; retry in ${breaker.retryAfterMs()} ms`,
+        { details: { peer, retryAfterMs: breaker.retryAfterMs() } },
+      );
+    }
+    try {
+      const output = await send();
+      breaker.onSuccess();
+      return output;
+    } catch (error) {
+      const classified = classifyCallFailure(error, call.deadline, call.external, peer);
+      if (classified.peerFault) breaker.onFailure();
+      else breaker.onNeutral();
+      const backoff = fullJitterDelay(attemptNo - 1, policy.retry, policy.random);
+      if (
+        !classified.retryable ||
+        attemptNo >= call.maxAttempts ||
+        Date.now() + backoff >= call.deadlineAt
+      ) {
+        throw classified.error;
+      }
+      policy.log.debug(
+        { peer, skill: call.skillId, attempt: attemptNo, backoff, code: classified.error.code },
+        'retrying idempotent call',
+      );
+      try {
+        await delay(backoff, call.signal);
+      } catch {
+        throw classifyCallFailure(
+          new Error('aborted during back-off'),
+          call.deadline,
+          call.external,
+          peer,
+        ).error;
+      }
+    }
+  }
+}
+
+/**
+ * One attempt: the next endpoint of the peer (round-robin), its verified client over the
+ * current pool, the skill request with the time left, and the answer parsed.
+ * @throws TransportError `VIGIL_TRANSPORT_PEER_UNKNOWN`, `…_SKILL_NOT_FOUND`, `…_BAD_REQUEST`,
+ *   `…_BAD_RESPONSE`, `…_SKILL_FAILED`; whatever the connection or the SDK threw.
+ */
+async function sendOnce(
+  call: Call,
+  state: PeerState,
+  via: { peers: PeerDirectory; connections: PeerConnections; clients: VerifiedClients },
+): Promise<unknown> {
+  const { peer, skillId } = call;
+  const urls = via.peers.resolve(peer);
+  if (urls.length === 0) {
+    throw new TransportError(
+      TRANSPORT_ERROR_CODES.PEER_UNKNOWN,
+      `no endpoint known for agent "${peer}"`,
+      { details: { peer } },
+    );
+  }
+  const baseUrl = urls[state.next++ % urls.length]!;
+  const client = await via.clients.for(peer, via.connections.for(peer), baseUrl, call.signal);
+  const result = await client.sendMessage(
+    {
+      tenant: '',
+      message: skillRequestMessage(skillId, call.input, call.carrier),
+      configuration: undefined,
+      metadata: undefined,
+    },
+    {
+      signal: call.signal,
+      serviceParameters: {
+        ...call.carrier,
+        [DEADLINE_HEADER]: String(Math.max(1, call.deadlineAt - Date.now())),
+      },
+    },
+  );
+  const parsed = parseSkillResult(result);
+  if (parsed.ok) return parsed.output;
+  const code =
+    parsed.code === TRANSPORT_ERROR_CODES.SKILL_NOT_FOUND ||
+    parsed.code === TRANSPORT_ERROR_CODES.BAD_REQUEST ||
+    parsed.code === TRANSPORT_ERROR_CODES.BAD_RESPONSE
+      ? parsed.code
+      : TRANSPORT_ERROR_CODES.SKILL_FAILED;
+  throw new TransportError(
+    code,
+    `skill "${skillId}" of "${peer}" failed: ${parsed.code}: ${parsed.message}`,
+    { details: { peer, skill: skillId, remoteCode: parsed.code } },
+  );
+}
+
+function markFailed(span: Span, error: unknown): void {
+  const code = error instanceof TransportError ? error.code : 'UNKNOWN';
+  span.setStatus({ code: SpanStatusCode.ERROR, message: code });
+  span.setAttribute('vigil.error.code', code);
 }

@@ -24,15 +24,10 @@ export {
   type TransportSystem,
   type TransportAgentSpec,
 } from './system.js';
-export {
-  startAgentServer,
-  DEADLINE_HEADER,
-  type AgentServer,
-  type AgentServerOptions,
-  type SkillHandler,
-  type SkillCallContext,
-  type TransportCredentials,
-} from './server.js';
+export { startAgentServer, type AgentServer, type AgentServerOptions } from './server.js';
+export { type SkillHandler, type SkillCallContext } from './server-executor.js';
+export { DEADLINE_HEADER } from './deadline.js';
+export { type TransportCredentials } from './tls.js';
 export {
   createAgentClient,
   type AgentClient,
