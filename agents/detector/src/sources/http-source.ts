@@ -42,24 +42,24 @@ import {
   createServer as createHttpsServer,
   type ServerOptions as HttpsServerOptions,
 } from 'node:https';
-import type { TLSSocket } from 'node:tls';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { isVigilError, type Logger } from '@vigil/core';
+import type { Logger } from '@vigil/core';
 import { DEFAULT_MAX_LINE_BYTES } from '../events/ndjson.js';
 import type { DeadLetterWriter } from './dead-letter.js';
-import {
-  IngestCounters,
-  type EventSink,
-  type EventSource,
-  type Rejection,
-} from './event-source.js';
+import { IngestCounters, type EventSink, type EventSource } from './event-source.js';
 import { IngestError } from './errors.js';
-import { bodyLines, type BodyEnd } from './http-body.js';
-import { DEFAULT_REPORTED_REJECTIONS, IntakeTally, type IntakeReport } from './intake-report.js';
+import { createIntakeAuthenticator, type HttpAuthOptions } from './http-auth.js';
+import { createBodyDelivery } from './http-delivery.js';
+import { createIntakeReplies, type IntakeRefusal } from './http-replies.js';
+import { checkBodyHeaders, createRequestTurns } from './http-request-checks.js';
+import { DEFAULT_REPORTED_REJECTIONS } from './intake-report.js';
 import { DEFAULT_MAX_DEPTH } from './ndjson-stream.js';
 import { RecentIds } from './recent-ids.js';
-import { acceptLine, textOf, type AcceptedEvent, type IngestContext } from './records.js';
+
+// The source's configuration types and the token reader belong to its modules; the
+// agent and the package index import them from here, the source's public face.
+export { bearerTokenFromEnv, type HttpAuthOptions } from './http-auth.js';
+export type { IntakeRefusal } from './http-replies.js';
 
 export interface HttpEventSourceOptions {
   /** Source name in counters and dead letters. Default `http`. */
@@ -104,22 +104,6 @@ export interface HttpEventSourceOptions {
   readonly logger?: Logger;
 }
 
-export interface HttpAuthOptions {
-  /** Accepted bearer tokens (e.g. one per shipper). Read them from the environment: {@link bearerTokenFromEnv}. */
-  readonly bearerTokens?: readonly string[];
-  /**
-   * Accept callers whose client certificate the TLS server verified
-   * (`socket.authorized`). With `allowedSpiffeIds`, only those URI SANs.
-   */
-  readonly mtls?: { readonly allowedSpiffeIds?: readonly string[] };
-}
-
-/** Why the sink cannot take a request now, and when to try again. */
-export interface IntakeRefusal {
-  readonly reason: string;
-  readonly retryAfterSeconds: number;
-}
-
 /** The HTTP source, with the URL it listens on once started. */
 export interface HttpEventSource extends EventSource {
   /** `http(s)://host:port/v1/events` of a server the source created; undefined when mounted. */
@@ -133,223 +117,39 @@ export interface HttpEventSource extends EventSource {
 }
 
 /**
- * Reads a bearer token from `env[name]`. Throws a configuration error naming the
- * variable (never the value) when it is unset or shorter than 16 characters.
+ * Creates the HTTP event source (see the module doc for what it guarantees).
+ * @throws IngestError `VIGIL_CONFIG_DETECTOR_INGEST` without bearer tokens or mTLS.
  */
-export function bearerTokenFromEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const token = env[name];
-  if (token === undefined || token.length === 0)
-    throw new IngestError(
-      'VIGIL_CONFIG_DETECTOR_INGEST',
-      `environment variable ${name} (ingest bearer token) is not set`,
-    );
-  if (token.length < 16)
-    throw new IngestError(
-      'VIGIL_CONFIG_DETECTOR_INGEST',
-      `environment variable ${name} holds a token shorter than 16 characters`,
-    );
-  return token;
-}
-
-/**
- * Records parsed before they are delivered. Small enough that they die young (a scavenge
- * rarely finds them alive); large enough that parsing and scoring each keep their code and
- * tables in cache for a run instead of evicting each other at every record.
- */
-const DELIVERY_BATCH = 64;
-
 export function createHttpEventSource(options: HttpEventSourceOptions): HttpEventSource {
   const name = options.name ?? 'http';
   const path = options.path ?? '/v1/events';
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
-  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const retryAfterDefault = options.retryAfterSeconds ?? 1;
-  const retryAfter = String(retryAfterDefault);
-  const tokenDigests = (options.auth.bearerTokens ?? []).map((t) =>
-    createHash('sha256').update(t).digest(),
-  );
-  const mtls = options.auth.mtls;
-  if (tokenDigests.length === 0 && mtls === undefined)
-    throw new IngestError(
-      'VIGIL_CONFIG_DETECTOR_INGEST',
-      'HTTP event source needs authentication: auth.bearerTokens and/or auth.mtls',
-    );
-  const allowedIds =
-    mtls?.allowedSpiffeIds === undefined ? undefined : new Set(mtls.allowedSpiffeIds);
+  const retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  const retryAfter = String(retryAfterSeconds);
+  const authenticate = createIntakeAuthenticator(options.auth);
   const counters = new IngestCounters();
-  const ctx: IngestContext = {
-    source: name,
-    counters,
-    deadLetter: options.deadLetter,
-    logger: options.logger,
-  };
   const maxQueued = options.maxQueuedRequests ?? 16;
-  const limits = {
-    maxBodyBytes,
-    maxLineBytes,
-    maxDocumentBytes: options.maxDocumentBytes ?? 4 * 1024 * 1024,
-    maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
-  };
-  const maxReported = options.maxReportedRejections ?? DEFAULT_REPORTED_REJECTIONS;
-  const recent = new RecentIds(options.duplicateWindow ?? 65_536);
+  const deliverBody = createBodyDelivery({
+    ctx: { source: name, counters, deadLetter: options.deadLetter, logger: options.logger },
+    recent: new RecentIds(options.duplicateWindow ?? 65_536),
+    limits: {
+      maxBodyBytes,
+      maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+      maxDocumentBytes: options.maxDocumentBytes ?? 4 * 1024 * 1024,
+      maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
+    },
+    maxReported: options.maxReportedRejections ?? DEFAULT_REPORTED_REJECTIONS,
+    retryAfterSeconds,
+  });
+  const turns = createRequestTurns();
   let sink: EventSink | undefined;
   let server: Server | undefined;
   let owned = false;
   let stopping = false;
   let stopped: Promise<void> | undefined;
-  let requestSeq = 0;
   let url: string | undefined;
-  /** Requests admitted and not finished (the one being processed included). */
-  let pending = 0;
-  /** Settles when the last admitted request has been processed: requests run in turn. */
-  let turn: Promise<void> = Promise.resolve();
-  let idleWaiters: (() => void)[] = [];
-
-  /**
-   * Hands a run of records to the sink, skipping duplicates. Resolves with a refusal when
-   * the sink could not keep one (that record and the rest of the run were not taken).
-   */
-  async function deliver(
-    staged: readonly AcceptedEvent[],
-    refOf: (line: number) => string,
-    tally: IntakeTally,
-  ): Promise<{ refusal: IntakeRefusal; line: number } | undefined> {
-    for (const { event, line } of staged) {
-      if (recent.has(event.id)) {
-        tally.duplicates += 1;
-        counters.addDuplicate();
-        continue;
-      }
-      const ref = refOf(line);
-      try {
-        await (sink as EventSink)(event, { source: name, ref, line, attempt: 1 });
-      } catch (error) {
-        if (isVigilError(error, 'VIGIL_DETECTOR_INGEST_FULL')) {
-          const details = (error as IngestError).details;
-          return {
-            line,
-            refusal: {
-              reason: (error as Error).message,
-              retryAfterSeconds: Number(details?.['retryAfterSeconds'] ?? retryAfterDefault),
-            },
-          };
-        }
-        counters.addFailed();
-        const r: Rejection = {
-          source: name,
-          ref,
-          line,
-          code: 'SINK_FAILED',
-          reason: `not processed: ${(error as Error)?.message ?? String(error)}`,
-          text: textOf(event.raw),
-        };
-        ctx.deadLetter?.write(r);
-        tally.reject(r);
-        options.logger?.warn({ ref, err: error }, 'event processing failed');
-        continue;
-      }
-      recent.add(event.id);
-      counters.addProcessed();
-      tally.accepted += 1;
-    }
-    return undefined;
-  }
-
-  /** Reads, parses and delivers one request's body, run by run. */
-  async function processBody(
-    req: IncomingMessage,
-    gzip: boolean,
-    json: boolean,
-  ): Promise<{
-    tally: IntakeTally;
-    end: BodyEnd | { kind: 'refused'; refusal: IntakeRefusal; line: number };
-  }> {
-    requestSeq += 1;
-    const request = requestSeq;
-    const refOf = (line: number): string => `request ${request} line ${line}`;
-    const tally = new IntakeTally(maxReported);
-    const rejections = { push: (r: Rejection) => tally.reject(r) };
-    const staged: AcceptedEvent[] = [];
-    const lines = bodyLines(req, { ...limits, gzip, json });
-    for (;;) {
-      const step = await lines.next();
-      if (step.done === true) {
-        const refused = await deliver(staged, refOf, tally);
-        if (refused !== undefined) return { tally, end: { kind: 'refused', ...refused } };
-        return { tally, end: step.value };
-      }
-      for (const parsed of step.value) {
-        acceptLine(ctx, parsed, refOf, staged, rejections);
-        if (staged.length < DELIVERY_BATCH) continue;
-        const refused = await deliver(staged, refOf, tally);
-        staged.length = 0;
-        if (refused !== undefined) {
-          await lines.return({ kind: 'aborted', lines: 0 });
-          return { tally, end: { kind: 'refused', ...refused } };
-        }
-      }
-      // Rejections are written as fast as the disk takes them, not buffered without bound.
-      await ctx.deadLetter?.ready();
-    }
-  }
-
-  function settled(): void {
-    pending -= 1;
-    if (pending > 0) return;
-    const waiters = idleWaiters;
-    idleWaiters = [];
-    for (const w of waiters) w();
-  }
-
-  function authenticate(req: IncomingMessage): boolean {
-    const header = req.headers.authorization;
-    if (header !== undefined && tokenDigests.length > 0 && header.startsWith('Bearer ')) {
-      // Compare digests: equal length always, so timingSafeEqual leaks nothing about length.
-      const presented = createHash('sha256').update(header.slice(7)).digest();
-      let match = false;
-      for (const d of tokenDigests) match = timingSafeEqual(presented, d) || match;
-      if (match) return true;
-    }
-    if (mtls !== undefined) {
-      const socket = req.socket as Partial<TLSSocket>;
-      if (socket.encrypted === true && socket.authorized === true) {
-        if (allowedIds === undefined) return true;
-        const san = socket.getPeerCertificate?.().subjectaltname ?? '';
-        for (const entry of san.split(', ')) {
-          if (entry.startsWith('URI:') && allowedIds.has(entry.slice(4))) return true;
-        }
-      }
-    }
-    return false;
-  }
-
-  function reply(
-    res: ServerResponse,
-    status: number,
-    body: unknown,
-    headers: Record<string, string> = {},
-  ): void {
-    if (status >= 400 && status !== 400) counters.addRefused(String(status));
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(text),
-      // Answers finished while stopping end their connection, so the server can close.
-      ...(stopping ? { connection: 'close' } : {}),
-      ...headers,
-    });
-    res.end(text);
-  }
-
-  function error(
-    res: ServerResponse,
-    status: number,
-    code: string,
-    message: string,
-    headers?: Record<string, string>,
-  ): void {
-    reply(res, status, { error: { code, message } }, headers);
-  }
+  const replies = createIntakeReplies(counters, () => stopping);
+  const { error } = replies;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestPath = (req.url ?? '/').split('?', 1)[0];
@@ -369,6 +169,7 @@ export function createHttpEventSource(options: HttpEventSourceOptions): HttpEven
         connection: 'close',
       });
     }
+    const to = sink;
     if (!authenticate(req)) {
       req.resume();
       return error(
@@ -376,138 +177,36 @@ export function createHttpEventSource(options: HttpEventSourceOptions): HttpEven
         401,
         'UNAUTHENTICATED',
         'a valid bearer token or client certificate is required',
-        {
-          'www-authenticate': 'Bearer realm="vigil-events"',
-        },
+        { 'www-authenticate': 'Bearer realm="vigil-events"' },
       );
     }
-    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-    if (encoding !== 'identity' && encoding !== 'gzip') {
+    const encoding = checkBodyHeaders(req.headers, maxBodyBytes);
+    if ('status' in encoding) {
+      if (encoding.status === 413) return replies.tooLarge(req, res, encoding.message);
       req.resume();
-      return error(
-        res,
-        415,
-        'UNSUPPORTED_ENCODING',
-        `Content-Encoding ${encoding} is not supported (use gzip or none)`,
-      );
+      return error(res, encoding.status, encoding.code, encoding.message);
     }
-    const type = (req.headers['content-type'] ?? 'application/x-ndjson')
-      .split(';', 1)[0]
-      ?.trim()
-      .toLowerCase();
-    if (type !== undefined && !ACCEPTED_TYPES.has(type)) {
-      req.resume();
-      return error(
-        res,
-        415,
-        'UNSUPPORTED_MEDIA_TYPE',
-        `Content-Type ${type} is not supported (use application/x-ndjson or application/json)`,
-      );
-    }
-    const declared = Number(req.headers['content-length'] ?? Number.NaN);
-    if (encoding === 'identity' && declared > maxBodyBytes) {
-      return tooLarge(req, res, `request body exceeds the ${maxBodyBytes}-byte limit`);
-    }
-    const before = admission();
-    if (before !== undefined) return unavailable(req, res, before);
-    if (pending > maxQueued) {
+    const before = options.admit?.();
+    if (before !== undefined) return replies.unavailable(req, res, before);
+    if (turns.pending() > maxQueued) {
       // Nothing of this request was read: the shipper may resend it unchanged.
       req.resume();
       return error(
         res,
         429,
         'QUEUE_FULL',
-        `${pending - 1} requests are waiting (at most ${maxQueued}); retry after ${retryAfter}s`,
+        `${turns.pending() - 1} requests are waiting (at most ${maxQueued}); retry after ${retryAfter}s`,
         { 'retry-after': retryAfter },
       );
     }
-    pending += 1;
-    const previous = turn;
-    let done!: () => void;
-    turn = new Promise<void>((resolve) => (done = resolve));
-    let outcome: Awaited<ReturnType<typeof processBody>>;
-    try {
-      await previous;
+    const outcome = await turns.run(async () => {
       // The sink may have filled while this request waited: still nothing acknowledged.
-      const now = admission();
-      if (now !== undefined) return unavailable(req, res, now);
-      outcome = await processBody(req, encoding === 'gzip', type === 'application/json');
-    } finally {
-      done();
-      settled();
-    }
-    answer(req, res, outcome.tally, outcome.end);
-  }
-
-  function admission(): IntakeRefusal | undefined {
-    return options.admit?.();
-  }
-
-  /** The answer once a body was read (or reading stopped): counts, and why it stopped. */
-  function answer(
-    req: IncomingMessage,
-    res: ServerResponse,
-    tally: IntakeTally,
-    end: BodyEnd | { kind: 'refused'; refusal: IntakeRefusal; line: number },
-  ): void {
-    switch (end.kind) {
-      case 'complete': {
-        const report = tally.report(end.lines);
-        return reply(res, report.accepted === 0 && report.rejected > 0 ? 400 : 202, report);
-      }
-      case 'aborted':
-        return;
-      case 'bad-gzip':
-        return reply(res, 400, {
-          error: { code: 'INVALID_GZIP', message: `invalid gzip body: ${end.message}` },
-          ...tally.report(end.lines),
-        });
-      case 'too-large':
-        return tooLarge(req, res, end.message, tally.report(end.lines));
-      case 'refused':
-        return unavailable(req, res, end.refusal, tally.report(end.line - 1));
-    }
-  }
-
-  /** 503 before acknowledging: the sink cannot durably keep more now. */
-  function unavailable(
-    req: IncomingMessage,
-    res: ServerResponse,
-    refusal: IntakeRefusal,
-    report?: IntakeReport,
-  ): void {
-    const seconds = String(Math.max(1, Math.ceil(refusal.retryAfterSeconds)));
-    reply(
-      res,
-      503,
-      {
-        error: {
-          code: 'SINK_FULL',
-          message: `${refusal.reason}; ${report === undefined ? 'nothing was taken' : `lines after ${report.lines} were not taken`}, retry after ${seconds}s`,
-        },
-        ...(report ?? {}),
-      },
-      { 'retry-after': seconds, connection: 'close' },
-    );
-    res.once('finish', () => req.destroy());
-  }
-
-  function tooLarge(
-    req: IncomingMessage,
-    res: ServerResponse,
-    message: string,
-    report?: IntakeReport,
-  ): void {
-    // Answer, then stop reading: closing the connection is cheaper than draining an oversized body.
-    reply(
-      res,
-      413,
-      { error: { code: 'BODY_TOO_LARGE', message }, ...(report ?? {}) },
-      {
-        connection: 'close',
-      },
-    );
-    res.once('finish', () => req.destroy());
+      const now = options.admit?.();
+      if (now === undefined) return deliverBody(req, to, encoding);
+      replies.unavailable(req, res, now);
+      return undefined;
+    });
+    if (outcome !== undefined) replies.answer(req, res, outcome.tally, outcome.end);
   }
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
@@ -526,10 +225,9 @@ export function createHttpEventSource(options: HttpEventSourceOptions): HttpEven
       return url;
     },
     get pending() {
-      return pending;
+      return turns.pending();
     },
-    idle: () =>
-      pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve)),
+    idle: turns.idle,
     async start(s: EventSink): Promise<void> {
       if (sink !== undefined)
         throw new IngestError('VIGIL_DETECTOR_INGEST_STATE', `source ${name} already started`);
@@ -540,27 +238,8 @@ export function createHttpEventSource(options: HttpEventSourceOptions): HttpEven
         return;
       }
       owned = true;
-      server =
-        options.tls === undefined
-          ? createHttpServer(listener)
-          : createHttpsServer(options.tls, listener);
-      // Shippers keep connections alive; headers must still arrive promptly.
-      server.headersTimeout = 30_000;
-      server.requestTimeout = 120_000;
-      const srv = server;
-      await new Promise<void>((resolve, reject) => {
-        srv.once('error', (err) =>
-          reject(
-            new IngestError(
-              'VIGIL_DETECTOR_INGEST_UNAVAILABLE',
-              `cannot listen for events: ${err.message}`,
-              { cause: err },
-            ),
-          ),
-        );
-        srv.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-      });
-      const addr = srv.address() as AddressInfo;
+      server = await listenForEvents(options, listener);
+      const addr = server.address() as AddressInfo;
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       url = `${options.tls === undefined ? 'http' : 'https'}://${host}:${addr.port}${path}`;
     },
@@ -574,7 +253,7 @@ export function createHttpEventSource(options: HttpEventSourceOptions): HttpEven
             ? Promise.resolve()
             : new Promise<void>((resolve) => srv.close(() => resolve()));
         srv?.closeIdleConnections();
-        await turn;
+        await turns.last();
         await closed;
       })();
       return stopped;
@@ -582,12 +261,32 @@ export function createHttpEventSource(options: HttpEventSourceOptions): HttpEven
   };
 }
 
-const ACCEPTED_TYPES = new Set([
-  'application/x-ndjson',
-  'application/ndjson',
-  'application/jsonl',
-  'application/json',
-  'application/jsonlines',
-  'application/x-jsonlines',
-  'text/plain',
-]);
+/**
+ * The source's own server (HTTPS with `tls`), listening on `host:port`.
+ * @throws IngestError `VIGIL_DETECTOR_INGEST_UNAVAILABLE` when it cannot listen.
+ */
+async function listenForEvents(
+  options: HttpEventSourceOptions,
+  listener: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<Server> {
+  const server =
+    options.tls === undefined
+      ? createHttpServer(listener)
+      : createHttpsServer(options.tls, listener);
+  // Shippers keep connections alive; headers must still arrive promptly.
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 120_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(
+        new IngestError(
+          'VIGIL_DETECTOR_INGEST_UNAVAILABLE',
+          `cannot listen for events: ${err.message}`,
+          { cause: err },
+        ),
+      ),
+    );
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  return server;
+}
