@@ -247,6 +247,61 @@ test('the SOC render is accepted by a real API server, reads back as rendered, a
   );
 });
 
+test('with csi-driver-spiffe the SOC render is accepted and reads back as rendered; each agent may only create CertificateRequests besides its declared RBAC', async (t) => {
+  const api = await startKubeApiServer({ crds: ['cert-manager', 'kyverno'] });
+  t.after(() => api.close());
+  const path = join(REPOSITORY_ROOT, 'vigil.yaml');
+  const raw = parse(readFileSync(path, 'utf8')) as Record<string, Record<string, unknown>>;
+  raw['identity'] = { spiffeIds: 'service-account' };
+  raw['kubernetes'] = { ...raw['kubernetes'], certificates: { provider: 'csi-driver-spiffe' } };
+  const text = JSON.stringify(raw);
+  const system = parseAgentSystem(text, path);
+  const objects = renderSystem(system, {
+    ...(await loadRenderInputs(system, path)),
+    declaration: text,
+  });
+  assert.ok(!objects.some((o) => o.kind === 'Certificate'));
+  // The CSIDriver object csi-driver-spiffe's chart installs (deploy/charts/.../csidriver.yaml).
+  await api.applyManifests([
+    {
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'CSIDriver',
+      metadata: { name: 'spiffe.csi.cert-manager.io' },
+      spec: {
+        podInfoOnMount: true,
+        volumeLifecycleModes: ['Ephemeral'],
+        tokenRequests: [{ audience: '', expirationSeconds: 3600 }],
+        requiresRepublish: true,
+      },
+    },
+  ]);
+  const client = await applyAndReadBack(api, objects);
+  await proveLeastPrivilege(client, system);
+  const ns = system.metadata.namespace;
+  const requests = { group: 'cert-manager.io', resource: 'certificaterequests' };
+  for (const agent of system.agents) {
+    assert.equal(
+      await allowed(client, system, agent.name, { ...requests, verb: 'create', namespace: ns }),
+      true,
+      `${agent.name} may create CertificateRequests in ${ns} (the driver requests as the pod)`,
+    );
+    for (const a of [
+      { ...requests, verb: 'get', namespace: ns },
+      { ...requests, verb: 'list', namespace: ns },
+      { ...requests, verb: 'delete', namespace: ns },
+      { ...requests, verb: 'update', namespace: ns, resource: 'certificaterequests/status' },
+      { ...requests, verb: 'create', namespace: 'elsewhere' },
+      { group: 'cert-manager.io', resource: 'certificates', verb: 'create', namespace: ns },
+    ]) {
+      assert.equal(
+        await allowed(client, system, agent.name, a),
+        false,
+        `${agent.name} ${JSON.stringify(a)}`,
+      );
+    }
+  }
+});
+
 test('the two-agent example is accepted and reads back as rendered; its agents get no API access', async (t) => {
   const api = await startKubeApiServer({ crds: ['cert-manager'] });
   t.after(() => api.close());

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { loadAgentSystem } from '@vigil/registry';
+import { loadAgentSystem, parseAgentSystem, type AgentSystem } from '@vigil/registry';
 import { toolBinary } from '@vigil/testkit';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { loadRenderInputs } from './inputs.js';
 import { renderFiles, writeRenderFiles } from './output.js';
 import { renderSystem } from './render.js';
@@ -16,10 +16,23 @@ import { renderSystem } from './render.js';
 const run = promisify(execFile);
 const REPOSITORY_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-for (const file of ['vigil.yaml', 'examples/two-agent/vigil.yaml']) {
-  test(`helm template of the chart of ${file} equals the plain render, and helm lint is clean`, async (t) => {
+/** The declaration at `path`, with identity through csi-driver-spiffe when `csi`. */
+async function declaration(path: string, csi: boolean): Promise<AgentSystem> {
+  if (!csi) return loadAgentSystem(path);
+  const raw = parse(readFileSync(path, 'utf8')) as Record<string, Record<string, unknown>>;
+  raw['identity'] = { spiffeIds: 'service-account' };
+  raw['kubernetes'] = { ...raw['kubernetes'], certificates: { provider: 'csi-driver-spiffe' } };
+  return parseAgentSystem(JSON.stringify(raw), path);
+}
+
+for (const [file, csi] of [
+  ['vigil.yaml', false],
+  ['examples/two-agent/vigil.yaml', false],
+  ['examples/two-agent/vigil.yaml', true],
+] as const) {
+  test(`helm template of the chart of ${file}${csi ? ' with csi-driver-spiffe' : ''} equals the plain render, and helm lint is clean`, async (t) => {
     const path = join(REPOSITORY_ROOT, file);
-    const system = await loadAgentSystem(path);
+    const system = await declaration(path, csi);
     const objects = renderSystem(system, await loadRenderInputs(system, path));
     const dir = mkdtempSync(join(tmpdir(), 'vigil-helm-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));

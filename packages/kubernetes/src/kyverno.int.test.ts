@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { loadAgentSystem } from '@vigil/registry';
+import { loadAgentSystem, parseAgentSystem } from '@vigil/registry';
+import { parse } from 'yaml';
 import { toolBinary } from '@vigil/testkit';
 import { loadRenderInputs } from './inputs.js';
 import { toYamlStream } from './output.js';
@@ -49,7 +50,22 @@ test('the rendered Kyverno policies admit the rendered Deployments and refuse a 
   const system = await loadAgentSystem(path);
   const objects = renderSystem(system, await loadRenderInputs(system, path));
   const policies = objects.filter((o) => o.kind === 'ClusterPolicy');
-  const deployments = objects.filter((o) => o.kind === 'Deployment') as Deployment[];
+  // The same agents with csi-driver-spiffe volumes instead of certificate Secrets.
+  const raw = parse(readFileSync(path, 'utf8')) as Record<string, Record<string, unknown>>;
+  raw['identity'] = { spiffeIds: 'service-account' };
+  raw['kubernetes'] = { ...raw['kubernetes'], certificates: { provider: 'csi-driver-spiffe' } };
+  const csi = parseAgentSystem(JSON.stringify(raw), path);
+  const csiDeployments = renderSystem(csi, await loadRenderInputs(csi, path)).filter(
+    (o) => o.kind === 'Deployment' && o.metadata?.labels?.['vigil.dev/agent'] !== undefined,
+  ) as Deployment[];
+  assert.ok(csiDeployments.length > 0);
+  const deployments = [
+    ...(objects.filter((o) => o.kind === 'Deployment') as Deployment[]),
+    ...csiDeployments.map((d) => ({
+      ...d,
+      metadata: { ...d.metadata, name: `${d.metadata?.name}-csi` },
+    })),
+  ];
   assert.equal(policies.length, 4);
   const dir = mkdtempSync(join(tmpdir(), 'vigil-kyverno-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
