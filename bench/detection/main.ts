@@ -25,7 +25,6 @@ import {
   EventScorer,
   ModelHolder,
   expandRecords,
-  generateScenario,
   loadRuleSet,
   normaliseEvent,
   detectionScore,
@@ -33,6 +32,7 @@ import {
   type SecurityEvent,
 } from '@vigil/detector';
 import type { Finding } from '@vigil/soc';
+import { generateScenario } from '@vigil/soc-scenario';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');

@@ -27,14 +27,13 @@ import {
   DetectorPipeline,
   EntityRates,
   FEATURE_COUNT,
-  generateScenario,
   ModelHolder,
   normaliseEvent,
   trainModel,
   type DetectorModel,
-  type Scenario,
   type SecurityEvent,
 } from '@vigil/detector';
+import { generateScenario, type Scenario } from '@vigil/soc-scenario';
 import { bodyWithin, detectorRss, printRss } from './detector-rss.js';
 import { ndjsonBodies, sendBodies } from './send-ndjson.js';
 

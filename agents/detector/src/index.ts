@@ -105,15 +105,10 @@ export {
 } from './sources/file-source.js';
 export { createJetStreamSource, type JetStreamSourceOptions } from './sources/nats-source.js';
 export {
-  generateScenario,
-  inventoryOf,
-  inventoryYaml,
-  type Scenario,
-  type ScenarioOptions,
-  type ScenarioLabel,
-  type ScenarioSummary,
-} from './scenario/generate.js';
-export { replayToHttp, type ReplayToHttpOptions, type ReplayReport } from './scenario/replay.js';
+  replayToHttp,
+  type ReplayToHttpOptions,
+  type ReplayReport,
+} from './sources/replay-to-http.js';
 export {
   DetectorPipeline,
   detectionOf,
@@ -146,7 +141,9 @@ export { DEFAULT_RULES_DIR, loadRuleSet, loadRules } from './rules/load.js';
 export { detectionScore } from './rules/detection-score.js';
 export { SIGMA_FIELDS, translateSigma } from './rules/sigma.js';
 export { RuleError, type RuleErrorCode } from './rules/errors.js';
-export { demo } from './demo/soc-demo.js';
+// The SOC's demo driver lives with its scenario; `vigil up --demo` finds it through the
+// first agent implementation that exports one, as for any agent system.
+export { demo } from '@vigil/soc-scenario';
 export { agent, detectorStats } from './agent/agent.js';
 export {
   postNdjson,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { AgentContext } from '@vigil/runtime';
 import { createLogger, isVigilError } from '@vigil/core';
 import { SKILLS, SOC_SKILLS, findingSchema } from '@vigil/soc';
-import { generateScenario } from '../scenario/generate.js';
+import { generateScenario } from '@vigil/soc-scenario';
 import { normaliseEvent } from '../events/normalise.js';
 import type { SecurityEvent } from '../events/security-event.js';
 import { trainModel } from '../model/train.js';

@@ -5,7 +5,7 @@ import { normaliseEvent } from '../events/normalise.js';
 import type { SecurityEvent } from '../events/security-event.js';
 import { loadModel, saveModel } from '../model/model.js';
 import { trainModel } from '../model/train.js';
-import { generateScenario } from '../scenario/generate.js';
+import { generateScenario } from '@vigil/soc-scenario';
 
 /** `settings.bootstrap`: how to train a first model when none exists yet. */
 export interface BootstrapSettings {

@@ -7,7 +7,7 @@ import { normaliseEvent } from '../events/normalise.js';
 import type { SecurityEvent } from '../events/security-event.js';
 import { saveModel } from '../model/model.js';
 import { trainModel } from '../model/train.js';
-import { generateScenario } from '../scenario/generate.js';
+import { generateScenario } from '@vigil/soc-scenario';
 import type { IntakeReport } from '../sources/intake-report.js';
 import { postNdjson, startDetectorProcess } from './detector-process.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findingSchema, riskScoreOf, type Finding } from '@vigil/soc';
-import { generateScenario } from '../scenario/generate.js';
+import { generateScenario } from '@vigil/soc-scenario';
 import { normaliseEvent } from '../events/normalise.js';
 import type { SecurityEvent } from '../events/security-event.js';
 import { trainModel } from '../model/train.js';

@@ -1,14 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import {
-  bearerTokenFromEnv,
-  generateScenario,
-  inventoryYaml,
-  replayToHttp,
-  type ReplayReport,
-  type Scenario,
-} from '@vigil/detector';
+import { bearerTokenFromEnv, replayToHttp, type ReplayReport } from '@vigil/detector';
+import { generateScenario, inventoryYaml, type Scenario } from '@vigil/soc-scenario';
 import { parseLabelledScenario, type LabelledLine } from '../eval/labelled.js';
 import { UsageError, globalOptions, print } from '../context.js';
 

@@ -5,10 +5,10 @@
  * batches, paced to `rate` events per second when given, retried on 429/503 after the
  * server's `Retry-After`.
  */
-import { createFileReplaySource, type ReplaySummary } from '../sources/file-source.js';
-import type { IntakeReport } from '../sources/intake-report.js';
-import { IngestError } from '../sources/errors.js';
-import type { IngestStats } from '../sources/event-source.js';
+import { createFileReplaySource, type ReplaySummary } from './file-source.js';
+import type { IntakeReport } from './intake-report.js';
+import { IngestError } from './errors.js';
+import type { IngestStats } from './event-source.js';
 
 export interface ReplayToHttpOptions {
   readonly file: string;

@@ -5,9 +5,9 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createHttpEventSource } from '../sources/http-source.js';
-import { generateScenario } from './generate.js';
-import { replayToHttp } from './replay.js';
+import { generateScenario } from '@vigil/soc-scenario';
+import { createHttpEventSource } from './http-source.js';
+import { replayToHttp } from './replay-to-http.js';
 
 const TOKEN = 'replay-token-0123456789';
 
