@@ -35,6 +35,8 @@ import type { IncidentRecords } from './incident-records.js';
 import { IncidentStore } from './incident-store.js';
 import { PostgresIncidentStore } from './postgres-incident-store.js';
 import { failureNotificationFor, notificationFor } from './notification.js';
+import { OidcLogin } from './ops-api/oidc-login.js';
+import { oidcSettingsSchema, readClientSecret } from './ops-api/oidc-settings.js';
 import { startOpsApi, type OpsApi } from './ops-api/server.js';
 import { PostgresSessionTable } from './ops-api/session-table-postgres.js';
 import { SqliteSessionTable } from './ops-api/session-table-sqlite.js';
@@ -89,6 +91,8 @@ export const coordinatorSettingsSchema = z.strictObject({
     })
     .prefault({}),
   traceLinkBase: z.string().url().optional(),
+  /** The console's sign-in: OIDC as an option beside local users (docs/console.md). */
+  console: z.strictObject({ oidc: oidcSettingsSchema.optional() }).prefault({}),
   /**
    * Incident leases (storage.state on PostgreSQL, docs/scale-out.md): a replica that stops
    * renewing loses its incidents after ttlMs, and every replica looks for such orphans
@@ -124,6 +128,9 @@ export function createCoordinatorAgent(): AgentDefinition {
   return {
     async start(ctx) {
       const settings = coordinatorSettingsSchema.parse(ctx.spec.settings ?? {});
+      const oidcSettings = settings.console.oidc;
+      // A missing client secret is a configuration error now, not a failed sign-in later.
+      if (oidcSettings) readClientSecret(oidcSettings);
       const dataDir = join(ctx.stateDir, 'data');
       mkdirSync(dataDir, { recursive: true });
       audit = await openAgentAuditWriter({
@@ -183,6 +190,7 @@ export function createCoordinatorAgent(): AgentDefinition {
         stateDir: ctx.stateDir,
         trustDomain: ctx.system.trustDomain,
         sessions,
+        ...(oidcSettings ? { oidc: new OidcLogin(oidcSettings) } : {}),
         host: settings.api.host ?? ctx.host,
         port: settings.api.port,
         logger: ctx.logger,

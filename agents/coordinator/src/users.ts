@@ -8,6 +8,9 @@ import { hashPassword, verifyPassword } from './password-hash.js';
 export const ROLES = ['viewer', 'analyst', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** Every OIDC user's id starts with it (`oidcUserId`) and no local user's may, so the two never meet. */
+export const OIDC_USER_PREFIX = 'oidc.';
+
 const usersFileSchema = z.object({
   users: z.array(
     z.object({
@@ -91,6 +94,11 @@ function writeUser(stateDir: string, user: z.infer<typeof usersFileSchema>['user
     throw new VigilError(
       'VIGIL_USAGE_USER_ID',
       `user id "${user.id}": lower-case letters, digits, ".", "_" and "-" only`,
+    );
+  if (user.id.startsWith(OIDC_USER_PREFIX))
+    throw new VigilError(
+      'VIGIL_USAGE_USER_ID',
+      `user id "${user.id}": ids starting with "oidc." are kept for people who sign in with OIDC`,
     );
   const users = [...file.users.filter((u) => u.id !== user.id), user];
   const path = usersFile(stateDir);

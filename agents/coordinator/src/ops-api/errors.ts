@@ -28,6 +28,13 @@ export const API_ERRORS = {
   approvalNotFound: { code: 'VIGIL_APPROVAL_NOT_FOUND', status: 404 },
   bodyTooLarge: { code: 'VIGIL_API_BODY_TOO_LARGE', status: 413 },
   throttled: { code: 'VIGIL_API_THROTTLED', status: 429 },
+  /** No OIDC sign-in in progress in this browser, or a state or nonce that is not its own. */
+  oidcState: { code: 'VIGIL_API_OIDC_STATE', status: 400 },
+  /** The identity provider refused (an error redirect, an expired or reused code, a bad ID token). */
+  oidcRefused: { code: 'VIGIL_API_OIDC_REFUSED', status: 401 },
+  /** The provider vouched for the person, but their claims map to no role or the allow-lists exclude them. */
+  oidcNotAllowed: { code: 'VIGIL_API_OIDC_NOT_ALLOWED', status: 403 },
+  oidcUnavailable: { code: 'VIGIL_API_OIDC_UNAVAILABLE', status: 503 },
   internal: { code: 'VIGIL_API_INTERNAL', status: 500 },
   unavailable: { code: 'VIGIL_API_UNAVAILABLE', status: 503 },
 } as const;

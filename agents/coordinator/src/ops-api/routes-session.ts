@@ -46,7 +46,7 @@ const loginSchema = z
  * trustworthy and keep Secure cookies there, so plain-http loopback works; any other
  * host needs TLS in front), SameSite=Strict (never sent on a cross-site request).
  */
-function setSessionCookie(reply: FastifyReply, token: string, maxAge: number): void {
+export function setSessionCookie(reply: FastifyReply, token: string, maxAge: number): void {
   void reply.setCookie(SESSION_COOKIE, token, {
     httpOnly: true,
     secure: true,

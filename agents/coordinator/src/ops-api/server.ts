@@ -15,6 +15,7 @@ import { authenticateRequest, checkCsrf } from './authenticate.js';
 import { ApiError, createErrorHandler } from './errors.js';
 import { IncidentFeed, registerIncidentEvents } from './incident-events.js';
 import { LoginThrottle } from './login-throttle.js';
+import type { OidcLogin } from './oidc-login.js';
 import type { ReadSources } from './read-sources.js';
 import { registerAgentRoutes } from './routes-agents.js';
 import { registerAuditRoutes } from './routes-audit.js';
@@ -22,6 +23,7 @@ import { registerCertificateRoutes } from './routes-certificate.js';
 import { registerComplianceRoutes } from './routes-compliance.js';
 import { registerPolicyRoutes } from './routes-policies.js';
 import { registerCoreRoutes, type CoreRouteDeps } from './routes-core.js';
+import { registerOidcRoutes } from './routes-oidc.js';
 import { registerSessionRoutes } from './routes-session.js';
 import { registerUserRoutes } from './routes-users.js';
 import { SESSION_COOKIE, SessionStore } from './sessions.js';
@@ -40,6 +42,8 @@ export interface OpsAppOptions extends CoreRouteDeps {
   /** Console sessions (default: in memory, lost on restart — the coordinator passes its store's). */
   readonly sessions?: SessionStore;
   readonly throttle?: LoginThrottle;
+  /** Sign-in with an OpenID Connect provider, when vigil.yaml configures one. */
+  readonly oidc?: OidcLogin;
   /**
    * Origins the console is served from, for the CSRF Origin check. {@link startOpsApi}
    * adds its own URL (and `http://localhost:<port>` on loopback); a TLS proxy in front
@@ -62,6 +66,7 @@ interface AppDeps extends CoreRouteDeps {
   readonly trustDomain: string;
   readonly sessions: SessionStore;
   readonly throttle: LoginThrottle;
+  readonly oidc?: OidcLogin;
   readonly origins: () => ReadonlySet<string>;
   readonly reads?: ReadSources | undefined;
 }
@@ -161,6 +166,7 @@ async function buildApp(
   registerIncidentEvents(app, deps);
   registerCoreRoutes(app, deps);
   registerSessionRoutes(app, deps);
+  registerOidcRoutes(app, deps);
   registerUserRoutes(app, deps);
   registerCertificateRoutes(app, deps);
   registerAgentRoutes(app, () => deps().reads);

@@ -37,7 +37,7 @@ const review: Review = {
  */
 export async function opsApiFixture(
   t: TestContext,
-  options: Partial<Pick<OpsAppOptions, 'sessions' | 'throttle' | 'reads'>> = {},
+  options: Partial<Pick<OpsAppOptions, 'sessions' | 'throttle' | 'reads' | 'oidc'>> = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-ops-api-'));
   const store = new IncidentStore(join(dir, 'coordinator.sqlite'));

@@ -47,8 +47,12 @@ const q = (params: Record<string, string | undefined>): string => {
 /** Who is signed in (`GET /v1/session`), with the CSRF token of the session. */
 export type SessionInfo = components['schemas']['Session'];
 
+/** What the login page offers: passwords, and an OIDC provider when one is configured. */
+export type SignInMethods = components['schemas']['SignInMethods'];
+
 export const endpoints = {
   session: async () => unwrap(await api.GET('/v1/session')),
+  signInMethods: async () => unwrap(await api.GET('/v1/session/methods')),
   signIn: async (user: string, password: string) =>
     unwrap(await api.POST('/v1/session', { body: { user, password } })),
   signOut: async () => {
