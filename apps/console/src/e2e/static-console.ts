@@ -18,12 +18,20 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-/** A JSON answer for an API path, or undefined for 404. */
+/** An answer to an API request: JSON, or a body of its own type. */
+export interface ApiAnswer {
+  status?: number;
+  json?: unknown;
+  body?: string;
+  contentType?: string;
+}
+
+/** The answer for an API path (now or later: a fixture may sign or verify), or undefined for 404. */
 export type ApiFixture = (
   method: string,
   path: string,
   body: unknown,
-) => { status?: number; json?: unknown; body?: string; contentType?: string } | undefined;
+) => ApiAnswer | undefined | Promise<ApiAnswer | undefined>;
 
 function assertBuilt(): void {
   if (!existsSync(join(DIST_DIR, 'index.html')))
@@ -51,7 +59,7 @@ export async function serveConsole(context: BrowserContext, api: ApiFixture): Pr
     const request = route.request();
     const url = new URL(request.url());
     if (url.pathname.startsWith('/v1/')) {
-      const answer = api(request.method(), url.pathname + url.search, request.postDataJSON());
+      const answer = await api(request.method(), url.pathname + url.search, request.postDataJSON());
       if (!answer)
         return route.fulfill({
           status: 404,

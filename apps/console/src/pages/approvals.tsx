@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'wouter';
 import { endpoints } from '../api/endpoints.js';
 import type { Approval } from '../api/types.js';
@@ -114,6 +114,13 @@ function DecisionPanel({ approval, onDecided }: { approval: Approval; onDecided:
   const [problem, setProblem] = useState<string>();
   const [result, setResult] = useState<Approval>();
   const [busy, setBusy] = useState(false);
+  const reasonRef = useRef<HTMLTextAreaElement>(null);
+  const outcomeRef = useRef<HTMLDivElement>(null);
+  // Keyboard users: once decided, the form (and the focused button) is gone; focus goes to
+  // the outcome instead of falling back to the page's start.
+  useEffect(() => {
+    if (result) outcomeRef.current?.focus();
+  }, [result]);
   const shown = result ?? approval;
   const left = countdown(shown.expiresAt, now);
   const expired = shown.status === 'expired' || (shown.status === 'pending' && left.expired);
@@ -124,7 +131,12 @@ function DecisionPanel({ approval, onDecided }: { approval: Approval; onDecided:
   const decide = async (decision: 'approve' | 'reject', event?: FormEvent) => {
     event?.preventDefault();
     const why = reasonProblem(reason);
-    if (why) return setProblem(why);
+    if (why) {
+      setProblem(why);
+      // Back to the field that needs the fix, wherever the decision was triggered from.
+      reasonRef.current?.focus();
+      return;
+    }
     if (!state.identity)
       return setProblem(
         `No signing certificate for this browser: ${state.identityError ?? 'sign in again'}.`,
@@ -208,7 +220,13 @@ function DecisionPanel({ approval, onDecided }: { approval: Approval; onDecided:
         ))}
       </ul>
       {shown.decision && (
-        <div className="outcome" role="status" data-testid="decision">
+        <div
+          className="outcome"
+          role="status"
+          data-testid="decision"
+          tabIndex={-1}
+          ref={outcomeRef}
+        >
           <h3>Decision</h3>
           <p>
             <strong>{shown.decision.decision}</strong> by {shown.decision.by}:{' '}
@@ -238,6 +256,7 @@ function DecisionPanel({ approval, onDecided }: { approval: Approval; onDecided:
           <label htmlFor="reason">Reason (required, signed and audited)</label>
           <textarea
             id="reason"
+            ref={reasonRef}
             required
             aria-required="true"
             aria-invalid={problem !== undefined && !reason.trim()}
