@@ -172,6 +172,9 @@ async function decideByKeyboard(
   await tabTo(page, `a[href="/approvals/${encodeURIComponent(approval.id)}"]`);
   await page.keyboard.press('Enter');
   await page.getByTestId('digest').filter({ hasText: approval.actionDigest }).waitFor();
+  // The opened approval has the focus, so the form is a few Tabs away, not the whole list.
+  await page.waitForFunction(() => document.activeElement?.id === 'approval-title');
+  await assertVisibleFocus(page, "the approval's title");
   // The signing certificate is issued at sign-in; the form says whose it is once it is.
   await page.getByText(ANA).waitFor();
   await tabTo(page, '#reason');
@@ -211,7 +214,18 @@ async function assertSignedBy(
 test('keyboard only: Tab to the escalation, Enter to open it, Tab to the reason, type it, Enter on Approve; focus visible throughout', async () => {
   const first = await pending('inc-miner/p1', 'storefront-7d9f');
   const second = await pending('inc-shell/p1', 'checkout-55b1');
-  const { page, posted } = await open([first, second]);
+  // A busy day: a hundred decided approvals listed before the one being decided.
+  const decided = await Promise.all(
+    Array.from({ length: 100 }, async (_, i) => {
+      const old = await pending(`inc-old-${i}/p1`, `web-${i}`);
+      return {
+        ...old,
+        status: 'rejected' as const,
+        decision: { decision: 'reject' as const, by: 'user:vic', reason: 'noise', at: now - i },
+      };
+    }),
+  );
+  const { page, posted } = await open([first, second, ...decided]);
   await decideByKeyboard(page, first, 'approve', 'Enter', 'miner confirmed, isolate it');
   assert.equal(posted.length, 1);
   await assertSignedBy(posted[0]!, first, 'approve', 'miner confirmed, isolate it');

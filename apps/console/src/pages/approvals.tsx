@@ -114,8 +114,12 @@ function DecisionPanel({ approval, onDecided }: { approval: Approval; onDecided:
   const [problem, setProblem] = useState<string>();
   const [result, setResult] = useState<Approval>();
   const [busy, setBusy] = useState(false);
+  const titleRef = useRef<HTMLHeadingElement>(null);
   const reasonRef = useRef<HTMLTextAreaElement>(null);
   const outcomeRef = useRef<HTMLDivElement>(null);
+  // Opened from the list, the approval takes the focus: otherwise a keyboard user would
+  // tab through every other approval in the list (up to 200 decided) to reach this one.
+  useEffect(() => titleRef.current?.focus(), []);
   // Keyboard users: once decided, the form (and the focused button) is gone; focus goes to
   // the outcome instead of falling back to the page's start.
   useEffect(() => {
@@ -174,7 +178,7 @@ function DecisionPanel({ approval, onDecided }: { approval: Approval; onDecided:
 
   return (
     <article aria-labelledby="approval-title" className="card">
-      <h2 id="approval-title">
+      <h2 id="approval-title" tabIndex={-1} ref={titleRef}>
         {shown.action.type} <StateBadge state={expired ? 'expired' : shown.status} />
       </h2>
       <p>
