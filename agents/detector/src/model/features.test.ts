@@ -8,6 +8,7 @@ import {
   MISSING,
   addressPrefix,
   imageRepository,
+  responseClass,
   userAgentFamily,
   userClass,
 } from './features.js';
@@ -208,4 +209,34 @@ test('a system identity from a public address is a never-seen (class, address cl
   assert.equal(row[col('request.hostNamespaces')], 1);
   assert.ok(row[col('pair.activity.resource.subresource')]! > 0, 'its verb × resource is common');
   assert.equal(row[col('outcome.class')], encoder.encode('outcome.class', '2xx'));
+});
+
+test('response classes: the codes the rules tell apart, the rest by hundreds', () => {
+  const cases: [number | undefined, string][] = [
+    [200, '2xx'],
+    [201, '2xx'],
+    [301, '3xx'],
+    [401, '401'],
+    [403, '403'],
+    [404, '404'],
+    [409, '409'],
+    [429, '429'],
+    [418, '4xx'],
+    [503, '5xx'],
+    [200.5, '2xx'],
+    [99, 'other'],
+    [600, 'other'],
+    [undefined, MISSING],
+    [Number.NaN, MISSING],
+  ];
+  for (const [code, cls] of cases) assert.equal(responseClass(code), cls, String(code));
+});
+
+test('the encoder hands the scorer the identity class extraction derived for the last event', () => {
+  const encoder = FeatureEncoder.learn(normalEvents(200, 3));
+  const row = new Float64Array(FEATURE_COUNT);
+  for (const e of [...normalEvents(50, 9), anonymousSecretRead(Date.UTC(2026, 0, 2))]) {
+    encoder.extractInto(e, new EntityRates(), row);
+    assert.equal(encoder.lastUserClass(), userClass(e));
+  }
 });

@@ -59,6 +59,9 @@ const CATEGORICAL_NAMES = [
 /** Number of categorical columns: the first columns of a row. */
 const CATEGORICAL_COUNT = CATEGORICAL_NAMES.length;
 
+/** Where {@link categoricalPartsInto} writes the identity class. */
+const USER_CLASS_PART = 3 * CATEGORICAL_NAMES.indexOf('actor.userClass');
+
 /** Parts per categorical value (column order of {@link CATEGORICAL_FEATURES}): the pairs (from `pair.` on) are (a, b, c) tuples. */
 export const CATEGORICAL_ARITY: readonly Arity[] = CATEGORICAL_NAMES.map((name) =>
   name.startsWith('pair.') ? 3 : 1,
@@ -93,7 +96,7 @@ function categoricalPartsInto(
   out[3] = e.resource?.type ?? MISSING;
   out[6] = e.resource?.subresource ?? MISSING;
   out[9] = user;
-  out[12] = cls;
+  out[USER_CLASS_PART] = cls;
   out[15] = userAgentFamily(e.actor.userAgent);
   out[18] = namespace;
   out[21] = image;
@@ -104,7 +107,7 @@ function categoricalPartsInto(
   out[36] = ip;
   out[39] = network?.dstPort === undefined ? MISSING : String(network.dstPort);
   out[42] = prefix;
-  out[45] = `${e.format}/${e.classUid}`;
+  out[45] = formatClassOf(e.format, e.classUid);
   const addressClass = addresses.classify(sourceIpOf(e));
   out[48] = addressClass;
   out[51] = responseClass(e.outcome?.code);
@@ -369,7 +372,7 @@ export class FeatureEncoder {
       const n = seen === 0 ? 0 : Math.max(0, seen - self);
       flags[i] = n === 0 ? 1 : 0;
       if (n === 0) unseen++;
-      const ln1n = Math.log1p(n);
+      const ln1n = n < LOG1P_TABLE_SIZE ? LOG1P_TABLE[n]! : Math.log1p(n);
       surprisal += this.logTotals[i]! - ln1n;
       out[k++] = ln1n;
     }
@@ -378,6 +381,15 @@ export class FeatureEncoder {
     out[k++] = unseen;
     out[k++] = surprisal;
     rates.recordInto(event, Number.isFinite(nowMs) ? nowMs : 0, out, k);
+  }
+
+  /**
+   * The identity class ({@link userClass}) of the event last passed to {@link extractInto},
+   * as extraction derived it — so the scorer's novelty gate does not derive it again. Valid
+   * only until the next extraction (the parts live in shared scratch).
+   */
+  lastUserClass(): string {
+    return this.parts[USER_CLASS_PART]!;
   }
 
   /**
@@ -391,6 +403,13 @@ export class FeatureEncoder {
       if (this.unseen[i] === 1) fn(i, parts[3 * i]!, parts[3 * i + 1]!, parts[3 * i + 2]!);
   }
 }
+
+/**
+ * ln(1 + n) for the small counts most values have: a table read instead of 27 `log1p`
+ * calls per event (bit-identical: the table holds `Math.log1p`'s own results).
+ */
+const LOG1P_TABLE_SIZE = 4096;
+const LOG1P_TABLE = Float64Array.from({ length: LOG1P_TABLE_SIZE }, (_, n) => Math.log1p(n));
 
 /** A parts array for {@link categoricalPartsInto}, unused slots filled (one hidden class, one element kind). */
 function newPartsScratch(): string[] {
@@ -418,19 +437,30 @@ export function userClass(e: SecurityEvent): string {
   if (user.startsWith('system:serviceaccount:')) return 'service-account';
   if (user.startsWith('system:node:') || user === 'nodeclient' || groups?.includes('system:nodes'))
     return 'node';
-  if (user.startsWith('system:') || PROVIDER_CONTROL_PLANE.some((p) => user.startsWith(p)))
-    return 'control-plane';
+  if (user.startsWith('system:')) return 'control-plane';
+  // A loop, not `some` with a closure over `user`: this runs for every event.
+  for (const prefix of PROVIDER_CONTROL_PLANE) if (user.startsWith(prefix)) return 'control-plane';
   return 'human';
 }
 
 /** HTTP status as a class: `2xx`, `3xx`, `401`, `403`, `404`, `409`, `429`, `4xx`, `5xx`, or `∅`. */
 export function responseClass(code: number | undefined): string {
   if (code === undefined || !Number.isFinite(code)) return MISSING;
+  // The classes of 100–599 are interned once: no string is built per event.
+  if (Number.isInteger(code) && code >= 100 && code < 600) return RESPONSE_CLASSES[code - 100]!;
+  return responseClassOf(code);
+}
+
+function responseClassOf(code: number): string {
   if (code === 401 || code === 403 || code === 404 || code === 409 || code === 429)
     return String(code);
   const hundreds = Math.floor(code / 100);
   return hundreds >= 1 && hundreds <= 5 ? `${hundreds}xx` : 'other';
 }
+
+const RESPONSE_CLASSES: readonly string[] = Array.from({ length: 500 }, (_, i) =>
+  responseClassOf(100 + i),
+);
 
 /** The product token of a user agent: `kubectl/v1.30.1 (linux/amd64) …` → `kubectl`. */
 export function userAgentFamily(userAgent: string | undefined): string {
@@ -497,6 +527,27 @@ function isIpv4(s: string): boolean {
     }
   }
   return octets === 4;
+}
+
+/**
+ * `format/classUid` (`k8s-audit/6003`), interned per pair: the normaliser's formats and
+ * OCSF classes are a handful, and this column is read for every event. Bounded, so
+ * hand-built events with arbitrary formats cannot grow it without end.
+ */
+const FORMAT_CLASSES = new Map<string, Map<number, string>>();
+const FORMAT_CLASSES_MAX = 256;
+let formatClassCount = 0;
+
+function formatClassOf(format: string, classUid: number): string {
+  let byClass = FORMAT_CLASSES.get(format);
+  const known = byClass?.get(classUid);
+  if (known !== undefined) return known;
+  const key = `${format}/${classUid}`;
+  if (formatClassCount >= FORMAT_CLASSES_MAX) return key;
+  if (byClass === undefined) FORMAT_CLASSES.set(format, (byClass = new Map()));
+  byClass.set(classUid, key);
+  formatClassCount++;
+  return key;
 }
 
 function namespaceOf(e: SecurityEvent): string | undefined {

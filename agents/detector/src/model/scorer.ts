@@ -10,7 +10,6 @@ import {
   FEATURE_COUNT,
   FEATURE_NAMES,
   UNSEEN_COLUMN,
-  userClass,
 } from './features.js';
 import type { DetectorModel, ModelHolder } from './model.js';
 import {
@@ -84,7 +83,7 @@ export class EventScorer {
     model.encoder.extractInto(event, this.rates, this.features, 0, now);
     this.verdict = this.gate.judge(
       model.calibration.novelty,
-      userClass(event),
+      model.encoder.lastUserClass(),
       now,
       this.features[UNSEEN_COLUMN]!,
       this.unseenOfLast,
