@@ -3,6 +3,7 @@
  * (no browser download), one per test file, closed when the file's tests end; axe-core
  * checks and screenshots kept as artefacts.
  */
+import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,4 +64,33 @@ export async function seriousAxeViolations(page: Page): Promise<AxeFinding[]> {
       help: v.help,
       targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
     }));
+}
+
+/** Presses Tab until the focused element matches `selector` (keyboard only, no clicks). */
+export async function tabTo(page: Page, selector: string): Promise<void> {
+  for (let i = 0; i < 80; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate((css) => document.activeElement?.matches(css) ?? false, selector)) {
+      await assertVisibleFocus(page, selector);
+      return;
+    }
+  }
+  assert.fail(`Tab never reached ${selector}`);
+}
+
+/** The focused element shows it: it matches :focus-visible and draws an outline of at least 2 px. */
+export async function assertVisibleFocus(page: Page, what: string): Promise<void> {
+  const focus = await page.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    if (!el || el === document.body) return { visible: false, outline: 'nothing focused' };
+    const style = getComputedStyle(el);
+    return {
+      visible:
+        el.matches(':focus-visible') &&
+        style.outlineStyle !== 'none' &&
+        Number.parseFloat(style.outlineWidth) >= 2,
+      outline: `${style.outlineStyle} ${style.outlineWidth} ${style.outlineColor}`,
+    };
+  });
+  assert.ok(focus.visible, `focus on ${what} is not visible (outline: ${focus.outline})`);
 }

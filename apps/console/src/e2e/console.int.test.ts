@@ -3,8 +3,8 @@
  * OPA, the offline analyser); Debian's Chromium, driven by playwright-core, signs in with
  * a password, watches the demo's incidents arrive without a reload, opens one, approves an
  * escalation with a key made in the page and sees the signed approval verified and the
- * action executed, checks that a viewer can
- * neither see decision buttons nor approve through the API, sees an undecided escalation
+ * action executed, approves and rejects two more with the keyboard alone, checks that a
+ * viewer can neither see decision buttons nor approve through the API, sees an undecided escalation
  * expire and read as rejected, and checks every page with axe-core and photographs it
  * (the directory is printed).
  */
@@ -15,7 +15,14 @@ import { test, type TestContext } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startSoc, type Soc } from '@vigil/cli/testing';
 import type { Approval, IncidentDetail } from '../api/types.js';
-import { artifactsDir, launchBrowser, screenshot, seriousAxeViolations } from './browser.js';
+import {
+  artifactsDir,
+  assertVisibleFocus,
+  launchBrowser,
+  screenshot,
+  seriousAxeViolations,
+  tabTo,
+} from './browser.js';
 import { serveConsoleBeside } from './static-console.js';
 
 const SCENARIO = fileURLToPath(
@@ -155,7 +162,7 @@ test('the console over the real SOC: sign in, live incidents, approvals signed i
     `the demo escalates at least four actions (${escalations.length})`,
   );
   // The last escalation is never decided: it expires.
-  const [first] = escalations as [Approval];
+  const [first, second, third] = escalations as [Approval, Approval, Approval];
   const undecided = escalations.at(-1)!;
 
   await t.test(
@@ -166,6 +173,36 @@ test('the console over the real SOC: sign in, live incidents, approvals signed i
       await page.getByRole('heading', { name: 'Proposed actions' }).waitFor();
       await page.getByRole('heading', { name: 'Timeline' }).waitFor();
       await checkPage(page, 'incident');
+    },
+  );
+
+  await t.test(
+    'keyboard only: approves one escalation with Enter and rejects another with Space',
+    async () => {
+      for (const [approval, decision, key] of [
+        [second, 'approve', 'Enter'],
+        [third, 'reject', 'Space'],
+      ] as const) {
+        await page.goto(`${soc.apiUrl}/approvals`);
+        await page.getByRole('heading', { name: /^Waiting for a decision/ }).waitFor();
+        await tabTo(page, `a[href="/approvals/${encodeURIComponent(approval.id)}"]`);
+        await page.keyboard.press('Enter');
+        await page.getByTestId('digest').filter({ hasText: approval.actionDigest }).waitFor();
+        await page.getByText(/spiffe:\/\/[^/]+\/user\/ana/).waitFor();
+        await tabTo(page, '#reason');
+        await page.keyboard.type(`${decision} from the keyboard`);
+        await tabTo(page, `button.${decision}`);
+        await page.keyboard.press(key);
+        await page.getByTestId('decision').filter({ hasText: 'by user:ana' }).waitFor();
+        await assertVisibleFocus(page, 'the decision outcome');
+        const { approval: decided } = await api<{ approval: Approval }>(
+          soc,
+          'GET',
+          `/v1/approvals/${encodeURIComponent(approval.id)}`,
+        );
+        assert.equal(decided.status, decision === 'approve' ? 'approved' : 'rejected');
+        assert.equal(decided.decision?.reason, `${decision} from the keyboard`);
+      }
     },
   );
 

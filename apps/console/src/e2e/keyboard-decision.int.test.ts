@@ -16,7 +16,14 @@ import { actionDigest } from '@vigil/approval-signing';
 import { ensureCertificateAuthority, issueUserCertificateForCsr } from '@vigil/pki';
 import { verifyApproval } from '@vigil/policy';
 import type { Approval } from '../api/types.js';
-import { artifactsDir, launchBrowser, screenshot, seriousAxeViolations } from './browser.js';
+import {
+  artifactsDir,
+  assertVisibleFocus,
+  launchBrowser,
+  screenshot,
+  seriousAxeViolations,
+  tabTo,
+} from './browser.js';
 import { FIXTURE_ORIGIN, serveConsole } from './static-console.js';
 
 const TRUST_DOMAIN = 'soc.test';
@@ -130,35 +137,6 @@ async function open(approvals: Approval[]): Promise<{ page: Page; posted: Posted
   await page.goto(`${FIXTURE_ORIGIN}/approvals`);
   await page.getByRole('heading', { name: /^Waiting for a decision/ }).waitFor();
   return { page, posted };
-}
-
-/** Presses Tab until the focused element matches `selector` (keyboard only, no clicks). */
-async function tabTo(page: Page, selector: string): Promise<void> {
-  for (let i = 0; i < 80; i++) {
-    await page.keyboard.press('Tab');
-    if (await page.evaluate((css) => document.activeElement?.matches(css) ?? false, selector)) {
-      await assertVisibleFocus(page, selector);
-      return;
-    }
-  }
-  assert.fail(`Tab never reached ${selector}`);
-}
-
-/** The focused element shows it: it matches :focus-visible and draws an outline of at least 2 px. */
-async function assertVisibleFocus(page: Page, what: string): Promise<void> {
-  const focus = await page.evaluate(() => {
-    const el = document.activeElement as HTMLElement | null;
-    if (!el || el === document.body) return { visible: false, outline: 'nothing focused' };
-    const style = getComputedStyle(el);
-    return {
-      visible:
-        el.matches(':focus-visible') &&
-        style.outlineStyle !== 'none' &&
-        Number.parseFloat(style.outlineWidth) >= 2,
-      outline: `${style.outlineStyle} ${style.outlineWidth} ${style.outlineColor}`,
-    };
-  });
-  assert.ok(focus.visible, `focus on ${what} is not visible (outline: ${focus.outline})`);
 }
 
 /** Opens the escalation from the list with the keyboard, then decides it: reason, then the button by `key`. */
