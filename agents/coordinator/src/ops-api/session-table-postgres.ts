@@ -1,6 +1,12 @@
 import type pg from 'pg';
 import { inTransaction } from '@vigil/runtime';
-import type { SessionRow, SessionTable } from './session-table.js';
+import {
+  fromColumns,
+  toColumns,
+  type SessionColumns,
+  type SessionRow,
+  type SessionTable,
+} from './session-table.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS console_sessions (
@@ -9,28 +15,6 @@ CREATE TABLE IF NOT EXISTS console_sessions (
   revoked_at BIGINT);
 CREATE INDEX IF NOT EXISTS console_sessions_user ON console_sessions (user_id, created_at);
 CREATE INDEX IF NOT EXISTS console_sessions_expiry ON console_sessions (expires_at);`;
-
-interface RawRow {
-  key: string;
-  user_id: string;
-  via: SessionRow['via'];
-  role: SessionRow['role'];
-  created_at: string | number;
-  expires_at: string | number;
-  last_seen_at: string | number;
-  revoked_at: string | number | null;
-}
-
-const toRow = (r: RawRow): SessionRow => ({
-  key: r.key,
-  userId: r.user_id,
-  via: r.via,
-  role: r.role,
-  createdAt: Number(r.created_at),
-  expiresAt: Number(r.expires_at),
-  lastSeenAt: Number(r.last_seen_at),
-  revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
-});
 
 /**
  * Console sessions in PostgreSQL, on the coordinator's state pool: every coordinator
@@ -50,32 +34,26 @@ export class PostgresSessionTable implements SessionTable {
   }
 
   async insert(row: SessionRow): Promise<void> {
-    await this.pool.query('INSERT INTO console_sessions VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
-      row.key,
-      row.userId,
-      row.via,
-      row.role,
-      row.createdAt,
-      row.expiresAt,
-      row.lastSeenAt,
-      row.revokedAt,
-    ]);
+    await this.pool.query(
+      'INSERT INTO console_sessions VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      toColumns(row),
+    );
   }
 
   async find(key: string): Promise<SessionRow | undefined> {
-    const { rows } = await this.pool.query<RawRow>(
+    const { rows } = await this.pool.query<SessionColumns>(
       'SELECT * FROM console_sessions WHERE key = $1',
       [key],
     );
-    return rows[0] && toRow(rows[0]);
+    return rows[0] && fromColumns(rows[0]);
   }
 
   async ofUser(userId: string): Promise<SessionRow[]> {
-    const { rows } = await this.pool.query<RawRow>(
+    const { rows } = await this.pool.query<SessionColumns>(
       'SELECT * FROM console_sessions WHERE user_id = $1 ORDER BY created_at DESC',
       [userId],
     );
-    return rows.map(toRow);
+    return rows.map(fromColumns);
   }
 
   async touch(key: string, at: number): Promise<void> {

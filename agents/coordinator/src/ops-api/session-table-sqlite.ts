@@ -1,27 +1,11 @@
 import Database from 'better-sqlite3';
-import type { SessionRow, SessionTable } from './session-table.js';
-
-interface RawRow {
-  key: string;
-  user_id: string;
-  via: SessionRow['via'];
-  role: SessionRow['role'];
-  created_at: number;
-  expires_at: number;
-  last_seen_at: number;
-  revoked_at: number | null;
-}
-
-const toRow = (r: RawRow): SessionRow => ({
-  key: r.key,
-  userId: r.user_id,
-  via: r.via,
-  role: r.role,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  lastSeenAt: r.last_seen_at,
-  revokedAt: r.revoked_at,
-});
+import {
+  fromColumns,
+  toColumns,
+  type SessionColumns,
+  type SessionRow,
+  type SessionTable,
+} from './session-table.js';
 
 /**
  * Console sessions in the coordinator's SQLite database (its own connection to the file
@@ -46,30 +30,21 @@ export class SqliteSessionTable implements SessionTable {
   async insert(row: SessionRow): Promise<void> {
     this.db
       .prepare('INSERT INTO console_sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(
-        row.key,
-        row.userId,
-        row.via,
-        row.role,
-        row.createdAt,
-        row.expiresAt,
-        row.lastSeenAt,
-        row.revokedAt,
-      );
+      .run(...toColumns(row));
   }
 
   async find(key: string): Promise<SessionRow | undefined> {
     const raw = this.db.prepare('SELECT * FROM console_sessions WHERE key = ?').get(key) as
-      | RawRow
+      | SessionColumns
       | undefined;
-    return raw && toRow(raw);
+    return raw && fromColumns(raw);
   }
 
   async ofUser(userId: string): Promise<SessionRow[]> {
     const raw = this.db
       .prepare('SELECT * FROM console_sessions WHERE user_id = ? ORDER BY created_at DESC')
-      .all(userId) as RawRow[];
-    return raw.map(toRow);
+      .all(userId) as SessionColumns[];
+    return raw.map(fromColumns);
   }
 
   async touch(key: string, at: number): Promise<void> {

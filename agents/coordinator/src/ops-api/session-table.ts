@@ -15,6 +15,46 @@ export interface SessionRow {
   readonly revokedAt: number | null;
 }
 
+/** A `console_sessions` row as a SQL driver returns it (PostgreSQL's BIGINT may come as text). */
+export interface SessionColumns {
+  key: string;
+  user_id: string;
+  via: SessionRow['via'];
+  role: SessionRow['role'];
+  created_at: number | string;
+  expires_at: number | string;
+  last_seen_at: number | string;
+  revoked_at: number | string | null;
+}
+
+/** A row of the SQL tables, in both backends' `console_sessions` schema. */
+export function fromColumns(c: SessionColumns): SessionRow {
+  return {
+    key: c.key,
+    userId: c.user_id,
+    via: c.via,
+    role: c.role,
+    createdAt: Number(c.created_at),
+    expiresAt: Number(c.expires_at),
+    lastSeenAt: Number(c.last_seen_at),
+    revokedAt: c.revoked_at === null ? null : Number(c.revoked_at),
+  };
+}
+
+/** The values of an INSERT, in the column order of `console_sessions`. */
+export function toColumns(row: SessionRow): (string | number | null)[] {
+  return [
+    row.key,
+    row.userId,
+    row.via,
+    row.role,
+    row.createdAt,
+    row.expiresAt,
+    row.lastSeenAt,
+    row.revokedAt,
+  ];
+}
+
 /**
  * Where console sessions are kept. Three backends run the same contract suite
  * (session-table.contract.ts): {@link MemorySessionTable}, `SqliteSessionTable` (the
