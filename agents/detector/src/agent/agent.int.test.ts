@@ -29,7 +29,12 @@ function context(
 ): AgentContext {
   return {
     system: {} as AgentContext['system'],
-    spec: { name: 'detector', calls: ['coordinator'], settings } as unknown as AgentContext['spec'],
+    spec: {
+      name: 'detector',
+      replicas: 1,
+      calls: ['coordinator'],
+      settings,
+    } as unknown as AgentContext['spec'],
     spiffeId: 'spiffe://vigil.test/agent/detector',
     replica: 0,
     stateDir,

@@ -6,7 +6,6 @@
  * changes on disk (a bad file leaves the live model in place).
  */
 import { unwatchFile, watchFile } from 'node:fs';
-import { join } from 'node:path';
 import {
   callPeer,
   implementSkill,
@@ -17,7 +16,9 @@ import {
 import { SOC_SKILLS, type Finding } from '@vigil/soc';
 import { expandRecords, normaliseEvent } from '../events/normalise.js';
 import { loadModel, ModelHolder } from '../model/model.js';
+import type { FindingHandoff } from '../pipeline/finding-handoff.js';
 import { FindingOutbox } from '../pipeline/finding-outbox.js';
+import { JetStreamFindingOutbox } from '../pipeline/jetstream-finding-outbox.js';
 import { DetectorPipeline } from '../pipeline/pipeline.js';
 import { createDeadLetterFile, type DeadLetterWriter } from '../sources/dead-letter.js';
 import type { EventSource, IngestStats } from '../sources/event-source.js';
@@ -32,14 +33,21 @@ import { createJetStreamSource } from '../sources/nats-source.js';
 import { ensureBootstrapModel } from './bootstrap-model.js';
 import { loadRuleSet } from '../rules/load.js';
 import { AssetCriticalityMap } from '../pipeline/asset-criticality.js';
-import { parseDetectorSettings, resolveInState } from './settings.js';
+import {
+  checkReplicaSettings,
+  parseDetectorSettings,
+  replicaPath,
+  resolveInState,
+  type DetectorSettings,
+} from './settings.js';
 
 interface Running {
   readonly pipeline: DetectorPipeline;
   readonly sources: EventSource[];
   readonly deadLetter: DeadLetterWriter;
   readonly modelPath: string;
-  readonly outbox: FindingOutbox;
+  readonly holder: ModelHolder;
+  readonly outbox: FindingHandoff;
 }
 
 let running: Running | undefined;
@@ -51,6 +59,10 @@ async function start(ctx: AgentContext): Promise<void> {
       'VIGIL_CONFIG_DETECTOR_INGEST',
       `agents.${ctx.spec.name}.settings.coordinator: "${settings.coordinator}" is not in calls`,
     );
+  checkReplicaSettings(ctx.spec.name, ctx.spec.replicas, settings);
+  // Files one process writes get the replica's index when there are several.
+  const own = (path: string): string =>
+    replicaPath(resolveInState(ctx.stateDir, path), ctx.replica, ctx.spec.replicas);
   // Loaded before anything starts: a rule that does not validate refuses the start.
   const rules = loadRuleSet(
     settings.rules === undefined ? undefined : resolveInState(ctx.stateDir, settings.rules),
@@ -66,24 +78,17 @@ async function start(ctx: AgentContext): Promise<void> {
     );
   });
   const holder = new ModelHolder(model);
+  const deliver = async (finding: Finding): Promise<void> => {
+    // The coordinator's name is a setting: the call is typed by the skill's contract.
+    await callPeer(ctx.client, settings.coordinator, SOC_SKILLS.handleFinding, finding, {
+      deadlineMs: settings.forwardDeadlineMs,
+      idempotent: true,
+    });
+  };
   // Findings go through a durable outbox, so a coordinator restart delays them but never
   // loses one that a source has already acknowledged upstream.
-  const outbox = new FindingOutbox({
-    path: join(ctx.stateDir, 'data', 'findings-outbox.sqlite'),
-    deliver: async (finding: Finding) => {
-      // The coordinator's name is a setting: the call is typed by the skill's contract.
-      await callPeer(ctx.client, settings.coordinator, SOC_SKILLS.handleFinding, finding, {
-        deadlineMs: settings.forwardDeadlineMs,
-        idempotent: true,
-      });
-    },
-    // The outbox's refusals become the HTTP intake's 503s; their hint is the declaration's.
-    ...(settings.http === undefined
-      ? {}
-      : { retryAfterSeconds: settings.http.retryAfter.backlogSeconds }),
-    logger: ctx.logger,
-  });
-  outbox.start();
+  const outbox = findingHandoff(settings, deliver, own('data/findings-outbox.sqlite'), ctx);
+  await outbox.start();
   const pipeline = new DetectorPipeline({
     holder,
     rules,
@@ -101,7 +106,7 @@ async function start(ctx: AgentContext): Promise<void> {
         );
     },
   });
-  const deadLetter = createDeadLetterFile(resolveInState(ctx.stateDir, settings.deadLetter), {
+  const deadLetter = createDeadLetterFile(own(settings.deadLetter), {
     maxFileBytes: settings.deadLetterMaxBytes,
     maxFiles: settings.deadLetterFiles,
   });
@@ -153,6 +158,7 @@ async function start(ctx: AgentContext): Promise<void> {
         ...(n.subject === undefined ? {} : { subject: n.subject }),
         ...(n.ackWaitMs === undefined ? {} : { ackWaitMs: n.ackWaitMs }),
         ...(n.maxDeliver === undefined ? {} : { maxDeliver: n.maxDeliver }),
+        ...(n.batch === undefined ? {} : { batch: n.batch }),
         deadLetter,
         logger: ctx.logger,
       }),
@@ -166,8 +172,37 @@ async function start(ctx: AgentContext): Promise<void> {
         ctx.logger.error({ err }, 'detector model reload failed; the live model stays'),
     );
   });
-  running = { pipeline, sources, deadLetter, modelPath, outbox };
+  running = { pipeline, sources, deadLetter, modelPath, holder, outbox };
   ctx.logger.info({ model: model.id, sources: sources.map((s) => s.name) }, 'detector started');
+}
+
+/** The replica's own SQLite outbox, or the JetStream stream every replica shares. */
+function findingHandoff(
+  settings: DetectorSettings,
+  deliver: (finding: Finding) => Promise<void>,
+  sqlitePath: string,
+  ctx: AgentContext,
+): FindingHandoff {
+  // The outbox's refusals become the HTTP intake's 503s; their hint is the declaration's.
+  const hint =
+    settings.http === undefined
+      ? {}
+      : { retryAfterSeconds: settings.http.retryAfter.backlogSeconds };
+  const f = settings.nats?.findings;
+  if (settings.nats === undefined || f === undefined)
+    return new FindingOutbox({ path: sqlitePath, deliver, ...hint, logger: ctx.logger });
+  return new JetStreamFindingOutbox({
+    connection: { servers: settings.nats.servers },
+    stream: f.stream,
+    subject: f.subject,
+    durable: f.durable ?? `${settings.nats.durable}-findings`,
+    duplicateWindowMs: f.duplicateWindowMs,
+    ...(f.ackWaitMs === undefined ? {} : { ackWaitMs: f.ackWaitMs }),
+    ...(f.maxPending === undefined ? {} : { maxPending: f.maxPending }),
+    ...hint,
+    deliver,
+    logger: ctx.logger,
+  });
 }
 
 async function stop(): Promise<void> {
@@ -224,10 +259,16 @@ export const agent: AgentDefinition = {
   start,
   stop,
   status: () => {
-    const stats = running?.pipeline.stats();
-    return stats === undefined
+    const r = running;
+    const stats = r?.pipeline.stats();
+    return r === undefined || stats === undefined
       ? undefined
       : {
+          model: r.holder.current.id,
+          intake: detectorIntakeStats(),
+          ...(r.outbox instanceof JetStreamFindingOutbox
+            ? { findingsStream: r.outbox.stats() }
+            : {}),
           scored: stats.scored,
           findings: stats.findings,
           forwardFailures: stats.forwardFailures,

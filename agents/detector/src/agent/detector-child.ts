@@ -24,6 +24,7 @@ const ctx: AgentContext = {
   system: {} as AgentContext['system'],
   spec: {
     name: 'detector',
+    replicas: 1,
     calls: ['coordinator'],
     settings: {
       http: { port: 0, tokenEnv: 'VIGIL_CHILD_INGEST_TOKEN' },

@@ -1,4 +1,4 @@
-import { isAbsolute, join } from 'node:path';
+import { extname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { IngestError } from '../sources/errors.js';
 import { assetsSettingsSchema } from '../pipeline/asset-criticality.js';
@@ -14,6 +14,8 @@ import { assetsSettingsSchema } from '../pipeline/asset-criticality.js';
  *   http: { host: 127.0.0.1, port: 7400, tokenEnv: VIGIL_INGEST_TOKEN,
  *           retryAfter: { busySeconds: 1, backlogSeconds: 5 } }
  *   nats: { servers: [nats://127.0.0.1:4222], stream: VIGIL_EVENTS, durable: detector }
+ *   # replicas > 1: findings go through a JetStream stream all replicas share (docs/scale-out.md)
+ *   #   nats: { …, findings: { stream: VIGIL_FINDINGS, subject: vigil.findings } }
  *   deadLetter: detector/dead-letter.ndjson
  *   rules: /etc/vigil/rules            # optional: a rule directory instead of the shipped one
  *   novelty: { warmupSeconds: 86400, warmupMinEvents: 1000, budgetPerHour: 10 }
@@ -71,6 +73,30 @@ export const DetectorSettingsSchema = z
         subject: z.string().optional(),
         ackWaitMs: z.number().int().min(1000).optional(),
         maxDeliver: z.number().int().min(1).optional(),
+        /**
+         * Messages pulled ahead of processing (default 256). Their ack wait runs while they
+         * wait in the replica's buffer: batch × time per message must stay well under ackWaitMs.
+         */
+        batch: z.number().int().min(1).max(10_000).optional(),
+        /**
+         * Findings handed to a JetStream stream instead of the replica's own SQLite outbox,
+         * deduplicated by finding id on the server and relayed to the coordinator by
+         * every replica (required for `replicas` > 1).
+         */
+        findings: z
+          .object({
+            stream: z.string().min(1).default('VIGIL_FINDINGS'),
+            subject: z.string().min(1).default('vigil.findings'),
+            /** The relay's durable consumer; default `<durable>-findings`. */
+            durable: z.string().min(1).optional(),
+            /** Must cover every redelivery of an event: at least ackWaitMs × maxDeliver. */
+            duplicateWindowMs: z.number().int().min(1000).default(600_000),
+            /** The relay's ack wait (a killed relay's finding is redelivered after it). */
+            ackWaitMs: z.number().int().min(1000).optional(),
+            maxPending: z.number().int().min(1).optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),
@@ -131,7 +157,45 @@ export function parseDetectorSettings(agentName: string, settings: unknown): Det
       'VIGIL_CONFIG_DETECTOR_INGEST',
       `agents.${agentName}.settings.http: set tokenEnv and/or mtls: true (the events endpoint is never open)`,
     );
+  const nats = parsed.data.nats;
+  if (nats?.findings !== undefined) {
+    // A redelivery after the window would publish the finding again: the server would no
+    // longer know its id (the coordinator still would, but the stream would hold it twice).
+    const redeliveryMs = (nats.ackWaitMs ?? 30_000) * (nats.maxDeliver ?? 5);
+    if (nats.findings.duplicateWindowMs < redeliveryMs)
+      throw new IngestError(
+        'VIGIL_CONFIG_DETECTOR_INGEST',
+        `agents.${agentName}.settings.nats.findings.duplicateWindowMs: ${nats.findings.duplicateWindowMs} ms is shorter than the redeliveries of an event (ackWaitMs × maxDeliver = ${redeliveryMs} ms)`,
+      );
+  }
   return parsed.data;
+}
+
+/**
+ * Replicas of the detector share their work through one durable JetStream consumer and
+ * must hand findings to a place that outlives any of them.
+ * @throws IngestError `VIGIL_CONFIG_DETECTOR_INGEST` naming the setting when they cannot.
+ */
+export function checkReplicaSettings(
+  agentName: string,
+  replicas: number,
+  settings: DetectorSettings,
+): void {
+  if (replicas <= 1 || settings.nats?.findings !== undefined) return;
+  throw new IngestError(
+    'VIGIL_CONFIG_DETECTOR_INGEST',
+    `agents.${agentName}.settings.nats${settings.nats === undefined ? '' : '.findings'}: ${replicas} replicas share events through one durable JetStream consumer and findings through a JetStream stream: set ${settings.nats === undefined ? 'nats: { servers, stream, durable, findings: {} }' : 'nats.findings: {}'} (a replica's own outbox would be lost with it), or replicas: 1`,
+  );
+}
+
+/**
+ * The path of a file one process writes (dead letters, the SQLite outbox): with several
+ * replicas each gets its own, `dead-letter.ndjson` → `dead-letter.1.ndjson`.
+ */
+export function replicaPath(path: string, replica: number, replicas: number): string {
+  if (replicas <= 1) return path;
+  const ext = extname(path);
+  return `${path.slice(0, path.length - ext.length)}.${replica}${ext}`;
 }
 
 export function resolveInState(stateDir: string, path: string): string {

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { Logger } from '@vigil/core';
 import type { Finding } from '@vigil/soc';
 import { IngestError } from '../sources/errors.js';
+import type { FindingHandoff } from './finding-handoff.js';
 
 /** A full outbox drains as fast as the coordinator acknowledges: a few seconds is a fair wait. */
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
@@ -32,7 +33,7 @@ export interface FindingOutboxOptions {
  * the coordinator ignores a finding id it has already recorded, so a redelivery after a
  * lost acknowledgement is harmless.
  */
-export class FindingOutbox {
+export class FindingOutbox implements FindingHandoff {
   readonly #db: Database.Database;
   readonly #insert: Database.Statement<[string]>;
   readonly #head: Database.Statement<[], { seq: number; finding: string }>;

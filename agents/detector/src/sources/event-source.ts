@@ -82,6 +82,8 @@ export interface IngestStats {
   readonly duplicates: number;
   /** Events the sink failed on. */
   readonly failed: number;
+  /** Messages a durable medium delivered again (a crashed consumer's, or after a nak). */
+  readonly redelivered: number;
   /** Requests or batches refused whole (HTTP 401/413/429…), by HTTP status or reason. */
   readonly refused: Readonly<Record<string, number>>;
 }
@@ -97,6 +99,7 @@ export class IngestCounters extends EventEmitter {
   processed = 0;
   duplicates = 0;
   failed = 0;
+  redelivered = 0;
   readonly rejectedByCode: Record<string, number> = {};
   readonly refused: Record<string, number> = {};
 
@@ -130,6 +133,11 @@ export class IngestCounters extends EventEmitter {
     this.emit('update');
   }
 
+  addRedelivered(): void {
+    this.redelivered += 1;
+    this.emit('update');
+  }
+
   addRefused(why: string): void {
     this.refused[why] = (this.refused[why] ?? 0) + 1;
     this.emit('update');
@@ -144,6 +152,7 @@ export class IngestCounters extends EventEmitter {
       processed: this.processed,
       duplicates: this.duplicates,
       failed: this.failed,
+      redelivered: this.redelivered,
       refused: { ...this.refused },
     };
   }

@@ -9,6 +9,7 @@ import { startNats } from '@vigil/testkit';
 import { isVigilError } from '@vigil/core';
 import { createJetStreamSource } from './nats-source.js';
 import { CONTRACT_LINES, describeEventSourceContract } from './event-source.contract.js';
+import type { Rejection } from './event-source.js';
 
 const STREAM = 'VIGIL_EVENTS';
 
@@ -182,4 +183,41 @@ test('creates the stream when asked to', async (t) => {
   t.after(async () => void (await nc.close()));
   await jetstream(nc).publish('new.x', CONTRACT_LINES[0] as string);
   await source.counters.until((s) => s.processed === 1);
+});
+
+test('dead-letters and terminates a message whose processing fails on its last delivery', async (t) => {
+  const nats = await startNats(t);
+  const pub = await publisher(t, nats.url);
+  const dead: Rejection[] = [];
+  const source = createJetStreamSource({
+    connection: { servers: nats.url },
+    stream: STREAM,
+    durable: 'detector',
+    maxDeliver: 2,
+    nakDelayMs: 10,
+    deadLetter: {
+      write: (r) => void dead.push(r),
+      ready: async () => {},
+      dropped: 0,
+      close: async () => {},
+    },
+  });
+  const attempts: number[] = [];
+  await source.start(async (_e, d) => {
+    attempts.push(d.attempt);
+    throw new Error('coordinator unreachable');
+  });
+  t.after(() => source.stop());
+  await pub.publish([CONTRACT_LINES[0] as string]);
+  await source.counters.until((s) => s.failed === 2);
+  await source.stop(); // flushes the termination
+  assert.deepEqual(attempts, [1, 2], 'retried once, then given up on');
+  assert.equal(source.counters.snapshot().redelivered, 1);
+  assert.equal(dead.length, 1);
+  assert.equal(dead[0]?.code, 'SINK_FAILED');
+  assert.match(dead[0]?.reason ?? '', /after 2 deliveries: coordinator unreachable/);
+  assert.equal(dead[0]?.text, CONTRACT_LINES[0], 'the message as it came, to replay');
+  const info = await pub.jsm.consumers.info(STREAM, 'detector');
+  assert.equal(info.num_ack_pending, 0, 'terminated, not left pending');
+  assert.equal(info.num_pending, 0);
 });

@@ -3,11 +3,16 @@
  * subject). Each message holds one record or NDJSON lines. At-least-once:
  *
  * - a message is acknowledged only after the sink resolved for every event in it;
- * - a sink failure naks it (redelivered after `nakDelayMs`, up to `maxDeliver` times);
+ * - a sink failure naks it (redelivered after `nakDelayMs`, up to `maxDeliver` times); a
+ *   failure on the last allowed delivery dead-letters the message (code `SINK_FAILED`, its
+ *   text and the error) and terminates it, so it is neither retried forever nor dropped
+ *   without a trace;
  * - a poison message (nothing in it can be normalised) is terminated with the reason —
  *   redelivering it would never help — and counted and dead-lettered;
  * - a crash (or stop) before the ack leaves the message unacknowledged: the server
- *   redelivers it after `ackWaitMs` to whichever consumer instance pulls next.
+ *   redelivers it after `ackWaitMs` to whichever consumer instance pulls next — with
+ *   several detector replicas on one durable, to a surviving replica. Such deliveries are
+ *   counted as `redelivered`.
  *
  * Events of a partly bad message are processed and the message acked; its bad lines are
  * counted and dead-lettered (they would be just as bad on redelivery).
@@ -26,7 +31,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { Logger } from '@vigil/core';
-import { DEFAULT_MAX_LINE_BYTES } from '../events/ndjson.js';
+import { DEFAULT_MAX_LINE_BYTES, REJECTED_TEXT_MAX } from '../events/ndjson.js';
 import { DEFAULT_MAX_DEPTH, NdjsonStream } from './ndjson-stream.js';
 import type { DeadLetterWriter } from './dead-letter.js';
 import {
@@ -72,6 +77,7 @@ export function createJetStreamSource(options: JetStreamSourceOptions): EventSou
     logger: options.logger,
   };
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const maxDeliver = options.maxDeliver ?? 5;
   let nc: NatsConnection | undefined;
   let messages: ConsumerMessages | undefined;
   let loop: Promise<void> = Promise.resolve();
@@ -103,16 +109,39 @@ export function createJetStreamSource(options: JetStreamSourceOptions): EventSou
       options.logger?.info({ ref: ref(1), reason }, 'poison message terminated');
       return;
     }
+    const attempt = m.info.deliveryCount;
+    if (attempt > 1) counters.addRedelivered();
     for (const { event, line } of staged) {
       try {
-        await sink(event, { source: name, ref: ref(line), line, attempt: m.info.deliveryCount });
+        await sink(event, { source: name, ref: ref(line), line, attempt });
       } catch (error) {
         counters.addFailed();
-        options.logger?.warn(
-          { ref: ref(line), attempt: m.info.deliveryCount, err: error },
-          'event processing failed; nak',
+        if (attempt < maxDeliver) {
+          options.logger?.warn(
+            { ref: ref(line), attempt, err: error },
+            'event processing failed; nak',
+          );
+          m.nak(options.nakDelayMs ?? 1000);
+          return;
+        }
+        // The server would stop delivering it and keep it unacknowledged, seen by no one:
+        // the whole message goes to the dead letters (counted as `failed`: it did
+        // normalise). A replay of its lines already processed yields the same finding ids,
+        // which are deduplicated downstream.
+        options.deadLetter?.write({
+          source: name,
+          ref: ref(line),
+          line,
+          code: 'SINK_FAILED',
+          reason: `not processed after ${attempt} deliveries: ${(error as Error).message}`,
+          text: data.toString('utf8').slice(0, REJECTED_TEXT_MAX),
+        });
+        if (termWithReason) m.term(`not processed after ${attempt} deliveries`);
+        else m.term();
+        options.logger?.error(
+          { ref: ref(line), attempt, err: error },
+          'event processing failed on its last delivery; dead-lettered',
         );
-        m.nak(options.nakDelayMs ?? 1000);
         return;
       }
     }
