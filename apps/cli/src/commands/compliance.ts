@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { COMPLIANCE_ERROR_CODES, ComplianceError } from '../compliance/errors.js';
+import { readEvaluation } from '../compliance/evaluation.js';
 import { parsePeriod } from '../compliance/period.js';
 import { buildReport } from '../compliance/report.js';
 import {
@@ -51,12 +52,21 @@ export function registerComplianceCommand(program: Command): void {
       '--ca <file>',
       'CA bundle to verify the audit trail with (default <state-dir>/pki/ca.crt)',
     )
+    .option(
+      '--eval <file>',
+      'the JSON output of `vigil --json eval …`: its accuracy figures become evidence (Art. 15)',
+    )
     .action(
-      async (opts: { output: string; from: string; to: string; ca?: string }, cmd: Command) => {
+      async (
+        opts: { output: string; from: string; to: string; ca?: string; eval?: string },
+        cmd: Command,
+      ) => {
         const options = globalOptions(cmd);
         const output = resolve(opts.output);
         const format = formatOfPath(output);
         const period = parsePeriod(opts.from, opts.to);
+        const evaluation =
+          opts.eval === undefined ? undefined : await readEvaluation(resolve(opts.eval));
         const started = performance.now();
         const { system, store } = await openDeclaredAuditStore(options);
         try {
@@ -68,6 +78,7 @@ export function registerComplianceCommand(program: Command): void {
             period,
             format,
             entrypoint: DEFAULT_ENTRYPOINT,
+            evaluation,
           });
           await writeFile(output, report.document, { mode: 0o644 });
           const covered = report.clauses.filter((c) => c.status === 'covered').length;

@@ -4,6 +4,7 @@
  * run cannot meet makes it exit 1 with the report still printed.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -67,6 +68,32 @@ test('vigil eval on the demo scenario reproduces the README figures; a failing t
       ['reduction.minEventsPerFinding', false],
     ],
   );
+
+  // The result is evidence a compliance report carries (Art. 15(3)), with its provenance.
+  const evalJson = join(dir, 'eval.json');
+  writeFileSync(evalJson, run.stdout);
+  const html = join(dir, 'report.html');
+  const state = join(dir, 'state');
+  const pki = await runVigil(['--state-dir', state, 'pki', 'init']);
+  assert.equal(pki.code, 0, pki.stderr);
+  const written = await runVigil([
+    '--state-dir',
+    state,
+    'compliance',
+    'report',
+    '--eval',
+    evalJson,
+    '-o',
+    html,
+  ]);
+  assert.equal(written.code, 0, written.stderr);
+  const page = readFileSync(html, 'utf8');
+  assert.match(page, /<h2>8\. Evaluation<\/h2>/);
+  assert.match(
+    page,
+    new RegExp(`SHA-256 <code>${createHash('sha256').update(run.stdout).digest('hex')}`),
+  );
+  assert.match(page, /Art\. 15\(3\)<\/b>(?:(?!<\/tr>).)*class="st covered"/s);
 });
 
 test('vigil eval refuses a bad labelled file and a bad thresholds file with exit 2', async (t) => {

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { VigilError } from '@vigil/core';
@@ -5,7 +7,7 @@ import { normaliseEvent } from '@vigil/detector';
 import { loadAgentSystem } from '@vigil/registry';
 import { readLabelledScenario } from '../eval/labelled.js';
 import { runLiveSystem, type AnalystKind } from '../eval/live-system.js';
-import { renderEval, type AnalystRun } from '../eval/render.js';
+import { renderEval, type AnalystRun, type EvalDocument } from '../eval/render.js';
 import { scoreRun, type ModelPricing } from '../eval/score.js';
 import { checkThresholds, readThresholds, type Thresholds } from '../eval/thresholds.js';
 import { UsageError, globalOptions, print } from '../context.js';
@@ -72,6 +74,11 @@ export function registerEvalCommand(program: Command): void {
         flags.thresholds === undefined ? {} : await readThresholds(resolve(flags.thresholds));
       const system = await loadAgentSystem(options.config);
       const scenario = await readLabelledScenario(resolve(file));
+      // Provenance for whoever reads the result later (a compliance report carries it).
+      const scenarioSha256 = createHash('sha256')
+        .update(await readFile(resolve(file)))
+        .digest('hex');
+      const evaluatedAt = new Date().toISOString();
       const eventIds = scenario.events.map((e) => {
         const r = normaliseEvent(e.event);
         return r.ok ? r.event.id : undefined;
@@ -103,7 +110,13 @@ export function registerEvalCommand(program: Command): void {
           stateDir: run.stateDir,
         });
       }
-      print(options, () => renderEval(scenario.name, runs), { scenario: scenario.name, runs });
+      const document: EvalDocument = {
+        scenario: scenario.name,
+        scenarioSha256,
+        evaluatedAt,
+        runs,
+      };
+      print(options, () => renderEval(scenario.name, runs), document);
       const failed = runs.flatMap((r) =>
         r.checks.filter((c) => !c.ok).map((c) => `${r.analyst}: ${c.name} ${c.limit}`),
       );

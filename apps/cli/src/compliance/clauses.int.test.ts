@@ -67,4 +67,37 @@ test('every clause is evidenced or explicitly not covered; an empty period evide
   assert.equal(status['ASI04']?.control, null);
   assert.equal(pack.audit.verification.ok, true);
   assert.equal(pack.metrics.entries, 0);
+
+  // Accuracy levels (Art. 15(3)) are evidenced only by an evaluation the report carries.
+  assert.equal(status['Art. 15(3)']?.status, 'not covered');
+  assert.match(status['Art. 15(3)']?.reason ?? '', /no evaluation run was given/);
+  const evaluated = mapClauses({
+    ...pack,
+    evaluation: {
+      file: '/tmp/eval.json',
+      sha256: 'b'.repeat(64),
+      scenario: 'soc-demo',
+      scenarioSha256: 'c'.repeat(64),
+      evaluatedAt: '2026-01-02T00:00:00.000Z',
+      analysts: [
+        {
+          analyst: 'offline',
+          model: null,
+          attackEvents: 39,
+          recall: 0.974,
+          precision: 0.493,
+          techniques: [],
+          verdictCorrectness: 1,
+          unsafeActions: 0,
+          timeToDecisionP50Ms: 900,
+          timeToDecisionP95Ms: 2100,
+          thresholds: { passed: 3, failed: [] },
+        },
+      ],
+    },
+  });
+  const accuracy = evaluated.find((c) => c.id === 'Art. 15(3)');
+  assert.equal(accuracy?.status, 'covered');
+  assert.match(accuracy?.evidence[0] ?? '', /offline analyst: recall 97\.4 %, precision 49\.3 %/);
+  assert.equal(evaluated.find((c) => c.id === 'Art. 15(1)')?.evidence.length, 2);
 });

@@ -8,6 +8,7 @@
  * A clause is `covered` only when the period holds evidence for it; a control that left
  * no trace in the period is reported as not covered in that period, saying what is missing.
  */
+import type { EvaluationEvidence } from './evaluation.js';
 import type { EvidencePack } from './evidence.js';
 
 export type Framework = 'EU AI Act' | 'NIST AI RMF 1.0' | 'OWASP ASI 2026';
@@ -52,6 +53,13 @@ function when(condition: boolean, items: readonly string[], missing: string): Fi
 function verification(pack: EvidencePack): string {
   const v = pack.audit.verification;
   return `audit verification ${v.ok ? 'OK' : `FAILED (${v.firstProblem?.code ?? '?'})`}: ${v.entries} entries in ${v.chains.length} chains, ${v.checkpoints} signed checkpoints, ${v.anchors} anchors`;
+}
+
+function evaluationItems(evaluation: EvaluationEvidence): string[] {
+  return evaluation.analysts.map(
+    (a) =>
+      `vigil eval ${evaluation.evaluatedAt} on ${evaluation.scenario} (sha256 ${evaluation.scenarioSha256.slice(0, 12)}), ${a.analyst} analyst: recall ${pct(a.recall)}, precision ${pct(a.precision)}, verdicts correct ${pct(a.verdictCorrectness)}, ${a.unsafeActions} unsafe actions, ${a.thresholds.failed.length === 0 ? `${a.thresholds.passed} thresholds met` : `thresholds failed: ${a.thresholds.failed.join(', ')}`}`,
+  );
 }
 
 function decided(pack: EvidencePack): number {
@@ -312,6 +320,7 @@ export const CLAUSES: readonly ClauseDefinition[] = [
         : {
             items: [
               `bundle ${p.policy.bundle.revision.slice(0, 19)}: ${p.policy.bundle.tests.passed} tests passed, ${p.policy.bundle.tests.failed} failed (run for this report)`,
+              ...(p.evaluation === null ? [] : evaluationItems(p.evaluation)),
             ],
           },
   },
@@ -319,9 +328,15 @@ export const CLAUSES: readonly ClauseDefinition[] = [
     framework: 'EU AI Act',
     id: 'Art. 15(3)',
     title: 'Accuracy levels and metrics declared in the instructions for use',
-    control: null,
-    notCovered:
-      'vigil eval measures detection recall and precision and verdict correctness, but this report carries no evaluation run and Vigil writes no instructions for use',
+    control:
+      'vigil eval on a labelled scenario: detection recall and precision per technique, verdict correctness, unsafe actions (docs/eval.md), carried by the report with --eval',
+    evidence: (p) =>
+      p.evaluation === null
+        ? {
+            missing:
+              'no evaluation run was given to this report (vigil --json eval <labelled.ndjson> > eval.json, then --eval eval.json)',
+          }
+        : { items: evaluationItems(p.evaluation) },
   },
   {
     framework: 'EU AI Act',

@@ -9,6 +9,8 @@ export const COMPLIANCE_ERROR_CODES = {
   RENDER_FAILED: 'VIGIL_COMPLIANCE_RENDER_FAILED',
   /** A chart specification could not be rendered to SVG. */
   CHART_FAILED: 'VIGIL_COMPLIANCE_CHART_FAILED',
+  /** The `--eval` file is not the JSON output of `vigil eval`. */
+  EVALUATION_INVALID: 'VIGIL_COMPLIANCE_EVALUATION_INVALID',
   /** The file carries no report signature at all. */
   VERIFY_UNSIGNED: 'VIGIL_COMPLIANCE_UNSIGNED',
   /** The signature block is not a well-formed report JWS. */

@@ -24,7 +24,7 @@ import {
   bundleRevision,
   loadPolicySource,
   policyDataFromSystem,
-  runPolicyTests,
+  type PolicySource,
   type PolicyTestReport,
 } from '@vigil/policy';
 import {
@@ -34,7 +34,13 @@ import {
   type AgentSystem,
   type SystemDescription,
 } from '@vigil/registry';
+import type { EvaluationEvidence } from './evaluation.js';
 import { escalationsOf, incidentsOf, interventionsOf } from './oversight.js';
+import {
+  testPolicyBundle,
+  testRevisionsFromHistory,
+  type RevisionInHistory,
+} from './revision-history.js';
 import type { Escalation, IncidentSummary, Intervention } from './oversight.js';
 import type { Period } from './period.js';
 
@@ -46,6 +52,8 @@ export interface PolicyRevision {
   readonly verdicts: number;
   /** True when it is the revision of the bundle on disk now. */
   readonly current: boolean;
+  /** For a revision no longer on disk: where the bundle's git history holds it, tested there. */
+  readonly history: RevisionInHistory | null;
 }
 
 /** The bundle on disk and the result of its tests, run with the real `opa test`. */
@@ -104,6 +112,8 @@ export interface EvidencePack {
     readonly verification: AuditVerification;
     readonly heads: readonly CheckpointHead[];
   };
+  /** The `vigil eval` run given to the report (`--eval`), or null. */
+  readonly evaluation: EvaluationEvidence | null;
 }
 
 /** What {@link collectEvidence} reads. */
@@ -115,6 +125,7 @@ export interface EvidenceSources {
   readonly period: Period;
   /** The policy entrypoint the reviewer serves (its revision depends on it). */
   readonly entrypoint: string;
+  readonly evaluation?: EvaluationEvidence | undefined;
   readonly now?: Date;
 }
 
@@ -142,18 +153,11 @@ async function policyEvidence(
 ): Promise<EvidencePack['policy']> {
   const { system, store, period } = sources;
   const dir = resolveSystemPath(system, system.policy.bundle);
-  const revision = bundleRevision(
-    await loadPolicySource(dir),
-    sources.entrypoint,
-    policyDataFromSystem(system),
-  );
-  let tests: PolicyTestReport | null = null;
-  let testError: string | null = null;
-  try {
-    tests = await runPolicyTests(dir);
-  } catch (error) {
-    testError = error instanceof Error ? error.message : String(error);
-  }
+  const data = policyDataFromSystem(system);
+  const revisionOf = (source: PolicySource): string =>
+    bundleRevision(source, sources.entrypoint, data);
+  const revision = revisionOf(await loadPolicySource(dir));
+  const { tests, testError } = await testPolicyBundle(dir);
   const loads = await collect(store, { kinds: ['policy-load'], until: period.to });
   // In force during the period: the last load before it, every load inside it, and any
   // revision a verdict of the period names.
@@ -167,11 +171,14 @@ async function policyEvidence(
   for (const e of [...(before === undefined ? [] : [before]), ...inside])
     if (typeof e.what['revision'] === 'string') names.add(e.what['revision']);
   for (const r of Object.keys(verdictRevisions)) names.add(r);
+  const older = new Set([...names].filter((r) => r !== revision));
+  const history = await testRevisionsFromHistory(dir, older, revisionOf);
   const revisions = [...names].map((r) => ({
     revision: r,
     loadedAt: loads.filter((e) => e.what['revision'] === r).map((e) => e.time),
     verdicts: verdictRevisions[r] ?? 0,
     current: r === revision,
+    history: history.get(r) ?? null,
   }));
   return { revisions, bundle: { dir, revision, tests, testError } };
 }
@@ -271,5 +278,6 @@ export async function collectEvidence(sources: EvidenceSources): Promise<Evidenc
     registry: describeSystem(system),
     certificates: await certificatesOf(system, sources.stateDir),
     audit: { verification, heads: await checkpointHeads(store) },
+    evaluation: sources.evaluation ?? null,
   };
 }

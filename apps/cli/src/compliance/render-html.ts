@@ -5,7 +5,7 @@
  */
 import { renderComplianceTable, SIGNALS } from '@vigil/audit';
 import type { ClauseMapping, Framework } from './clauses.js';
-import type { EvidencePack } from './evidence.js';
+import type { EvidencePack, PolicyRevision } from './evidence.js';
 
 /** What the document shows besides the evidence. */
 export interface RenderInput {
@@ -172,17 +172,29 @@ ${table(
 )}`;
 }
 
+function revisionTests(r: PolicyRevision): string {
+  if (r.current) return 'the bundle on disk — tested below';
+  const h = r.history;
+  if (h === null)
+    return '<span class="bad">not on disk and not in the git history of the bundle: tests not re-run</span>';
+  const at = `git ${mono(h.commit.slice(0, 12))} (${e(h.committedAt)})`;
+  if (h.tests === null)
+    return `${at}: <span class="bad">tests could not run: ${e(h.testError ?? '')}</span>`;
+  const outcome = `${h.tests.passed} passed, ${h.tests.failed} failed`;
+  return `${at}: <b>opa test</b> ${h.tests.failed === 0 ? outcome : `<span class="bad">${outcome}</span>`}`;
+}
+
 function policySection(input: RenderInput): string {
   const { policy } = input.pack;
   const t = policy.bundle.tests;
   return `<h2>5. Policy bundle revisions in force</h2>
 ${table(
-  ['revision', 'loaded by the reviewer', 'verdicts in period', 'bundle on disk'],
+  ['revision', 'loaded by the reviewer', 'verdicts in period', 'source and tests'],
   policy.revisions.map((r) => [
     mono(r.revision),
     list(r.loadedAt),
     String(r.verdicts),
-    r.current ? 'yes — tested below' : 'no — its source is not on disk, tests not re-run',
+    revisionTests(r),
   ]),
   'No policy revision was loaded or decided in this period.',
 )}
@@ -262,10 +274,54 @@ ${table(
 )}`;
 }
 
+function evaluationSection(input: RenderInput): string {
+  const ev = input.pack.evaluation;
+  if (ev === null)
+    return `<h2>8. Evaluation</h2>
+<p class="empty">No <code>vigil eval</code> run was given to this report (<code>--eval</code>): its accuracy figures are not evidenced here.</p>`;
+  return `<h2>8. Evaluation</h2>
+<p><code>vigil eval</code> at ${e(ev.evaluatedAt)} on the labelled scenario ${mono(ev.scenario)} (SHA-256 ${mono(ev.scenarioSha256)}); result file ${mono(ev.file)} (SHA-256 ${mono(ev.sha256)}).</p>
+${table(
+  [
+    'analyst',
+    'attack events',
+    'recall',
+    'precision',
+    'verdicts correct',
+    'unsafe actions',
+    'time to decision p50 / p95',
+    'thresholds',
+  ],
+  ev.analysts.map((a) => [
+    e(a.analyst + (a.model === null ? '' : ` (${a.model})`)),
+    String(a.attackEvents),
+    pct(a.recall),
+    pct(a.precision),
+    pct(a.verdictCorrectness),
+    a.unsafeActions === 0 ? '0' : `<span class="bad">${a.unsafeActions}</span>`,
+    `${duration(a.timeToDecisionP50Ms)} / ${duration(a.timeToDecisionP95Ms)}`,
+    a.thresholds.failed.length === 0
+      ? `${a.thresholds.passed} met`
+      : `<span class="bad">failed: ${e(a.thresholds.failed.join(', '))}</span>`,
+  ]),
+  'The evaluation has no run.',
+)}
+${ev.analysts
+  .map(
+    (a) => `<h3>Per technique — ${e(a.analyst)} analyst</h3>
+${table(
+  ['technique', 'labelled events', 'recall', 'precision'],
+  a.techniques.map((t) => [mono(t.technique), String(t.events), pct(t.recall), pct(t.precision)]),
+  'No technique was labelled.',
+)}`,
+  )
+  .join('\n')}`;
+}
+
 const FRAMEWORKS: readonly Framework[] = ['EU AI Act', 'NIST AI RMF 1.0', 'OWASP ASI 2026'];
 
 function clauseSection(input: RenderInput): string {
-  return `<h2>8. Clause mapping</h2>
+  return `<h2>9. Clause mapping</h2>
 <p>For each clause: the Vigil control that addresses it and the evidence from this period, or <b>not covered</b> and why. Clause titles paraphrase Regulation (EU) 2024/1689, NIST AI 100-1 and the OWASP Top 10 for Agentic Applications (2026).</p>
 ${FRAMEWORKS.map(
   (f) => `<h3>${e(f)}</h3>
@@ -340,6 +396,7 @@ ${oversightSection(input)}
 ${policySection(input)}
 ${registrySection(input)}
 ${auditSection(input)}
+${evaluationSection(input)}
 ${clauseSection(input)}
 ${appendix(input)}
 <script type="application/json" id="vigil-evidence">${evidenceJson}</script>

@@ -10,6 +10,7 @@ import { issueReportCredentials } from '@vigil/pki';
 import type { AgentSystem } from '@vigil/registry';
 import { renderCharts } from './charts.js';
 import { mapClauses, type ClauseMapping } from './clauses.js';
+import type { EvaluationEvidence } from './evaluation.js';
 import { collectEvidence, type EvidencePack } from './evidence.js';
 import { htmlToPdf } from './pdf.js';
 import type { Period } from './period.js';
@@ -27,6 +28,8 @@ export interface ReportOptions {
   readonly period: Period;
   readonly format: ReportFormat;
   readonly entrypoint: string;
+  /** A `vigil eval` result to carry as accuracy evidence. */
+  readonly evaluation?: EvaluationEvidence | undefined;
   readonly now?: Date;
 }
 

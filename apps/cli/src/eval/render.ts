@@ -12,6 +12,16 @@ export interface AnalystRun {
   readonly stateDir?: string | undefined;
 }
 
+/** What `vigil --json eval` prints: the runs and where they came from. */
+export interface EvalDocument {
+  readonly scenario: string;
+  /** SHA-256 of the labelled scenario file, hex. */
+  readonly scenarioSha256: string;
+  /** When the evaluation ran (ISO 8601). */
+  readonly evaluatedAt: string;
+  readonly runs: readonly AnalystRun[];
+}
+
 const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
 const num = (v: number | null): string => (v === null ? '-' : String(Math.round(v)));
 
