@@ -257,6 +257,51 @@ test('in a pod: reads tls.crt/tls.key/ca.crt from a mounted Secret and reloads w
   assert.equal(runtime.certificate().fingerprintSha256, issued.fingerprintSha256);
 });
 
+test('in a pod with csi-driver-spiffe: serves the ServiceAccount ID the driver issued, and refuses an /agent/ one', async (t) => {
+  const saSystem = parseAgentSystem(
+    [
+      'apiVersion: vigil.dev/v1alpha1',
+      'kind: AgentSystem',
+      'metadata: { name: rt, namespace: agents }',
+      'trustDomain: rt.vigil.local',
+      'identity: { spiffeIds: service-account }',
+      'agents:',
+      '  - { name: solo, role: test, implementation: "@vigil/echo", skills: [{ id: greet }, { id: count }] }',
+    ].join('\n'),
+    'inline.yaml',
+  );
+  const start = (tls: string) =>
+    startAgentRuntime({
+      system: saSystem,
+      agentName: 'solo',
+      stateDir: stateDir(t),
+      tlsDir: tls,
+      definition: { skills: [greetHi, countOne] },
+      logger: quiet,
+      watchCredentials: false,
+    });
+  const driverIssued = stateDir(t);
+  await ensureIdentities(driverIssued, saSystem);
+  const volume = stateDir(t);
+  writeSecretVolume(volume, secretFiles(driverIssued), 1);
+  const runtime = await start(volume);
+  t.after(() => runtime.shutdown());
+  assert.equal(runtime.spiffeId, 'spiffe://rt.vigil.local/ns/agents/sa/solo');
+  assert.equal(
+    runtime.certificate().fingerprintSha256,
+    inspectCertificate(secretFiles(driverIssued)['tls.crt'] ?? '').fingerprintSha256,
+  );
+
+  const agentForm = stateDir(t);
+  await ensureIdentities(agentForm, system);
+  const wrong = stateDir(t);
+  writeSecretVolume(wrong, secretFiles(agentForm), 1);
+  await assert.rejects(
+    start(wrong),
+    /credentials are for spiffe:\/\/rt\.vigil\.local\/agent\/solo/,
+  );
+});
+
 test('a Secret directory without ca.crt is refused at start, naming the file', async (t) => {
   const state = stateDir(t);
   const tls = stateDir(t);
