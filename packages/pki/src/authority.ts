@@ -139,6 +139,11 @@ export interface LeafOptions {
    * sign-in carry it.
    */
   role?: string;
+  /**
+   * DNS names besides the SPIFFE ID (subjectAltName dNSName), as a cert-manager
+   * Certificate's `dnsNames` put them: the names of the agent's Service.
+   */
+  dnsNames?: readonly string[];
 }
 
 /**
@@ -202,7 +207,13 @@ async function signLeaf(
           false,
         ),
         // SPIFFE X509-SVID §4: the URI SAN is the identity; the subject is informational.
-        new SubjectAlternativeNameExtension([{ type: 'url', value: options.spiffeId }], false),
+        new SubjectAlternativeNameExtension(
+          [
+            { type: 'url', value: options.spiffeId },
+            ...(options.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
+          ],
+          false,
+        ),
         await SubjectKeyIdentifierExtension.create(publicKey, false, crypto),
         await AuthorityKeyIdentifierExtension.create(caCert.publicKey, false, crypto),
       ],
