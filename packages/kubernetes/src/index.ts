@@ -75,6 +75,19 @@ export {
   usesCsiDriverSpiffe,
 } from './csi-identity.js';
 export {
+  certificateRequestsOf,
+  parseGoDuration,
+  planPodmanPlay,
+  podmanSecretFormat,
+  type CertificateRequest,
+  type PlayHostMount,
+  type PlayProbe,
+  type PodmanPlayOptions,
+  type PodmanPlayPlan,
+  type PodmanPlayUnit,
+  type PodmanSecretFormat,
+} from './podman-play.js';
+export {
   RENDER_FORMATS,
   filesByKind,
   renderFiles,
