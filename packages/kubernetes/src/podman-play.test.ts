@@ -103,6 +103,14 @@ test('each Deployment is one play: its pods carry the names of the Services that
     'front.agents.svc',
     'front.agents.svc.cluster.local',
   ]);
+  // podman 4.3 names an emptyDir's volume after it: one name per template, not shared.
+  const volumes = docs(front.yaml)
+    .at(-1)
+    ?.spec.template.spec.volumes.map((v: { name: string }) => v.name);
+  assert.ok(volumes.includes('agents-front-state') && !volumes.includes('state'));
+  assert.ok(
+    p.namedVolumes.includes('agents-front-state') && p.namedVolumes.includes('agents-back-state'),
+  );
   const kinds = p.skipped.map((s) => s.kind);
   for (const kind of ['NetworkPolicy', 'Certificate', 'Issuer', 'ServiceAccount', 'Namespace'])
     assert.ok(kinds.includes(kind), `${kind} is reported as not played`);

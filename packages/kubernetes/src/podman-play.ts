@@ -109,7 +109,7 @@ export interface PodmanPlayPlan {
   readonly volumes: readonly { readonly name: string; readonly directories: readonly string[] }[];
   /** Every podman secret the plays create or use, to remove on teardown. */
   readonly secretNames: readonly string[];
-  /** Every named volume the plays fill (ConfigMaps' and Secrets'), to remove on teardown. */
+  /** Every named volume the plays make (ConfigMaps', Secrets', emptyDirs'), to remove on teardown. */
   readonly namedVolumes: readonly string[];
   /** Objects of the render podman has no counterpart for, and why. */
   readonly skipped: readonly {
@@ -476,9 +476,19 @@ export function planPodmanPlay(
         const unique = [namespace, name, volume.name].filter((s) => s !== undefined).join('-');
         for (const c of pod.containers)
           for (const m of c.volumeMounts ?? []) if (m.name === volume.name) m.name = unique;
+        namedVolumes.add(unique);
         return { ...volume, name: unique };
       }
-      return volume;
+      if (volume.hostPath !== undefined || volume.persistentVolumeClaim !== undefined)
+        return volume;
+      throw invalid(
+        where,
+        `volume ${volume.name}: ${Object.keys(volume)
+          .filter((k) => k !== 'name')
+          .join(
+            ', ',
+          )} volumes cannot be played (podman kube play mounts configMap, secret, emptyDir, hostPath and persistentVolumeClaim volumes)`,
+      );
     });
     const readiness: PlayProbe[] = [];
     for (const container of pod.containers) {

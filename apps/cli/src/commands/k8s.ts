@@ -17,6 +17,7 @@ import {
 import { loadAgentSystem, type AgentSystem } from '@vigil/registry';
 import { UsageError, globalOptions, print, type GlobalOptions } from '../context.js';
 import { agentImageReference } from './agent-image.js';
+import { downRender, playRender } from './k8s-play.js';
 
 const LOCAL_IMAGE_HELP =
   'the agent image scripts/image/build.sh built here, pinned by its digest (instead of --image)';
@@ -200,4 +201,80 @@ export function registerK8sCommand(program: Command): void {
       { server: client.server, dryRun: opts.dryRun === true, objects: countByKind(objects) },
     );
   });
+
+  k8s
+    .command('play')
+    .description(
+      'run the render on this machine with podman kube play (certificates from the local CA); --down removes it',
+    )
+    .option('--image <ref>', 'agent image (default: the one scripts/image/build.sh built here)')
+    .option(
+      '--network <name>',
+      'an existing podman network (default: one made for the state directory)',
+    )
+    .option(
+      '--file <path>',
+      "a file of the declaration's directory to mount beside it (repeatable; e.g. an inventory)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option(
+      '--env <name>',
+      'an environment variable of this shell every container gets (repeatable; the secrets the declaration names by variable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option('--timeout <seconds>', 'how long to wait for every pod to be ready', '240')
+    .option('--down', 'remove the pods, secrets, volumes and network the play made')
+    .action(
+      async (
+        opts: {
+          image?: string;
+          network?: string;
+          file: string[];
+          env: string[];
+          timeout: string;
+          down?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const options = globalOptions(cmd);
+        if (opts.down === true) {
+          const removed = await downRender(options);
+          print(
+            options,
+            () =>
+              removed === undefined
+                ? `nothing played from ${options.stateDir}`
+                : `removed ${removed.pods.length} pods, ${removed.secrets.length} secrets, ${removed.volumes.length} volumes${removed.ownedNetwork ? ` and network ${removed.network}` : ''}`,
+            removed ?? null,
+          );
+          return;
+        }
+        const seconds = Number(opts.timeout);
+        if (!Number.isFinite(seconds) || seconds <= 0)
+          throw new UsageError(`--timeout: "${opts.timeout}" is not a number of seconds`);
+        const { network, pods, plan } = await playRender(options, {
+          ...(opts.image === undefined ? {} : { image: opts.image }),
+          ...(opts.network === undefined ? {} : { network: opts.network }),
+          files: opts.file,
+          env: opts.env,
+          readyTimeoutMs: seconds * 1000,
+        });
+        print(
+          options,
+          () =>
+            [
+              `${pods.length} pods ready on podman network ${network}:`,
+              ...pods.map(
+                (p) =>
+                  `  ${p.pod.padEnd(24)} ${p.address.padEnd(15)} ${p.aliases.filter((a) => a.endsWith('.svc')).join(' ')}`,
+              ),
+              `not played: ${plan.skipped.map((s) => `${s.kind}/${s.name}`).join(', ')}`,
+              '`vigil k8s play --down` removes it',
+            ].join('\n'),
+          { network, pods, skipped: plan.skipped },
+        );
+      },
+    );
 }
