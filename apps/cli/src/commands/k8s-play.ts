@@ -28,7 +28,7 @@ import { ensureCertificateAuthority, issueLeafCertificate } from '@vigil/pki';
 import { REPO_ROOT, resolveOpaBinary } from '@vigil/policy';
 import { loadAgentSystem } from '@vigil/registry';
 import { UsageError, type GlobalOptions } from '../context.js';
-import { agentImageReference } from './agent-image.js';
+import { agentImageReference, ensureAgentImage } from './agent-image.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -274,6 +274,9 @@ export async function playRender(
     );
   }
   const system = await loadAgentSystem(global.config);
+  // The image built from these sources, as `vigil up --runtime podman` runs it (a no-op
+  // when nothing changed).
+  if (options.image === undefined) await ensureAgentImage();
   const image = agentImageReference(options.image);
   const objects = renderSystem(system, await loadRenderInputs(system, global.config, { image }));
   const version = (await podman(['version', '--format', '{{.Client.Version}}'])).trim();
