@@ -285,7 +285,9 @@ export const policiesSchema = z
       .describe('The bundle revision the reviewer loaded last (its policy-load entry).'),
     loadedAt: z.string().nullable(),
     backend: z.string().nullable(),
-    bundle: z.string().describe('The bundle directory as declared (`policy.bundle`).'),
+    bundle: z
+      .string()
+      .describe('The bundle directory (`policy.bundle`, as the registry resolved it).'),
     sourceDigest: z.string().describe('Digest of the Rego modules on disk now.'),
     tests: z
       .object({

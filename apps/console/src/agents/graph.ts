@@ -1,4 +1,4 @@
-/** The call graph of an agent system, from the registry's allowed callers. */
+/** The call graph of an agent system, from the registry. */
 
 export interface CallEdge {
   readonly from: string;
@@ -9,13 +9,13 @@ export interface CallEdge {
 export function callEdges(
   agents: readonly {
     name: string;
-    allowedCallers?: readonly string[];
+    callers?: readonly string[];
     calls?: readonly string[];
   }[],
 ): CallEdge[] {
   const keys = new Set<string>();
   for (const a of agents) {
-    for (const caller of a.allowedCallers ?? []) keys.add(`${caller}\u0000${a.name}`);
+    for (const caller of a.callers ?? []) keys.add(`${caller}\u0000${a.name}`);
     for (const callee of a.calls ?? []) keys.add(`${a.name}\u0000${callee}`);
   }
   return [...keys]

@@ -2857,7 +2857,7 @@ export interface components {
     /** @description The policy bundle in force: revision, rules and their test coverage. */
     Policies: {
       backend: string | null;
-      /** @description The bundle directory as declared (`policy.bundle`). */
+      /** @description The bundle directory (`policy.bundle`, as the registry resolved it). */
       bundle: string;
       loadedAt: string | null;
       /** @description The bundle revision the reviewer loaded last (its policy-load entry). */
@@ -2893,7 +2893,7 @@ export interface components {
     /** @description The policy bundle in force: revision, rules and their test coverage. */
     PoliciesInput: {
       backend: string | null;
-      /** @description The bundle directory as declared (`policy.bundle`). */
+      /** @description The bundle directory (`policy.bundle`, as the registry resolved it). */
       bundle: string;
       loadedAt: string | null;
       /** @description The bundle revision the reviewer loaded last (its policy-load entry). */

@@ -35,15 +35,12 @@ export interface IncidentDetail {
 
 export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
 
-/** One audit entry, as `vigil audit export` writes it. */
-export interface AuditEntry {
-  readonly seq?: number;
-  readonly at?: number | string;
-  readonly kind: string;
-  readonly actor: string;
-  readonly incidentId: string | null;
-  readonly traceId?: string | null;
-  readonly what: Readonly<Record<string, unknown>>;
-  readonly why: Readonly<Record<string, unknown>> | null;
-  readonly hash?: string;
-}
+export type AuditEntry = Schemas['AuditEntry'];
+export type AuditVerification = Schemas['AuditVerification'];
+export type Trace = Schemas['Trace'];
+export type TraceStep = Trace['steps'][number];
+export type AgentView = Schemas['AgentView'];
+export type Compliance = Schemas['Compliance'];
+export type TrendPoint = Schemas['TrendPoint'];
+export type Policies = Schemas['Policies'];
+export type PolicyRule = Policies['rules'][number];

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { Approval, Incident, IncidentDetail, IncidentSummary } from '../api/types.js';
+import type { Approval, Incident, IncidentDetail, IncidentSummary, Trace } from '../api/types.js';
 import { artifactsDir, launchBrowser, seriousAxeViolations, screenshot } from './browser.js';
 import { FIXTURE_ORIGIN, serveConsole } from './static-console.js';
 
@@ -112,7 +112,18 @@ async function open(
       const detail: IncidentDetail = { incident, summary, approvals };
       return { json: detail };
     }
-    if (pathname === `/v1/incidents/${incident.id}/trace`) return { json: { entries: [] } };
+    if (pathname === `/v1/incidents/${incident.id}/trace`) {
+      const trace: Trace = {
+        id: incident.id,
+        incidentIds: [incident.id],
+        traceIds: [],
+        startedAt: new Date(now).toISOString(),
+        durationMs: 0,
+        entries: 0,
+        steps: [],
+      };
+      return { json: trace };
+    }
     return undefined;
   });
   const page = await context.newPage();

@@ -1,6 +1,6 @@
 import { Link } from 'wouter';
 import { endpoints } from '../api/endpoints.js';
-import type { AuditEntry, IncidentDetail, IncidentItem } from '../api/types.js';
+import type { IncidentDetail, IncidentItem, Trace } from '../api/types.js';
 import { DecisionBadge, LoadState, SeverityBadge, StateBadge } from '../components/status.js';
 import { JsonView, VisibleText } from '../components/visible-text.js';
 import { formatTime } from '../format/time.js';
@@ -21,7 +21,7 @@ export function IncidentDetailPage({ id }: { id: string }) {
       </LoadState>
       <h2>Timeline</h2>
       <LoadState loaded={trace} what="the timeline">
-        {(t) => <Timeline entries={t.entries} />}
+        {(t) => <Timeline trace={t} />}
       </LoadState>
     </section>
   );
@@ -215,30 +215,47 @@ function ActionItem({ item }: { item: IncidentItem }) {
   );
 }
 
-function Timeline({ entries }: { entries: readonly AuditEntry[] }) {
-  if (entries.length === 0) return <p>No audit entries for this incident yet.</p>;
+/** The agent name of an agent SPIFFE ID (`spiffe://td/agent/name` → `name`), else the actor. */
+function actorName(actor: string): string {
+  const m = /^spiffe:\/\/[^/]+\/agent\/(.+)$/.exec(actor);
+  return m?.[1] ?? actor;
+}
+
+/** The decision chain as `vigil trace` prints it: each step under its cause, with its offset. */
+function Timeline({ trace }: { trace: Trace }) {
+  if (trace.steps.length === 0) return <p>No audit entries for this incident yet.</p>;
   return (
-    <ol className="timeline">
-      {entries.map((e, i) => (
-        <li key={e.hash ?? i}>
-          <p>
-            <span className="time">
-              {typeof e.at === 'number' ? formatTime(e.at) : (e.at ?? '')}
-            </span>{' '}
-            <strong>{e.kind}</strong> by <VisibleText value={e.actor} />
-            {e.traceId && (
-              <>
-                {' '}
-                · trace <code>{e.traceId}</code>
-              </>
-            )}
-          </p>
-          <details>
-            <summary>What and why</summary>
-            <JsonView value={{ what: e.what, why: e.why }} label={`Audit entry ${e.kind}`} />
-          </details>
-        </li>
-      ))}
-    </ol>
+    <>
+      <p className="muted" data-testid="timeline-summary">
+        {trace.entries} entries over {(trace.durationMs / 1000).toFixed(1)} s from{' '}
+        {formatTime(Date.parse(trace.startedAt))}
+        {trace.traceIds.length > 0 && (
+          <>
+            {' '}
+            · trace <code>{trace.traceIds.join(', ')}</code>
+          </>
+        )}
+      </p>
+      <ol className="timeline" data-testid="timeline">
+        {trace.steps.map((s) => (
+          <li key={s.entry.hash} className={`depth-${Math.min(s.depth, 5)}`}>
+            <p>
+              <span className="time">+{s.offsetMs} ms</span> <strong>{s.entry.kind}</strong> by{' '}
+              <VisibleText value={actorName(s.entry.actor)} />
+              {s.link === 'inferred' && <span className="muted"> (placed by the flow)</span>}
+              {' — '}
+              <VisibleText value={s.summary} />
+            </p>
+            <details>
+              <summary>What and why</summary>
+              <JsonView
+                value={{ what: s.entry.what, why: s.entry.why, hash: s.entry.hash }}
+                label={`Audit entry ${s.entry.kind}`}
+              />
+            </details>
+          </li>
+        ))}
+      </ol>
+    </>
   );
 }
