@@ -126,7 +126,7 @@ export async function auditAppendBaseline(stateDir: string): Promise<Baseline> {
       writer.append({
         kind: 'verdict',
         actor: credentials.spiffeId,
-        incidentId: `inc-bench-${i}`,
+        correlationId: `inc-bench-${i}`,
         what: { proposalId: `p-${i}`, decision: 'allow', action: { type: 'isolate-pod' } },
         why: { reasons: ['contained, reversible action'], rules: ['soc.allow'], confidence: 0.7 },
       }),

@@ -34,7 +34,7 @@ async function storeWith(
     await writer.append({
       kind: e.kind,
       actor: ACTOR,
-      incidentId: e.incidentId,
+      correlationId: e.incidentId,
       what: e.what ?? {},
       why: {},
       time: new Date(e.at),

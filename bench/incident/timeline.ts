@@ -44,10 +44,10 @@ async function entriesOf(
 ): Promise<Map<string, AuditEntry[]>> {
   const byIncident = new Map<string, AuditEntry[]>();
   for await (const entry of store.query({ kinds: KINDS, since })) {
-    if (entry.incidentId === null || !incidentIds.has(entry.incidentId)) continue;
-    const list = byIncident.get(entry.incidentId) ?? [];
+    if (entry.correlationId === null || !incidentIds.has(entry.correlationId)) continue;
+    const list = byIncident.get(entry.correlationId) ?? [];
     list.push(entry);
-    byIncident.set(entry.incidentId, list);
+    byIncident.set(entry.correlationId, list);
   }
   return byIncident;
 }
@@ -66,8 +66,8 @@ export async function waitForNotified(
   for (;;) {
     const notified = new Set<string>();
     for await (const entry of store.query({ kinds: ['notification'], since }))
-      if (entry.incidentId !== null && incidentIds.has(entry.incidentId))
-        notified.add(entry.incidentId);
+      if (entry.correlationId !== null && incidentIds.has(entry.correlationId))
+        notified.add(entry.correlationId);
     if (notified.size === incidentIds.size) return;
     if (Date.now() > deadline)
       throw new Error(

@@ -1,7 +1,7 @@
 import { openAgentAuditWriter, type AgentAuditWriter } from '@vigil/audit';
 import { digestOf } from '@vigil/core';
 import { implementSkill, type AgentContext, type AgentDefinition } from '@vigil/runtime';
-import { SOC_SKILLS } from '@vigil/soc';
+import { SOC_AUDIT_VOCABULARY, SOC_SKILLS } from '@vigil/soc';
 import { analyseFinding } from './analyst.js';
 import { createChatModel, type ModelSettings } from './model-analyser.js';
 
@@ -34,6 +34,7 @@ export function createAnalystAgent(): AgentDefinition {
         storage: ctx.system.storage.audit,
         stateDir: ctx.stateDir,
         identity: () => ctx.credentials(),
+        kinds: SOC_AUDIT_VOCABULARY.kinds,
       });
     },
     skills: [
@@ -45,7 +46,7 @@ export function createAnalystAgent(): AgentDefinition {
         await audit!.writer.append({
           kind: 'analysis',
           actor: context!.spiffeId,
-          incidentId: request.incidentId,
+          correlationId: request.incidentId,
           what: {
             findingId: request.finding.id,
             techniques: analysis.techniques,

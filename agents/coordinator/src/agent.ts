@@ -21,7 +21,13 @@ import {
   type AgentContext,
   type AgentDefinition,
 } from '@vigil/runtime';
-import { SOC_AGENTS, SOC_SKILLS, type Analysis, type Finding } from '@vigil/soc';
+import {
+  type Analysis,
+  type Finding,
+  SOC_AGENTS,
+  SOC_AUDIT_VOCABULARY,
+  SOC_SKILLS,
+} from '@vigil/soc';
 import { createApprovalVerifier } from './approval-verifier.js';
 import { Coordinator } from './coordinator.js';
 import { DEFAULT_CORRELATION } from './correlator.js';
@@ -137,6 +143,7 @@ export function createCoordinatorAgent(): AgentDefinition {
         storage: ctx.system.storage.audit,
         stateDir: ctx.stateDir,
         identity: () => ctx.credentials(),
+        kinds: SOC_AUDIT_VOCABULARY.kinds,
       });
       const state = await openState(ctx, dataDir, settings);
       store = state.store;
@@ -313,9 +320,9 @@ function createPorts(
   const peers = createPeerClient(ctx.client, SOC_AGENTS);
   const record: IncidentPorts['record'] = (kind, what, why, step) =>
     audit.writer.append({
-      kind: kind as never,
+      kind,
       actor: step.actor ?? ctx.spiffeId,
-      incidentId: step.incidentId,
+      correlationId: step.incidentId,
       traceId: step.traceId,
       spanId: step.spanId,
       what: what as never,

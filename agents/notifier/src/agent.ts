@@ -1,6 +1,6 @@
 import { openAgentAuditWriter, type AgentAuditWriter } from '@vigil/audit';
 import { implementSkill, type AgentContext, type AgentDefinition } from '@vigil/runtime';
-import { SOC_SKILLS } from '@vigil/soc';
+import { SOC_AUDIT_VOCABULARY, SOC_SKILLS } from '@vigil/soc';
 import { channelsFromConfig, deliveryPolicyFromConfig } from './config.js';
 import { Notifier, type SummaryDelivery } from './notifier.js';
 
@@ -23,7 +23,7 @@ export function createNotifierAgent(): AgentDefinition {
       await audit!.writer.append({
         kind: 'notification',
         actor: context!.spiffeId,
-        incidentId: s.summary.incidentId,
+        correlationId: s.summary.incidentId,
         what: {
           kind: 'summary',
           title: s.summary.title,
@@ -50,6 +50,7 @@ export function createNotifierAgent(): AgentDefinition {
         storage: ctx.system.storage.audit,
         stateDir: ctx.stateDir,
         identity: () => ctx.credentials(),
+        kinds: SOC_AUDIT_VOCABULARY.kinds,
       });
       timer = setInterval(
         () =>
@@ -70,7 +71,7 @@ export function createNotifierAgent(): AgentDefinition {
         await audit!.writer.append({
           kind: 'notification',
           actor: context!.spiffeId,
-          incidentId: notification.incidentId,
+          correlationId: notification.incidentId,
           what: {
             kind: notification.kind,
             title: notification.title,
@@ -97,7 +98,7 @@ export function createNotifierAgent(): AgentDefinition {
           await audit.writer.append({
             kind: 'notification',
             actor: context.spiffeId,
-            incidentId: heldBack.incidents.at(-1) ?? 'unknown',
+            correlationId: heldBack.incidents.at(-1) ?? 'unknown',
             what: {
               kind: 'summary',
               heldBack: { ...heldBack, incidents: [...heldBack.incidents] },

@@ -3,7 +3,11 @@ import { openAgentAuditWriter, type AgentAuditWriter } from '@vigil/audit';
 import { digestOf, type DeepReadonly } from '@vigil/core';
 import { spiffeIdOf } from '@vigil/registry';
 import { implementSkill, type AgentContext, type AgentDefinition } from '@vigil/runtime';
-import { SOC_SKILLS, type ExecutionRecord as SocExecutionRecord } from '@vigil/soc';
+import {
+  type ExecutionRecord as SocExecutionRecord,
+  SOC_AUDIT_VOCABULARY,
+  SOC_SKILLS,
+} from '@vigil/soc';
 import { z } from 'zod';
 import { RemediatorError, REMEDIATOR_ERROR_CODES } from './errors.js';
 import type { Remediator } from './remediator.js';
@@ -87,7 +91,7 @@ export function createRemediatorAgent(): AgentDefinition {
           {
             kind: 'execution',
             actor: context!.spiffeId,
-            ...(i.incidentId ? { incidentId: i.incidentId } : {}),
+            ...(i.incidentId ? { correlationId: i.incidentId } : {}),
             what: {
               action: i.action,
               authorisation: i.authorisation.kind,
@@ -149,6 +153,7 @@ export function createRemediatorAgent(): AgentDefinition {
         storage: ctx.system.storage.audit,
         stateDir: ctx.stateDir,
         identity: () => ctx.credentials(),
+        kinds: SOC_AUDIT_VOCABULARY.kinds,
       });
       const reconciled = await opened.remediator.reconcile();
       if (reconciled.length > 0)

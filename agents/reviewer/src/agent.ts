@@ -3,7 +3,7 @@ import { openAgentAuditWriter, type AgentAuditWriter, type JsonObject } from '@v
 import { createPolicyEngine, type PolicyEngine } from '@vigil/policy';
 import { resolveSystemPath, sourceOf } from '@vigil/registry';
 import { implementSkill, type AgentContext, type AgentDefinition } from '@vigil/runtime';
-import { ACTION_TYPES, SOC_SKILLS } from '@vigil/soc';
+import { ACTION_TYPES, SOC_AUDIT_VOCABULARY, SOC_SKILLS } from '@vigil/soc';
 import { withAuditedSpan } from '@vigil/telemetry';
 import { reviewInputDigest, reviewProposal } from './reviewer.js';
 
@@ -43,6 +43,7 @@ export function createReviewerAgent(): AgentDefinition {
         storage: system.storage.audit,
         stateDir: ctx.stateDir,
         identity: () => ctx.credentials(),
+        kinds: SOC_AUDIT_VOCABULARY.kinds,
       });
       await audit.writer.append({
         kind: 'policy-load',
@@ -75,7 +76,7 @@ export function createReviewerAgent(): AgentDefinition {
             const entry = await audit!.writer.append({
               kind: 'verdict',
               actor: self.spiffeId,
-              incidentId: request.incidentId,
+              correlationId: request.incidentId,
               traceId: span.traceId,
               spanId: span.spanId,
               what: {

@@ -13,6 +13,7 @@
  * ```
  */
 export { ACTION_TYPES, actionTypeSchema, isActionType, type ActionType } from './actions.js';
+export { SOC_AUDIT_VOCABULARY } from './audit-vocabulary.js';
 export {
   affectedAssetSchema,
   approvalInputSchema,

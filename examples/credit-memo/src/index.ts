@@ -19,7 +19,7 @@ export { reviewSection } from './review.js';
 export { checkCompliance, traceInput, type TraceResult } from './compliance.js';
 export { readSource, SHIPPED_DATA_DIR } from './sources.js';
 export { loadCreditPolicy, ENTRYPOINTS, CREDIT_POLICY_DIR, type CreditPolicy } from './policy.js';
-export { CREDIT_AUDIT_KINDS, type CreditAuditKind } from './audit.js';
+export { CREDIT_AUDIT_VOCABULARY, type CreditAuditKind } from './audit.js';
 export { CreditError, CREDIT_ERROR_CODES, type CreditErrorCode } from './errors.js';
 export { generateSyntheticData } from './synthetic/generate.js';
 export {

@@ -29,6 +29,8 @@ export async function openAgentAuditWriter(options: {
   readonly stateDir: string;
   /** The agent's credentials, or a function returning the current ones (follows rotation). */
   readonly identity: AgentIdentity | (() => AgentIdentity);
+  /** The kinds the agent system registered (`AuditVocabulary.kinds`); any well-formed kind when absent. */
+  readonly kinds?: ReadonlySet<string>;
 }): Promise<AgentAuditWriter> {
   const store = await openAuditStore(options.storage, options.stateDir);
   const writer = createAuditWriter({
@@ -37,6 +39,7 @@ export async function openAgentAuditWriter(options: {
       typeof options.identity === 'function'
         ? () => toSigner((options.identity as () => AgentIdentity)())
         : toSigner(options.identity),
+    ...(options.kinds !== undefined ? { kinds: options.kinds } : {}),
   });
   return {
     writer,

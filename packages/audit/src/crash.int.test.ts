@@ -48,7 +48,7 @@ async function assertEveryAckedStepPresent(
   caPem: string,
 ): Promise<void> {
   const present = new Set<number>();
-  for await (const e of store.query({ incidentId: 'crash' })) present.add(e.what['n'] as number);
+  for await (const e of store.query({ correlationId: 'crash' })) present.add(e.what['n'] as number);
   const missing = [...acked].filter((n) => !present.has(n));
   assert.deepEqual(missing, [], 'acknowledged steps missing after kill -9');
   const report = await verifyAudit(store, { caPem });

@@ -1,29 +1,45 @@
 import { hash } from 'node:crypto';
 import { AuditError } from './errors.js';
 
-/** Every kind of step Vigil records (issue 5, "The audit store"). The list is closed. */
-export const AUDIT_KINDS = [
-  'event-batch',
-  'finding',
-  'analysis',
-  'proposal',
-  'verdict',
-  'approval-request',
-  'approval',
-  'execution',
-  'notification',
-  'policy-load',
-  'config-change',
-  'agent-lifecycle',
-] as const;
+/**
+ * The kind of a step: an open set. The harness records a few kinds of its own
+ * ({@link HARNESS_AUDIT_KINDS}); an agent system registers the rest with their describers
+ * (`defineAuditVocabulary` in kinds.ts). A kind is a kebab-case word of at most 64
+ * characters, so it reads the same in a query, a trace line and a metric label.
+ */
+export type AuditKind = string;
 
-/** One of {@link AUDIT_KINDS}. */
-export type AuditKind = (typeof AUDIT_KINDS)[number];
+const KIND = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+const MAX_KIND_LENGTH = 64;
 
-/** True when `value` is one of {@link AUDIT_KINDS}. */
+/** True when `value` is written as an audit kind (kebab-case, at most 64 characters). */
 export function isAuditKind(value: unknown): value is AuditKind {
-  return typeof value === 'string' && (AUDIT_KINDS as readonly string[]).includes(value);
+  return typeof value === 'string' && value.length <= MAX_KIND_LENGTH && KIND.test(value);
 }
+
+/**
+ * Versions of the hashed form (docs/audit.md, "Format versions"). Version 1 named the
+ * correlation id `incidentId` and took kinds from a closed list; version 2 names it
+ * `correlationId` and takes any registered kind. Writers write the current version;
+ * verification rebuilds each entry in the version it was sealed with, so a log written
+ * before the change, after it, or across it verifies.
+ */
+export const AUDIT_FORMAT_VERSIONS = [1, 2] as const;
+/** One of {@link AUDIT_FORMAT_VERSIONS}. */
+export type AuditFormatVersion = (typeof AUDIT_FORMAT_VERSIONS)[number];
+/** The version writers seal new entries with. */
+export const AUDIT_FORMAT_VERSION = 2 satisfies AuditFormatVersion;
+
+/** True when `value` is a version verification can rebuild. */
+export function isAuditFormatVersion(value: unknown): value is AuditFormatVersion {
+  return value === 1 || value === 2;
+}
+
+/** The key the correlation id has in the hashed form of each version. */
+const CORRELATION_KEY: Readonly<Record<AuditFormatVersion, string>> = {
+  1: 'incidentId',
+  2: 'correlationId',
+};
 
 /** A JSON object as recorded in `what` and `why`. */
 export type JsonObject = Record<string, unknown>;
@@ -40,7 +56,11 @@ export interface AuditEntryInput {
   readonly actor: string;
   readonly traceId?: string | undefined;
   readonly spanId?: string | undefined;
-  readonly incidentId?: string | undefined;
+  /**
+   * What the step belongs to in the agent system's terms (an incident, a memo, a case):
+   * `vigil trace <id>` gathers every entry under it.
+   */
+  readonly correlationId?: string | undefined;
   readonly what: JsonObject;
   readonly why: JsonObject;
   /** `sha256:<hex>` digest of the step's input (see `digestOf` in `@vigil/core`). */
@@ -56,8 +76,8 @@ export interface AuditEntryInput {
  * commit concurrently); the order that counts is `chainSeq` inside the writer's chain.
  */
 export interface SealedEntry {
-  /** Format version of the hashed form. */
-  readonly v: 1;
+  /** Format version of the hashed form ({@link AUDIT_FORMAT_VERSIONS}). */
+  readonly v: AuditFormatVersion;
   /** The writer chain this entry belongs to. */
   readonly chain: string;
   /** 1-based position in the chain. */
@@ -66,7 +86,8 @@ export interface SealedEntry {
   readonly time: string;
   readonly traceId: string | null;
   readonly spanId: string | null;
-  readonly incidentId: string | null;
+  /** Hashed as `incidentId` in version 1, `correlationId` from version 2. */
+  readonly correlationId: string | null;
   readonly actor: string;
   readonly kind: AuditKind;
   readonly what: JsonObject;
@@ -98,11 +119,21 @@ const SPAN_ID = /^[0-9a-f]{16}$/;
  */
 export function validateEntryInput(
   input: AuditEntryInput,
-  options: { readonly checkJson?: boolean } = {},
+  options: {
+    readonly checkJson?: boolean;
+    /** The kinds the writer accepts; any well-formed kind when absent. */
+    readonly kinds?: ReadonlySet<string> | undefined;
+  } = {},
 ): void {
   const problems: string[] = [];
   if (!isAuditKind(input.kind))
-    problems.push(`kind: ${String(input.kind)} is not one of ${AUDIT_KINDS.join(', ')}`);
+    problems.push(
+      `kind: ${JSON.stringify(input.kind)} is not a kebab-case word of at most ${MAX_KIND_LENGTH} characters`,
+    );
+  else if (options.kinds !== undefined && !options.kinds.has(input.kind))
+    problems.push(
+      `kind: ${input.kind} is not registered (known: ${[...options.kinds].sort().join(', ')})`,
+    );
   if (typeof input.actor !== 'string' || input.actor.length === 0)
     problems.push('actor: required (SPIFFE ID or user:<id>)');
   else if (!/^(spiffe:\/\/|user:)/.test(input.actor))
@@ -114,12 +145,12 @@ export function validateEntryInput(
   if (input.spanId != null && !SPAN_ID.test(input.spanId))
     problems.push('spanId: must be 16 lower-case hex digits (W3C span id)');
   if (
-    input.incidentId != null &&
-    (typeof input.incidentId !== 'string' ||
-      input.incidentId.length === 0 ||
-      input.incidentId.length > 200)
+    input.correlationId != null &&
+    (typeof input.correlationId !== 'string' ||
+      input.correlationId.length === 0 ||
+      input.correlationId.length > 200)
   )
-    problems.push('incidentId: must be a non-empty string of at most 200 characters');
+    problems.push('correlationId: must be a non-empty string of at most 200 characters');
   for (const field of ['inputDigest', 'outputDigest'] as const) {
     const value = input[field];
     if (value != null && (typeof value !== 'string' || !DIGEST.test(value)))
@@ -151,25 +182,35 @@ function isPlainObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The fields {@link sealedCanonical} embeds besides `what` and `why`. */
+export type SealedHeader = Omit<SealedEntry, 'what' | 'why' | 'kind'> & { readonly kind: string };
+
 /**
  * RFC 8785 canonical JSON of a sealed entry, built from already-canonical `what`/`why`
- * texts. This is what the hash covers; it equals `canonicalJson(sealed)` (tested), but
- * needs no re-encoding of `what`/`why` — which keeps verification of a million entries
- * within seconds, because the store keeps `what`/`why` in canonical form.
+ * texts, in the form of the entry's version `v`. This is what the hash covers; it equals
+ * `canonicalJson` of the entry with the correlation id under its version's key (tested),
+ * but needs no re-encoding of `what`/`why` — which keeps verification of a million
+ * entries within seconds, because the store keeps `what`/`why` in canonical form.
  */
-export function sealedCanonical(
-  s: Omit<SealedEntry, 'what' | 'why' | 'v' | 'kind'> & { readonly kind: string },
-  whatJson: string,
-  whyJson: string,
-): string {
-  // Keys in RFC 8785 order (UTF-16 code units): actor, chain, chainSeq, incidentId,
-  // inputDigest, kind, outputDigest, prevHash, spanId, time, traceId, v, what, why.
+export function sealedCanonical(s: SealedHeader, whatJson: string, whyJson: string): string {
+  // Keys in RFC 8785 order (UTF-16 code units): actor, chain, chainSeq, correlationId
+  // (version 1: incidentId — both sort between chainSeq and inputDigest), inputDigest,
+  // kind, outputDigest, prevHash, spanId, time, traceId, v, what, why.
   return (
     `{"actor":${JSON.stringify(s.actor)},"chain":${JSON.stringify(s.chain)},"chainSeq":${s.chainSeq}` +
-    `,"incidentId":${str(s.incidentId)},"inputDigest":${str(s.inputDigest)},"kind":${JSON.stringify(s.kind)}` +
+    `,"${CORRELATION_KEY[s.v]}":${str(s.correlationId)},"inputDigest":${str(s.inputDigest)},"kind":${JSON.stringify(s.kind)}` +
     `,"outputDigest":${str(s.outputDigest)},"prevHash":${JSON.stringify(s.prevHash)},"spanId":${str(s.spanId)}` +
-    `,"time":${JSON.stringify(s.time)},"traceId":${str(s.traceId)},"v":1,"what":${whatJson},"why":${whyJson}}`
+    `,"time":${JSON.stringify(s.time)},"traceId":${str(s.traceId)},"v":${s.v},"what":${whatJson},"why":${whyJson}}`
   );
+}
+
+/**
+ * The object whose RFC 8785 form an entry's hash covers: the sealed fields with the
+ * correlation id under the key of the entry's version.
+ */
+export function hashedForm(entry: SealedEntry): Record<string, unknown> {
+  const { correlationId, ...rest } = entry;
+  return { ...rest, [CORRELATION_KEY[entry.v]]: correlationId };
 }
 
 /**
@@ -180,20 +221,22 @@ export function sealedCanonical(
  * a JSON object cannot be a whole JSON value), so checking `why` alone closes it.
  */
 export function storedCanonical(
-  s: Omit<SealedEntry, 'what' | 'why' | 'v' | 'kind'> & { readonly kind: string },
+  s: Omit<SealedHeader, 'v'> & { readonly v: unknown },
   whatJson: string,
   whyJson: string,
 ): string {
+  // A version no writer seals with (a tampered `v`) rebuilds no stored hash.
+  if (!isAuditFormatVersion(s.v)) return NOT_JSON;
   try {
     JSON.parse(whyJson);
   } catch {
     return NOT_JSON;
   }
-  return sealedCanonical(s, whatJson, whyJson);
+  return sealedCanonical(s as SealedHeader, whatJson, whyJson);
 }
 
 /** Hashes to no entry's hash: a canonical text always begins with `{`. */
-const NOT_JSON = 'why is not JSON';
+const NOT_JSON = 'why is not JSON, or v is no known version';
 
 function str(value: string | null): string {
   return value === null ? 'null' : JSON.stringify(value);
@@ -317,4 +360,68 @@ function invalidValue(trail: readonly (string | number)[], message: string): Aud
   return new AuditError('VIGIL_AUDIT_INVALID_ENTRY', `invalid audit entry: ${path}: ${message}`, {
     details: { path },
   });
+}
+
+/**
+ * An entry read back from JSON (`vigil audit export`, a recorded fixture), in any format
+ * version: a version 1 entry exported before the change names its correlation id
+ * `incidentId`. Throws `VIGIL_AUDIT_INVALID_ENTRY` naming every field that is missing or of
+ * the wrong type; the hash is not checked here (see {@link entryHash}).
+ */
+export function entryFromJson(value: unknown): AuditEntry {
+  const problems: string[] = [];
+  if (!isPlainObject(value)) problems.push('entry: must be an object');
+  const o = (isPlainObject(value) ? value : {}) as Record<string, unknown>;
+  const text = (key: string): string => {
+    const v = o[key];
+    if (typeof v !== 'string') problems.push(`${key}: must be a string`);
+    return v as string;
+  };
+  const nullable = (key: string): string | null => {
+    const v = o[key] ?? null;
+    if (v !== null && typeof v !== 'string') problems.push(`${key}: must be a string or null`);
+    return v as string | null;
+  };
+  const integer = (key: string): number => {
+    const v = o[key];
+    if (!Number.isSafeInteger(v)) problems.push(`${key}: must be an integer`);
+    return v as number;
+  };
+  const object = (key: string): JsonObject => {
+    const v = o[key];
+    if (!isPlainObject(v)) problems.push(`${key}: must be an object`);
+    return v as JsonObject;
+  };
+  if (!isAuditFormatVersion(o['v']))
+    problems.push(`v: ${JSON.stringify(o['v'])} is not one of ${AUDIT_FORMAT_VERSIONS.join(', ')}`);
+  const v = o['v'] as AuditFormatVersion;
+  // Version 1 entries exported before the rename carry the old key; any later export uses the new.
+  const correlationKey = v === 1 && !('correlationId' in o) ? CORRELATION_KEY[1] : 'correlationId';
+  const entry: AuditEntry = {
+    v,
+    sequence: integer('sequence'),
+    chain: text('chain'),
+    chainSeq: integer('chainSeq'),
+    time: text('time'),
+    traceId: nullable('traceId'),
+    spanId: nullable('spanId'),
+    correlationId: nullable(correlationKey),
+    actor: text('actor'),
+    kind: text('kind'),
+    what: object('what'),
+    why: object('why'),
+    inputDigest: nullable('inputDigest'),
+    outputDigest: nullable('outputDigest'),
+    prevHash: text('prevHash'),
+    hash: text('hash'),
+  };
+  if (problems.length > 0)
+    throw new AuditError(
+      'VIGIL_AUDIT_INVALID_ENTRY',
+      `invalid audit entry: ${problems.join('; ')}`,
+      {
+        details: { problems },
+      },
+    );
+  return entry;
 }

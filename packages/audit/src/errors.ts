@@ -6,6 +6,7 @@ import { VigilError } from '@vigil/core';
  */
 export type AuditErrorCode =
   | 'VIGIL_AUDIT_INVALID_ENTRY'
+  | 'VIGIL_AUDIT_INVALID_VOCABULARY'
   | 'VIGIL_AUDIT_INVALID_SIGNER'
   | 'VIGIL_AUDIT_CHAIN_CONFLICT'
   | 'VIGIL_AUDIT_CLOSED'

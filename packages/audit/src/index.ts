@@ -6,6 +6,9 @@
  *   Certificate Transparency's signed tree heads); anchors that commit to all chain heads.
  * - Two stores behind one interface: {@link SqliteAuditStore} (embedded, WAL) and
  *   {@link PostgresAuditStore}; `append` resolves only once the entry is durable.
+ * - Kinds are an open set: an agent system registers its own beside the harness's, with
+ *   the describers the trace, export and metrics renderers use ({@link defineAuditVocabulary}).
+ *   Each entry carries the format version of its hashed form (`v`); every version verifies.
  * - {@link verifyAudit} names the first bad entry; {@link pruneAudit} keeps the log
  *   verifiable; {@link exportAudit} streams JSONL or OCSF; {@link reconstructTrace}
  *   rebuilds a decision chain; {@link computeComplianceMetrics} computes the compliance metrics.
@@ -14,9 +17,9 @@
  * ```ts
  * import { openAuditStore, createAuditWriter, verifyAudit } from '@vigil/audit';
  * const store = await openAuditStore(system.storage.audit, stateDir);
- * const audit = createAuditWriter({ store, signer: { id: spiffeId, privateKeyPem: creds.key, certPem: creds.cert } });
+ * const audit = createAuditWriter({ store, signer: { id: spiffeId, privateKeyPem: creds.key, certPem: creds.cert }, kinds: vocabulary.kinds });
  * await audit.recordStep(
- *   { kind: 'execution', actor: spiffeId, incidentId, what: { action, parentEntryId: verdictEntryId }, why: { rationale } },
+ *   { kind: 'execution', actor: spiffeId, correlationId, what: { action, parentEntryId: verdictEntryId }, why: { rationale } },
  *   () => executor.run(action),
  *   (result) => ({ what: { result } }),
  * );
@@ -25,17 +28,35 @@
  */
 export { AuditError, type AuditErrorCode } from './errors.js';
 export {
-  AUDIT_KINDS,
+  AUDIT_FORMAT_VERSION,
+  AUDIT_FORMAT_VERSIONS,
   GENESIS_HASH,
+  entryFromJson,
   entryHash,
+  hashedForm,
+  isAuditFormatVersion,
   isAuditKind,
   validateEntryInput,
   type AuditEntry,
   type AuditEntryInput,
+  type AuditFormatVersion,
   type AuditKind,
   type JsonObject,
   type SealedEntry,
 } from './entry.js';
+export {
+  HARNESS_AUDIT_KINDS,
+  HARNESS_AUDIT_VOCABULARY,
+  defineAuditVocabulary,
+  describeAction,
+  inline,
+  phaseOf,
+  shortActor,
+  type AuditKindDescriber,
+  type AuditVocabulary,
+  type AuditVocabularyDefinition,
+  type OcsfCommon,
+} from './kinds.js';
 export {
   certificateFingerprint,
   checkpointPayload,
@@ -84,7 +105,7 @@ export {
   type VerifyOptions,
 } from './verify.js';
 export { pruneAudit, type PruneOptions, type PruneResult } from './prune.js';
-export { exportAudit, toOcsf, type AuditExportFormat } from './export.js';
+export { exportAudit, ocsfCommon, toOcsf, type AuditExportFormat } from './export.js';
 export {
   reconstructTrace,
   renderTraceTree,
@@ -96,7 +117,6 @@ export {
   type TraceNode,
 } from './trace.js';
 export {
-  EXECUTION_KINDS,
   SIGNALS,
   complianceFromEntries,
   computeComplianceMetrics,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { AuditEntryInput } from './entry.js';
+import { defineAuditVocabulary } from './kinds.js';
 import {
   computeComplianceMetrics,
   renderComplianceTable,
@@ -14,7 +15,7 @@ import { createAuditWriter, type AuditWriter } from './writer.js';
 // A constructed history whose metrics were computed by hand (see the comments).
 const TD = 'spiffe://metrics.test/agent';
 const id = (name: string) => `${TD}/${name}`;
-const T1 = 'a'.repeat(32); // an incident trace shared by detector, reviewer, remediator
+const T1 = 'a'.repeat(32); // a case's trace shared by detector, reviewer, remediator
 const T2 = 'b'.repeat(32); // detector2 alone
 const t0 = Date.parse('2026-11-25T10:00:00.000Z');
 const at = (s: number) => new Date(t0 + s * 1000).toISOString();
@@ -88,13 +89,13 @@ before(async () => {
     w[name]!.append({ actor: id(name), time: at(s), ...input });
   // detector: execution + intent + communication (T1) + identity; health below -> all five.
   await rec('detector', 1, {
-    kind: 'finding',
+    kind: 'triage',
     traceId: T1,
     what: { title: 'x' },
     why: { rationale: 'score 0.9' },
   });
   // detector2: execution, identity; no intent, alone in T2, health below -> not all.
-  await rec('detector2', 2, { kind: 'event-batch', traceId: T2, what: { count: 5 }, why: {} });
+  await rec('detector2', 2, { kind: 'intake', traceId: T2, what: { count: 5 }, why: {} });
   // reviewer: 3 allow, 2 mutate, 1 deny, 1 escalate in the window (ruleIds = intent; T1 = communication); no health.
   for (const [i, decision] of [
     'allow',
@@ -164,7 +165,16 @@ before(async () => {
     what: { agent: 'reviewer', event: 'started' },
     why: {},
   });
-  options = { agents, spiffeIdOf: id, since: new Date(t0), until: new Date(t0 + 3600_000) };
+  options = {
+    agents,
+    spiffeIdOf: id,
+    since: new Date(t0),
+    until: new Date(t0 + 3600_000),
+    // The system's own kinds: a triage and an intake are work its agents do.
+    vocabulary: defineAuditVocabulary({
+      kinds: { triage: { execution: true }, intake: { execution: true } },
+    }),
+  };
 });
 after(async () => {
   await store.close();
@@ -231,6 +241,17 @@ test('five-signal coverage counts agents observed in all five domains', async ()
     communication: false,
     health: true,
   });
+});
+
+test("the execution signal counts the kinds the system's vocabulary says are work, and only those", async () => {
+  const { vocabulary: _, ...harnessOnly } = options;
+  const m = await computeComplianceMetrics(store, harnessOnly);
+  // The detectors recorded only their system's kinds: unknown to the harness, not work.
+  const execution = (agent: string) =>
+    m.fiveSignal.agents.find((a) => a.agent === agent)!.signals.execution;
+  assert.equal(execution('detector'), false);
+  assert.equal(execution('detector2'), false);
+  assert.equal(execution('remediator'), true);
 });
 
 test('step mutation intervention rate is mutate over every verdict that was not a plain allow', async () => {

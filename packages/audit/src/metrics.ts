@@ -1,4 +1,5 @@
-import type { AuditEntry, AuditKind } from './entry.js';
+import type { AuditEntry } from './entry.js';
+import { HARNESS_AUDIT_VOCABULARY, type AuditVocabulary } from './kinds.js';
 import type { AuditStore } from './store.js';
 
 /** An RBAC rule as declared in the registry (`permissions.rules`). */
@@ -34,6 +35,11 @@ export interface ComplianceOptions {
    * whenever any autonomous tool of the agent could use it (an upper bound).
    */
   readonly toolPermissions?: Readonly<Record<string, readonly RbacRule[]>>;
+  /**
+   * The agent system's audit kinds: those whose describer says `execution` count toward
+   * the execution signal. Default: the harness kinds only.
+   */
+  readonly vocabulary?: AuditVocabulary;
 }
 
 /** Least agency of one agent class. */
@@ -88,17 +94,6 @@ export interface ComplianceMetrics {
 }
 
 const READ_VERBS = new Set(['get', 'list', 'watch']);
-/** Kinds that record something an agent did (the execution signal). */
-export const EXECUTION_KINDS: readonly AuditKind[] = [
-  'event-batch',
-  'finding',
-  'analysis',
-  'proposal',
-  'verdict',
-  'execution',
-  'notification',
-];
-
 function atoms(rules: readonly RbacRule[]): string[] {
   const out: string[] = [];
   for (const r of rules)
@@ -268,7 +263,8 @@ export function complianceFromEntries(
   // entries under is an interaction between them (the callee learns either id only from
   // the caller's A2A call: `traceparent`, or the correlation id in the call's input).
   const tracesBy = agentsSharing(entries, agentIds, (e) => e.traceId);
-  const correlatedBy = agentsSharing(entries, agentIds, (e) => e.incidentId);
+  const correlatedBy = agentsSharing(entries, agentIds, (e) => e.correlationId);
+  const vocabulary = options.vocabulary ?? HARNESS_AUDIT_VOCABULARY;
   const lifecycleAbout = new Set<string>();
   for (const e of entries) {
     if (e.kind !== 'agent-lifecycle') continue;
@@ -281,7 +277,7 @@ export function complianceFromEntries(
     const own = byActor.get(id) ?? [];
     const signals: Record<Signal, boolean> = {
       identity: own.some((e) => chainIdentity.get(e.chain) === id),
-      execution: own.some((e) => EXECUTION_KINDS.includes(e.kind)),
+      execution: own.some((e) => vocabulary.describe(e.kind).execution === true),
       intent: own.some(
         (e) =>
           nonEmpty(e.why['rationale']) ||
@@ -292,7 +288,7 @@ export function complianceFromEntries(
       communication: own.some(
         (e) =>
           (e.traceId !== null && (tracesBy.get(e.traceId)?.size ?? 0) > 1) ||
-          (e.incidentId !== null && (correlatedBy.get(e.incidentId)?.size ?? 0) > 1),
+          (e.correlationId !== null && (correlatedBy.get(e.correlationId)?.size ?? 0) > 1),
       ),
       health: lifecycleAbout.has(a.name),
     };

@@ -23,6 +23,8 @@ import {
   type StoredEntryRow,
 } from './store.js';
 
+const ENTRY_COLUMN_COUNT = ENTRY_INSERT_COLUMNS.split(',').length;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS writers (
   fingerprint TEXT PRIMARY KEY, identity TEXT NOT NULL, cert_pem TEXT NOT NULL, first_seen TEXT NOT NULL);
@@ -31,11 +33,21 @@ CREATE TABLE IF NOT EXISTS chains (
 CREATE TABLE IF NOT EXISTS entries (
   sequence BIGSERIAL PRIMARY KEY,
   chain TEXT NOT NULL, chain_seq BIGINT NOT NULL, time TEXT NOT NULL,
-  trace_id TEXT, span_id TEXT, incident_id TEXT, actor TEXT NOT NULL, kind TEXT NOT NULL,
+  trace_id TEXT, span_id TEXT, correlation_id TEXT, actor TEXT NOT NULL, kind TEXT NOT NULL,
   what TEXT NOT NULL, why TEXT NOT NULL, input_digest TEXT, output_digest TEXT,
-  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+  prev_hash TEXT NOT NULL, hash TEXT NOT NULL, v INTEGER NOT NULL DEFAULT 1);
+-- A store of format version 1 has incident_id and no v: rename the column (its values are
+-- the correlation ids) and mark every existing row version 1, as it was sealed.
+DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+             AND table_name = 'entries' AND column_name = 'incident_id') THEN
+    ALTER TABLE entries RENAME COLUMN incident_id TO correlation_id;
+    ALTER TABLE entries ADD COLUMN v INTEGER NOT NULL DEFAULT 1;
+    DROP INDEX IF EXISTS entries_incident;
+  END IF;
+END $$;
 CREATE UNIQUE INDEX IF NOT EXISTS entries_chain_pos ON entries (chain, chain_seq);
-CREATE INDEX IF NOT EXISTS entries_incident ON entries (incident_id) WHERE incident_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS entries_correlation ON entries (correlation_id) WHERE correlation_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS entries_trace ON entries (trace_id) WHERE trace_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS entries_hash ON entries (hash);
 CREATE INDEX IF NOT EXISTS entries_time ON entries (time);
@@ -144,14 +156,14 @@ export class PostgresAuditStore implements AuditStore {
         [batch.chain.chain, batch.chain.identity, batch.chain.createdAt],
       );
       const out: AuditEntry[] = [];
-      // One multi-row INSERT per 500 entries (parameter limit 65535 / 14 columns).
+      // One multi-row INSERT per 500 entries (parameter limit 65535 / 15 columns).
       for (let i = 0; i < batch.entries.length; i += 500) {
         const slice = batch.entries.slice(i, i + 500);
         const params: unknown[] = [];
         const values = slice.map((e) => {
           const base = params.length;
           params.push(...entryRowValues(e));
-          return `(${Array.from({ length: 14 }, (_, j) => `$${base + j + 1}`).join(', ')})`;
+          return `(${Array.from({ length: ENTRY_COLUMN_COUNT }, (_, j) => `$${base + j + 1}`).join(', ')})`;
         });
         const result = await client.query<{ sequence: string }>(
           `INSERT INTO entries (${ENTRY_INSERT_COLUMNS}) VALUES ${values.join(', ')} RETURNING sequence`,

@@ -20,7 +20,11 @@ export interface BatchRequest {
   readonly checkpoint?: Omit<ChainCheckpoint, 'id'> | undefined;
 }
 
-const INSERT_ENTRY_SQL = `INSERT INTO entries (${ENTRY_INSERT_COLUMNS}) VALUES (${'?, '.repeat(13)}?)`;
+const INSERT_ENTRY_SQL = `INSERT INTO entries (${ENTRY_INSERT_COLUMNS}) VALUES (${ENTRY_INSERT_COLUMNS.split(
+  ',',
+)
+  .map(() => '?')
+  .join(', ')})`;
 
 /** The request for `batch` (see {@link BatchRequest}). */
 export function toBatchRequest(batch: AppendBatch): BatchRequest {

@@ -43,7 +43,13 @@ async function fourEntries(
   t.after(() => store.close());
   const w = createAuditWriter({ store, signer: ca.issue(ID) });
   for (let i = 0; i < 4; i++)
-    await w.append({ kind: 'finding', actor: ID, what: { i }, why: {}, incidentId: incident(i) });
+    await w.append({
+      kind: 'finding',
+      actor: ID,
+      what: { i },
+      why: {},
+      correlationId: incident(i),
+    });
   await w.close();
   return { ca, store };
 }
@@ -60,7 +66,7 @@ test('SQLite rebuilds the canonical text of every entry exactly as sealedCanonic
       w.append({
         kind: 'finding',
         actor: i % 2 === 0 ? ID : `user:${text.slice(0, 40)}`,
-        incidentId: text,
+        correlationId: text,
         traceId: i % 3 === 0 ? undefined : i.toString(16).padStart(32, '0'),
         spanId: i % 5 === 0 ? undefined : i.toString(16).padStart(16, '0'),
         inputDigest: i % 2 === 0 ? undefined : `sha256:${'c'.repeat(64)}`,
@@ -85,10 +91,10 @@ test('a row whose column was given another type is rebuilt in JavaScript and fou
   const { ca, store } = await fourEntries(t, (i) => `inc-${i}`);
   const [, second] = await entries(store);
   store.database
-    .prepare('UPDATE entries SET incident_id = CAST(? AS BLOB) WHERE sequence = ?')
+    .prepare('UPDATE entries SET correlation_id = CAST(? AS BLOB) WHERE sequence = ?')
     .run('inc-1', second!.sequence);
   const rows = await sealedRows(store);
-  assert.ok(rows[1]!.sealed.includes('"incidentId":{"type":"Buffer"'));
+  assert.ok(rows[1]!.sealed.includes('"correlationId":{"type":"Buffer"'));
   const r = await verifyAudit(store, { caPem: ca.caPem });
   assert.equal(r.firstProblem?.code, 'ALTERED');
   assert.equal(r.firstProblem?.sequence, second!.sequence);
@@ -102,20 +108,20 @@ test('a number stored in a text column is found altered at its entry, integer or
   db.unsafeMode(true);
   db.pragma('writable_schema = ON');
   db.prepare(
-    "UPDATE sqlite_schema SET sql = replace(sql, 'incident_id TEXT', 'incident_id') WHERE name = 'entries'",
+    "UPDATE sqlite_schema SET sql = replace(sql, 'correlation_id TEXT', 'correlation_id') WHERE name = 'entries'",
   ).run();
   db.pragma('writable_schema = RESET');
   db.unsafeMode(false);
-  const set = db.prepare('UPDATE entries SET incident_id = ? WHERE sequence = ?');
+  const set = db.prepare('UPDATE entries SET correlation_id = ? WHERE sequence = ?');
   set.run(1n, second!.sequence);
   set.run(2.5, third!.sequence);
   assert.deepEqual(
-    db.prepare('SELECT typeof(incident_id) AS t FROM entries ORDER BY sequence').pluck().all(),
+    db.prepare('SELECT typeof(correlation_id) AS t FROM entries ORDER BY sequence').pluck().all(),
     ['text', 'integer', 'real', 'text'],
   );
   const rows = await sealedRows(store);
-  assert.ok(rows[1]!.sealed.includes('"incidentId":1,'));
-  assert.ok(rows[2]!.sealed.includes('"incidentId":2.5,'));
+  assert.ok(rows[1]!.sealed.includes('"correlationId":1,'));
+  assert.ok(rows[2]!.sealed.includes('"correlationId":2.5,'));
   const r = await verifyAudit(store, { caPem: ca.caPem });
   assert.equal(r.firstProblem?.code, 'ALTERED');
   assert.equal(r.firstProblem?.sequence, second!.sequence);

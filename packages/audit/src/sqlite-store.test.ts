@@ -159,8 +159,8 @@ test('worker threads report exactly what one thread reports when a run of a chai
   // Positions 4..9 of chain a, stored again after everything: six consecutive, linked
   // entries that fill clean pages of their own, below where the chain already stands.
   store.database.exec(`DROP INDEX entries_chain_pos;
-    INSERT INTO entries (chain, chain_seq, time, trace_id, span_id, incident_id, actor, kind, what, why, input_digest, output_digest, prev_hash, hash)
-    SELECT chain, chain_seq, time, trace_id, span_id, incident_id, actor, kind, what, why, input_digest, output_digest, prev_hash, hash
+    INSERT INTO entries (v, chain, chain_seq, time, trace_id, span_id, correlation_id, actor, kind, what, why, input_digest, output_digest, prev_hash, hash)
+    SELECT v, chain, chain_seq, time, trace_id, span_id, correlation_id, actor, kind, what, why, input_digest, output_digest, prev_hash, hash
     FROM entries WHERE chain = '${a.chain}' AND chain_seq BETWEEN 4 AND 9 ORDER BY chain_seq`);
   const one = await verifyAudit(store, { caPem: ca.caPem });
   const parallel = await verifyAudit(store, { caPem: ca.caPem, workers: 2, pageSize: 3 });

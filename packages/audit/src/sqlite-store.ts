@@ -40,11 +40,10 @@ CREATE TABLE IF NOT EXISTS chains (
 CREATE TABLE IF NOT EXISTS entries (
   sequence INTEGER PRIMARY KEY AUTOINCREMENT,
   chain TEXT NOT NULL, chain_seq INTEGER NOT NULL, time TEXT NOT NULL,
-  trace_id TEXT, span_id TEXT, incident_id TEXT, actor TEXT NOT NULL, kind TEXT NOT NULL,
+  trace_id TEXT, span_id TEXT, correlation_id TEXT, actor TEXT NOT NULL, kind TEXT NOT NULL,
   what TEXT NOT NULL, why TEXT NOT NULL, input_digest TEXT, output_digest TEXT,
-  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+  prev_hash TEXT NOT NULL, hash TEXT NOT NULL, v INTEGER NOT NULL DEFAULT 1);
 CREATE UNIQUE INDEX IF NOT EXISTS entries_chain_pos ON entries (chain, chain_seq);
-CREATE INDEX IF NOT EXISTS entries_incident ON entries (incident_id) WHERE incident_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS entries_trace ON entries (trace_id) WHERE trace_id IS NOT NULL;
 DROP INDEX IF EXISTS entries_hash;
 CREATE INDEX IF NOT EXISTS entries_time ON entries (time);
@@ -61,13 +60,30 @@ CREATE TABLE IF NOT EXISTS anchors (
   hash TEXT NOT NULL, signature TEXT NOT NULL);
 `;
 
+/** Indexes on columns a store of format version 1 named otherwise (created after {@link LEGACY_MIGRATION}). */
+const INDEXES = `
+CREATE INDEX IF NOT EXISTS entries_correlation ON entries (correlation_id) WHERE correlation_id IS NOT NULL;
+`;
+
+/**
+ * A store written before format version 2 has `incident_id` and no `v`: its column is
+ * renamed (the values are the entries' correlation ids) and every existing row is version
+ * 1, which is what it was sealed as. Runs in one transaction with the schema.
+ */
+const LEGACY_MIGRATION = `
+ALTER TABLE entries RENAME COLUMN incident_id TO correlation_id;
+ALTER TABLE entries ADD COLUMN v INTEGER NOT NULL DEFAULT 1;
+DROP INDEX IF EXISTS entries_incident;
+`;
+
 /** The canonical text of a row (`sealedCanonical` in entry.ts) from its columns, in SQL. */
 const CANONICAL_SQL = `concat('{"actor":', json_quote(actor), ',"chain":', json_quote(chain), ',"chainSeq":', chain_seq,
-  ',"incidentId":', json_quote(incident_id), ',"inputDigest":', json_quote(input_digest),
+  CASE v WHEN 1 THEN ',"incidentId":' ELSE ',"correlationId":' END, json_quote(correlation_id),
+  ',"inputDigest":', json_quote(input_digest),
   ',"kind":', json_quote(kind), ',"outputDigest":', json_quote(output_digest),
   ',"prevHash":', json_quote(prev_hash), ',"spanId":', json_quote(span_id),
   ',"time":', json_quote(time), ',"traceId":', json_quote(trace_id),
-  ',"v":1,"what":', what, ',"why":', why, '}')`;
+  ',"v":', v, ',"what":', what, ',"why":', why, '}')`;
 
 /**
  * The canonical text of a row (`sealedCanonical` in entry.ts), built by SQLite:
@@ -76,8 +92,9 @@ const CANONICAL_SQL = `concat('{"actor":', json_quote(actor), ',"chain":', json_
  * and an integer prints as in JavaScript; one `concat` rather than a chain of `||` copies
  * the text once (about 12 % less CPU per row, measured). NULL — the row is then rebuilt in
  * JavaScript by `storedCanonical` — when a value the text embeds without quoting could
- * pass for another type (`chain_seq` not an integer, `what` or `why` not a text) or `why`
- * is not JSON (see `storedCanonical`): only a tampered row can be either.
+ * pass for another type (`chain_seq` not an integer, `what` or `why` not a text), `v` is
+ * no known version or `why` is not JSON (see `storedCanonical`): only a tampered row can
+ * be any of these.
  *
  * The other columns' types are not checked here (thirteen `typeof` tests cost about 1 µs of
  * ~4 per row, measured on the benchmark log): a number in a text column is embedded as a
@@ -86,13 +103,15 @@ const CANONICAL_SQL = `concat('{"actor":', json_quote(actor), ',"chain":', json_
  * and the page is read again with {@link STRICT_SEALED_SQL}.
  */
 const SEALED_SQL = `CASE WHEN typeof(chain_seq) = 'integer' AND typeof(what) = 'text'
-  AND typeof(why) = 'text' AND json_valid(why) THEN ${CANONICAL_SQL} END`;
+  AND typeof(why) = 'text' AND typeof(v) = 'integer' AND v IN (1, 2) AND json_valid(why)
+THEN ${CANONICAL_SQL} END`;
 
 /** {@link SEALED_SQL}, NULL also when any column is not of its usual type (a BLOB included). */
 const STRICT_SEALED_SQL = `CASE WHEN typeof(chain_seq) = 'integer'
+  AND typeof(v) = 'integer' AND v IN (1, 2)
   AND typeof(actor) = 'text' AND typeof(chain) = 'text' AND typeof(kind) = 'text'
   AND typeof(prev_hash) = 'text' AND typeof(time) = 'text' AND typeof(what) = 'text' AND typeof(why) = 'text'
-  AND typeof(incident_id) IN ('text', 'null') AND typeof(input_digest) IN ('text', 'null')
+  AND typeof(correlation_id) IN ('text', 'null') AND typeof(input_digest) IN ('text', 'null')
   AND typeof(output_digest) IN ('text', 'null') AND typeof(span_id) IN ('text', 'null')
   AND typeof(trace_id) IN ('text', 'null') AND json_valid(why)
 THEN ${CANONICAL_SQL} END`;
@@ -110,6 +129,16 @@ const ID_INDEX_PAUSE_MS = 5;
 
 /** Address space a read-only connection maps (virtual; pages load on demand). */
 const READER_MMAP_BYTES = 1 << 30;
+
+/** Creates the schema, bringing a store of format version 1 to the current columns. */
+function createSchema(db: Database.Database): void {
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    const columns = db.prepare("SELECT name FROM pragma_table_info('entries')").pluck().all();
+    if (columns.includes('incident_id')) db.exec(LEGACY_MIGRATION);
+    db.exec(INDEXES);
+  }).immediate();
+}
 
 /** Options of {@link SqliteAuditStore}. */
 export interface SqliteAuditStoreOptions {
@@ -194,7 +223,7 @@ export class SqliteAuditStore implements AuditStore {
       } else {
         this.#db.pragma('journal_mode = WAL');
         this.#db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-        this.#db.exec(SCHEMA);
+        createSchema(this.#db);
       }
     } catch (cause) {
       throw new AuditError('VIGIL_AUDIT_STORE', `cannot open the SQLite audit store at ${path}`, {

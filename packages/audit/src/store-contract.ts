@@ -35,7 +35,7 @@ function step(actor: string, i: number, extra: Partial<AuditEntryInput> = {}): A
   return {
     kind: 'finding',
     actor,
-    incidentId: `inc-${i % 3}`,
+    correlationId: `inc-${i % 3}`,
     traceId: (i % 3).toString(16).padStart(32, 'a'),
     what: { n: i, title: `finding ${i}`, nested: { z: 1, a: [1, 'two', null] } },
     why: { rationale: `because ${i}` },
@@ -155,8 +155,8 @@ export function describeAuditStoreContract(
       };
       const want = (f: (e: AuditEntry) => boolean) => entries.filter(f).map((e) => e.sequence);
       assert.deepEqual(
-        await pick({ incidentId: 'inc-1' }),
-        want((e) => e.incidentId === 'inc-1'),
+        await pick({ correlationId: 'inc-1' }),
+        want((e) => e.correlationId === 'inc-1'),
       );
       assert.deepEqual(
         await pick({ kinds: ['verdict'] }),
@@ -238,9 +238,15 @@ export function describeAuditStoreContract(
       const c = await fresh();
       const w = createAuditWriter({ store: c.store, signer: detector });
       await assert.rejects(w.append(step(REVIEWER, 1)), { code: 'VIGIL_AUDIT_INVALID_ENTRY' });
+      await assert.rejects(w.append({ ...step(DETECTOR, 1), kind: 'Not A Kind' }), /kind:/);
+      const registered = createAuditWriter({
+        store: c.store,
+        signer: detector,
+        kinds: new Set(['finding']),
+      });
       await assert.rejects(
-        w.append({ ...step(DETECTOR, 1), kind: 'nonsense' as never }),
-        /kind: nonsense/,
+        registered.append({ ...step(DETECTOR, 1), kind: 'nonsense' }),
+        /kind: nonsense is not registered/,
       );
       await assert.rejects(w.append({ ...step(DETECTOR, 1), traceId: 'xyz' }), /traceId/);
     });
@@ -363,14 +369,15 @@ export function describeAuditStoreContract(
       const forged: SealedEntry = { ...chainA[2]!, what: { n: 99, title: 'forged' } };
       const hash = hashSealed(forged, canonicalJson(forged.what), canonicalJson(forged.why));
       await c.sql(
-        'INSERT INTO entries (chain, chain_seq, time, trace_id, span_id, incident_id, actor, kind, what, why, input_digest, output_digest, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO entries (v, chain, chain_seq, time, trace_id, span_id, correlation_id, actor, kind, what, why, input_digest, output_digest, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         [
+          forged.v,
           forged.chain,
           forged.chainSeq,
           forged.time,
           forged.traceId,
           forged.spanId,
-          forged.incidentId,
+          forged.correlationId,
           forged.actor,
           forged.kind,
           canonicalJson(forged.what),
@@ -398,14 +405,15 @@ export function describeAuditStoreContract(
       };
       const hash = hashSealed(forged, canonicalJson(forged.what), canonicalJson(forged.why));
       await c.sql(
-        'INSERT INTO entries (chain, chain_seq, time, trace_id, span_id, incident_id, actor, kind, what, why, input_digest, output_digest, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO entries (v, chain, chain_seq, time, trace_id, span_id, correlation_id, actor, kind, what, why, input_digest, output_digest, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         [
+          forged.v,
           forged.chain,
           forged.chainSeq,
           forged.time,
           forged.traceId,
           forged.spanId,
-          forged.incidentId,
+          forged.correlationId,
           forged.actor,
           forged.kind,
           canonicalJson(forged.what),
@@ -499,7 +507,7 @@ export function describeAuditStoreContract(
         {
           kind: 'execution',
           actor: DETECTOR,
-          incidentId: 'inc-9',
+          correlationId: 'inc-9',
           what: { action: { type: 'isolate-pod' } },
           why: { rationale: 'contain' },
         },

@@ -1,4 +1,4 @@
-import type { AuditEntry, AuditKind, SealedEntry } from './entry.js';
+import type { AuditEntry, AuditFormatVersion, AuditKind, SealedEntry } from './entry.js';
 import type { AnchorCheckpoint, ChainCheckpoint, WriterCertificate } from './signing.js';
 
 /** A writer chain: one per writer instance (process or replica), owned by one identity. */
@@ -25,12 +25,13 @@ export interface PreparedEntry {
 export function entryRowValues(e: PreparedEntry): (string | number | null)[] {
   const s = e.sealed;
   return [
+    s.v,
     s.chain,
     s.chainSeq,
     s.time,
     s.traceId,
     s.spanId,
-    s.incidentId,
+    s.correlationId,
     s.actor,
     s.kind,
     e.whatJson,
@@ -50,14 +51,14 @@ export function entryRowValues(e: PreparedEntry): (string | number | null)[] {
 export function storedEntry(e: PreparedEntry, sequence: number): AuditEntry {
   const s = e.sealed;
   return {
-    v: 1,
+    v: s.v,
     sequence,
     chain: s.chain,
     chainSeq: s.chainSeq,
     time: s.time,
     traceId: s.traceId,
     spanId: s.spanId,
-    incidentId: s.incidentId,
+    correlationId: s.correlationId,
     actor: s.actor,
     kind: s.kind,
     what: s.what,
@@ -85,7 +86,7 @@ export function checkpointValues(c: Omit<ChainCheckpoint, 'id'>): (string | numb
 
 /** The columns an append writes, in the order of {@link entryRowValues}. */
 export const ENTRY_INSERT_COLUMNS =
-  'chain, chain_seq, time, trace_id, span_id, incident_id, actor, kind, what, why, input_digest, output_digest, prev_hash, hash';
+  'v, chain, chain_seq, time, trace_id, span_id, correlation_id, actor, kind, what, why, input_digest, output_digest, prev_hash, hash';
 
 /** What a writer commits in one transaction. */
 export interface AppendBatch {
@@ -98,7 +99,7 @@ export interface AppendBatch {
 
 /** Selects entries. All fields combine with AND; results are in store order (`sequence`). */
 export interface AuditQuery {
-  readonly incidentId?: string | undefined;
+  readonly correlationId?: string | undefined;
   readonly traceId?: string | undefined;
   readonly chain?: string | undefined;
   readonly actor?: string | undefined;
@@ -119,13 +120,15 @@ export interface AuditQuery {
  * Verification reads these, because the hash covers those exact bytes.
  */
 export interface StoredEntryRow {
+  /** The format version the entry was sealed with (a number unless the row was tampered with). */
+  readonly v: number;
   readonly sequence: number;
   readonly chain: string;
   readonly chainSeq: number;
   readonly time: string;
   readonly traceId: string | null;
   readonly spanId: string | null;
-  readonly incidentId: string | null;
+  readonly correlationId: string | null;
   readonly actor: string;
   readonly kind: string;
   readonly what: string;
@@ -247,16 +250,16 @@ export interface AuditStore {
 /** Parses a stored row into an entry. */
 export function rowToEntry(row: StoredEntryRow): AuditEntry {
   return {
-    v: 1,
+    v: row.v as AuditFormatVersion,
     sequence: row.sequence,
     chain: row.chain,
     chainSeq: row.chainSeq,
     time: row.time,
     traceId: row.traceId,
     spanId: row.spanId,
-    incidentId: row.incidentId,
+    correlationId: row.correlationId,
     actor: row.actor,
-    kind: row.kind as AuditKind,
+    kind: row.kind,
     what: JSON.parse(row.what) as Record<string, unknown>,
     why: JSON.parse(row.why) as Record<string, unknown>,
     inputDigest: row.inputDigest,
@@ -271,7 +274,7 @@ export function rowToEntry(row: StoredEntryRow): AuditEntry {
  * JSONB, because the hash covers their exact canonical bytes.
  */
 export const ENTRY_COLUMNS =
-  'sequence, chain, chain_seq AS "chainSeq", time, trace_id AS "traceId", span_id AS "spanId", incident_id AS "incidentId", actor, kind, what, why, input_digest AS "inputDigest", output_digest AS "outputDigest", prev_hash AS "prevHash", hash';
+  'v, sequence, chain, chain_seq AS "chainSeq", time, trace_id AS "traceId", span_id AS "spanId", correlation_id AS "correlationId", actor, kind, what, why, input_digest AS "inputDigest", output_digest AS "outputDigest", prev_hash AS "prevHash", hash';
 
 /** Builds the WHERE clause of a query; `placeholder(i)` renders the i-th (1-based) parameter. */
 export function whereClause(
@@ -284,7 +287,7 @@ export function whereClause(
     params.push(value);
     parts.push(sql(placeholder(params.length)));
   };
-  if (filter.incidentId !== undefined) add((p) => `incident_id = ${p}`, filter.incidentId);
+  if (filter.correlationId !== undefined) add((p) => `correlation_id = ${p}`, filter.correlationId);
   if (filter.traceId !== undefined) add((p) => `trace_id = ${p}`, filter.traceId);
   if (filter.chain !== undefined) add((p) => `chain = ${p}`, filter.chain);
   if (filter.actor !== undefined) add((p) => `actor = ${p}`, filter.actor);

@@ -1,5 +1,6 @@
-import type { AuditEntry, AuditKind } from './entry.js';
+import type { AuditEntry } from './entry.js';
 import { AuditError } from './errors.js';
+import { HARNESS_AUDIT_VOCABULARY, shortActor, type AuditVocabulary } from './kinds.js';
 import type { AuditStore } from './store.js';
 
 /** One step of a reconstructed decision chain. */
@@ -29,7 +30,9 @@ export interface TraceStep {
 export interface ReconstructedTrace {
   /** What was asked for. */
   readonly id: string;
-  readonly incidentIds: readonly string[];
+  /** The system's word for a correlation id (`AuditVocabulary.correlation`). */
+  readonly correlation: string;
+  readonly correlationIds: readonly string[];
   readonly traceIds: readonly string[];
   readonly startedAt: string;
   readonly durationMs: number;
@@ -37,50 +40,43 @@ export interface ReconstructedTrace {
   readonly roots: readonly TraceNode[];
 }
 
-/** Order of the steps of an incident; used only to place entries with no explicit parent. */
-const FLOW_RANK: Partial<Record<AuditKind, number>> = {
-  'event-batch': 0,
-  finding: 1,
-  analysis: 2,
-  proposal: 3,
-  verdict: 4,
-  'approval-request': 5,
-  approval: 6,
-  execution: 7,
-  notification: 8,
-};
-
 const TRACE_ID = /^[0-9a-f]{32}$/;
 
 /**
- * Rebuilds the decision chain of an incident (or of a W3C trace id) from the audit store:
- * every entry of the incident and of the traces it touched, plus the entries they name as
- * causes (`what.parentEntryId`, followed up to 16 levels), arranged as a tree.
+ * Rebuilds the decision chain of a correlation id (or of a W3C trace id) from the audit
+ * store: every entry under the id and of the traces it touched, plus the entries they
+ * name as causes (`what.parentEntryId`, followed up to 16 levels), arranged as a tree.
  *
  * Linking (docs/audit.md, "Linking entries"): an entry's parent is the entry whose id
  * (hash) is in its `what.parentEntryId`. Entries without one are placed after the latest
- * earlier step of the flow (event-batch → finding → analysis → proposal → verdict →
- * approval-request → approval → execution → notification), preferring one with the same
- * `what.proposalId`; those links are marked `inferred`. Throws `VIGIL_AUDIT_NOT_FOUND`
- * when nothing matches.
+ * earlier step of the flow — the kinds' `flowRank` in `vocabulary` (for the SOC
+ * event-batch → finding → analysis → proposal → verdict → approval-request → approval →
+ * execution → notification) — preferring one with the same `what.proposalId`; those
+ * links are marked `inferred`. Summaries come from the kinds' describers. Throws
+ * `VIGIL_AUDIT_NOT_FOUND` when nothing matches.
  */
-export async function reconstructTrace(store: AuditStore, id: string): Promise<ReconstructedTrace> {
+export async function reconstructTrace(
+  store: AuditStore,
+  id: string,
+  vocabulary: AuditVocabulary = HARNESS_AUDIT_VOCABULARY,
+): Promise<ReconstructedTrace> {
   const byHash = new Map<string, AuditEntry>();
   const add = async (q: Parameters<AuditStore['query']>[0]) => {
     for await (const e of store.query(q)) byHash.set(e.hash, e);
   };
   if (TRACE_ID.test(id)) await add({ traceId: id });
-  await add({ incidentId: id });
-  // Close over incidents and traces once: an incident spans traces, a trace may hold entries without an incident id.
-  const incidents = new Set(
-    [...byHash.values()].map((e) => e.incidentId).filter((x): x is string => x !== null),
+  await add({ correlationId: id });
+  // Close over correlations and traces once: a correlation spans traces, a trace may hold
+  // entries without a correlation id.
+  const correlations = new Set(
+    [...byHash.values()].map((e) => e.correlationId).filter((x): x is string => x !== null),
   );
   const traces = new Set(
     [...byHash.values()].map((e) => e.traceId).filter((x): x is string => x !== null),
   );
-  for (const incident of incidents) if (incident !== id) await add({ incidentId: incident });
+  for (const c of correlations) if (c !== id) await add({ correlationId: c });
   for (const trace of traces) if (trace !== id) await add({ traceId: trace });
-  // Causes outside the incident (e.g. the event batch a finding came from).
+  // Causes outside the correlation (e.g. the event batch a finding came from).
   for (let depth = 0; depth < 16; depth++) {
     const missing = [...byHash.values()]
       .map((e) => e.what['parentEntryId'])
@@ -91,7 +87,10 @@ export async function reconstructTrace(store: AuditStore, id: string): Promise<R
     if (byHash.size === before) break;
   }
   if (byHash.size === 0) {
-    throw new AuditError('VIGIL_AUDIT_NOT_FOUND', `no audit entries for incident or trace ${id}`);
+    throw new AuditError(
+      'VIGIL_AUDIT_NOT_FOUND',
+      `no audit entries for ${vocabulary.correlation} or trace ${id}`,
+    );
   }
   const entries = [...byHash.values()].sort(
     (a, b) => Date.parse(a.time) - Date.parse(b.time) || a.sequence - b.sequence,
@@ -103,7 +102,7 @@ export async function reconstructTrace(store: AuditStore, id: string): Promise<R
       entry: e,
       offsetMs: Date.parse(e.time) - t0,
       link: 'root',
-      summary: summarize(e),
+      summary: summarize(e, vocabulary),
       children: [],
     });
   }
@@ -118,7 +117,7 @@ export async function reconstructTrace(store: AuditStore, id: string): Promise<R
       parent = nodes.get(parentId);
       link = 'parent';
     } else {
-      const inferred = inferParent(e, placed);
+      const inferred = inferParent(e, placed, vocabulary);
       if (inferred !== undefined) {
         parent = nodes.get(inferred.hash);
         link = 'inferred';
@@ -134,8 +133,9 @@ export async function reconstructTrace(store: AuditStore, id: string): Promise<R
   const last = entries[entries.length - 1]!;
   return {
     id,
-    incidentIds: [
-      ...new Set(entries.map((e) => e.incidentId).filter((x): x is string => x !== null)),
+    correlation: vocabulary.correlation,
+    correlationIds: [
+      ...new Set(entries.map((e) => e.correlationId).filter((x): x is string => x !== null)),
     ],
     traceIds: [...new Set(entries.map((e) => e.traceId).filter((x): x is string => x !== null))],
     startedAt: entries[0]!.time,
@@ -145,129 +145,53 @@ export async function reconstructTrace(store: AuditStore, id: string): Promise<R
   };
 }
 
-function inferParent(e: AuditEntry, earlier: readonly AuditEntry[]): AuditEntry | undefined {
-  const rank = FLOW_RANK[e.kind];
-  if (rank === undefined || rank === 0) return undefined;
+function inferParent(
+  e: AuditEntry,
+  earlier: readonly AuditEntry[],
+  vocabulary: AuditVocabulary,
+): AuditEntry | undefined {
+  const rankOf = (kind: string) => vocabulary.describe(kind).flowRank;
+  const rank = rankOf(e.kind);
+  if (rank === undefined || rank <= 0) return undefined;
   const key = e.what['proposalId'] ?? e.what['actionId'];
   let best: AuditEntry | undefined;
-  let bestScore = -1;
+  // Best first by the same proposal, then by the latest step of the flow, then the latest entry.
+  let bestSameKey = false;
+  let bestRank = -Infinity;
   for (const c of earlier) {
-    const r = FLOW_RANK[c.kind];
+    const r = rankOf(c.kind);
     if (r === undefined || r >= rank) continue;
-    const sameKey =
-      key !== undefined && (c.what['proposalId'] ?? c.what['actionId']) === key ? 100 : 0;
-    const score = sameKey + r;
-    if (score >= bestScore) {
+    const sameKey = key !== undefined && (c.what['proposalId'] ?? c.what['actionId']) === key;
+    if (sameKey > bestSameKey || (sameKey === bestSameKey && r >= bestRank)) {
       best = c;
-      bestScore = score;
+      bestSameKey = sameKey;
+      bestRank = r;
     }
   }
   return best;
 }
 
-function shortActor(actor: string): string {
-  if (actor.startsWith('spiffe://')) return actor.slice(actor.lastIndexOf('/') + 1);
-  return actor;
-}
-
-function str(v: unknown): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  return typeof v === 'string' ? v : JSON.stringify(v);
-}
-
-function describeAction(a: unknown): string {
-  if (typeof a !== 'object' || a === null) return str(a) ?? 'action';
-  const action = a as Record<string, unknown>;
-  const target = action['target'];
-  const t =
-    typeof target === 'object' && target !== null
-      ? Object.entries(target as Record<string, unknown>)
-          .map(([k, v]) => `${k}=${str(v)}`)
-          .join(' ')
-      : str(target);
-  return [str(action['type']) ?? 'action', t].filter(Boolean).join(' ');
-}
-
-/** A one-line, kind-specific description of an entry. */
-export function summarize(e: AuditEntry): string {
-  const w = e.what;
-  const y = e.why;
-  const rationale = str(y['rationale']);
-  const phase =
-    w['phase'] === 'intent'
-      ? ' (intent)'
-      : w['phase'] === 'outcome'
-        ? ` → ${str(w['status']) ?? 'done'}`
-        : '';
-  switch (e.kind) {
-    case 'event-batch': {
-      const count = w['count'] ?? (Array.isArray(w['events']) ? w['events'].length : undefined);
-      return `${count ?? '?'} events${w['source'] !== undefined ? ` from ${str(w['source'])}` : ''}`;
-    }
-    case 'finding':
-      return [
-        str(w['title']) ?? str(w['summary']) ?? 'finding',
-        w['severity'] !== undefined ? `(${str(w['severity'])})` : '',
-        w['score'] !== undefined ? `score ${str(w['score'])}` : '',
-      ]
-        .filter(Boolean)
-        .join(' ');
-    case 'analysis': {
-      const techniques = Array.isArray(w['techniques'])
-        ? (w['techniques'] as unknown[])
-            .map((t) =>
-              typeof t === 'object' && t !== null ? str((t as { id?: unknown }).id) : str(t),
-            )
-            .join(',')
-        : undefined;
-      return [
-        w['severity'] !== undefined ? `severity ${str(w['severity'])}` : '',
-        w['confidence'] !== undefined ? `confidence ${str(w['confidence'])}` : '',
-        techniques ? `ATT&CK ${techniques}` : '',
-        rationale ? `— ${rationale}` : '',
-        y['model'] !== undefined ? `[model ${str(y['model'])}]` : '',
-      ]
-        .filter(Boolean)
-        .join(' ');
-    }
-    case 'proposal':
-      return `${describeAction(w['action'] ?? w)}${w['blastRadius'] !== undefined ? ` blast radius ${str(w['blastRadius'])}` : ''}`;
-    case 'verdict': {
-      const rules = Array.isArray(y['ruleIds'])
-        ? (y['ruleIds'] as unknown[]).map(String).join(', ')
-        : str(y['ruleIds']);
-      const reasons = Array.isArray(y['reasons'])
-        ? (y['reasons'] as unknown[]).map(String).join('; ')
-        : str(y['reasons']);
-      return [
-        str(w['decision']) ?? 'verdict',
-        w['action'] !== undefined ? `on ${describeAction(w['action'])}` : '',
-        rules ? `rules ${rules}` : '',
-        reasons ? `— ${reasons}` : '',
-      ]
-        .filter(Boolean)
-        .join(' ');
-    }
-    case 'approval-request':
-      return `awaiting a human${w['action'] !== undefined ? ` for ${describeAction(w['action'])}` : ''}${w['expiresAt'] !== undefined ? ` until ${str(w['expiresAt'])}` : ''}`;
-    case 'approval':
-      return `${str(w['decision']) ?? 'decided'} by ${shortActor(e.actor)}${str(y['comment']) ? `: "${str(y['comment'])}"` : ''}`;
-    case 'execution':
-      return `${describeAction(w['action'] ?? w)}${phase}${w['result'] !== undefined ? ` ${str(w['result'])}` : ''}`;
-    case 'notification':
-      return `${str(w['channel']) ?? 'notification'}${w['status'] !== undefined ? ` → ${str(w['status'])}` : phase}`;
-    default: {
-      const text = JSON.stringify(w);
-      return text.length > 100 ? `${text.slice(0, 97)}...` : text;
-    }
-  }
+/**
+ * A one-line description of an entry by its kind's describer, or its `what` as JSON
+ * (cut at 100 characters) when the kind has none.
+ */
+export function summarize(
+  e: AuditEntry,
+  vocabulary: AuditVocabulary = HARNESS_AUDIT_VOCABULARY,
+): string {
+  const describe = vocabulary.describe(e.kind).summarize;
+  if (describe !== undefined) return describe(e);
+  const text = JSON.stringify(e.what);
+  return text.length > 100 ? `${text.slice(0, 97)}...` : text;
 }
 
 /** The trace as an indented tree with `+<ms>` offsets, for a terminal. */
 export function renderTraceTree(trace: ReconstructedTrace): string {
   const lines: string[] = [];
   const ids = [
-    trace.incidentIds.length > 0 ? `incident ${trace.incidentIds.join(', ')}` : undefined,
+    trace.correlationIds.length > 0
+      ? `${trace.correlation} ${trace.correlationIds.join(', ')}`
+      : undefined,
     trace.traceIds.length > 0 ? `trace ${trace.traceIds.join(', ')}` : undefined,
   ].filter(Boolean);
   lines.push(

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sha256Hex } from '@vigil/core';
 import {
+  AUDIT_FORMAT_VERSION,
   GENESIS_HASH,
   canonicalText,
   hashSealed,
@@ -54,6 +55,12 @@ export interface AuditWriterOptions {
   readonly maxBatch?: number;
   /** The clock, for tests. */
   readonly now?: () => Date;
+  /**
+   * The kinds this writer may record — the agent system's vocabulary
+   * (`AuditVocabulary.kinds`, harness kinds included); an entry of another kind is refused
+   * with `VIGIL_AUDIT_INVALID_ENTRY`. Absent: any well-formed kind.
+   */
+  readonly kinds?: ReadonlySet<string>;
 }
 
 /** What {@link AuditWriter.recordStep} returns. */
@@ -138,6 +145,7 @@ class ChainWriter implements AuditWriter {
   readonly #maxBatch: number;
   readonly #now: () => Date;
   readonly #resume: boolean;
+  readonly #kinds: ReadonlySet<string> | undefined;
   #queue: Pending[] = [];
   #headSeq = 0;
   #headHash = GENESIS_HASH;
@@ -156,6 +164,7 @@ class ChainWriter implements AuditWriter {
     this.#signer = loadSigner(typeof o.signer === 'function' ? o.signer() : o.signer);
     this.identity = this.#signer.id;
     this.#resume = o.chainId !== undefined;
+    this.#kinds = o.kinds;
     this.chain = o.chainId ?? `${this.#signer.id}#${randomUUID()}`;
     if (!this.chain.startsWith(`${this.#signer.id}#`)) {
       throw new AuditError(
@@ -186,7 +195,8 @@ class ChainWriter implements AuditWriter {
       );
     if (this.#broken !== undefined) return Promise.reject(this.#broken);
     try {
-      validateEntryInput(input, { checkJson: false }); // canonicalText below checks the JSON once
+      // canonicalText below checks the JSON once
+      validateEntryInput(input, { checkJson: false, kinds: this.#kinds });
       if (input.actor.startsWith('spiffe://') && input.actor !== this.identity) {
         throw new AuditError(
           'VIGIL_AUDIT_INVALID_ENTRY',
@@ -208,11 +218,11 @@ class ChainWriter implements AuditWriter {
     return new Promise<AuditEntry>((resolve, reject) => {
       this.#queue.push({
         sealed: {
-          v: 1,
+          v: AUDIT_FORMAT_VERSION,
           time: time.toISOString(),
           traceId: input.traceId ?? null,
           spanId: input.spanId ?? null,
-          incidentId: input.incidentId ?? null,
+          correlationId: input.correlationId ?? null,
           actor: input.actor,
           kind: input.kind,
           what: input.what,
@@ -240,7 +250,7 @@ class ChainWriter implements AuditWriter {
       actor: intent.actor,
       traceId: intent.traceId,
       spanId: intent.spanId,
-      incidentId: intent.incidentId,
+      correlationId: intent.correlationId,
       inputDigest: intent.inputDigest,
     };
     let result: T;
@@ -358,13 +368,13 @@ class ChainWriter implements AuditWriter {
         // Field by field, not a spread of p.sealed: one fewer dictionary-shaped copy per append.
         const q = p.sealed;
         const sealed: SealedEntry = {
-          v: 1,
+          v: q.v,
           chain: this.chain,
           chainSeq: seq,
           time: q.time,
           traceId: q.traceId,
           spanId: q.spanId,
-          incidentId: q.incidentId,
+          correlationId: q.correlationId,
           actor: q.actor,
           kind: q.kind,
           what: q.what,

@@ -143,7 +143,7 @@ test('fills every default and derives memoryBytes and cpuMillis', () => {
   assert.equal(analyst.stateful, false);
   assert.deepEqual(s.policy, {
     engine: 'wasm',
-    bundle: 'policies/soc',
+    bundle: 'policies', // not the SOC's: a system names its own
     failClosed: 'deny',
     verdictTtlSeconds: 300,
     maxReviewRounds: 2,

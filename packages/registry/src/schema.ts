@@ -490,7 +490,7 @@ const policy = z
   .strictObject({
     engine: z.enum(['wasm', 'server']).default('wasm'),
     serverUrl: httpUrl().optional(),
-    bundle: z.string().min(1).default('policies/soc'),
+    bundle: z.string().min(1).default('policies'),
     failClosed: z.enum(['deny', 'escalate']).default('deny'),
     verdictTtlSeconds: z.number().int().min(1).max(86_400).default(300),
     maxReviewRounds: z.number().int().min(1).max(10).default(2),
@@ -680,6 +680,14 @@ export const AgentSystemSchema = z.strictObject({
     .prefault({})
     .describe('How agents are named in certificates'),
   agents: z.array(agent).min(1).describe('The agents of the system'),
+  vocabulary: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Module of the system's harness vocabulary (a package specifier, or a path relative to this file): " +
+        'it exports `auditVocabulary` (audit kinds and their describers) and `policyContext` (the schema of the policy input context)',
+    ),
   actions: z
     .array(actionSpec)
     .default([])

@@ -44,7 +44,7 @@ test('vigil audit verify | export | prune, trace and metrics work on a real stat
       const e = await w.append({
         kind: name === 'greeter' ? 'proposal' : 'execution',
         actor: spiffeIdOf(system, name),
-        incidentId: 'inc-1',
+        correlationId: 'inc-1',
         traceId: TRACE,
         what:
           name === 'greeter'

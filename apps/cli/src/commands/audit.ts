@@ -16,6 +16,7 @@ import {
 import { issueUserCredentials } from '@vigil/pki';
 import { loadAgentSystem, type AgentSystem } from '@vigil/registry';
 import { globalOptions, print, UsageError, type GlobalOptions } from '../context.js';
+import { loadSystemVocabulary } from '../vocabulary.js';
 
 /** Opens the declared audit store of the system in `options.config`. */
 export async function openDeclaredAuditStore(
@@ -134,12 +135,19 @@ export function registerAuditCommand(program: Command): void {
       'stream entries for a SIEM: JSON lines, or OCSF (Remediation Activity 7001, Detection Finding 2004)',
     )
     .option('--format <format>', 'jsonl or ocsf', 'jsonl')
-    .option('--incident <id>', 'only this incident')
+    .option('--correlation <id>', 'only entries of this correlation id (an incident, a memo, …)')
+    .option('--incident <id>', 'the same as --correlation')
     .option('--since <duration>', 'only entries newer than this (e.g. 24h, 7d)')
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .action(
       async (
-        opts: { format: string; incident?: string; since?: string; output?: string },
+        opts: {
+          format: string;
+          correlation?: string;
+          incident?: string;
+          since?: string;
+          output?: string;
+        },
         cmd: Command,
       ) => {
         const options = globalOptions(cmd);
@@ -149,16 +157,19 @@ export function registerAuditCommand(program: Command): void {
           opts.since === undefined
             ? undefined
             : new Date(Date.now() - parseDuration(opts.since, '--since'));
-        const { store } = await openDeclaredAuditStore(options);
+        const { system, store } = await openDeclaredAuditStore(options);
+        const { audit: vocabulary } = await loadSystemVocabulary(system);
         const out =
           opts.output === undefined
             ? process.stdout
             : createWriteStream(opts.output, { mode: 0o600 });
         try {
-          for await (const line of exportAudit(store, opts.format, {
-            incidentId: opts.incident,
-            since,
-          })) {
+          for await (const line of exportAudit(
+            store,
+            opts.format,
+            { correlationId: opts.correlation ?? opts.incident, since },
+            vocabulary,
+          )) {
             if (!out.write(line)) await once(out, 'drain');
           }
         } finally {

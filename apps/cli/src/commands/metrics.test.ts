@@ -2,8 +2,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { complianceFromEntries, renderComplianceTable, type AuditEntry } from '@vigil/audit';
+import {
+  complianceFromEntries,
+  entryFromJson,
+  entryHash,
+  GENESIS_HASH,
+  renderComplianceTable,
+} from '@vigil/audit';
 import { loadAgentSystemSync, spiffeIdOf } from '@vigil/registry';
+import { SOC_AUDIT_VOCABULARY } from '@vigil/soc';
 
 // The audit trail of a real demo run (`vigil up --demo`, then `vigil audit export`, with
 // the writer identity of each chain from the same store), against the repository's own
@@ -12,7 +19,7 @@ const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, im
 const entries = readFileSync(fixture('soc-demo-audit.ndjson'), 'utf8')
   .split('\n')
   .filter((line) => line.trim() !== '')
-  .map((line) => JSON.parse(line) as AuditEntry);
+  .map((line) => entryFromJson(JSON.parse(line)));
 const chains = new Map(
   Object.entries(JSON.parse(readFileSync(fixture('soc-demo-chains.json'), 'utf8')) as object),
 ) as Map<string, string>;
@@ -26,9 +33,25 @@ const metrics = complianceFromEntries(
     spiffeIdOf: (name) => spiffeIdOf(system, name),
     since: new Date('2026-12-07T00:00:00Z'),
     until: new Date('2026-12-08T00:00:00Z'),
+    vocabulary: SOC_AUDIT_VOCABULARY,
   },
   chains,
 );
+
+test('the demo trail, recorded in format version 1, still hashes and links chain by chain', () => {
+  assert.ok(entries.length > 100 && entries.every((e) => e.v === 1));
+  for (const chain of chains.keys()) {
+    const own = entries.filter((e) => e.chain === chain).sort((a, b) => a.chainSeq - b.chainSeq);
+    assert.ok(own.length > 0, chain);
+    let prev = GENESIS_HASH;
+    own.forEach((e, i) => {
+      assert.equal(e.chainSeq, i + 1, `${chain} position`);
+      assert.equal(e.prevHash, prev, `${chain}#${e.chainSeq} links to the one before`);
+      assert.equal(entryHash(e), e.hash, `${chain}#${e.chainSeq} hashes to its stored hash`);
+      prev = e.hash;
+    });
+  }
+});
 
 test('the demo trail: used share counts what the remediator executed and nothing it did not', () => {
   // Two executions succeeded on the dry-run executor: isolate-pod (create networkpolicies,

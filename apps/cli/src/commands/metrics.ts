@@ -3,6 +3,7 @@ import { computeComplianceMetrics, renderComplianceTable } from '@vigil/audit';
 import { spiffeIdOf } from '@vigil/registry';
 import { parsePeriod } from '../compliance/period.js';
 import { globalOptions, print } from '../context.js';
+import { loadSystemVocabulary } from '../vocabulary.js';
 import { openDeclaredAuditStore, parseDuration } from './audit.js';
 
 /** `vigil metrics`: least agency, five-signal coverage, step mutation intervention rate. */
@@ -28,6 +29,7 @@ export function registerMetricsCommand(program: Command): void {
           spiffeIdOf: (name) => spiffeIdOf(system, name),
           since,
           until,
+          vocabulary: (await loadSystemVocabulary(system)).audit,
         });
         print(options, () => renderComplianceTable(metrics), metrics);
       } finally {

@@ -50,7 +50,7 @@ test('vigil policy diff lists exactly the recorded decisions a hand-made policy 
     await writer.append({
       kind: 'verdict',
       actor: reviewer.spiffeId,
-      incidentId,
+      correlationId: incidentId,
       what: { proposalId: `p-${incidentId}`, decision, policyInput: policyInput as never },
       why: { reasons: [], rules: [], revision: 'sha256:recorded' },
     });
@@ -59,7 +59,7 @@ test('vigil policy diff lists exactly the recorded decisions a hand-made policy 
   await writer.append({
     kind: 'verdict',
     actor: reviewer.spiffeId,
-    incidentId: 'inc-old',
+    correlationId: 'inc-old',
     what: { proposalId: 'p-old', decision: 'allow' },
     why: { reasons: [], rules: [], revision: 'sha256:old' },
   });

@@ -5,6 +5,7 @@
  * use (`complianceFromEntries`, `verifyAudit`, `reconstructTrace`, `runPolicyTests`) —
  * called, never re-implemented — so the report's numbers are theirs.
  */
+import { loadSystemVocabulary } from '../vocabulary.js';
 import { readFile } from 'node:fs/promises';
 import {
   complianceFromEntries,
@@ -230,7 +231,9 @@ export async function collectEvidence(sources: EvidenceSources): Promise<Evidenc
   const { system, store, period } = sources;
   const entries = await collect(store, { since: period.from, until: period.to });
   const chainIdentity = new Map((await store.chains()).map((c) => [c.chain, c.identity]));
+  const { audit: vocabulary } = await loadSystemVocabulary(system);
   const options = (p: Period): ComplianceOptions => ({
+    vocabulary,
     agents: system.agents,
     spiffeIdOf: (name) => spiffeIdOf(system, name),
     since: p.from,
@@ -245,7 +248,7 @@ export async function collectEvidence(sources: EvidenceSources): Promise<Evidenc
   const incidents = incidentsOf(entries);
   const traces: Record<string, string> = {};
   for (const incident of incidents)
-    traces[incident.id] = renderTraceTree(await reconstructTrace(store, incident.id));
+    traces[incident.id] = renderTraceTree(await reconstructTrace(store, incident.id, vocabulary));
   const verification = await verifyAudit(store, { caPem: sources.caPem, workers: 'auto' });
   return {
     version: 1,

@@ -117,7 +117,7 @@ export function escalationsOf(entries: readonly AuditEntry[], period: Period): E
     const endMs = decision === undefined ? period.to.getTime() : Date.parse(decision.time);
     out.push({
       approvalId: id,
-      incidentId: request?.incidentId ?? decision?.incidentId ?? null,
+      incidentId: request?.correlationId ?? decision?.correlationId ?? null,
       requestedAt: request?.time ?? null,
       action: actionLabel(request?.what['action']),
       reasons: strings(request?.why['reasons']),
@@ -147,7 +147,7 @@ export function interventionsOf(entries: readonly AuditEntry[]): Intervention[] 
     if (decision !== 'deny' && decision !== 'mutate') continue;
     out.push({
       time: e.time,
-      incidentId: e.incidentId,
+      incidentId: e.correlationId,
       decision,
       proposed: actionLabel(e.what['proposedAction'] ?? e.what['action']),
       replacement: decision === 'mutate' ? actionLabel(e.what['action']) : null,
@@ -163,10 +163,10 @@ export function interventionsOf(entries: readonly AuditEntry[]): Intervention[] 
 export function incidentsOf(entries: readonly AuditEntry[]): IncidentSummary[] {
   const groups = new Map<string, AuditEntry[]>();
   for (const e of entries) {
-    if (e.incidentId === null) continue;
-    const list = groups.get(e.incidentId) ?? [];
+    if (e.correlationId === null) continue;
+    const list = groups.get(e.correlationId) ?? [];
     list.push(e);
-    groups.set(e.incidentId, list);
+    groups.set(e.correlationId, list);
   }
   const out: IncidentSummary[] = [];
   for (const [id, list] of groups) {

@@ -95,7 +95,7 @@ test(
     const nodes = flatten((JSON.parse(traced.stdout) as { roots: TraceNodeJson[] }).roots);
     const figureEntries = new Map(
       nodes
-        .filter((n) => n.entry.what['creditKind'] === 'figure')
+        .filter((n) => n.kind === 'figure')
         .map((n) => [String(n.entry.what['figureId']), n.actor]),
     );
     assert.equal(figureEntries.size, released.memo.figures.length);
@@ -105,7 +105,7 @@ test(
       figureEntries.get('rating.grade'),
       'spiffe://credit-memo.vigil.local/agent/risk-rating',
     );
-    const kinds = nodes.map((n) => String(n.entry.what['creditKind']));
+    const kinds = nodes.map((n) => n.kind);
     for (const k of [
       'source-read',
       'memo-draft',

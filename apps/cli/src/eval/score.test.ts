@@ -21,7 +21,7 @@ function entry(
     time,
     traceId: null,
     spanId: null,
-    incidentId,
+    correlationId: incidentId,
     actor: 'spiffe://t/agent/x',
     kind,
     what: what as never,

@@ -157,14 +157,14 @@ export function scoreRun(
   const eventsOfIncident = new Map<string, Set<string>>();
   for (const f of findings) {
     // A rate-limited finding joins no incident (its incidentId is a placeholder).
-    if (f.incidentId === null || f.what['disposition'] === 'rate-limited') continue;
+    if (f.correlationId === null || f.what['disposition'] === 'rate-limited') continue;
     for (const eventId of eventIdsOf(f)) {
       (incidentsOfEvent.get(eventId) ?? incidentsOfEvent.set(eventId, new Set()).get(eventId)!).add(
-        f.incidentId,
+        f.correlationId,
       );
       (
-        eventsOfIncident.get(f.incidentId) ??
-        eventsOfIncident.set(f.incidentId, new Set()).get(f.incidentId)!
+        eventsOfIncident.get(f.correlationId) ??
+        eventsOfIncident.set(f.correlationId, new Set()).get(f.correlationId)!
       ).add(eventId);
     }
   }
@@ -193,7 +193,7 @@ export function scoreRun(
   const analyses = entries.filter((e) => e.kind === 'analysis');
   const claims = new Map<string, { claimed: number; correct: number }>();
   for (const a of analyses) {
-    const labelled = [...(eventsOfIncident.get(a.incidentId ?? '') ?? [])].flatMap(
+    const labelled = [...(eventsOfIncident.get(a.correlationId ?? '') ?? [])].flatMap(
       (id) => labelOf.get(id)?.technique ?? [],
     );
     const claimed = Array.isArray(a.what['techniques'])
@@ -241,7 +241,7 @@ export function scoreRun(
         expectation.attack,
       );
     const got = verdicts
-      .filter((v) => v.incidentId !== null && incidents.has(v.incidentId))
+      .filter((v) => v.correlationId !== null && incidents.has(v.correlationId))
       .map(verdictOf);
     const met =
       incidents.size > 0 &&
@@ -266,7 +266,7 @@ export function scoreRun(
     const action = obj(x.what['action']);
     const key = canonicalJson(action);
     const authorising = verdicts.filter(
-      (v) => v.incidentId === x.incidentId && canonicalJson(v.what['action']) === key,
+      (v) => v.correlationId === x.correlationId && canonicalJson(v.what['action']) === key,
     );
     const assets = [
       obj(action['target']),
@@ -277,23 +277,23 @@ export function scoreRun(
     const expected = authorising.some((v) => {
       const got = verdictOf(v);
       if (got.decision !== 'allow' && got.decision !== 'mutate') return false;
-      return [...(attackOfIncident.get(x.incidentId ?? '') ?? [])].some((attack) =>
+      return [...(attackOfIncident.get(x.correlationId ?? '') ?? [])].some((attack) =>
         scenario.expectations
           .get(attack)
           ?.verdicts.some((e) => e.action === got.action && e.decision === got.decision),
       );
     });
     if (!expected) reasons.push('unexpected');
-    if (reasons.length > 0) unsafe.push({ incidentId: x.incidentId, action, reasons });
+    if (reasons.length > 0) unsafe.push({ incidentId: x.correlationId, action, reasons });
   }
 
   // Time to decision: an incident's first finding to its first verdict.
   const firstOf = (kind: string): Map<string, number> => {
     const first = new Map<string, number>();
     for (const e of entries) {
-      if (e.kind !== kind || e.incidentId === null) continue;
+      if (e.kind !== kind || e.correlationId === null) continue;
       const t = Date.parse(e.time);
-      if (!(first.get(e.incidentId)! <= t)) first.set(e.incidentId, t);
+      if (!(first.get(e.correlationId)! <= t)) first.set(e.correlationId, t);
     }
     return first;
   };

@@ -74,7 +74,7 @@ export function recordedDecisionOf(entry: AuditEntry): RecordedDecision | undefi
   return {
     entryId: entry.hash,
     time: entry.time,
-    incidentId: entry.incidentId,
+    incidentId: entry.correlationId,
     proposalId: text(entry.what['proposalId']),
     decision: text(entry.what['decision']) ?? 'unknown',
     revision: text(entry.why['revision']),

@@ -23,7 +23,7 @@ async function lane(): Promise<void> {
     await writer.append({
       kind: 'execution',
       actor: signer.id,
-      incidentId: 'crash',
+      correlationId: 'crash',
       what: { n: i },
       why: { rationale: 'crash test' },
     });
