@@ -33,14 +33,14 @@ let n = 0;
 function verdict(time: string, decision: string): AuditEntry {
   n += 1;
   return {
-    v: 1,
+    v: 2,
     sequence: n,
     chain: `${REVIEWER}#1`,
     chainSeq: n,
     time,
     traceId: null,
     spanId: null,
-    incidentId: null,
+    correlationId: null,
     actor: REVIEWER,
     kind: 'verdict',
     what: { decision },

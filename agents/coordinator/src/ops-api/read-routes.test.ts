@@ -65,7 +65,7 @@ async function readFixture(t: TestContext) {
   const finding = await coordinator.append({
     kind: 'finding',
     actor: coordinatorId,
-    incidentId: 'inc-live',
+    correlationId: 'inc-live',
     traceId: TRACE,
     what: { findingId: 'f-1', disposition: 'new', score: 0.8 },
     why: { rationale: 'a new entity' },
@@ -73,7 +73,7 @@ async function readFixture(t: TestContext) {
   await coordinator.append({
     kind: 'finding',
     actor: coordinatorId,
-    incidentId: 'inc-live',
+    correlationId: 'inc-live',
     traceId: TRACE,
     what: { disposition: 'rolled-up', count: 4, findingIds: ['f-2', 'f-3', 'f-4', 'f-5'] },
     why: { rationale: 'a storm' },
@@ -81,7 +81,7 @@ async function readFixture(t: TestContext) {
   await reviewer.append({
     kind: 'verdict',
     actor: reviewerId,
-    incidentId: 'inc-live',
+    correlationId: 'inc-live',
     traceId: TRACE,
     what: { decision: 'mutate', parentEntryId: finding.hash },
     why: { reasons: ['narrowed'], revision: 'sha256:loaded-revision' },

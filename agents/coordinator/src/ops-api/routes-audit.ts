@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { reconstructTrace, traceSteps, type AuditEntry, type AuditStore } from '@vigil/audit';
 import { spiffeIdOf, type AgentSystem } from '@vigil/registry';
+import { SOC_AUDIT_VOCABULARY } from '@vigil/soc';
 import { ApiError } from './errors.js';
 import { readSources } from './read-access.js';
 import { auditEntrySchema, auditVerificationSchema, traceSchema } from './read-schemas.js';
@@ -45,6 +46,17 @@ function actorOf(system: AgentSystem, agent: string): string {
  * from `before`, each twice as wide as the last, until it is full or the log's start is
  * reached: a sparse filter costs a few indexed range reads, not a scan of the whole log.
  */
+/**
+ * An entry as the API answers it: the SOC calls the audit trail's correlation id the
+ * incident (`incidentId`), whichever format version sealed the entry.
+ */
+function incidentEntry(e: AuditEntry): Omit<AuditEntry, 'correlationId'> & {
+  incidentId: string | null;
+} {
+  const { correlationId, ...rest } = e;
+  return { ...rest, incidentId: correlationId };
+}
+
 async function newestPage(
   audit: AuditStore,
   filter: Omit<Parameters<AuditStore['query']>[0] & object, 'fromSequence' | 'toSequence'>,
@@ -114,16 +126,17 @@ export function registerAuditRoutes(app: FastifyInstance, deps: () => ReadSource
     async (request) => {
       const { system, audit } = readSources(deps);
       const q = request.query;
-      return newestPage(
+      const page = await newestPage(
         audit,
         {
-          incidentId: q.incident,
+          correlationId: q.incident,
           traceId: q.trace,
           actor: q.agent === undefined ? undefined : actorOf(system, q.agent),
         },
         q.before,
         q.limit,
       );
+      return { ...page, entries: page.entries.map(incidentEntry) };
     },
   );
 
@@ -160,15 +173,15 @@ export function registerAuditRoutes(app: FastifyInstance, deps: () => ReadSource
       const { audit } = readSources(deps);
       if (request.params.id.length > 200)
         throw new ApiError('badRequest', 'id: longer than 200 characters');
-      const trace = await reconstructTrace(audit, request.params.id);
+      const trace = await reconstructTrace(audit, request.params.id, SOC_AUDIT_VOCABULARY);
       return {
         id: trace.id,
-        incidentIds: trace.incidentIds,
+        incidentIds: trace.correlationIds,
         traceIds: trace.traceIds,
         startedAt: trace.startedAt,
         durationMs: trace.durationMs,
         entries: trace.entries,
-        steps: traceSteps(trace),
+        steps: traceSteps(trace).map((step) => ({ ...step, entry: incidentEntry(step.entry) })),
       };
     },
   );

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { complianceFromEntries, complianceTrend, type AuditEntry } from '@vigil/audit';
 import { spiffeIdOf } from '@vigil/registry';
+import { SOC_AUDIT_VOCABULARY } from '@vigil/soc';
 import type { IncidentRecords } from '../incident-records.js';
 import { ApiError } from './errors.js';
 import { scoredEvents } from './event-counters.js';
@@ -72,6 +73,7 @@ export function registerComplianceRoutes(
       const options = {
         agents: system.agents,
         spiffeIdOf: (name: string) => spiffeIdOf(system, name),
+        vocabulary: SOC_AUDIT_VOCABULARY,
       };
       const metrics = complianceFromEntries(
         entries,
