@@ -2,7 +2,7 @@
 // bugs in async agent code, and import boundaries between workspaces.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import importX from 'eslint-plugin-import-x';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import reactHooks from 'eslint-plugin-react-hooks';
 
 export default tseslint.config(
@@ -26,6 +26,20 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { 'import-x': importX },
+    settings: {
+      // Imported TypeScript modules are parsed too (what no-cycle follows).
+      'import-x/extensions': ['.ts', '.tsx', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.tsx'] },
+      // Resolves as Node does for our sources: workspace packages through their `exports`
+      // (the `default` condition points at src/*.ts), `./x.js` specifiers to `./x.ts`.
+      'import-x/resolver-next': [
+        createNodeResolver({
+          extensions: ['.ts', '.tsx', '.js', '.mjs', '.json', '.node'],
+          extensionAlias: { '.js': ['.ts', '.tsx', '.js'] },
+          conditionNames: ['import', 'default'],
+        }),
+      ],
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
@@ -55,6 +69,42 @@ export default tseslint.config(
         },
       ],
       'import-x/no-self-import': 'error',
+      // The layers (DESIGN.md): no import cycle inside or across workspaces; a workspace
+      // imports only what its own package.json declares (dev dependencies in tests, test
+      // helpers and benchmarks), another workspace by its name, never by a relative path.
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-extraneous-dependencies': [
+        'error',
+        {
+          devDependencies: [
+            '**/*.test.ts',
+            '**/*.test.tsx',
+            '**/testing/**',
+            '**/*.contract.ts',
+            '**/store-contract.ts',
+            '**/e2e/**',
+            'bench/**',
+            '**/scripts/**',
+            '**/*.config.*',
+          ],
+          includeTypes: true,
+        },
+      ],
+      'import-x/no-relative-packages': 'error',
+      // The harness knows no agent system: nothing under packages/ imports the SOC's agents
+      // or an example system (their packages resolve to agents/* and examples/*).
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: './packages',
+              from: ['./agents', './examples'],
+              message: 'The harness (packages/) must not import an agent system.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

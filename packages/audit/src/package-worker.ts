@@ -1,6 +1,9 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+// Types only: esbuild is loaded at run time from tsx's own copy, and only when running the
+// TypeScript sources (a development setup); the compiled dist/ never loads it.
+// eslint-disable-next-line import-x/no-extraneous-dependencies
 import type * as Esbuild from 'esbuild';
 
 /**

@@ -21,7 +21,19 @@ import { startOtlpReceiver } from '@vigil/telemetry';
 import { loadAgentCredentialsSync, pkiPaths } from '@vigil/pki';
 import { loadAgentSystem, spiffeIdOf, type AgentSystem } from '@vigil/registry';
 import { createAgentClient, createFilePeerDirectory, type AgentClient } from '@vigil/transport';
-import type { EchoOutput } from '@vigil/echo';
+
+/**
+ * What the echo agent (agents/echo, started by name as each agent's implementation)
+ * answers; declared here because the harness's tests import no agent.
+ */
+interface EchoOutput {
+  readonly echo: unknown;
+  readonly agent: string;
+  readonly replica: number;
+  readonly pid: number;
+  readonly caller: { readonly spiffeId: string; readonly name: string };
+  readonly traceId?: string;
+}
 import { probe } from './probe.js';
 import { endpointsPath } from './status.js';
 import type { ReplicaStatus, SupervisorStatus } from './status.js';
