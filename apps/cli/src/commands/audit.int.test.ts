@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -26,7 +26,12 @@ function vigil(
 test('vigil audit verify | export | prune, trace and metrics work on a real state dir', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-audit-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  copyFileSync(join(ROOT, 'examples', 'two-agent', 'vigil.yaml'), join(dir, 'vigil.yaml'));
+  // The two-agent declaration with the SOC's audit vocabulary: the trace and the OCSF
+  // export below read the describers it names.
+  writeFileSync(
+    join(dir, 'vigil.yaml'),
+    `${readFileSync(join(ROOT, 'examples', 'two-agent', 'vigil.yaml'), 'utf8')}\nvocabulary: '@vigil/soc/vocabulary'\n`,
+  );
   const system = await loadAgentSystem(join(dir, 'vigil.yaml'));
   const stateDir = join(dir, 'state');
   await ensureIdentities(stateDir, system);
@@ -85,6 +90,15 @@ test('vigil audit verify | export | prune, trace and metrics work on a real stat
   assert.equal(events.length, 6);
   assert.equal(events.filter((e) => e.class_uid === 7001 && e.activity_id === 1).length, 3);
   assert.equal(events.filter((e) => e.kind === 'proposal').length, 3);
+  // Without a vocabulary the harness knows executions only as plain entries.
+  writeFileSync(
+    join(dir, 'vigil.yaml'),
+    readFileSync(join(dir, 'vigil.yaml'), 'utf8').replace(/^vocabulary: .*$/m, ''),
+  );
+  const plain = vigil(dir, 'audit', 'export', '--format', 'ocsf');
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.ok(!plain.stdout.includes('"class_uid":7001'));
+  assert.match(vigil(dir, 'trace', 'inc-1').stdout, /^correlation inc-1 · trace 0af76519/);
 
   const metrics = vigil(dir, '--json', 'metrics', '--window', '1h');
   assert.equal(metrics.code, 0, metrics.stderr);

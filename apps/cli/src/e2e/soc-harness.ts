@@ -15,10 +15,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import Database from 'better-sqlite3';
+import { entryFromJson } from '@vigil/audit';
 import { readSupervisorStatus, type SupervisorStatus } from '@vigil/supervisor';
 import { REPO_ROOT, runVigil, type VigilRun } from '../testing/run-vigil.js';
 import { startVigilUp, type VigilUp } from '../testing/vigil-up.js';
 
+/** An exported audit entry as the SOC reads it: its correlation id is the incident. */
 export interface AuditEntry {
   readonly kind: string;
   readonly actor: string;
@@ -355,7 +357,10 @@ export async function startSoc(t: TestContext, options: SocOptions = {}): Promis
       return exported.stdout
         .trimEnd()
         .split('\n')
-        .map((l) => JSON.parse(l) as AuditEntry);
+        .map((l): AuditEntry => {
+          const entry = entryFromJson(JSON.parse(l));
+          return { ...entry, incidentId: entry.correlationId };
+        });
     },
   };
 }
