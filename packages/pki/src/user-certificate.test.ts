@@ -72,3 +72,17 @@ test('certificates minted without a CSR, and agents’, carry no role', async ()
   assert.equal(roleOfCertificate(ca.certPem), undefined);
   assert.equal(roleOfCertificate('garbage'), undefined);
 });
+
+test('a process that holds no local CA refuses with VIGIL_PKI_CA_MISSING, naming the directory', async () => {
+  const empty = mkdtempSync(join(tmpdir(), 'vigil-user-cert-no-ca-'));
+  after(() => rmSync(empty, { recursive: true, force: true }));
+  const { csrPem } = await csrFor({ name: 'ECDSA', namedCurve: 'P-256' });
+  await assert.rejects(
+    issueUserCertificateForCsr(empty, TD, { userId: 'ana', role: 'analyst', csrPem }),
+    (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'VIGIL_PKI_CA_MISSING');
+      assert.ok(error.message.includes(join(empty, 'pki')), error.message);
+      return true;
+    },
+  );
+});

@@ -2,7 +2,11 @@
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { Pkcs10CertificateRequest, X509Certificate } from '@peculiar/x509';
-import { issueLeafForKey, ROLE_UNIT_PREFIX } from './authority.js';
+import {
+  issueLeafForKey,
+  ROLE_UNIT_PREFIX,
+  type CertificateAuthorityMaterial,
+} from './authority.js';
 import { PKI_ERROR_CODES, PkiError } from './errors.js';
 import { readCertificateAuthority } from './identities.js';
 import { pkiPaths } from './paths.js';
@@ -24,6 +28,29 @@ export interface UserCertificate {
 
 /** The longest a person's certificate lives (1 h): their browser asks again after sign-in. */
 export const MAX_USER_CERTIFICATE_SECONDS = 3_600;
+
+/**
+ * The CA that issues person certificates, which only a process holding the local CA may
+ * read (under `--runtime podman` the agents' containers do not see its key): a CA that is
+ * absent or unreadable here is `VIGIL_PKI_CA_MISSING`, naming why.
+ */
+async function readIssuingAuthority(stateDir: string): Promise<CertificateAuthorityMaterial> {
+  const { dir } = pkiPaths(stateDir);
+  let ca: Awaited<ReturnType<typeof readCertificateAuthority>>;
+  try {
+    ca = await readCertificateAuthority(stateDir);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw cause;
+    throw new PkiError(
+      PKI_ERROR_CODES.CA_MISSING,
+      `the CA in ${dir} cannot be read by this process (${code}): it does not hold the local CA`,
+      { cause },
+    );
+  }
+  if (!ca) throw new PkiError(PKI_ERROR_CODES.CA_MISSING, `no CA in ${dir}`);
+  return ca;
+}
 
 /**
  * Issues a short-lived user certificate (`spiffe://<td>/user/<id>`, the role in the
@@ -75,8 +102,7 @@ export async function issueUserCertificateForCsr(
   }
   if (!signed)
     throw new PkiError(PKI_ERROR_CODES.CSR_INVALID, 'the CSR is not signed by its own key');
-  const ca = await readCertificateAuthority(stateDir);
-  if (!ca) throw new PkiError(PKI_ERROR_CODES.CA_MISSING, `no CA in ${pkiPaths(stateDir).dir}`);
+  const ca = await readIssuingAuthority(stateDir);
   const now = request.now ?? new Date();
   const seconds = Math.min(
     request.validitySeconds ?? MAX_USER_CERTIFICATE_SECONDS,
