@@ -12,6 +12,12 @@
  *       - { field: container.securityContext.privileged, equals: true }
  *       - { field: podSpec.hostPID, equals: true }
  *   - not: { field: actor.groups, equals: 'system:nodes' }
+ *   - some:
+ *       path: requestObject.rules
+ *       where:
+ *         all:
+ *           - { field: resources, equals: secrets }
+ *           - { field: verbs, in: [get, list] }
  * ```
  *
  * A field predicate holds when ANY value its path reaches satisfies the operator (see
@@ -19,10 +25,19 @@
  * `startsWith`, `endsWith` and `contains` compare exactly (Kubernetes names are
  * case-sensitive); `matches` is a regular expression, case-insensitive; `cidr` holds for
  * an IP address (v4 or v6, IPv4-mapped counted as v4) inside one of the ranges.
+ *
+ * Because a predicate searches every element, `all` of two predicates over the same array
+ * may be satisfied by two different elements. `some` is the element-wise quantifier: it
+ * holds when ONE value its `path` reaches satisfies the whole `where` condition, whose
+ * fields are read relative to that element (literally: no virtual roots, no
+ * `actor.sourceClass`). `some` nests at most {@link MAX_SOME_DEPTH} deep.
  */
 import { z } from 'zod';
-import { compilePath } from './paths.js';
+import { compilePath, compileRelativePath, type PathVisitor } from './paths.js';
 import { AddressClassifier, compileCidrSet, type AddressClass } from '../model/address-class.js';
+
+/** The virtual field a rule reads the source address class from. */
+const SOURCE_CLASS_FIELD = 'actor.sourceClass';
 
 const scalarSchema = z.union([z.string(), z.number(), z.boolean()]);
 type Scalar = z.infer<typeof scalarSchema>;
@@ -61,21 +76,69 @@ const predicateSchema = z
 
 export type FieldPredicate = z.infer<typeof predicateSchema>;
 
-/** A condition: a field predicate, or `all` / `any` / `not` of conditions. */
+/**
+ * A condition: a field predicate, `all` / `any` / `not` of conditions, or `some` element
+ * reached by a path satisfying one condition.
+ */
 export type Condition =
   | FieldPredicate
   | { readonly all: readonly Condition[] }
   | { readonly any: readonly Condition[] }
-  | { readonly not: Condition };
+  | { readonly not: Condition }
+  | { readonly some: { readonly path: string; readonly where: Condition } };
 
-export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
+/** How deep `some` may nest (rules over RBAC rules or containers' ports need two). */
+export const MAX_SOME_DEPTH = 3;
+
+const nodeSchema: z.ZodType<Condition> = z.lazy(() =>
   z.union([
-    z.strictObject({ all: z.array(conditionSchema).min(1) }),
-    z.strictObject({ any: z.array(conditionSchema).min(1) }),
-    z.strictObject({ not: conditionSchema }),
+    z.strictObject({ all: z.array(nodeSchema).min(1) }),
+    z.strictObject({ any: z.array(nodeSchema).min(1) }),
+    z.strictObject({ not: nodeSchema }),
+    z.strictObject({
+      some: z.strictObject({
+        path: z
+          .string()
+          .min(1)
+          .refine((p) => p !== SOURCE_CLASS_FIELD, {
+            message: `${SOURCE_CLASS_FIELD} is a single value, not a list to quantify over`,
+          }),
+        where: nodeSchema,
+      }),
+    }),
     predicateSchema,
   ]),
 );
+
+/** A condition as rules write it: {@link nodeSchema} with `some` nested at most {@link MAX_SOME_DEPTH}. */
+export const conditionSchema: z.ZodType<Condition> = nodeSchema.superRefine((condition, ctx) =>
+  checkSomeDepth(condition, [], 0, ctx),
+);
+
+function checkSomeDepth(
+  condition: Condition,
+  path: (string | number)[],
+  depth: number,
+  ctx: z.RefinementCtx,
+): void {
+  if ('all' in condition || 'any' in condition) {
+    const key = 'all' in condition ? 'all' : 'any';
+    const parts = 'all' in condition ? condition.all : condition.any;
+    parts.forEach((p, i) => checkSomeDepth(p, [...path, key, i], depth, ctx));
+  } else if ('not' in condition) {
+    checkSomeDepth(condition.not, [...path, 'not'], depth, ctx);
+  } else if ('some' in condition) {
+    if (depth + 1 > MAX_SOME_DEPTH) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'some'],
+        message: `some nests more than ${MAX_SOME_DEPTH} deep`,
+      });
+      return;
+    }
+    checkSomeDepth(condition.some.where, [...path, 'some', 'where'], depth + 1, ctx);
+  }
+}
 
 /**
  * What a rule may know beyond the event: the class of its source address
@@ -103,33 +166,44 @@ export function contextOf(addresses: AddressClassifier): RuleContext {
   };
 }
 
-/** The virtual field a rule reads the source address class from. */
-const SOURCE_CLASS_FIELD = 'actor.sourceClass';
-
 /** A compiled condition: true when the event satisfies it. */
 export type CompiledCondition = (event: unknown, context: RuleContext) => boolean;
 
 /** Compiles a condition (already validated by {@link conditionSchema}). */
 export function compileCondition(condition: Condition): CompiledCondition {
+  return compileIn(condition, 'event');
+}
+
+/** What a condition's paths are read from: the event, or one element a `some` reached. */
+type Scope = 'event' | 'element';
+
+function compileIn(condition: Condition, scope: Scope): CompiledCondition {
+  const pathOf = (p: string): PathVisitor =>
+    scope === 'event' ? compilePath(p) : compileRelativePath(p);
   if ('all' in condition) {
-    const parts = condition.all.map(compileCondition);
+    const parts = condition.all.map((p) => compileIn(p, scope));
     return (e, c) => {
       for (const p of parts) if (!p(e, c)) return false;
       return true;
     };
   }
   if ('any' in condition) {
-    const parts = condition.any.map(compileCondition);
+    const parts = condition.any.map((p) => compileIn(p, scope));
     return (e, c) => {
       for (const p of parts) if (p(e, c)) return true;
       return false;
     };
   }
   if ('not' in condition) {
-    const inner = compileCondition(condition.not);
+    const inner = compileIn(condition.not, scope);
     return (e, c) => !inner(e, c);
   }
-  if (condition.field === SOURCE_CLASS_FIELD) {
+  if ('some' in condition) {
+    const visit = pathOf(condition.some.path);
+    const where = compileIn(condition.some.where, 'element');
+    return (e, c) => visit(e, where, c);
+  }
+  if (scope === 'event' && condition.field === SOURCE_CLASS_FIELD) {
     const test = compileTest(condition);
     if (condition.exists !== undefined) {
       const wanted = condition.exists;
@@ -137,7 +211,7 @@ export function compileCondition(condition: Condition): CompiledCondition {
     }
     return (e, c) => test(c.sourceClass(e));
   }
-  const visit = compilePath(condition.field);
+  const visit = pathOf(condition.field);
   if (condition.exists !== undefined) {
     const wanted = condition.exists;
     return (e) => visit(e, found) === wanted;

@@ -48,7 +48,9 @@ export function loadRules(dir: string = DEFAULT_RULES_DIR): Rule[] {
     .sort()) {
     const file = join(vigilDir, name);
     const doc = validate(ruleFileSchema, readYaml(file), file);
-    doc.rules.forEach((r, i) => rules.push(validate(ruleSchema, r, `${file} rules[${i}]`)));
+    doc.rules.forEach((r, i) =>
+      rules.push(validate(ruleSchema, r, `${file} rules[${i}]${idOf(r)}`)),
+    );
   }
   const overlayFile = join(dir, 'sigma', 'overlay.yaml');
   const overlay = validate(overlaySchema, readYaml(overlayFile), overlayFile);
@@ -81,6 +83,12 @@ function readYaml(file: string): unknown {
   } catch (cause) {
     throw new RuleError('VIGIL_DETECTOR_RULE_INVALID', `${file}: cannot read rules`, { cause });
   }
+}
+
+/** ` (id)` when the unvalidated rule has a string id, so an error names the rule. */
+function idOf(rule: unknown): string {
+  const id = (rule as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? ` (${id})` : '';
 }
 
 function validate<T>(schema: z.ZodType<T>, value: unknown, where: string): T {

@@ -11,8 +11,16 @@
  *   `ephemeralContainers`.
  */
 
-/** Calls `visit` on each value the path reaches until one returns true; returns whether one did. */
-export type PathVisitor = (root: unknown, visit: (value: unknown) => boolean) => boolean;
+/**
+ * Calls `visit` on each value the path reaches until one returns true; returns whether one
+ * did. `arg` is handed to `visit` unchanged, so a caller needing per-event state (the rule
+ * context of a `some` quantifier) does not allocate a closure per event.
+ */
+export type PathVisitor = <A>(
+  root: unknown,
+  visit: (value: unknown, arg: A) => boolean,
+  arg?: A,
+) => boolean;
 
 const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
 
@@ -23,42 +31,56 @@ export function compilePath(path: string): PathVisitor {
   // Written as loops without per-call closures: this runs for every rule on every event.
   if (head === 'podSpec') {
     const tail = walker(rest);
-    return (root, visit) => {
+    return (root, visit, arg) => {
       const spec = podSpecOf(root);
-      return spec !== undefined && tail(spec, visit);
+      return spec !== undefined && tail(spec, visit, arg);
     };
   }
   if (head === 'container') {
     const tail = walker(rest);
-    return (root, visit) => {
+    return (root, visit, arg) => {
       const spec = podSpecOf(root);
       if (spec === undefined) return false;
-      for (const list of CONTAINER_LISTS) if (tail(field(spec, list), visit)) return true;
+      for (const list of CONTAINER_LISTS) if (tail(field(spec, list), visit, arg)) return true;
       return false;
     };
   }
   return walker(steps);
 }
 
+/**
+ * Compiles a dotted path read literally from its root, without the virtual roots: the
+ * fields of a `some` quantifier's `where`, which are relative to one element.
+ */
+export function compileRelativePath(path: string): PathVisitor {
+  return walker(path.split('.'));
+}
+
 function walker(steps: readonly string[]): PathVisitor {
   const n = steps.length;
-  const walk = (start: unknown, from: number, visit: (value: unknown) => boolean): boolean => {
+  const walk = (
+    start: unknown,
+    from: number,
+    visit: (value: unknown, arg: unknown) => boolean,
+    arg: unknown,
+  ): boolean => {
     let value = start;
     for (let i = from; i < n; i++) {
       if (Array.isArray(value)) {
-        for (const v of value) if (walk(v, i, visit)) return true;
+        for (const v of value) if (walk(v, i, visit, arg)) return true;
         return false;
       }
       if (typeof value !== 'object' || value === null) return false;
       value = (value as Record<string, unknown>)[steps[i]!];
     }
     if (Array.isArray(value)) {
-      for (const v of value) if (walk(v, n, visit)) return true;
+      for (const v of value) if (walk(v, n, visit, arg)) return true;
       return false;
     }
-    return value !== undefined && value !== null && visit(value);
+    return value !== undefined && value !== null && visit(value, arg);
   };
-  return (root, visit) => walk(root, 0, visit);
+  return (root, visit, arg) =>
+    walk(root, 0, visit as (value: unknown, arg: unknown) => boolean, arg);
 }
 
 function field(value: unknown, key: string): unknown {
