@@ -5,7 +5,6 @@ import { normaliseEvent } from '../events/normalise.js';
 import type { SecurityEvent } from '../events/security-event.js';
 import { loadModel, saveModel } from '../model/model.js';
 import { trainModel } from '../model/train.js';
-import { generateScenario } from '@vigil/soc-scenario';
 
 /** `settings.bootstrap`: how to train a first model when none exists yet. */
 export interface BootstrapSettings {
@@ -55,6 +54,8 @@ async function train(
   why: string,
 ): Promise<boolean> {
   const started = Date.now();
+  // Loaded only to train: a detector that has its model never holds the generator.
+  const { generateScenario } = await import('@vigil/soc-scenario/generate');
   const scenario = generateScenario({
     seed: settings.seed,
     events: settings.eventsPerDay * settings.days,

@@ -16,11 +16,16 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import type { IngestStats } from '../sources/event-source.js';
 
-/** The TypeScript source when this package runs from `src/` (under tsx), else the compiled file. */
-const MODULE = new URL(
-  import.meta.url.endsWith('.ts') ? './detector-child.ts' : './detector-child.js',
-  import.meta.url,
-);
+/**
+ * The compiled child, run as `vigil up` runs an agent: plain Node on the transpiled files
+ * (`--conditions=vigil-dist`), never under tsx, whose own compiler holds 60–100 MiB and
+ * would be counted as the detector's. Reached the same way from `src/agent` and `dist/agent`.
+ */
+const CHILD = new URL('../../dist/agent/detector-child.js', import.meta.url);
+/** The repository's transpile step, run first so the child is today's sources. */
+const BUILD_DIST = new URL('../../../../scripts/build-dist.mjs', import.meta.url).href;
+/** The V8 flags vigil up gives every agent (DEFAULT_AGENT_V8_FLAGS of @vigil/supervisor). */
+const AGENT_V8_FLAGS = ['--conditions=vigil-dist', '--max-semi-space-size=1'];
 
 export interface DetectorProcessOptions {
   readonly stateDir: string;
@@ -68,8 +73,12 @@ function nextMessage<T>(child: ChildProcess): Promise<T> {
 export async function startDetectorProcess(
   options: DetectorProcessOptions,
 ): Promise<DetectorProcess> {
+  const { buildDist } = (await import(BUILD_DIST)) as {
+    buildDist: (o: { quiet: boolean }) => Promise<void>;
+  };
+  await buildDist({ quiet: true });
   const child = fork(
-    MODULE,
+    CHILD,
     [
       options.stateDir,
       options.coordinator,
@@ -77,7 +86,7 @@ export async function startDetectorProcess(
     ],
     {
       env: { ...process.env, VIGIL_CHILD_INGEST_TOKEN: options.token },
-      execArgv: [...process.execArgv, `--max-old-space-size=${options.heapMiB ?? 144}`],
+      execArgv: [...AGENT_V8_FLAGS, `--max-old-space-size=${options.heapMiB ?? 144}`],
     },
   );
   try {

@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveSystemPath } from '@vigil/registry';
 import { readServiceAddress, type DemoContext, type DemoDriver } from '@vigil/runtime';
-import { startNotificationSinks } from './notification-sinks.js';
 
 /** Events per `ingest-events` call and the pause between calls (a steady, watchable replay). */
 const BATCH = 250;
@@ -39,6 +38,9 @@ interface IncidentDetail {
  * next (approve an escalation, rebuild a trace, verify the audit trail).
  */
 export const demo: DemoDriver = async (ctx) => {
+  // Loaded here, not with the module: every detector process imports this package (its
+  // index re-exports the driver), and only the CLI running the demo needs the SMTP server.
+  const { startNotificationSinks } = await import('./notification-sinks.js');
   const stopSinks = await startNotificationSinks(ctx.system, (line) => ctx.print(line));
   try {
     const scenarioPath = resolveSystemPath(ctx.system, 'examples/soc-demo/scenario.ndjson');
