@@ -6,9 +6,15 @@ import {
   signDecision,
   type Decision,
 } from '@vigil/approval-signing';
-import { OPS_API_SERVICE, describeTarget, tokenFile, type ApprovalRow } from '@vigil/coordinator';
+import {
+  OPS_API_SERVICE,
+  describeTarget,
+  listUsers,
+  tokenFile,
+  type ApprovalRow,
+} from '@vigil/coordinator';
 import { isVigilError, VigilError } from '@vigil/core';
-import { issueUserCredentials } from '@vigil/pki';
+import { issueUserCertificateForCsr, issueUserCredentials } from '@vigil/pki';
 import { signApproval } from '@vigil/policy';
 import { loadAgentSystem } from '@vigil/registry';
 import { readServiceAddress, serviceAddressFile } from '@vigil/runtime';
@@ -90,7 +96,10 @@ async function call<T>(s: Session, method: string, path: string, body?: unknown)
 /**
  * The decision signed here, by a key made for it in this process and never written
  * anywhere: the API certifies it for this user and role (a CSR, as the console's page
- * does), and the SOC's remediator accepts only such certificates. An approvals API
+ * does), and the SOC's remediator accepts only such certificates. A coordinator that does
+ * not hold the local CA (its container under `--runtime podman`) answers
+ * `VIGIL_PKI_CA_MISSING`: this machine's CA then certifies the same CSR for the user's
+ * role in the users file, the certificate the API would have given. An approvals API
  * without that route (another agent system's) gets the decision signed with a
  * certificate from this state directory's CA, as before — one the remediator refuses.
  */
@@ -100,29 +109,37 @@ async function signedDecision(
   decision: Decision & { readonly action: ApprovalRow['action'] },
 ): Promise<string> {
   const keys = await createPersonKey();
+  const csr = await createCertificateRequest(keys, s.user);
+  let certificate: string;
   try {
-    const { certificate } = await call<{ certificate: string }>(
-      s,
-      'POST',
-      '/v1/session/certificate',
-      { csr: await createCertificateRequest(keys, s.user) },
-    );
-    return await signDecision(decision, {
-      privateKey: keys.privateKey,
-      certificatePem: certificate,
-    });
+    ({ certificate } = await call<{ certificate: string }>(s, 'POST', '/v1/session/certificate', {
+      csr,
+    }));
   } catch (error) {
-    // An API without the route, or a coordinator that does not hold the local CA (its
-    // container under --runtime podman): this machine's CA issues the identity instead.
-    if (!isVigilError(error, 'VIGIL_API_NOT_FOUND') && !isVigilError(error, 'VIGIL_PKI_CA_MISSING'))
-      throw error;
+    if (isVigilError(error, 'VIGIL_PKI_CA_MISSING')) {
+      const role = listUsers(stateDir).find((u) => u.id === s.user)?.role;
+      if (role === undefined)
+        throw new VigilError(
+          'VIGIL_API_UNAUTHENTICATED',
+          `no local user "${s.user}" in ${stateDir}`,
+        );
+      certificate = (
+        await issueUserCertificateForCsr(stateDir, s.trustDomain, {
+          userId: s.user,
+          role,
+          csrPem: csr,
+        })
+      ).certPem;
+    } else if (isVigilError(error, 'VIGIL_API_NOT_FOUND')) {
+      const creds = await issueUserCredentials(stateDir, s.trustDomain, s.user);
+      return signApproval(
+        { action: decision.action, decision: decision.decision, comment: decision.comment },
+        { spiffeId: creds.spiffeId, privateKeyPem: creds.key, certPem: creds.cert },
+        { ttlSeconds: decision.ttlSeconds },
+      );
+    } else throw error;
   }
-  const creds = await issueUserCredentials(stateDir, s.trustDomain, s.user);
-  return signApproval(
-    { action: decision.action, decision: decision.decision, comment: decision.comment },
-    { spiffeId: creds.spiffeId, privateKeyPem: creds.key, certPem: creds.cert },
-    { ttlSeconds: decision.ttlSeconds },
-  );
+  return signDecision(decision, { privateKey: keys.privateKey, certificatePem: certificate });
 }
 
 function line(a: ApprovalRow): string {
